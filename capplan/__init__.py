@@ -1,0 +1,24 @@
+"""capplan: GPU cost and capacity planning for generative-AI inference.
+
+The public API is re-exported lazily, so ``import capplan`` stays cheap for the CLI:
+``capplan.video(...)``, ``capplan.list_gpus()``, ``capplan.list_workloads()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = ("video", "text", "list_gpus", "list_workloads", "load_catalog")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from capplan import api
+
+        return getattr(api, name) if name != "load_catalog" else api.load_catalog
+    raise AttributeError(f"module 'capplan' has no attribute {name!r}")
+
+
+__all__ = ["__version__", *_API]

@@ -1,0 +1,336 @@
+"""The public Python API: one typed function per command. The CLI is a thin layer over these.
+
+>>> import capplan
+>>> r = capplan.video(workload="cogvideox-5b", gpu="h100-sxm")   # doctest: +SKIP
+>>> round(r.cost_per_video_minute_usd, 2)                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from capplan import __version__
+from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.convert import GB, device_rates, dit_architecture
+from capplan.catalog.schemas import GPUProfile
+from capplan.errors import UserError
+from capplan.models import dit
+from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION
+from capplan.results import (
+    EfficiencyUsed,
+    FlopByStage,
+    GPUListing,
+    LongVideo,
+    MemoryByComponent,
+    TimeByStage,
+    VideoInputs,
+    VideoResult,
+    WorkloadListing,
+)
+
+DEFAULT_VIDEO_WORKLOAD = "wan2.1-t2v-14b"
+DEFAULT_GPU = "h100-sxm"
+VIDEO_PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
+
+#: Named resolutions, 16:9 frames (width x height).
+RESOLUTIONS: dict[str, tuple[int, int]] = {
+    "360p": (640, 360),
+    "480p": (854, 480),
+    "540p": (960, 540),
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+    "1440p": (2560, 1440),
+    "2160p": (3840, 2160),
+    "4k": (3840, 2160),
+}
+MAX_PIXELS_PER_SIDE = 16384
+MAX_GPUS = 4096
+
+
+def parse_resolution(text: str, option: str = "--resolution") -> tuple[int, int]:
+    """'720p' or '1280x720' -> (width, height)."""
+    key = text.strip().lower()
+    if key in RESOLUTIONS:
+        return RESOLUTIONS[key]
+    m = re.fullmatch(r"(\d{1,6})\s*[x×]\s*(\d{1,6})", key)
+    if m:
+        w, h = int(m.group(1)), int(m.group(2))
+        if 0 < w <= MAX_PIXELS_PER_SIDE and 0 < h <= MAX_PIXELS_PER_SIDE:
+            return w, h
+    raise UserError(option, text, f"use one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT with sides 1..{MAX_PIXELS_PER_SIDE}")
+
+
+def _positive(option: str, value: float | int | None, *, integer: bool = False, upper: float = math.inf) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or value > upper:
+        kind = "a whole number" if integer else "a number"
+        rng = f" at most {upper:g}" if math.isfinite(upper) else ""
+        raise UserError(option, value, f"it must be {kind} greater than 0{rng}")
+    if integer and int(value) != value:
+        raise UserError(option, value, "it must be a whole number")
+
+
+def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...]) -> None:
+    if precision not in allowed:
+        raise UserError("--precision", precision, f"choose one of {', '.join(allowed)}")
+    if gpu.peak_tflop_per_s(COMPUTE_PRECISION[precision]) is None:
+        have = [p for p in allowed if gpu.peak_tflop_per_s(COMPUTE_PRECISION[p]) is not None]
+        raise UserError("--precision", precision, f"{gpu.id} has no {precision} tensor cores; it supports {', '.join(have)}")
+
+
+def _efficiency(cat: Catalog, gpu_id: str, stack: str):
+    by_stack = cat.efficiency.gpu[gpu_id]
+    if stack not in by_stack:
+        raise UserError("--stack", stack, f"{gpu_id} has efficiency figures for: {', '.join(by_stack)}")
+    return by_stack[stack]
+
+
+def video(
+    workload: str = DEFAULT_VIDEO_WORKLOAD,
+    gpu: str = DEFAULT_GPU,
+    *,
+    gpus: int = 1,
+    resolution: str | None = None,
+    seconds: float | None = None,
+    frames: int | None = None,
+    fps: float | None = None,
+    steps: int | None = None,
+    precision: str = "bf16",
+    cfg: bool | None = None,
+    price_per_gpu_hour: float | None = None,
+    stack: str | None = None,
+    offload: str = "none",
+    clip_seconds: float | None = None,
+    long_video: str = "clips",
+    catalog: Catalog | None = None,
+) -> VideoResult:
+    """Cost, time and memory of generating one video with a catalogued DiT on a catalogued GPU.
+
+    Unset options take the model's native settings (resolution, frames, fps, steps, CFG) and the GPU's
+    catalogue price. A video longer than ``clip_seconds`` (default: the model's native clip length) is
+    generated as consecutive clips (cost linear in length) unless ``long_video="one-sequence"``; the
+    result reports both.
+    """
+    cat = catalog or load_catalog()
+    w = cat.video_workload(workload)
+    g = cat.gpu(gpu)
+    stack_id = cat.stack(stack)
+    _positive("--gpus", gpus, integer=True, upper=MAX_GPUS)
+    _positive("--seconds", seconds, upper=24 * 3600)
+    _positive("--frames", frames, integer=True, upper=10_000_000)
+    _positive("--fps", fps, upper=1000)
+    _positive("--steps", steps, integer=True, upper=10_000)
+    _positive("--price-per-gpu-hour", price_per_gpu_hour, upper=1e6)
+    _positive("--clip-seconds", clip_seconds, upper=24 * 3600)
+    if seconds is not None and frames is not None:
+        raise UserError("--frames", frames, "give --seconds or --frames, not both")
+    if offload not in dit.OFFLOAD_MODES:
+        raise UserError("--offload", offload, f"choose one of {', '.join(dit.OFFLOAD_MODES)}")
+    if long_video not in ("clips", "one-sequence"):
+        raise UserError("--long-video", long_video, "choose clips or one-sequence")
+    _check_precision(g, precision, VIDEO_PRECISIONS)
+    eff = _efficiency(cat, g.id, stack_id)
+
+    d = w.defaults
+    width, height = parse_resolution(resolution) if resolution else (d.width, d.height)
+    fps_v = float(fps if fps is not None else d.fps)
+    causal = w.vae.causal_first_frame
+    lead = 1 if causal else 0
+    if frames is not None:
+        n_frames = int(frames)
+    elif seconds is not None:
+        n_frames = int(dit.frames_for_seconds(seconds, fps_v, causal))
+    else:
+        n_frames = d.frames
+    video_s = max(n_frames - lead, 1) / fps_v
+    steps_v = int(steps if steps is not None else d.steps)
+    cfg_v = d.cfg if cfg is None else bool(cfg)
+    price = float(price_per_gpu_hour if price_per_gpu_hour is not None else g.price.usd_per_gpu_hour)
+    clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
+
+    arch = dit_architecture(w)
+    rates = device_rates(g, eff, precision, w.dit.head_dim)
+    common = dict(steps=steps_v, cfg=cfg_v, n_gpus=gpus, weight_bytes_per_param=BYTES_PER_VALUE[precision], offload=offload)
+
+    one_seq = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=n_frames, **common)
+    longer = video_s > clip_s * (1 + 1e-9)
+    if longer:
+        n_c = math.ceil(video_s / clip_s - 1e-9)
+        clip_frames = int(dit.frames_for_seconds(clip_s, fps_v, causal))
+        clip_est = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=clip_frames, **common)
+    as_clips = longer and long_video == "clips"
+    est, n_clips = (clip_est, n_c) if as_clips else (one_seq, 1)
+
+    def f(x: Any) -> float:
+        return float(np.asarray(x))
+
+    time_per_clip = f(est.time_s)
+    time_total = time_per_clip * n_clips
+    gpu_s = time_total * gpus
+    cost = gpu_s / 3600.0 * price
+    minutes = video_s / 60.0
+    fits = bool(np.asarray(est.fits_in_memory))
+    suggestion = None if fits else _fit_suggestion(arch, rates, width, height, est, common, gpus)
+
+    long_info = None
+    if longer:
+        clips_time = f(clip_est.time_s) * n_c
+        long_info = LongVideo(
+            mode="clips" if as_clips else "one-sequence",
+            n_clips=n_c,
+            clip_seconds=clip_s,
+            clips_time_s=clips_time,
+            clips_cost_per_video_minute_usd=clips_time * gpus / 3600.0 * price / minutes,
+            one_sequence_tokens=f(one_seq.sequence_tokens),
+            one_sequence_time_s=f(one_seq.time_s),
+            one_sequence_cost_per_video_minute_usd=f(one_seq.gpu_seconds) / 3600.0 * price / minutes,
+            one_sequence_peak_memory_gb=f(one_seq.peak_memory_bytes) / GB,
+            one_sequence_fits_in_memory=bool(np.asarray(one_seq.fits_in_memory)),
+        )
+
+    warnings: list[str] = []
+    if frames is not None and causal and (n_frames - 1) % w.vae.temporal_compression:
+        warnings.append(
+            f"{w.id}'s causal VAE takes 1 + {w.vae.temporal_compression}k frames; {n_frames} frames are padded to "
+            f"{int(1 + w.vae.temporal_compression * math.ceil((n_frames - 1) / w.vae.temporal_compression))}"
+        )
+
+    inputs = VideoInputs(
+        workload=w.id,
+        gpu=g.id,
+        gpus=gpus,
+        width=width,
+        height=height,
+        frames=n_frames,
+        fps=fps_v,
+        seconds=video_s,
+        steps=steps_v,
+        cfg=cfg_v,
+        precision=precision,
+        stack=stack_id,
+        offload=offload,  # type: ignore[arg-type]
+        price_per_gpu_hour_usd=price,
+        clip_seconds=clip_s,
+        long_video=long_video,  # type: ignore[arg-type]
+    )
+    return VideoResult(
+        capplan_version=__version__,
+        inputs=inputs,
+        efficiency=EfficiencyUsed(
+            stack=stack_id,
+            gemm_frac=f(rates.gemm_frac),
+            attention_frac=f(rates.attention_frac),
+            conv_frac=f(rates.conv_frac),
+            memory_bandwidth_frac=f(rates.memory_bandwidth_frac),
+            source=eff.source,
+        ),
+        video_seconds=video_s,
+        n_clips=n_clips,
+        latent_frames=f(est.latent_frames),
+        patches_per_frame=f(est.patches_per_frame),
+        video_tokens=f(est.video_tokens),
+        text_tokens=w.dit.text_tokens,
+        tokens=f(est.sequence_tokens),
+        forward_passes=f(est.forward_passes),
+        flop_total=f(est.flop_total) * n_clips,
+        flop_by_stage=FlopByStage(
+            text_encoder=f(est.flop_text_encoder) * n_clips,
+            dit_linear=f(est.flop_linear) * n_clips,
+            self_attention=f(est.flop_self_attention) * n_clips,
+            cross_attention=f(est.flop_cross_attention) * n_clips,
+            vae_decode=f(est.flop_vae_decode) * n_clips,
+        ),
+        time_by_stage_s=TimeByStage(
+            text_encoder=f(est.time_text_encoder_s),
+            dit_linear=f(est.time_linear_s),
+            attention=f(est.time_attention_s),
+            elementwise=f(est.time_elementwise_s),
+            communication=f(est.time_communication_s),
+            vae_decode=f(est.time_vae_decode_s),
+            offload_transfer=f(est.time_offload_s),
+        ),
+        peak_memory_gb=f(est.peak_memory_bytes) / GB,
+        memory_by_component_gb=MemoryByComponent(
+            dit_weights=f(est.dit_weights_bytes) / GB,
+            text_encoder=f(est.text_encoder_bytes) / GB if offload == "none" else 0.0,
+            vae=f(est.vae_bytes) / GB,
+            activations=f(est.activation_bytes) / GB,
+        ),
+        gpu_memory_gb=g.memory.memory_gb,
+        fits_in_memory=fits,
+        suggestion=suggestion,
+        time_per_clip_s=time_per_clip,
+        time_s=time_total,
+        gpu_seconds=gpu_s,
+        cost_per_clip_usd=time_per_clip * gpus / 3600.0 * price,
+        cost_usd=cost,
+        cost_per_video_minute_usd=cost / minutes,
+        gpu_hours_per_video_minute=gpu_s / 3600.0 / minutes,
+        long_video=long_info,
+        warnings=warnings,
+    )
+
+
+def _fit_suggestion(arch, rates, width, height, est, common, gpus) -> str:
+    """What would make a clip fit: more GPUs (activations split by sequence parallelism), or offload."""
+    frames = float(np.asarray(est.frames))
+    for n in (2, 4, 8, 16, 32, 64):
+        if n <= gpus:
+            continue
+        trial = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=frames, **{**common, "n_gpus": n})
+        if bool(np.asarray(trial.fits_in_memory)):
+            return f"does not fit in one GPU's memory: try --gpus {n} (sequence parallelism splits the activations)"
+    if common["offload"] == "none":
+        return "does not fit: the weights alone exceed GPU memory; try --offload model, a lower --precision, or a larger GPU"
+    return "does not fit even with offload; try a lower --precision, a lower --resolution or a larger GPU"
+
+
+def list_gpus(catalog: Catalog | None = None) -> list[GPUListing]:
+    cat = catalog or load_catalog()
+    return [
+        GPUListing(
+            id=g.id,
+            name=g.name,
+            vendor=g.vendor,
+            memory_gb=g.memory.memory_gb,
+            memory_bandwidth_tb_per_s=g.memory.memory_bandwidth_tb_per_s,
+            bf16_tflop_per_s=g.compute.bf16_tflop_per_s,
+            fp8_tflop_per_s=g.compute.fp8_tflop_per_s,
+            fp4_tflop_per_s=g.compute.fp4_tflop_per_s,
+            tdp_w=g.power.tdp_w,
+            price_usd_per_gpu_hour=g.price.usd_per_gpu_hour,
+        )
+        for g in sorted(cat.gpus.values(), key=lambda g: g.id)
+    ]
+
+
+def list_workloads(catalog: Catalog | None = None) -> list[WorkloadListing]:
+    cat = catalog or load_catalog()
+    out = [
+        WorkloadListing(
+            id=w.id,
+            name=w.name,
+            kind="video",
+            params=w.dit.params,
+            detail=f"{w.defaults.width}x{w.defaults.height}, {w.defaults.frames} frames @ {w.defaults.fps:g} fps, "
+            f"{w.defaults.steps} steps, {'CFG' if w.defaults.cfg else 'distilled guidance'}",
+        )
+        for w in cat.video.values()
+    ]
+    out += [
+        WorkloadListing(
+            id=t.id,
+            name=t.name,
+            kind="text",
+            params=t.architecture.params_total,
+            detail=(f"MoE {t.moe.experts_per_token}/{t.moe.n_experts} experts, " if t.moe else "dense, ")
+            + f"{t.architecture.params_active / 1e9:.1f}B active, {t.architecture.max_context} ctx",
+        )
+        for t in cat.text.values()
+    ]
+    return sorted(out, key=lambda w: (w.kind, w.id))

@@ -1,0 +1,61 @@
+"""Catalogue entries (file units) -> model inputs (SI). The only place GB, TB/s and TFLOP/s become numbers."""
+
+from __future__ import annotations
+
+from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, VideoWorkload
+from capplan.models.device import DeviceRates, attention_frac_for_head_dim
+from capplan.models.dit import DiTArchitecture
+from capplan.models.precision import COMPUTE_PRECISION
+
+GB = 1e9
+TB = 1e12
+TFLOP = 1e12
+
+
+def device_rates(gpu: GPUProfile, eff: EfficiencyProfile, precision: str, head_dim: int) -> DeviceRates:
+    """Rates of ``gpu`` for a model stored at ``precision`` with attention ``head_dim``.
+
+    Raises KeyError if the chip has no tensor rate for the precision (callers check first).
+    """
+    compute_precision = COMPUTE_PRECISION[precision]
+    peak = gpu.peak_tflop_per_s(compute_precision)
+    if peak is None:
+        raise KeyError(compute_precision)
+    return DeviceRates(
+        gemm_flop_per_s=peak * TFLOP,
+        gemm_frac=eff.gemm_frac_for(compute_precision),
+        bf16_flop_per_s=gpu.compute.bf16_tflop_per_s * TFLOP,
+        bf16_gemm_frac=eff.gemm_frac,
+        attention_frac=float(attention_frac_for_head_dim(eff.attention_hdim64_frac, eff.attention_hdim128_frac, head_dim)),
+        conv_frac=eff.conv_frac,
+        memory_bandwidth_bytes_per_s=gpu.memory.memory_bandwidth_tb_per_s * TB,
+        memory_bandwidth_frac=eff.memory_bandwidth_frac,
+        memory_bytes=gpu.memory.memory_gb * GB,
+        scale_up_bytes_per_s=gpu.interconnect.scale_up_gb_per_s * GB,
+        host_link_bytes_per_s=gpu.interconnect.host_link_gb_per_s * GB,
+    )
+
+
+def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
+    d, v = w.dit, w.vae
+    return DiTArchitecture(
+        dit_params=d.params,
+        hidden_size=d.hidden_size,
+        layers=d.layers,
+        heads=d.heads,
+        head_dim=d.head_dim,
+        ffn_size=d.ffn_size,
+        ffn_gated=d.ffn_gated,
+        patch_t=d.patch_t,
+        patch_h=d.patch_h,
+        patch_w=d.patch_w,
+        full_3d_attention=d.attention == "full_3d",
+        joint_text=d.text_conditioning == "joint",
+        text_tokens=d.text_tokens,
+        vae_temporal_compression=v.temporal_compression,
+        vae_spatial_compression=v.spatial_compression,
+        vae_causal_first_frame=v.causal_first_frame,
+        vae_params=v.params,
+        vae_decode_flop_per_pixel=v.decode_flop_per_pixel,
+        text_encoder_params=sum(t.params for t in w.text_encoders),
+    )

@@ -1,0 +1,152 @@
+"""Read the catalogue from TOML files. Every failure becomes one :class:`UserError` naming the file and field."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from capplan.errors import UserError
+from capplan.catalog.schemas import EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Extra catalogue roots (each may hold hardware_profiles/ and workloads/), separated by os.pathsep.
+ENV_PATH = "CAPPLAN_PATH"
+
+
+def data_root() -> Path:
+    """Where the bundled catalogue is: inside the installed wheel, or the repository in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    bundled = here / "_data"
+    if (bundled / "hardware_profiles").is_dir():
+        return bundled
+    return here.parent
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise UserError(str(path), str(path), "the file does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(str(path), "(file contents)", f"it must be valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(str(path), "(file)", f"it must be a readable UTF-8 TOML file ({exc})") from None
+
+
+def validate(model: type[M], data: Any, where: str) -> M:
+    """``model.model_validate(data)``, turning the first validation error into a one-line UserError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        value = err.get("input", "")
+        if isinstance(value, dict):
+            value = "(table)"
+        source = f"{where}: field {loc}" if loc else where
+        raise UserError(source, value, err["msg"].rstrip(".")) from None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    gpus: dict[str, GPUProfile]
+    efficiency: EfficiencyFile
+    video: dict[str, VideoWorkload]
+    text: dict[str, TextWorkload]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def gpu(self, gpu_id: str, option: str = "--gpu") -> GPUProfile:
+        try:
+            return self.gpus[gpu_id]
+        except KeyError:
+            raise UserError(option, gpu_id, f"choose a catalogued GPU: {', '.join(sorted(self.gpus))}") from None
+
+    def video_workload(self, workload_id: str, option: str = "--workload") -> VideoWorkload:
+        if workload_id in self.video:
+            return self.video[workload_id]
+        hint = " (that is a text model: use `capplan text`)" if workload_id in self.text else ""
+        raise UserError(option, workload_id, f"choose a catalogued video model{hint}: {', '.join(sorted(self.video))}")
+
+    def text_workload(self, workload_id: str, option: str = "--workload") -> TextWorkload:
+        if workload_id in self.text:
+            return self.text[workload_id]
+        hint = " (that is a video model: use `capplan video`)" if workload_id in self.video else ""
+        raise UserError(option, workload_id, f"choose a catalogued text model{hint}: {', '.join(sorted(self.text))}")
+
+    def stack(self, stack: str | None, option: str = "--stack") -> str:
+        if stack is None:
+            return self.efficiency.default_stack
+        if stack not in self.efficiency.stacks:
+            raise UserError(option, stack, f"choose a software stack: {', '.join(self.efficiency.stacks)}")
+        return stack
+
+
+def _roots() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
+    return [data_root(), *extra]
+
+
+def _load_dir(folder: Path, model: type[M], files: dict[str, Path], kind: str) -> dict[str, M]:
+    out: dict[str, M] = {}
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.glob("*.toml")):
+        item = validate(model, read_toml(path), str(path))
+        item_id = getattr(item, "id")
+        if path.stem != item_id:
+            raise UserError(f"{path}: field id", item_id, f"it must match the file name ({path.stem!r})")
+        out[item_id] = item
+        files[f"{kind}:{item_id}"] = path
+    return out
+
+
+@lru_cache(maxsize=4)
+def _load(roots: tuple[Path, ...]) -> Catalog:
+    files: dict[str, Path] = {}
+    gpus: dict[str, GPUProfile] = {}
+    video: dict[str, VideoWorkload] = {}
+    text: dict[str, TextWorkload] = {}
+    eff_data: dict[str, Any] | None = None
+    for root in roots:
+        hw = root / "hardware_profiles"
+        for path in sorted(hw.glob("*.toml")) if hw.is_dir() else []:
+            if path.name == "efficiency.toml":
+                data = read_toml(path)
+                if eff_data is None:
+                    eff_data = data
+                else:  # a later root adds or overrides whole chip entries
+                    for gpu_id, stacks in data.get("gpu", {}).items():
+                        eff_data.setdefault("gpu", {}).setdefault(gpu_id, {}).update(stacks)
+                    eff_data.setdefault("stacks", {}).update(data.get("stacks", {}))
+                continue
+            item = validate(GPUProfile, read_toml(path), str(path))
+            if path.stem != item.id:
+                raise UserError(f"{path}: field id", item.id, f"it must match the file name ({path.stem!r})")
+            gpus[item.id] = item
+            files[f"gpu:{item.id}"] = path
+        video.update(_load_dir(root / "workloads" / "video", VideoWorkload, files, "video"))
+        text.update(_load_dir(root / "workloads" / "text", TextWorkload, files, "text"))
+    if eff_data is None:
+        raise UserError("hardware_profiles/efficiency.toml", "(missing)", "the catalogue needs an efficiency file")
+    efficiency = validate(EfficiencyFile, eff_data, "hardware_profiles/efficiency.toml")
+    for gpu_id in gpus:
+        if gpu_id not in efficiency.gpu or efficiency.default_stack not in efficiency.gpu[gpu_id]:
+            raise UserError(
+                "hardware_profiles/efficiency.toml",
+                gpu_id,
+                f"every GPU needs a [gpu.{gpu_id}.{efficiency.default_stack}] table",
+            )
+    return Catalog(gpus=gpus, efficiency=efficiency, video=video, text=text, files=files)
+
+
+def load_catalog() -> Catalog:
+    """The bundled catalogue plus any roots named in $CAPPLAN_PATH (later roots override earlier ids)."""
+    return _load(tuple(_roots()))

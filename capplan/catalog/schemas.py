@@ -1,0 +1,268 @@
+"""Schemas of the catalogue files (pydantic). Field names carry their units as written in the files
+(GB, TB/s, TFLOP/s); conversion to SI happens in :mod:`capplan.catalog.convert`, nowhere else."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+PositiveInt = Annotated[int, Field(gt=0)]
+Source = Annotated[str, Field(min_length=8, description="document, table/section and date the numbers come from")]
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- hardware -------------------------------------------------------------------------------------
+
+
+class Compute(_Strict):
+    fp32_tflop_per_s: PositiveFloat
+    tf32_tflop_per_s: PositiveFloat | None = None
+    bf16_tflop_per_s: PositiveFloat
+    fp16_tflop_per_s: PositiveFloat | None = None
+    fp8_tflop_per_s: PositiveFloat | None = None
+    fp4_tflop_per_s: PositiveFloat | None = None
+    sm_count: PositiveInt | None = None
+    boost_clock_ghz: PositiveFloat | None = None
+    source: Source
+
+
+class Memory(_Strict):
+    memory_gb: PositiveFloat
+    memory_bandwidth_tb_per_s: PositiveFloat
+    source: Source
+
+
+class Interconnect(_Strict):
+    scale_up_gb_per_s: PositiveFloat
+    host_link_gb_per_s: PositiveFloat
+    source: Source
+
+
+class Power(_Strict):
+    tdp_w: PositiveFloat
+    idle_w: PositiveFloat
+    server_overhead_w_per_gpu: NonNegFloat
+    source: Source
+
+    @model_validator(mode="after")
+    def _idle_below_tdp(self) -> "Power":
+        if self.idle_w >= self.tdp_w:
+            raise ValueError(f"idle_w ({self.idle_w}) must be below tdp_w ({self.tdp_w})")
+        return self
+
+
+class Price(_Strict):
+    usd_per_gpu_hour: PositiveFloat
+    source: Source
+
+
+class GPUProfile(_Strict):
+    """One file of hardware_profiles/."""
+
+    id: Identifier
+    name: str
+    vendor: Literal["nvidia", "amd", "intel", "google", "other"]
+    architecture: str
+    form_factor: str
+    compute: Compute
+    memory: Memory
+    interconnect: Interconnect
+    power: Power
+    price: Price
+
+    def peak_tflop_per_s(self, compute_precision: str) -> float | None:
+        """Dense peak at a compute precision, or None when the chip has no such tensor rate."""
+        c = self.compute
+        table = {
+            "fp32": c.fp32_tflop_per_s,
+            "tf32": c.tf32_tflop_per_s,
+            "bf16": c.bf16_tflop_per_s,
+            "fp16": c.fp16_tflop_per_s or c.bf16_tflop_per_s,
+            "fp8": c.fp8_tflop_per_s,
+            "fp4": c.fp4_tflop_per_s,
+        }
+        return table.get(compute_precision)
+
+
+# --- efficiency (software stack x chip) -----------------------------------------------------------
+
+
+class StackInfo(_Strict):
+    description: str
+
+
+class EfficiencyProfile(_Strict):
+    """Achieved fractions of peak for one chip under one software stack, from kernel benchmarks."""
+
+    gemm_frac: Fraction
+    gemm_fp8_frac: Fraction | None = None
+    gemm_fp4_frac: Fraction | None = None
+    attention_hdim64_frac: Fraction
+    attention_hdim128_frac: Fraction
+    conv_frac: Fraction
+    memory_bandwidth_frac: Fraction
+    source: Source
+
+    def gemm_frac_for(self, compute_precision: str) -> float:
+        """GEMM efficiency at a compute precision; low-precision figures fall back to the bf16 one."""
+        if compute_precision == "fp8" and self.gemm_fp8_frac is not None:
+            return self.gemm_fp8_frac
+        if compute_precision == "fp4" and self.gemm_fp4_frac is not None:
+            return self.gemm_fp4_frac
+        return self.gemm_frac
+
+
+class EfficiencyFile(_Strict):
+    """hardware_profiles/efficiency.toml."""
+
+    default_stack: Identifier
+    stacks: dict[Identifier, StackInfo]
+    gpu: dict[Identifier, dict[Identifier, EfficiencyProfile]]
+
+    @model_validator(mode="after")
+    def _stacks_known(self) -> "EfficiencyFile":
+        if self.default_stack not in self.stacks:
+            raise ValueError(f"default_stack {self.default_stack!r} is not one of the [stacks] tables")
+        for gpu_id, by_stack in self.gpu.items():
+            for stack in by_stack:
+                if stack not in self.stacks:
+                    raise ValueError(f"gpu.{gpu_id}.{stack}: unknown stack; known: {', '.join(self.stacks)}")
+        return self
+
+
+# --- workloads ------------------------------------------------------------------------------------
+
+
+class DiTSection(_Strict):
+    params: PositiveFloat
+    hidden_size: PositiveInt
+    layers: PositiveInt
+    heads: PositiveInt
+    head_dim: PositiveInt
+    ffn_size: PositiveInt
+    ffn_gated: bool
+    patch_t: PositiveInt
+    patch_h: PositiveInt
+    patch_w: PositiveInt
+    attention: Literal["full_3d", "factorised"]
+    text_conditioning: Literal["joint", "cross"]
+    text_tokens: PositiveInt
+    source: Source
+
+
+class VAESection(_Strict):
+    temporal_compression: PositiveInt
+    spatial_compression: PositiveInt
+    latent_channels: PositiveInt
+    causal_first_frame: bool
+    params: PositiveFloat
+    decode_flop_per_pixel: PositiveFloat
+    source: Source
+
+
+class TextEncoder(_Strict):
+    name: str
+    params: PositiveFloat
+    source: Source
+
+
+class VideoDefaults(_Strict):
+    width: PositiveInt
+    height: PositiveInt
+    frames: PositiveInt
+    fps: PositiveFloat
+    steps: PositiveInt
+    cfg: bool
+    source: Source
+
+
+class VideoWorkload(_Strict):
+    """One file of workloads/video/."""
+
+    id: Identifier
+    name: str
+    kind: Literal["video"]
+    organization: str = ""
+    dit: DiTSection
+    vae: VAESection
+    text_encoders: list[TextEncoder] = Field(default_factory=list)
+    defaults: VideoDefaults
+
+    @property
+    def native_seconds(self) -> float:
+        return self.defaults.frames / self.defaults.fps
+
+
+class TextArchitecture(_Strict):
+    params_total: PositiveFloat
+    params_active: PositiveFloat
+    layers: PositiveInt
+    hidden_size: PositiveInt
+    heads: PositiveInt
+    kv_heads: PositiveInt
+    head_dim: PositiveInt
+    ffn_size: PositiveInt
+    ffn_gated: bool
+    vocab_size: PositiveInt
+    tied_embeddings: bool
+    max_context: PositiveInt
+    attention: Literal["gqa", "mla"] = "gqa"
+    source: Source
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TextArchitecture":
+        if self.params_active > self.params_total:
+            raise ValueError("params_active exceeds params_total")
+        if self.heads % self.kv_heads:
+            raise ValueError(f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})")
+        return self
+
+
+class MoESection(_Strict):
+    n_experts: PositiveInt
+    experts_per_token: PositiveInt
+    n_shared_experts: Annotated[int, Field(ge=0)] = 0
+    expert_ffn_size: PositiveInt
+    first_dense_layers: Annotated[int, Field(ge=0)] = 0
+    source: Source
+
+    @model_validator(mode="after")
+    def _k_le_n(self) -> "MoESection":
+        if self.experts_per_token > self.n_experts:
+            raise ValueError("experts_per_token exceeds n_experts")
+        return self
+
+
+class MLASection(_Strict):
+    kv_lora_rank: PositiveInt
+    q_lora_rank: PositiveInt | None = None
+    qk_nope_head_dim: PositiveInt
+    qk_rope_head_dim: PositiveInt
+    v_head_dim: PositiveInt
+    source: Source
+
+
+class TextWorkload(_Strict):
+    """One file of workloads/text/."""
+
+    id: Identifier
+    name: str
+    kind: Literal["text"]
+    organization: str = ""
+    architecture: TextArchitecture
+    moe: MoESection | None = None
+    mla: MLASection | None = None
+
+    @model_validator(mode="after")
+    def _mla_present(self) -> "TextWorkload":
+        if self.architecture.attention == "mla" and self.mla is None:
+            raise ValueError("attention = 'mla' needs an [mla] table")
+        return self

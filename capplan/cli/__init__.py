@@ -1,0 +1,48 @@
+"""Command-line interface. The one place that imports typer and rich; all errors are caught here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the typer app; user errors exit 2 with one line, bugs exit 1 with a hint."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("CAPPLAN_DEBUG"))
+    args = [a for a in args if a != "--debug"]
+
+    import click
+
+    from capplan.cli.app import app
+    from capplan.errors import UserError
+
+    try:
+        rv = app(args=args, prog_name="capplan", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("Error: aborted", file=sys.stderr)
+        sys.exit(1)
+    except click.exceptions.ClickException as exc:
+        if debug:
+            raise
+        print(f"Error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        if debug:
+            raise
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("Error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the error edge: anything else is a bug
+        if debug:
+            raise
+        print(
+            f"Error: internal error, this is a bug ({type(exc).__name__}: {exc}). Rerun with --debug for the traceback.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,65 @@
+"""Output switches shared by every command: --format and --output, written atomically."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from pydantic import BaseModel
+
+from capplan.errors import UserError
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format: table (for people) or json (for scripts).")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output (atomically).")]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder, then rename: never half a file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError("--output", str(path), f"its folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def render_table(renderable: Any, *, to_file: bool) -> str:
+    from rich.console import Console
+
+    buf = io.StringIO()
+    width = 120 if to_file else None
+    console = Console(file=buf, width=width, force_terminal=not to_file and sys.stdout.isatty(), no_color=to_file, highlight=False)
+    console.print(renderable)
+    return buf.getvalue()
+
+
+def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Callable[[Any], Any]) -> None:
+    """Render ``result`` as ``fmt`` and print it or write it to ``output``."""
+    if fmt is Format.json:
+        from capplan.report.jsonout import render_json
+
+        text = render_json(result)
+    else:
+        text = render_table(table(result), to_file=output is not None)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)

@@ -1,0 +1,131 @@
+"""Terminal tables (rich) of API results."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from capplan.report.fmt import duration, gb, pct, si, sig, usd
+from capplan.results import GPUListing, VideoResult, WorkloadListing
+
+
+def _kv_table(title: str) -> Table:
+    t = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    t.add_column(style="dim")
+    return t
+
+
+def video_report(r: VideoResult) -> Group:
+    i = r.inputs
+    head = Text.assemble(
+        (f"{i.workload}", "bold cyan"),
+        f" on {i.gpus} × {i.gpu}: {i.width}×{i.height}, {sig(r.video_seconds)} s at {i.fps:g} fps, "
+        f"{i.steps} steps{' × 2 (CFG)' if i.cfg else ' (guidance distilled)'}, {i.precision}, stack {i.stack}",
+    )
+
+    money = _kv_table("Cost")
+    money.add_row("Cost per minute of video", usd(r.cost_per_video_minute_usd), f"at ${i.price_per_gpu_hour_usd:g}/GPU-hour")
+    money.add_row("GPU-hours per minute of video", sig(r.gpu_hours_per_video_minute), "")
+    clips = f"{r.n_clips} clips of {sig(i.clip_seconds)} s" if r.n_clips > 1 else "1 clip"
+    money.add_row("Cost of this video", usd(r.cost_usd), clips)
+    money.add_row("Wall time", duration(r.time_s), f"{duration(r.time_per_clip_s)} per clip")
+    money.add_row("GPU time", duration(r.gpu_seconds), "")
+
+    work = _kv_table("Work per clip")
+    work.add_row("Tokens per sequence", f"{r.tokens:,.0f}", f"{r.latent_frames:g} latent frames × {r.patches_per_frame:,.0f} patches + {r.text_tokens if r.tokens > r.video_tokens else 0} text")
+    work.add_row("DiT forward passes", f"{r.forward_passes:g}", "")
+    fb = r.flop_by_stage
+    n = r.n_clips
+    total = r.flop_total / n
+    for name, v in (
+        ("DiT linear layers", fb.dit_linear),
+        ("Self-attention", fb.self_attention),
+        ("Cross-attention", fb.cross_attention),
+        ("Text encoder", fb.text_encoder),
+        ("VAE decode", fb.vae_decode),
+    ):
+        if v > 0:
+            work.add_row(f"  {name}", si(v / n, "FLOP"), pct(v / r.flop_total))
+    work.add_row("Total", si(total, "FLOP"), "")
+
+    time = _kv_table("Time per clip")
+    tb = r.time_by_stage_s
+    parts = {
+        "DiT linear (GEMM)": tb.dit_linear,
+        "Attention": tb.attention,
+        "Norms, activations (memory-bound)": tb.elementwise,
+        "Sequence-parallel all-to-all": tb.communication,
+        "Text encoder": tb.text_encoder,
+        "VAE decode": tb.vae_decode,
+        "Host offload transfers": tb.offload_transfer,
+    }
+    for name, v in parts.items():
+        if v > 0:
+            time.add_row(f"  {name}", duration(v), pct(v / r.time_per_clip_s))
+    e = r.efficiency
+    time.add_row(
+        "Efficiency",
+        f"GEMM {pct(e.gemm_frac)}, attention {pct(e.attention_frac)}",
+        f"conv {pct(e.conv_frac)}, HBM {pct(e.memory_bandwidth_frac)} (stack {e.stack})",
+    )
+
+    mem = _kv_table("Memory per GPU")
+    m = r.memory_by_component_gb
+    mem.add_row("  DiT weights", gb(m.dit_weights), i.precision)
+    if m.text_encoder:
+        mem.add_row("  Text encoder(s)", gb(m.text_encoder), "bf16, resident")
+    mem.add_row("  VAE", gb(m.vae), "")
+    mem.add_row("  Activations", gb(m.activations), "peak of one block" + (", CFG batch 2" if i.cfg else ""))
+    verdict = Text("fits", style="green") if r.fits_in_memory else Text("DOES NOT FIT", style="bold red")
+    mem.add_row("Peak", f"{gb(r.peak_memory_gb)} of {gb(r.gpu_memory_gb)}", verdict)
+
+    parts_out: list = [head, Text(""), money, Text(""), work, Text(""), time, Text(""), mem]
+    if r.long_video is not None:
+        lv = r.long_video
+        lt = Table(title="Long video: clips vs. one sequence", title_justify="left", box=None)
+        lt.add_column("")
+        lt.add_column("Wall time", justify="right")
+        lt.add_column("Cost / video-minute", justify="right")
+        lt.add_column("Note", style="dim")
+        lt.add_row(f"{lv.n_clips} clips of {sig(lv.clip_seconds)} s", duration(lv.clips_time_s), usd(lv.clips_cost_per_video_minute_usd), "linear in length" + (" ◀" if lv.mode == "clips" else ""))
+        note = f"{lv.one_sequence_tokens:,.0f} tokens, quadratic attention, {gb(lv.one_sequence_peak_memory_gb)}"
+        if not lv.one_sequence_fits_in_memory:
+            note += " (does not fit)"
+        lt.add_row("one sequence", duration(lv.one_sequence_time_s), usd(lv.one_sequence_cost_per_video_minute_usd), note + (" ◀" if lv.mode == "one-sequence" else ""))
+        parts_out += [Text(""), lt]
+    if r.suggestion:
+        parts_out += [Text(""), Text(r.suggestion, style="bold yellow")]
+    for w in r.warnings:
+        parts_out.append(Text(f"note: {w}", style="yellow"))
+    return Group(*parts_out)
+
+
+def gpu_table(rows: list[GPUListing]) -> Table:
+    t = Table(title="GPUs (dense peak figures)", title_justify="left")
+    for col, just in (("id", "left"), ("name", "left"), ("HBM", "right"), ("HBM BW", "right"), ("bf16", "right"), ("fp8", "right"), ("fp4", "right"), ("TDP", "right"), ("$/GPU-h", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for g in rows:
+        t.add_row(
+            g.id,
+            g.name,
+            f"{g.memory_gb:g} GB",
+            f"{g.memory_bandwidth_tb_per_s:g} TB/s",
+            f"{g.bf16_tflop_per_s:,.0f} TF/s",
+            f"{g.fp8_tflop_per_s:,.0f} TF/s" if g.fp8_tflop_per_s else "—",
+            f"{g.fp4_tflop_per_s:,.0f} TF/s" if g.fp4_tflop_per_s else "—",
+            f"{g.tdp_w:,.0f} W",
+            f"{g.price_usd_per_gpu_hour:.2f}",
+        )
+    return t
+
+
+def workload_table(rows: list[WorkloadListing]) -> Table:
+    t = Table(title="Workloads", title_justify="left")
+    for col in ("id", "kind", "name", "params", "defaults"):
+        t.add_column(col, justify="right" if col == "params" else "left")
+    for w in rows:
+        t.add_row(w.id, w.kind, w.name, f"{w.params / 1e9:.3g} B", w.detail)
+    return t

@@ -1,0 +1,138 @@
+"""Typed inputs and outputs of the public API (pydantic). JSON output is ``model_dump(mode="json")`` of
+these models, so their field names are the JSON contract; ``capplan schema`` prints their JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EfficiencyUsed(_Out):
+    stack: str
+    gemm_frac: float
+    attention_frac: float
+    conv_frac: float
+    memory_bandwidth_frac: float
+    source: str
+
+
+class VideoInputs(_Out):
+    """Every input of a video estimate, after defaults were applied."""
+
+    workload: str
+    gpu: str
+    gpus: int
+    width: int
+    height: int
+    frames: int
+    fps: float
+    seconds: float
+    steps: int
+    cfg: bool
+    precision: str
+    stack: str
+    offload: Literal["none", "model", "sequential"]
+    price_per_gpu_hour_usd: float
+    clip_seconds: float
+    long_video: Literal["clips", "one-sequence"]
+
+
+class FlopByStage(_Out):
+    text_encoder: float
+    dit_linear: float
+    self_attention: float
+    cross_attention: float
+    vae_decode: float
+
+
+class TimeByStage(_Out):
+    text_encoder: float
+    dit_linear: float
+    attention: float
+    elementwise: float
+    communication: float
+    vae_decode: float
+    offload_transfer: float
+
+
+class MemoryByComponent(_Out):
+    dit_weights: float
+    text_encoder: float
+    vae: float
+    activations: float
+
+
+class LongVideo(_Out):
+    """How a video longer than one clip is generated, and what the alternative would cost."""
+
+    mode: Literal["clips", "one-sequence"]
+    n_clips: int
+    clip_seconds: float
+    clips_time_s: float
+    clips_cost_per_video_minute_usd: float
+    one_sequence_tokens: float
+    one_sequence_time_s: float
+    one_sequence_cost_per_video_minute_usd: float
+    one_sequence_peak_memory_gb: float
+    one_sequence_fits_in_memory: bool
+
+
+class VideoResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    currency: str = "USD"
+    inputs: VideoInputs
+    efficiency: EfficiencyUsed
+    video_seconds: float = Field(description="playback length of the requested video [s]")
+    n_clips: int
+    latent_frames: float = Field(description="per clip")
+    patches_per_frame: float
+    video_tokens: float = Field(description="video tokens of one DiT sequence (one clip)")
+    text_tokens: int
+    tokens: float = Field(description="tokens of one DiT sequence (video + joint text tokens)")
+    forward_passes: float = Field(description="DiT forwards per clip (steps x 2 with CFG)")
+    flop_total: float = Field(description="FLOPs to generate the requested video [FLOP]")
+    flop_by_stage: FlopByStage
+    time_by_stage_s: TimeByStage = Field(description="per clip [s]")
+    peak_memory_gb: float = Field(description="peak memory per GPU [GB]")
+    memory_by_component_gb: MemoryByComponent
+    gpu_memory_gb: float
+    fits_in_memory: bool
+    suggestion: str | None = None
+    time_per_clip_s: float
+    time_s: float = Field(description="wall time to generate the requested video [s]")
+    gpu_seconds: float
+    cost_per_clip_usd: float
+    cost_usd: float
+    cost_per_video_minute_usd: float
+    gpu_hours_per_video_minute: float
+    long_video: LongVideo | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class GPUListing(_Out):
+    id: str
+    name: str
+    vendor: str
+    memory_gb: float
+    memory_bandwidth_tb_per_s: float
+    bf16_tflop_per_s: float
+    fp8_tflop_per_s: float | None
+    fp4_tflop_per_s: float | None
+    tdp_w: float
+    price_usd_per_gpu_hour: float
+
+
+class WorkloadListing(_Out):
+    id: str
+    name: str
+    kind: Literal["video", "text"]
+    params: float
+    detail: str
