@@ -136,3 +136,47 @@ class WorkloadListing(_Out):
     kind: Literal["video", "text"]
     params: float
     detail: str
+
+
+class TextInputs(_Out):
+    workload: str
+    gpu: str
+    gpus: int
+    gpus_auto: bool
+    precision: str
+    kv_precision: str
+    prompt_tokens: int
+    output_tokens: int
+    ttft_ms: float | None
+    tpot_ms: float | None
+    stack: str
+    price_per_gpu_hour_usd: float
+
+
+class TextResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    currency: str = "USD"
+    inputs: TextInputs
+    efficiency: EfficiencyUsed
+    fits_in_memory: bool
+    suggestion: str | None = None
+    max_batch: int = Field(description="largest batch of concurrent sequences meeting memory and latency targets (0: none)")
+    batch_limited_by: Literal["memory", "tpot", "ttft", "max_batch", "none"]
+    gpus_per_replica: int
+    ttft_ms: float | None
+    tpot_ms: float | None
+    tokens_per_s_per_replica: float = Field(description="output tokens/s of one replica")
+    tokens_per_s_per_gpu: float = Field(description="output tokens/s per GPU")
+    input_tokens_per_s_per_gpu: float
+    requests_per_s_per_replica: float
+    weights_gb: float = Field(description="weights per GPU [GB]")
+    kv_cache_gb: float = Field(description="KV cache per GPU at max_batch [GB]")
+    kv_cache_bytes_per_token: float
+    memory_gb: float = Field(description="weights + KV cache per GPU [GB]")
+    usable_memory_gb: float
+    prefill_time_share: float = Field(description="share of GPU time spent on prefill, used to split cost")
+    cost_per_million_output_tokens_usd: float | None
+    cost_per_million_input_tokens_usd: float | None
+    cost_per_million_tokens_usd: float | None = Field(description="all cost over input + output tokens")
+    warnings: list[str] = Field(default_factory=list)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, VideoWorkload
+from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
 from capplan.models.dit import DiTArchitecture
 from capplan.models.precision import COMPUTE_PRECISION
+from capplan.models.transformer import LLMArchitecture
 
 GB = 1e9
 TB = 1e12
@@ -58,4 +59,29 @@ def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
         vae_params=v.params,
         vae_decode_flop_per_pixel=v.decode_flop_per_pixel,
         text_encoder_params=sum(t.params for t in w.text_encoders),
+    )
+
+
+def llm_architecture(w: TextWorkload) -> LLMArchitecture:
+    a, m, mla = w.architecture, w.moe, w.mla
+    return LLMArchitecture(
+        layers=a.layers,
+        hidden_size=a.hidden_size,
+        heads=a.heads,
+        kv_heads=a.kv_heads,
+        head_dim=a.head_dim,
+        ffn_size=a.ffn_size,
+        ffn_gated=a.ffn_gated,
+        vocab_size=a.vocab_size,
+        tied_embeddings=a.tied_embeddings,
+        n_experts=m.n_experts if m else 0,
+        experts_per_token=m.experts_per_token if m else 0,
+        n_shared_experts=m.n_shared_experts if m else 0,
+        expert_ffn_size=m.expert_ffn_size if m else 0,
+        first_dense_layers=m.first_dense_layers if m else 0,
+        kv_lora_rank=mla.kv_lora_rank if mla else 0,
+        q_lora_rank=(mla.q_lora_rank or 0) if mla else 0,
+        qk_nope_head_dim=mla.qk_nope_head_dim if mla else 0,
+        qk_rope_head_dim=mla.qk_rope_head_dim if mla else 0,
+        v_head_dim=mla.v_head_dim if mla else 0,
     )

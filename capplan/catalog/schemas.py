@@ -125,6 +125,7 @@ class EfficiencyFile(_Strict):
 
     default_stack: Identifier
     stacks: dict[Identifier, StackInfo]
+    runtime: "RuntimeDefaults"
     gpu: dict[Identifier, dict[Identifier, EfficiencyProfile]]
 
     @model_validator(mode="after")
@@ -266,3 +267,17 @@ class TextWorkload(_Strict):
         if self.architecture.attention == "mla" and self.mla is None:
             raise ValueError("attention = 'mla' needs an [mla] table")
         return self
+
+
+class RuntimeDefaults(_Strict):
+    """Serving-software settings and defaults the models need ([runtime] of efficiency.toml)."""
+
+    gpu_memory_utilization_frac: Fraction
+    allreduce_latency_s: NonNegFloat
+    max_batch: PositiveInt
+    default_ttft_ms: PositiveFloat
+    default_tpot_ms: PositiveFloat
+    source: Source
+
+
+EfficiencyFile.model_rebuild()

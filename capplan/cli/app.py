@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from capplan import __version__
-from capplan.cli import listing, video
+from capplan.cli import listing, text, video
 
 app = typer.Typer(
     name="capplan",
@@ -32,4 +32,5 @@ def root(
 
 
 app.command("video")(video.video)
+app.command("text")(text.text)
 app.add_typer(listing.app, name="list")

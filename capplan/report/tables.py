@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from capplan.report.fmt import duration, gb, pct, si, sig, usd
-from capplan.results import GPUListing, VideoResult, WorkloadListing
+from capplan.results import GPUListing, TextResult, VideoResult, WorkloadListing
 
 
 def _kv_table(title: str) -> Table:
@@ -129,3 +129,44 @@ def workload_table(rows: list[WorkloadListing]) -> Table:
     for w in rows:
         t.add_row(w.id, w.kind, w.name, f"{w.params / 1e9:.3g} B", w.detail)
     return t
+
+
+def text_report(r: TextResult) -> Group:
+    i = r.inputs
+    targets = (
+        f"targets TTFT ≤ {i.ttft_ms:g} ms, TPOT ≤ {i.tpot_ms:g} ms" if i.ttft_ms is not None and i.tpot_ms is not None else "no latency targets (max throughput)"
+    )
+    head = Text.assemble(
+        (i.workload, "bold cyan"),
+        f" on {i.gpus} × {i.gpu}{' (auto)' if i.gpus_auto else ''}: {i.precision} weights, {i.kv_precision} KV cache, "
+        f"{i.prompt_tokens} prompt + {i.output_tokens} output tokens, {targets}, stack {i.stack}",
+    )
+    out: list = [head, Text("")]
+    if not r.fits_in_memory:
+        out.append(Text(r.suggestion or "does not fit", style="bold red"))
+        return Group(*out)
+    money = _kv_table("Cost")
+    if r.cost_per_million_output_tokens_usd is None:
+        money.add_row("Cost per million tokens", "—", "no batch meets the targets")
+    else:
+        money.add_row("Cost per million output tokens", usd(r.cost_per_million_output_tokens_usd), f"{pct(1 - r.prefill_time_share)} of GPU time (decode)")
+        money.add_row("Cost per million input tokens", usd(r.cost_per_million_input_tokens_usd or 0.0), f"{pct(r.prefill_time_share)} of GPU time (prefill)")
+        money.add_row("Cost per million tokens, blended", usd(r.cost_per_million_tokens_usd or 0.0), f"at ${i.price_per_gpu_hour_usd:g}/GPU-hour")
+    perf = _kv_table("Serving (continuous batching, steady state)")
+    perf.add_row("Max batch", f"{r.max_batch:,}", f"limited by {r.batch_limited_by}")
+    perf.add_row("Output tokens/s per GPU", sig(r.tokens_per_s_per_gpu), f"{sig(r.tokens_per_s_per_replica)} per replica of {r.gpus_per_replica} GPU(s)")
+    perf.add_row("Requests/s per replica", sig(r.requests_per_s_per_replica), "")
+    if r.ttft_ms is not None:
+        perf.add_row("TTFT", duration(r.ttft_ms / 1e3), "prefill of one prompt + one iteration")
+    if r.tpot_ms is not None:
+        perf.add_row("TPOT", duration(r.tpot_ms / 1e3), f"{sig(1e3 / r.tpot_ms)} tokens/s per user" if r.tpot_ms else "")
+    mem = _kv_table("Memory per GPU")
+    mem.add_row("  Weights", gb(r.weights_gb), i.precision)
+    mem.add_row("  KV cache", gb(r.kv_cache_gb), f"{sig(r.kv_cache_bytes_per_token / 1e3)} kB per token, all layers")
+    mem.add_row("Used / usable", f"{gb(r.memory_gb)} of {gb(r.usable_memory_gb)}", "")
+    e = r.efficiency
+    perf.add_row("Efficiency", f"GEMM {pct(e.gemm_frac)}, HBM {pct(e.memory_bandwidth_frac)}", f"stack {e.stack}")
+    out += [money, Text(""), perf, Text(""), mem]
+    for w in r.warnings:
+        out.append(Text(f"note: {w}", style="yellow"))
+    return Group(*out)

@@ -1,0 +1,314 @@
+"""Transformer LLM serving: weights, KV cache, prefill and decode cost, and capacity under latency targets.
+
+Continuous batching (Yu et al., "Orca", OSDI 2022; Kwon et al., "vLLM/PagedAttention", SOSP 2023;
+Agrawal et al., "Sarathi-Serve", OSDI 2024) keeps B sequences in flight. In steady state every
+iteration emits one token for each of the B sequences and, since B/O of them finish per iteration on
+average (O = output length), admits as many new requests, whose prompts (P tokens each) are prefilled
+in the same iteration (chunked prefill). A sequence's context grows from P to P+O: on average P + O/2.
+
+Every function takes scalars or numpy arrays and does no I/O. Equations and sources:
+docs/methodology.md, section "Text LLM".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from capplan.models.device import DeviceRates, Number
+from capplan.models.roofline import compute_time_s, link_time_s, memory_time_s
+
+
+@dataclass(frozen=True)
+class LLMArchitecture:
+    """A decoder-only transformer as its config describes it (workloads/text/*.toml)."""
+
+    layers: int
+    hidden_size: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    ffn_size: int
+    ffn_gated: bool
+    vocab_size: int
+    tied_embeddings: bool
+    # mixture of experts (n_experts = 0: dense)
+    n_experts: int = 0
+    experts_per_token: int = 0
+    n_shared_experts: int = 0
+    expert_ffn_size: int = 0
+    first_dense_layers: int = 0
+    # multi-head latent attention (kv_lora_rank = 0: GQA/MHA)
+    kv_lora_rank: int = 0
+    q_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+
+    @property
+    def is_moe(self) -> bool:
+        return self.n_experts > 0
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+    @property
+    def moe_layers(self) -> int:
+        return self.layers - self.first_dense_layers if self.is_moe else 0
+
+    @property
+    def dense_layers(self) -> int:
+        return self.layers - self.moe_layers
+
+
+@dataclass(frozen=True)
+class ParamCounts:
+    """Parameters by part, counted from the architecture [-]."""
+
+    attention: float  # all layers
+    dense_mlp: float  # all dense layers
+    expert: float  # one routed expert (one layer)
+    routed_experts: float  # all routed experts, all MoE layers
+    shared_experts: float  # all MoE layers
+    router: float
+    embedding: float  # input embedding table
+    lm_head: float  # output projection (0 extra if tied)
+
+    @property
+    def total(self) -> float:
+        return self.attention + self.dense_mlp + self.routed_experts + self.shared_experts + self.router + self.embedding + self.lm_head
+
+    @property
+    def always_active(self) -> float:
+        """Weights every token uses except the routed experts (embedding excluded: a lookup)."""
+        return self.attention + self.dense_mlp + self.shared_experts + self.router + self.lm_head
+
+
+def param_counts(a: LLMArchitecture) -> ParamCounts:
+    """Count parameters from the architecture (norms and biases, < 0.1%, are left out).
+
+    Attention: GQA has Q and O of hidden x heads x head_dim and K, V of hidden x kv_heads x head_dim.
+    MLA (DeepSeek-V2 paper, arXiv 2405.04434, sec. 2.1): Q through a rank-q_lora bottleneck, a joint
+    compressed KV of kv_lora_rank + the decoupled RoPE key, up-projections to per-head K (nope) and V,
+    and O. A gated MLP (SwiGLU) has three matrices, a plain one two.
+    """
+    h = a.hidden_size
+    if a.is_mla:
+        qk = a.qk_nope_head_dim + a.qk_rope_head_dim
+        q = (h * a.q_lora_rank + a.q_lora_rank * a.heads * qk) if a.q_lora_rank else h * a.heads * qk
+        kv = h * (a.kv_lora_rank + a.qk_rope_head_dim) + a.kv_lora_rank * a.heads * (a.qk_nope_head_dim + a.v_head_dim)
+        o = a.heads * a.v_head_dim * h
+        attn_layer = q + kv + o
+    else:
+        attn_layer = 2 * h * a.heads * a.head_dim + 2 * h * a.kv_heads * a.head_dim
+    mats = 3 if a.ffn_gated else 2
+    expert = mats * h * a.expert_ffn_size if a.is_moe else 0.0
+    emb = a.vocab_size * h
+    return ParamCounts(
+        attention=float(attn_layer * a.layers),
+        dense_mlp=float(mats * h * a.ffn_size * a.dense_layers),
+        expert=float(expert),
+        routed_experts=float(expert * a.n_experts * a.moe_layers),
+        shared_experts=float(expert * a.n_shared_experts * a.moe_layers),
+        router=float(h * a.n_experts * a.moe_layers),
+        embedding=float(emb),
+        lm_head=0.0 if a.tied_embeddings else float(emb),
+    )
+
+
+def kv_bytes_per_token(a: LLMArchitecture, kv_bytes: ArrayLike) -> np.ndarray:
+    """KV-cache bytes one token occupies across all layers.
+
+    GQA: 2 (K and V) x kv_heads x head_dim per layer. MLA caches the compressed latent and the RoPE
+    key: kv_lora_rank + qk_rope_head_dim per layer (DeepSeek-V2 paper, table 1).
+    """
+    per_layer = (a.kv_lora_rank + a.qk_rope_head_dim) if a.is_mla else 2 * a.kv_heads * a.head_dim
+    return per_layer * a.layers * np.asarray(kv_bytes, dtype=float)
+
+
+def attention_flop_per_token(a: LLMArchitecture, context: ArrayLike) -> np.ndarray:
+    """Attention FLOPs of one new token attending to ``context`` earlier tokens (all layers).
+
+    GQA: QK^T and PV are 2 x context x head_dim each per head. MLA in its absorbed form (the serving
+    kernels' form, DeepSeek-V2 sec. 2.1.3): scores over the latent + RoPE key, values from the latent.
+    """
+    c = np.asarray(context, dtype=float)
+    if a.is_mla:
+        per_head = 2 * (a.kv_lora_rank + a.qk_rope_head_dim) + 2 * a.kv_lora_rank
+    else:
+        per_head = 4 * a.head_dim
+    return c * per_head * a.heads * a.layers
+
+
+def expected_experts_touched(n_experts: int, experts_per_token: int, tokens: ArrayLike) -> np.ndarray:
+    """Expected distinct routed experts a batch of ``tokens`` touches in one MoE layer.
+
+    With uniform, independent routing each expert is missed by one token with probability 1 - k/E, so
+    E [1 - (1 - k/E)^T] experts are touched (a standard occupancy result; real routers are less
+    uniform, which touches fewer experts, so this is an upper bound on weight traffic).
+    """
+    if n_experts == 0:
+        return np.zeros_like(np.asarray(tokens, dtype=float))
+    t = np.asarray(tokens, dtype=float)
+    return n_experts * (1.0 - (1.0 - experts_per_token / n_experts) ** t)
+
+
+@dataclass(frozen=True)
+class StepCost:
+    flop: Number
+    weight_bytes: Number
+    kv_bytes: Number
+    time_s: Number
+    compute_time_s: Number
+    memory_time_s: Number
+    communication_time_s: Number
+
+
+def step_cost(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    decode_tokens: ArrayLike,
+    decode_context: ArrayLike,
+    prefill_tokens: ArrayLike,
+    prefill_context: ArrayLike,
+    weight_bytes_per_param: ArrayLike,
+    kv_bytes: ArrayLike = 2.0,
+    act_bytes: float = 2.0,
+    tp: ArrayLike = 1,
+    allreduce_latency_s: ArrayLike = 0.0,
+) -> StepCost:
+    """Time of one serving iteration of a tensor-parallel replica.
+
+    ``decode_tokens`` sequences each emit one token with ``decode_context`` tokens of history;
+    ``prefill_tokens`` prompt tokens are processed in the same iteration, attending on average to
+    ``prefill_context`` earlier tokens (P/2 for causal attention over a prompt of P).
+
+    Roofline per iteration: FLOPs at the GEMM rate vs. bytes of weights touched (once per iteration
+    for the whole batch) plus the KV cache read, each split over ``tp`` GPUs. Tensor parallelism adds
+    two all-reduces per layer of the iteration's activations (Megatron-LM, Shoeybi et al. 2019, sec.
+    3), ring algorithm: 2 (tp-1)/tp x bytes over the scale-up link, plus a fixed latency each.
+    """
+    pc = param_counts(a)
+    d = np.asarray(decode_tokens, dtype=float)
+    p = np.asarray(prefill_tokens, dtype=float)
+    n = np.asarray(tp, dtype=float)
+    tokens = d + p
+    active_linear = pc.always_active + pc.expert * a.experts_per_token * a.moe_layers
+    flop = 2.0 * active_linear * tokens + attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
+
+    touched = expected_experts_touched(a.n_experts, a.experts_per_token, tokens)
+    weight_params = pc.always_active + pc.expert * touched * a.moe_layers
+    wbytes = weight_params * np.asarray(weight_bytes_per_param, dtype=float)
+    # Each decoding sequence reads its whole cache once per token. A prefill chunk writes its own K/V
+    # and reads it back tile by tile from on-chip memory (FlashAttention), so its HBM traffic is about
+    # one write and one read of its tokens' cache.
+    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * np.asarray(decode_context, dtype=float) + 2.0 * p)
+
+    # Prefill and decode GEMMs are compute-bound or weight-bound together; attention over the cache
+    # adds its own bytes. Each GPU holds 1/tp of the weights, heads and KV cache.
+    t_compute = compute_time_s(flop / n, device.gemm_flop_per_s, device.gemm_frac)
+    t_memory = memory_time_s((wbytes + kv_read) / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
+    ar_bytes = tokens * a.hidden_size * act_bytes
+    n_allreduce = 2 * a.layers
+    t_comm = np.where(
+        n > 1,
+        n_allreduce * (link_time_s(2.0 * (n - 1.0) / n * ar_bytes, device.scale_up_bytes_per_s) + np.asarray(allreduce_latency_s, dtype=float)),
+        0.0,
+    )
+    return StepCost(
+        flop=flop,
+        weight_bytes=wbytes,
+        kv_bytes=kv_read,
+        time_s=np.maximum(t_compute, t_memory) + t_comm,
+        compute_time_s=t_compute,
+        memory_time_s=t_memory,
+        communication_time_s=t_comm,
+    )
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    """Steady state of a replica at batch size ``batch`` (arrays over batch sizes)."""
+
+    batch: Number
+    iteration_s: Number  # = time per output token
+    ttft_s: Number
+    output_tokens_per_s: Number  # per replica
+    kv_cache_bytes: Number  # per GPU
+    memory_bytes: Number  # per GPU: weights + KV + working memory
+
+
+def serving_points(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    batch: ArrayLike,
+    prompt_tokens: float,
+    output_tokens: float,
+    weight_bytes_per_param: float,
+    kv_bytes: float = 2.0,
+    tp: int = 1,
+    allreduce_latency_s: float = 0.0,
+    act_bytes: float = 2.0,
+) -> ServingPoint:
+    """Steady-state continuous batching at each batch size in ``batch``.
+
+    Per iteration: ``batch`` decode tokens at mean context P + O/2, plus batch x P / O prompt tokens of
+    new requests (attending to P/2 on average). TPOT is the iteration time. TTFT is the prefill of one
+    prompt on the replica plus one iteration it waits to join (queueing under load is not modelled).
+    """
+    b = np.asarray(batch, dtype=float)
+    P, O = float(prompt_tokens), float(output_tokens)
+    it = step_cost(
+        a,
+        device,
+        decode_tokens=b,
+        decode_context=P + O / 2.0,
+        prefill_tokens=b * P / O,
+        prefill_context=P / 2.0,
+        weight_bytes_per_param=weight_bytes_per_param,
+        kv_bytes=kv_bytes,
+        tp=tp,
+        allreduce_latency_s=allreduce_latency_s,
+        act_bytes=act_bytes,
+    )
+    pre = step_cost(
+        a,
+        device,
+        decode_tokens=0.0,
+        decode_context=0.0,
+        prefill_tokens=P,
+        prefill_context=P / 2.0,
+        weight_bytes_per_param=weight_bytes_per_param,
+        kv_bytes=kv_bytes,
+        tp=tp,
+        allreduce_latency_s=allreduce_latency_s,
+        act_bytes=act_bytes,
+    )
+    iteration = np.asarray(it.time_s, dtype=float)
+    kv = kv_bytes_per_token(a, kv_bytes) * b * (P + O / 2.0) / kv_shard(a, tp)
+    return ServingPoint(
+        batch=b,
+        iteration_s=iteration,
+        ttft_s=np.asarray(pre.time_s, dtype=float) + iteration,
+        output_tokens_per_s=b / iteration,
+        kv_cache_bytes=kv,
+        memory_bytes=weights_bytes_per_gpu(a, weight_bytes_per_param, tp) + kv,
+    )
+
+
+def kv_shard(a: LLMArchitecture, tp: int) -> float:
+    """Ways the KV cache is split by tensor parallelism: by KV head, at most kv_heads ways (MLA's latent is
+    replicated on every GPU in standard TP, as in vLLM's MLA backend)."""
+    if a.is_mla:
+        return 1.0
+    return float(min(tp, a.kv_heads))
+
+
+def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike, tp: ArrayLike = 1) -> np.ndarray:
+    """All weights (every expert) at the given storage width, split over ``tp`` GPUs [bytes]."""
+    return param_counts(a).total * np.asarray(weight_bytes_per_param, dtype=float) / np.asarray(tp, dtype=float)

@@ -1,0 +1,125 @@
+"""The transformer serving model against hand-computed numbers and its invariants."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from capplan.models.device import DeviceRates
+from capplan.models.transformer import (
+    LLMArchitecture,
+    attention_flop_per_token,
+    expected_experts_touched,
+    kv_bytes_per_token,
+    param_counts,
+    serving_points,
+    step_cost,
+)
+
+# Llama-3.1-8B (meta-llama/Llama-3.1-8B config.json): 32 layers, 4096 hidden, 32 heads, 8 KV heads of
+# 128, SwiGLU 14336, vocab 128256, untied embeddings. Meta publishes 8.03B parameters.
+LLAMA8B = LLMArchitecture(layers=32, hidden_size=4096, heads=32, kv_heads=8, head_dim=128, ffn_size=14336, ffn_gated=True, vocab_size=128256, tied_embeddings=False)
+# Mixtral-8x7B (mistralai/Mixtral-8x7B-v0.1 config.json; Jiang et al. 2024, table 1): 46.7B total, 12.9B active.
+MIXTRAL = LLMArchitecture(
+    layers=32, hidden_size=4096, heads=32, kv_heads=8, head_dim=128, ffn_size=14336, ffn_gated=True, vocab_size=32000,
+    tied_embeddings=False, n_experts=8, experts_per_token=2, expert_ffn_size=14336,
+)
+# DeepSeek-V3 (deepseek-ai/DeepSeek-V3 config.json): MLA latent 512 + rope 64, 61 layers.
+DSV3 = LLMArchitecture(
+    layers=61, hidden_size=7168, heads=128, kv_heads=128, head_dim=128, ffn_size=18432, ffn_gated=True, vocab_size=129280,
+    tied_embeddings=False, n_experts=256, experts_per_token=8, n_shared_experts=1, expert_ffn_size=2048, first_dense_layers=3,
+    kv_lora_rank=512, q_lora_rank=1536, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128,
+)
+
+DEV = DeviceRates(
+    gemm_flop_per_s=1e15, gemm_frac=0.5, bf16_flop_per_s=1e15, bf16_gemm_frac=0.5, attention_frac=0.4, conv_frac=0.4,
+    memory_bandwidth_bytes_per_s=3e12, memory_bandwidth_frac=0.8, memory_bytes=80e9, scale_up_bytes_per_s=450e9,
+    host_link_bytes_per_s=64e9,
+)
+
+
+def test_param_counts_match_published_totals():
+    assert param_counts(LLAMA8B).total == pytest.approx(8.03e9, rel=0.005)
+    mix = param_counts(MIXTRAL)
+    assert mix.total == pytest.approx(46.7e9, rel=0.005)
+    active = mix.always_active + mix.embedding + mix.expert * 2 * 32
+    assert active == pytest.approx(12.9e9, rel=0.01)
+    assert param_counts(DSV3).total == pytest.approx(671e9, rel=0.005)
+
+
+def test_gated_mlp_has_three_matrices_and_untied_embeddings_count_twice():
+    plain = dataclasses.replace(LLAMA8B, ffn_gated=False)
+    assert param_counts(LLAMA8B).dense_mlp - param_counts(plain).dense_mlp == pytest.approx(4096 * 14336 * 32)
+    tied = dataclasses.replace(LLAMA8B, tied_embeddings=True)
+    assert param_counts(LLAMA8B).total - param_counts(tied).total == pytest.approx(128256 * 4096)
+
+
+def test_kv_bytes_per_token():
+    assert kv_bytes_per_token(LLAMA8B, 2.0) == 2 * 8 * 128 * 32 * 2  # 128 KiB
+    assert kv_bytes_per_token(LLAMA8B, 1.0) == 2 * 8 * 128 * 32  # fp8 cache
+    assert kv_bytes_per_token(DSV3, 2.0) == (512 + 64) * 61 * 2  # MLA latent: ~70 kB
+
+
+def test_attention_flop_per_token():
+    assert attention_flop_per_token(LLAMA8B, 1000) == 1000 * 4 * 128 * 32 * 32
+
+
+def test_expected_experts_touched():
+    assert expected_experts_touched(8, 2, 1) == pytest.approx(2)
+    assert expected_experts_touched(8, 2, 2) == pytest.approx(8 * (1 - 0.75**2))
+    assert expected_experts_touched(8, 2, 10_000) == pytest.approx(8)
+    assert expected_experts_touched(0, 0, 5) == 0
+
+
+def test_decode_step_is_weight_bound_at_batch_one():
+    s = step_cost(LLAMA8B, DEV, decode_tokens=1, decode_context=1000, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
+    pc = param_counts(LLAMA8B)
+    wbytes = (pc.total - pc.embedding) * 2
+    kv = 131072 * 1000
+    assert s.memory_time_s == pytest.approx((wbytes + kv) / (3e12 * 0.8))
+    assert s.time_s == pytest.approx(s.memory_time_s)
+
+
+def test_prefill_is_compute_bound():
+    s = step_cost(LLAMA8B, DEV, decode_tokens=0, decode_context=0, prefill_tokens=4096, prefill_context=2048, weight_bytes_per_param=2.0)
+    pc = param_counts(LLAMA8B)
+    flop = 2 * (pc.total - pc.embedding) * 4096 + 4096 * 2048 * 4 * 128 * 32 * 32
+    assert s.flop == pytest.approx(flop)
+    assert s.time_s == pytest.approx(flop / 5e14)
+
+
+def test_tensor_parallel_allreduce():
+    s = step_cost(LLAMA8B, DEV, decode_tokens=8, decode_context=100, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=4, allreduce_latency_s=1e-5)
+    per = 2 * 3 / 4 * 8 * 4096 * 2 / 450e9 + 1e-5
+    assert s.communication_time_s == pytest.approx(64 * per)
+
+
+def test_moe_touches_fewer_weights_at_small_batch():
+    one = step_cost(MIXTRAL, DEV, decode_tokens=1, decode_context=0, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
+    many = step_cost(MIXTRAL, DEV, decode_tokens=512, decode_context=0, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
+    pc = param_counts(MIXTRAL)
+    assert one.weight_bytes == pytest.approx((pc.always_active + pc.expert * 2 * 32) * 2)
+    assert many.weight_bytes == pytest.approx((pc.total - pc.embedding) * 2, rel=1e-6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(16, 8192), st.integers(16, 4096), st.sampled_from([1, 2, 4, 8]))
+def test_longer_context_never_raises_throughput(prompt, output, tp):
+    batch = np.arange(1, 257)
+    a = serving_points(LLAMA8B, DEV, batch=batch, prompt_tokens=prompt, output_tokens=output, weight_bytes_per_param=2.0, tp=tp)
+    b = serving_points(LLAMA8B, DEV, batch=batch, prompt_tokens=prompt * 2, output_tokens=output, weight_bytes_per_param=2.0, tp=tp)
+    assert np.all(b.output_tokens_per_s <= a.output_tokens_per_s * (1 + 1e-12))
+    assert np.all(np.diff(a.iteration_s) >= 0)  # TPOT grows with batch
+    assert np.all(np.isfinite(a.output_tokens_per_s))
+
+
+def test_fp8_weights_never_lower_throughput():
+    batch = np.arange(1, 513)
+    fast = dataclasses.replace(DEV, gemm_flop_per_s=2e15)
+    bf16 = serving_points(LLAMA8B, DEV, batch=batch, prompt_tokens=1000, output_tokens=200, weight_bytes_per_param=2.0)
+    fp8 = serving_points(LLAMA8B, fast, batch=batch, prompt_tokens=1000, output_tokens=200, weight_bytes_per_param=1.0)
+    assert np.all(fp8.output_tokens_per_s >= bf16.output_tokens_per_s)
