@@ -19,7 +19,7 @@ from capplan.catalog.convert import GB, device_rates, dit_architecture, llm_arch
 from capplan.catalog.schemas import GPUProfile
 from capplan.errors import UserError
 from capplan.models import dit, transformer
-from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION
+from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION  # noqa: F401 (re-exported)
 from capplan.results import (
     EfficiencyUsed,
     FlopByStage,

@@ -12,23 +12,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or bool(os.environ.get("CAPPLAN_DEBUG"))
     args = [a for a in args if a != "--debug"]
 
-    import click
-
     from capplan.cli.app import app
     from capplan.errors import UserError
 
     try:
         rv = app(args=args, prog_name="capplan", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        print("Error: aborted", file=sys.stderr)
-        sys.exit(1)
-    except click.exceptions.ClickException as exc:
-        if debug:
-            raise
-        print(f"Error: {' '.join(exc.format_message().split())}", file=sys.stderr)
-        sys.exit(exc.exit_code)
     except UserError as exc:
         if debug:
             raise
@@ -37,11 +25,24 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the error edge: anything else is a bug
+    except Exception as exc:  # noqa: BLE001 - the error edge
+        # click's (or typer's vendored click's) control-flow and usage exceptions, matched by shape so
+        # that the edge does not depend on which click a typer release bundles.
+        name = type(exc).__name__
+        if name == "Exit":
+            sys.exit(getattr(exc, "exit_code", 0))
+        if name == "Abort":
+            print("Error: aborted", file=sys.stderr)
+            sys.exit(1)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            if debug:
+                raise
+            print(f"Error: {' '.join(exc.format_message().split())}", file=sys.stderr)
+            sys.exit(exc.exit_code)
         if debug:
             raise
         print(
-            f"Error: internal error, this is a bug ({type(exc).__name__}: {exc}). Rerun with --debug for the traceback.",
+            f"Error: internal error, this is a bug ({name}: {exc}). Rerun with --debug for the traceback.",
             file=sys.stderr,
         )
         sys.exit(1)

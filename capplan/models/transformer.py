@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from capplan.models.device import DeviceRates, Number
-from capplan.models.roofline import compute_time_s, link_time_s, memory_time_s
+from capplan.models.roofline import link_time_s, roofline_time_s
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ class StepCost:
     weight_bytes: Number
     kv_bytes: Number
     time_s: Number
-    compute_time_s: Number
-    memory_time_s: Number
+    gemm_time_s: Number
+    attention_time_s: Number
     communication_time_s: Number
 
 
@@ -187,8 +187,9 @@ def step_cost(
     ``prefill_tokens`` prompt tokens are processed in the same iteration, attending on average to
     ``prefill_context`` earlier tokens (P/2 for causal attention over a prompt of P).
 
-    Roofline per iteration: FLOPs at the GEMM rate vs. bytes of weights touched (once per iteration
-    for the whole batch) plus the KV cache read, each split over ``tp`` GPUs. Tensor parallelism adds
+    Two rooflines per iteration, added: the GEMMs (FLOPs at the GEMM rate vs. the bytes of weights
+    touched, once per iteration for the whole batch) and attention (FLOPs at the attention rate vs. the
+    KV cache read), each split over ``tp`` GPUs. Tensor parallelism adds
     two all-reduces per layer of the iteration's activations (Megatron-LM, Shoeybi et al. 2019, sec.
     3), ring algorithm: 2 (tp-1)/tp x bytes over the scale-up link, plus a fixed latency each.
     """
@@ -198,7 +199,8 @@ def step_cost(
     n = np.asarray(tp, dtype=float)
     tokens = d + p
     active_linear = pc.always_active + pc.expert * a.experts_per_token * a.moe_layers
-    flop = 2.0 * active_linear * tokens + attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
+    flop_linear = 2.0 * active_linear * tokens
+    flop_attn = attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
 
     touched = expected_experts_touched(a.n_experts, a.experts_per_token, tokens)
     weight_params = pc.always_active + pc.expert * touched * a.moe_layers
@@ -208,10 +210,14 @@ def step_cost(
     # one write and one read of its tokens' cache.
     kv_read = kv_bytes_per_token(a, kv_bytes) * (d * np.asarray(decode_context, dtype=float) + 2.0 * p)
 
-    # Prefill and decode GEMMs are compute-bound or weight-bound together; attention over the cache
-    # adds its own bytes. Each GPU holds 1/tp of the weights, heads and KV cache.
-    t_compute = compute_time_s(flop / n, device.gemm_flop_per_s, device.gemm_frac)
-    t_memory = memory_time_s((wbytes + kv_read) / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
+    # GEMMs and attention are separate kernels that run one after the other in every layer, so each
+    # gets its own roofline and their times add. Each GPU holds 1/tp of weights, heads and KV cache.
+    t_gemm = roofline_time_s(
+        flop_linear / n, wbytes / n, device.gemm_flop_per_s, device.gemm_frac, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac
+    )
+    t_attn = roofline_time_s(
+        flop_attn / n, kv_read / n, device.bf16_flop_per_s, device.attention_frac, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac
+    )
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
     t_comm = np.where(
@@ -220,12 +226,12 @@ def step_cost(
         0.0,
     )
     return StepCost(
-        flop=flop,
+        flop=flop_linear + flop_attn,
         weight_bytes=wbytes,
         kv_bytes=kv_read,
-        time_s=np.maximum(t_compute, t_memory) + t_comm,
-        compute_time_s=t_compute,
-        memory_time_s=t_memory,
+        time_s=t_gemm + t_attn + t_comm,
+        gemm_time_s=t_gemm,
+        attention_time_s=t_attn,
         communication_time_s=t_comm,
     )
 

@@ -35,7 +35,8 @@ def video_report(r: VideoResult) -> Group:
     money.add_row("GPU time", duration(r.gpu_seconds), "")
 
     work = _kv_table("Work per clip")
-    work.add_row("Tokens per sequence", f"{r.tokens:,.0f}", f"{r.latent_frames:g} latent frames × {r.patches_per_frame:,.0f} patches + {r.text_tokens if r.tokens > r.video_tokens else 0} text")
+    joint = f" + {r.tokens - r.video_tokens:,.0f} text" if r.tokens > r.video_tokens else ""
+    work.add_row("Tokens per sequence", f"{r.tokens:,.0f}", f"{r.latent_frames:g} latent frames × {r.patches_per_frame:,.0f} patches{joint}")
     work.add_row("DiT forward passes", f"{r.forward_passes:g}", "")
     fb = r.flop_by_stage
     n = r.n_clips

@@ -80,16 +80,19 @@ def test_decode_step_is_weight_bound_at_batch_one():
     pc = param_counts(LLAMA8B)
     wbytes = (pc.total - pc.embedding) * 2
     kv = 131072 * 1000
-    assert s.memory_time_s == pytest.approx((wbytes + kv) / (3e12 * 0.8))
-    assert s.time_s == pytest.approx(s.memory_time_s)
+    assert s.gemm_time_s == pytest.approx(wbytes / (3e12 * 0.8))
+    assert s.attention_time_s == pytest.approx(kv / (3e12 * 0.8))
+    assert s.time_s == pytest.approx(s.gemm_time_s + s.attention_time_s)
 
 
 def test_prefill_is_compute_bound():
     s = step_cost(LLAMA8B, DEV, decode_tokens=0, decode_context=0, prefill_tokens=4096, prefill_context=2048, weight_bytes_per_param=2.0)
     pc = param_counts(LLAMA8B)
-    flop = 2 * (pc.total - pc.embedding) * 4096 + 4096 * 2048 * 4 * 128 * 32 * 32
-    assert s.flop == pytest.approx(flop)
-    assert s.time_s == pytest.approx(flop / 5e14)
+    linear = 2 * (pc.total - pc.embedding) * 4096
+    attn = 4096 * 2048 * 4 * 128 * 32 * 32
+    assert s.flop == pytest.approx(linear + attn)
+    assert s.gemm_time_s == pytest.approx(linear / 5e14)
+    assert s.attention_time_s == pytest.approx(attn / (1e15 * 0.4))
 
 
 def test_tensor_parallel_allreduce():

@@ -1,0 +1,64 @@
+"""The models against published measurements (validation/*.csv), with the default efficiency profile.
+
+The defaults come from kernel benchmarks, not from these rows; these tests report the error and fail
+if it grows past the stated bound. Known outliers are explained in docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from capplan.validation import median_abs_error, text_comparisons, video_comparisons
+
+
+@pytest.fixture(scope="module")
+def video_rows():
+    return video_comparisons()
+
+
+def _print(rows, title):
+    print(f"\n{title}")
+    for c in rows:
+        flag = "" if c.verified else " (secondary source)"
+        print(f"  {c.model:18} {c.gpu:14} x{c.num_gpus:<2} {c.quantity:28} measured {c.measured:10.1f} predicted {c.predicted:10.1f} {c.error:+6.0%}{flag}")
+
+
+def test_shared_video_rows_median_error_at_most_30pct(video_rows):
+    shared = [c for c in video_rows if c.dataset == "shared"]
+    assert len(shared) == 6  # four times, two memories: every row of ../shared/validation is compared
+    _print(shared, "shared/validation rows")
+    m = median_abs_error(shared)
+    print(f"  median |error| = {m:.1%}")
+    assert m <= 0.30
+
+
+def test_all_video_rows_median_error_at_most_30pct(video_rows):
+    times = [c for c in video_rows if c.quantity == "time_s"]
+    assert len(times) >= 30 and len({c.gpu for c in times}) >= 5 and len({c.model for c in times}) >= 6
+    _print(video_rows, "all video rows")
+    m = median_abs_error(video_rows)
+    mv = median_abs_error([c for c in video_rows if c.verified])
+    print(f"  median |error| all = {m:.1%}, primary sources only = {mv:.1%}")
+    assert m <= 0.30 and mv <= 0.30
+
+
+def test_sequence_parallel_speedup_tracks_published_scaling(video_rows):
+    # xDiT HunyuanVideo 720p on H100: 1 -> 8 GPUs is 5.6x faster; the model must predict a speed-up
+    # in the same range (not the ideal 8x, not none).
+    rows = {c.num_gpus: c for c in video_rows if c.model == "hunyuanvideo" and c.gpu == "h100-sxm" and "xdit-project" in c.source and "1280x720" in c.source and c.quantity == "time_s"}
+    measured = rows[1].measured / rows[8].measured
+    predicted = rows[1].predicted / rows[8].predicted
+    assert 4.0 < measured < 7.0
+    assert predicted == pytest.approx(measured, rel=0.5)
+    assert predicted < 8.0
+
+
+def test_text_rows_median_error_is_reported():
+    rows = text_comparisons()
+    assert len(rows) >= 16 and len({c.gpu for c in rows}) >= 3
+    assert any(c.model in ("mixtral-8x7b", "qwen3-235b-a22b", "deepseek-v3", "qwen3-30b-a3b") for c in rows)
+    _print(rows, "text rows")
+    m = median_abs_error(rows)
+    print(f"  median |error| = {m:.1%}")
+    # Regression bound only: the target of issue 11 is 20%, not yet met (see docs/validation.md).
+    assert m <= 0.60
