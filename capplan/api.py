@@ -16,11 +16,16 @@ import numpy as np
 from capplan import __version__
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.convert import GB, device_rates, dit_architecture, llm_architecture
-from capplan.catalog.schemas import GPUProfile
+from pathlib import Path
+
+from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
+from capplan.planning.costs import GPUHourCost, gpu_hour_cost
 from capplan.models import dit, transformer
 from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION  # noqa: F401 (re-exported)
 from capplan.results import (
+    CostBreakdown,
+    EconomicsUsed,
     EfficiencyUsed,
     FlopByStage,
     GPUListing,
@@ -85,6 +90,40 @@ def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...]) 
         raise UserError("--precision", precision, f"{gpu.id} has no {precision} tensor cores; it supports {', '.join(have)}")
 
 
+def resolve_economics(
+    cat: Catalog,
+    *,
+    pricing: str | None = None,
+    pue: float | None = None,
+    electricity_usd_per_kwh: float | None = None,
+    economics: str | Path | None = None,
+) -> Economics:
+    """The catalogue's economics, under a user's --economics file, under single options."""
+    if pricing is not None and pricing not in ("rent", "own"):
+        raise UserError("--pricing", pricing, "choose rent or own")
+    if pue is not None and (not isinstance(pue, (int, float)) or not math.isfinite(pue) or not 1.0 <= pue <= 5.0):
+        raise UserError("--pue", pue, "PUE is facility power over IT power: a number from 1 to 5")
+    if electricity_usd_per_kwh is not None and (not math.isfinite(electricity_usd_per_kwh) or not 0 <= electricity_usd_per_kwh <= 100):
+        raise UserError("--electricity-usd-per-kwh", electricity_usd_per_kwh, "it must be a price from 0 to 100 USD/kWh")
+    path = Path(economics) if economics is not None else None
+    if path is not None and not path.is_file():
+        raise UserError("--economics", str(path), "the file does not exist")
+    return cat.economics(path, **{"pricing": pricing, "energy.pue": pue, "energy.electricity_usd_per_kwh": electricity_usd_per_kwh})
+
+
+def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:
+    return EconomicsUsed(
+        pricing=hour.pricing,  # type: ignore[arg-type]
+        gpu_usd_per_hour=hour.usd_per_hour,
+        hardware_usd_per_gpu_hour=hour.hardware_usd_per_hour,
+        energy_usd_per_gpu_hour=hour.energy_usd_per_hour,
+        pue=econ.energy.pue,
+        electricity_usd_per_kwh=econ.energy.mean_usd_per_kwh,
+        facility_w_per_gpu=hour.facility_w,
+        carbon_kg_per_kwh=econ.energy.carbon_kg_per_kwh,
+    )
+
+
 def _efficiency(cat: Catalog, gpu_id: str, stack: str):
     by_stack = cat.efficiency.gpu[gpu_id]
     if stack not in by_stack:
@@ -109,6 +148,10 @@ def video(
     offload: str = "none",
     clip_seconds: float | None = None,
     long_video: str = "clips",
+    pricing: str | None = None,
+    pue: float | None = None,
+    electricity_usd_per_kwh: float | None = None,
+    economics: str | Path | None = None,
     catalog: Catalog | None = None,
 ) -> VideoResult:
     """Cost, time and memory of generating one video with a catalogued DiT on a catalogued GPU.
@@ -152,7 +195,9 @@ def video(
     video_s = max(n_frames - lead, 1) / fps_v
     steps_v = int(steps if steps is not None else d.steps)
     cfg_v = d.cfg if cfg is None else bool(cfg)
-    price = float(price_per_gpu_hour if price_per_gpu_hour is not None else g.price.usd_per_gpu_hour)
+    econ = resolve_economics(cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics)
+    hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
+    price = hour.usd_per_hour
     clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
 
     arch = dit_architecture(w)
@@ -194,6 +239,9 @@ def video(
             one_sequence_peak_memory_gb=f(one_seq.peak_memory_bytes) / GB,
             one_sequence_fits_in_memory=bool(np.asarray(one_seq.fits_in_memory)),
         )
+
+    energy = gpu_s / 3600.0 * hour.facility_w / 1e3
+    carbon = econ.energy.carbon_kg_per_kwh
 
     warnings: list[str] = []
     if frames is not None and causal and (n_frames - 1) % w.vae.temporal_compression:
@@ -274,6 +322,14 @@ def video(
         cost_per_video_minute_usd=cost / minutes,
         gpu_hours_per_video_minute=gpu_s / 3600.0 / minutes,
         long_video=long_info,
+        economics=_economics_used(econ, hour),
+        cost_breakdown_usd=CostBreakdown(
+            hardware=gpu_s / 3600.0 * hour.hardware_usd_per_hour, energy=gpu_s / 3600.0 * hour.energy_usd_per_hour
+        ),
+        power_kw=hour.facility_w * gpus / 1e3,
+        energy_kwh=energy,
+        energy_kwh_per_video_minute=energy / minutes,
+        carbon_kg_per_video_minute=energy / minutes * carbon if carbon is not None else None,
         warnings=warnings,
     )
 
@@ -358,6 +414,10 @@ def text(
     no_latency_targets: bool = False,
     price_per_gpu_hour: float | None = None,
     stack: str | None = None,
+    pricing: str | None = None,
+    pue: float | None = None,
+    electricity_usd_per_kwh: float | None = None,
+    economics: str | Path | None = None,
     catalog: Catalog | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
@@ -390,7 +450,9 @@ def text(
     else:
         ttft_t = ttft_ms if ttft_ms is not None else rt.default_ttft_ms
         tpot_t = tpot_ms if tpot_ms is not None else rt.default_tpot_ms
-    price = float(price_per_gpu_hour if price_per_gpu_hour is not None else g.price.usd_per_gpu_hour)
+    econ = resolve_economics(cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics)
+    hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
+    price = hour.usd_per_hour
 
     arch = llm_architecture(w)
     rates = device_rates(g, eff, precision, w.architecture.head_dim)
@@ -492,6 +554,16 @@ def text(
             cost_per_million_output_tokens_usd=cost_out if fits else None,
             cost_per_million_input_tokens_usd=cost_in if fits else None,
             cost_per_million_tokens_usd=cost_all if fits else None,
+            economics=_economics_used(econ, hour),
+            cost_breakdown_usd=CostBreakdown(
+                hardware=cost_all * hour.hardware_usd_per_hour / price, energy=cost_all * hour.energy_usd_per_hour / price
+            ) if fits and cost_all is not None else None,
+            power_kw=hour.facility_w * tp / 1e3,
+            energy_kwh_per_million_tokens=hour.facility_w * tp / 1e3 / (tps * 3600.0) * 1e6 if fits and tps > 0 else None,
+            carbon_kg_per_million_tokens=(
+                hour.facility_w * tp / 1e3 / (tps * 3600.0) * 1e6 * econ.energy.carbon_kg_per_kwh
+                if fits and tps > 0 and econ.energy.carbon_kg_per_kwh is not None else None
+            ),
             warnings=warnings,
         )
 

@@ -23,6 +23,22 @@ class EfficiencyUsed(_Out):
     source: str
 
 
+class CostBreakdown(_Out):
+    hardware: float = Field(description="rent, or amortised capex + upkeep [USD]")
+    energy: float = Field(description="electricity at the facility (0 when renting: included in the rent) [USD]")
+
+
+class EconomicsUsed(_Out):
+    pricing: Literal["rent", "own"]
+    gpu_usd_per_hour: float = Field(description="all-in cost of one busy GPU-hour")
+    hardware_usd_per_gpu_hour: float
+    energy_usd_per_gpu_hour: float
+    pue: float
+    electricity_usd_per_kwh: float
+    facility_w_per_gpu: float = Field(description="busy GPU + server share, x PUE [W]")
+    carbon_kg_per_kwh: float | None
+
+
 class VideoInputs(_Out):
     """Every input of a video estimate, after defaults were applied."""
 
@@ -114,6 +130,12 @@ class VideoResult(_Out):
     cost_per_video_minute_usd: float
     gpu_hours_per_video_minute: float
     long_video: LongVideo | None = None
+    economics: EconomicsUsed
+    cost_breakdown_usd: CostBreakdown = Field(description="of the requested video")
+    power_kw: float = Field(description="facility power while generating, all GPUs [kW]")
+    energy_kwh: float = Field(description="energy of the requested video [kWh]")
+    energy_kwh_per_video_minute: float
+    carbon_kg_per_video_minute: float | None
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -179,4 +201,9 @@ class TextResult(_Out):
     cost_per_million_output_tokens_usd: float | None
     cost_per_million_input_tokens_usd: float | None
     cost_per_million_tokens_usd: float | None = Field(description="all cost over input + output tokens")
+    economics: EconomicsUsed
+    cost_breakdown_usd: CostBreakdown | None = Field(description="per million tokens (input + output), blended")
+    power_kw: float = Field(description="facility power of one busy replica [kW]")
+    energy_kwh_per_million_tokens: float | None = Field(description="per million output tokens [kWh]")
+    carbon_kg_per_million_tokens: float | None = Field(description="per million output tokens [kg CO2e]")
     warnings: list[str] = Field(default_factory=list)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from capplan.errors import UserError
-from capplan.catalog.schemas import EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
+from capplan.catalog.schemas import Economics, EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,7 +61,34 @@ class Catalog:
     efficiency: EfficiencyFile
     video: dict[str, VideoWorkload]
     text: dict[str, TextWorkload]
+    economics_data: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+
+    def economics(self, path: Path | None = None, **overrides: Any) -> Economics:
+        """The catalogue's economics defaults, with a user's TOML file and then single options laid over.
+
+        ``overrides`` are dotted keys ("energy.pue") set by command-line options; None values are skipped.
+        """
+        data = {k: dict(v) if isinstance(v, dict) else v for k, v in self.economics_data.items()}
+        where = "hardware_profiles/economics.toml"
+        if path is not None:
+            user = read_toml(path)
+            where = str(path)
+            for key, value in user.items():
+                if isinstance(value, dict) and isinstance(data.get(key), dict):
+                    data[key].update(value)
+                    data[key]["source"] = f"user file {path}"
+                else:
+                    data[key] = value
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            section, _, key = dotted.partition(".")
+            if key:
+                data.setdefault(section, {})[key] = value
+            else:
+                data[section] = value
+        return validate(Economics, data, where)
 
     def gpu(self, gpu_id: str, option: str = "--gpu") -> GPUProfile:
         try:
@@ -115,9 +142,13 @@ def _load(roots: tuple[Path, ...]) -> Catalog:
     video: dict[str, VideoWorkload] = {}
     text: dict[str, TextWorkload] = {}
     eff_data: dict[str, Any] | None = None
+    economics_data: dict[str, Any] = {}
     for root in roots:
         hw = root / "hardware_profiles"
         for path in sorted(hw.glob("*.toml")) if hw.is_dir() else []:
+            if path.name == "economics.toml":
+                economics_data.update(read_toml(path))
+                continue
             if path.name == "efficiency.toml":
                 data = read_toml(path)
                 if eff_data is None:
@@ -144,7 +175,7 @@ def _load(roots: tuple[Path, ...]) -> Catalog:
                 gpu_id,
                 f"every GPU needs a [gpu.{gpu_id}.{efficiency.default_stack}] table",
             )
-    return Catalog(gpus=gpus, efficiency=efficiency, video=video, text=text, files=files)
+    return Catalog(gpus=gpus, efficiency=efficiency, video=video, text=text, economics_data=economics_data, files=files)
 
 
 def load_catalog() -> Catalog:

@@ -62,6 +62,8 @@ class Power(_Strict):
 class Price(_Strict):
     usd_per_gpu_hour: PositiveFloat
     source: Source
+    capex_usd_per_gpu: PositiveFloat | None = None
+    capex_source: str | None = None
 
 
 class GPUProfile(_Strict):
@@ -281,3 +283,39 @@ class RuntimeDefaults(_Strict):
 
 
 EfficiencyFile.model_rebuild()
+
+
+# --- economics (hardware_profiles/economics.toml, or a user's --economics file laid over it) -------
+
+
+class Ownership(_Strict):
+    amortization_years: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)]
+    cost_of_capital_frac: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
+    opex_frac_per_year: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    source: str = ""
+
+
+class Energy(_Strict):
+    electricity_usd_per_kwh: NonNegFloat
+    electricity_usd_per_kwh_by_hour: Annotated[list[NonNegFloat], Field(min_length=24, max_length=24)] | None = None
+    pue: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
+    carbon_kg_per_kwh: NonNegFloat | None = None
+    source: str = ""
+
+    @property
+    def mean_usd_per_kwh(self) -> float:
+        by_hour = self.electricity_usd_per_kwh_by_hour
+        return sum(by_hour) / len(by_hour) if by_hour else self.electricity_usd_per_kwh
+
+
+class Site(_Strict):
+    rack_kw: PositiveFloat
+    power_cap_mw: PositiveFloat | None = None
+    source: str = ""
+
+
+class Economics(_Strict):
+    pricing: Literal["rent", "own"] = "rent"
+    ownership: Ownership
+    energy: Energy
+    site: Site

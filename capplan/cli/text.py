@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
+from capplan.cli.options import EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import text_report
 
@@ -24,6 +25,10 @@ def text(
     no_latency_targets: Annotated[bool, typer.Option("--no-latency-targets", help="Maximise throughput: no TTFT/TPOT targets.")] = False,
     price_per_gpu_hour: Annotated[Optional[float], typer.Option(help="USD per GPU-hour. Default: the catalogue price.")] = None,
     stack: Annotated[Optional[str], typer.Option(help="Software-stack efficiency profile: fa2 or fa3. Default: fa2.")] = None,
+    pricing: PricingOpt = None,
+    pue: PueOpt = None,
+    electricity_usd_per_kwh: ElectricityOpt = None,
+    economics: EconomicsOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -41,5 +46,9 @@ def text(
         no_latency_targets=no_latency_targets,
         price_per_gpu_hour=price_per_gpu_hour,
         stack=stack,
+        pricing=pricing,
+        pue=pue,
+        electricity_usd_per_kwh=electricity_usd_per_kwh,
+        economics=economics,
     )
     emit(result, fmt, output, text_report)

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
+from capplan.cli.options import EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import video_report
 
@@ -27,6 +28,10 @@ def video(
     offload: Annotated[str, typer.Option(help="none, model (components take turns on the GPU) or sequential (DiT blocks streamed).")] = "none",
     clip_seconds: Annotated[Optional[float], typer.Option(help="Clip length for long videos [s]. Default: the model's native clip.")] = None,
     long_video: Annotated[str, typer.Option(help="Generate a long video as consecutive clips or as one-sequence.")] = "clips",
+    pricing: PricingOpt = None,
+    pue: PueOpt = None,
+    electricity_usd_per_kwh: ElectricityOpt = None,
+    economics: EconomicsOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -47,5 +52,9 @@ def video(
         offload=offload,
         clip_seconds=clip_seconds,
         long_video=long_video,
+        pricing=pricing,
+        pue=pue,
+        electricity_usd_per_kwh=electricity_usd_per_kwh,
+        economics=economics,
     )
     emit(result, fmt, output, video_report)

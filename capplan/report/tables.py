@@ -27,12 +27,19 @@ def video_report(r: VideoResult) -> Group:
     )
 
     money = _kv_table("Cost")
-    money.add_row("Cost per minute of video", usd(r.cost_per_video_minute_usd), f"at ${i.price_per_gpu_hour_usd:g}/GPU-hour")
+    ec = r.economics
+    how = f"rented at ${ec.gpu_usd_per_hour:.2f}/GPU-hour" if ec.pricing == "rent" else (
+        f"owned: ${ec.hardware_usd_per_gpu_hour:.2f} hardware + ${ec.energy_usd_per_gpu_hour:.2f} energy per GPU-hour"
+    )
+    money.add_row("Cost per minute of video", usd(r.cost_per_video_minute_usd), how)
     money.add_row("GPU-hours per minute of video", sig(r.gpu_hours_per_video_minute), "")
     clips = f"{r.n_clips} clips of {sig(i.clip_seconds)} s" if r.n_clips > 1 else "1 clip"
     money.add_row("Cost of this video", usd(r.cost_usd), clips)
     money.add_row("Wall time", duration(r.time_s), f"{duration(r.time_per_clip_s)} per clip")
     money.add_row("GPU time", duration(r.gpu_seconds), "")
+    carbon = f", {sig(r.carbon_kg_per_video_minute)} kg CO2e" if r.carbon_kg_per_video_minute is not None else ""
+    money.add_row("Energy per minute of video", f"{sig(r.energy_kwh_per_video_minute)} kWh", f"at PUE {ec.pue:g}{carbon}")
+    money.add_row("Power drawn", f"{sig(r.power_kw)} kW", "GPUs + server share, busy, x PUE")
 
     work = _kv_table("Work per clip")
     joint = f" + {r.tokens - r.video_tokens:,.0f} text" if r.tokens > r.video_tokens else ""
@@ -152,7 +159,13 @@ def text_report(r: TextResult) -> Group:
     else:
         money.add_row("Cost per million output tokens", usd(r.cost_per_million_output_tokens_usd), f"{pct(1 - r.prefill_time_share)} of GPU time (decode)")
         money.add_row("Cost per million input tokens", usd(r.cost_per_million_input_tokens_usd or 0.0), f"{pct(r.prefill_time_share)} of GPU time (prefill)")
-        money.add_row("Cost per million tokens, blended", usd(r.cost_per_million_tokens_usd or 0.0), f"at ${i.price_per_gpu_hour_usd:g}/GPU-hour")
+        ec = r.economics
+        how = f"rented at ${ec.gpu_usd_per_hour:.2f}/GPU-hour" if ec.pricing == "rent" else (
+            f"owned: ${ec.hardware_usd_per_gpu_hour:.2f} hardware + ${ec.energy_usd_per_gpu_hour:.2f} energy per GPU-hour"
+        )
+        money.add_row("Cost per million tokens, blended", usd(r.cost_per_million_tokens_usd or 0.0), how)
+    if r.energy_kwh_per_million_tokens is not None:
+        money.add_row("Energy per million output tokens", f"{sig(r.energy_kwh_per_million_tokens)} kWh", f"{sig(r.power_kw)} kW per replica at PUE {r.economics.pue:g}")
     perf = _kv_table("Serving (continuous batching, steady state)")
     perf.add_row("Max batch", f"{r.max_batch:,}", f"limited by {r.batch_limited_by}")
     perf.add_row("Output tokens/s per GPU", sig(r.tokens_per_s_per_gpu), f"{sig(r.tokens_per_s_per_replica)} per replica of {r.gpus_per_replica} GPU(s)")

@@ -1,0 +1,13 @@
+"""Options shared by the what-if commands: economics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+PricingOpt = Annotated[Optional[str], typer.Option(help="rent (cloud price per GPU-hour, power included) or own (capex amortised + upkeep + energy). Default: rent.")]
+PueOpt = Annotated[Optional[float], typer.Option(help="Facility power usage effectiveness (>= 1). Default: the catalogue's.")]
+ElectricityOpt = Annotated[Optional[float], typer.Option("--electricity-usd-per-kwh", help="Electricity price [USD/kWh]. Default: the catalogue's.")]
+EconomicsOpt = Annotated[Optional[Path], typer.Option(help="TOML file overriding [ownership], [energy] and [site] of hardware_profiles/economics.toml.")]

@@ -1,0 +1,1 @@
+"""Planning: combining models with the catalogue's economics into costs, fleets and schedules."""
