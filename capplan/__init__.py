@@ -1,7 +1,7 @@
 """capplan: GPU cost and capacity planning for generative-AI inference.
 
 The public API is re-exported lazily, so ``import capplan`` stays cheap for the CLI:
-``capplan.video(...)``, ``capplan.list_gpus()``, ``capplan.list_workloads()``.
+``capplan.video(...)``, ``capplan.text(...)``, ``capplan.plan(...)``, ``capplan.list_gpus()``, ``capplan.list_workloads()``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("video", "text", "list_gpus", "list_workloads", "load_catalog")
+_API = ("video", "text", "plan", "list_gpus", "list_workloads", "load_catalog")
 
 
 def __getattr__(name: str) -> Any:

@@ -418,6 +418,7 @@ def text(
     pue: float | None = None,
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
+    max_gpus: int | None = None,
     catalog: Catalog | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
@@ -571,8 +572,12 @@ def text(
     if auto:
         # The cheapest tensor-parallel size that fits and meets the targets: more GPUs per replica buy
         # memory for a larger batch and cut latency, at the price of all-reduces.
-        fitting = [n for n in AUTO_TP if fits_one(n)][:4] or [AUTO_TP[-1]]
+        candidates = [n for n in AUTO_TP if max_gpus is None or n <= max_gpus]
+        fitting = [n for n in candidates if fits_one(n)][:4] or [candidates[-1]]
         results = [_text_at(n, True) for n in fitting]
         priced = [r for r in results if r.cost_per_million_tokens_usd is not None]
         return min(priced, key=lambda r: r.cost_per_million_tokens_usd) if priced else results[0]  # type: ignore[arg-type, return-value]
     return _text_at(int(gpus), False)  # type: ignore[arg-type]
+
+
+from capplan.plan_api import plan  # noqa: E402  (plan builds on video() and text() above)

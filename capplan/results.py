@@ -207,3 +207,77 @@ class TextResult(_Out):
     energy_kwh_per_million_tokens: float | None = Field(description="per million output tokens [kWh]")
     carbon_kg_per_million_tokens: float | None = Field(description="per million output tokens [kg CO2e]")
     warnings: list[str] = Field(default_factory=list)
+
+
+class ServiceCapacity(_Out):
+    service: str
+    kind: Literal["text", "video"]
+    gpu: str
+    gpus_per_replica: int
+    capacity_per_gpu: float = Field(description="requests/s (text) or videos/hour (video) per GPU; 0 = cannot serve")
+    note: str = ""
+
+
+class HourPlan(_Out):
+    hour: int
+    text_gpus: float
+    video_gpus: float
+    switching_gpus: float = Field(description="GPUs' time lost reloading weights when changing role [GPU-hours in the hour]")
+    idle_gpus: float
+    video_backlog: float = Field(description="videos waiting at the end of the hour")
+    power_mw: float
+
+
+class FleetPlan(_Out):
+    mode: Literal["siloed", "consolidated"]
+    status: str
+    gpus: dict[str, int] = Field(description="GPU type -> count, all fleets")
+    fleets: dict[str, dict[str, int]] = Field(description="fleet -> GPU type -> count")
+    total_gpus: int
+    racks: int
+    total_cost_usd: float
+    cost_per_hour_usd: float
+    hardware_cost_usd: float
+    energy_cost_usd: float
+    fixed_cost_usd: float
+    network_cost_usd: float
+    text_cost_usd: float
+    video_cost_usd: float
+    cost_per_video_minute_usd: float | None
+    cost_per_million_tokens_usd: float | None
+    utilization: float = Field(description="busy GPU-hours / owned GPU-hours")
+    idle_gpu_hours: float
+    backfill_value_usd: float
+    peak_power_mw: float
+    energy_mwh: float
+    solve_s: float
+    mip_gap: float | None
+    schedule: list[HourPlan]
+
+
+class Crossing(_Out):
+    bytes_per_request: float
+    siloed_added_latency_ms: float
+    siloed_network_cost_usd: float
+    consolidated_added_latency_ms: float = 0.0
+    consolidated_network_cost_usd: float = 0.0
+
+
+class PlanResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    currency: str = "USD"
+    scenario: str
+    scenario_file: str
+    horizon_hours: int
+    pricing: Literal["rent", "own"]
+    cost_split: str = "a shared fleet's cost is split between text and video by the GPU-hours each used"
+    video_minutes: float
+    million_tokens: float
+    capacities: list[ServiceCapacity]
+    siloed: FleetPlan
+    consolidated: FleetPlan
+    savings_usd: float
+    savings_pct: float
+    crossing: Crossing | None
+    warnings: list[str] = Field(default_factory=list)

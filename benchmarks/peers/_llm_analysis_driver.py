@@ -1,7 +1,8 @@
 """Run llm-analysis on comparison rows. Executed by the peer venv's python, never imported by capplan.
 
-stdin: JSON {"settings": {...}, "gpus": {name: GPUConfig fields}, "models": {name: path to a ModelConfig
-JSON file}, "rows": [...]}.  stdout: JSON {"version": ..., "results": [...]} with one result per row, in order.
+stdin: JSON {"settings": {...}, "gpus": {name: GPUConfig fields}, "rows": [...], "repeats": n}, each row
+naming its ModelConfig JSON file and GPU config. stdout: JSON {"version": ..., "results": [...]}, one
+result per row, in order.
 
 Each row is evaluated through llm-analysis's own entry point ``llm_analysis.analysis.infer`` (what
 ``python -m llm_analysis.analysis infer`` runs). Models go in as JSON config files (its documented
@@ -11,7 +12,8 @@ batch is the largest that llm-analysis itself accepts: one call at batch 1 repor
 ``prefill_max_batch_size_per_gpu`` and ``decode_max_batch_size_per_gpu``, and the row is evaluated at
 the smaller of the two (stepping down if its memory assertions still refuse it).
 
-The time of each row (all infer calls it needs) is measured here, after the imports.
+The time of each row (all infer calls it needs, including reading its model JSON) is measured here,
+after the imports, as the mean over ``repeats`` evaluations.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ def main() -> None:
             la_config.gpu_configs[name] = la_config.GPUConfig(**fields)
 
         s = req["settings"]
+        repeats = max(1, int(req.get("repeats", 1)))
         results = []
         for row in req["rows"]:
             t0 = time.perf_counter()
-            out = evaluate(infer, row, s)
-            out["seconds"] = time.perf_counter() - t0
+            for _ in range(repeats):
+                out = evaluate(infer, row, s)
+            out["seconds"] = (time.perf_counter() - t0) / repeats
             results.append(out)
     json.dump({"version": version("llm-analysis"), "results": results}, real_stdout)
     real_stdout.write("\n")

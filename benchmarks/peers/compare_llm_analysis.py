@@ -8,7 +8,7 @@ Run from the repository root (needs only capplan's own dependencies in the runni
 The first run creates benchmarks/peers/.venv-llm-analysis (git-ignored) and pip-installs llm-analysis
 there (about a minute); later runs reuse it. llm-analysis is never imported by capplan: it runs in that
 venv as a subprocess (_llm_analysis_driver.py), which reads the rows as JSON on stdin and prints its
-predictions as JSON. Options: --rebuild-venv, --venv DIR, --capplan-repeats N.
+predictions as JSON. Options: --rebuild-venv, --venv DIR, --repeats N (timing).
 
 capplan's predictions are exactly those of ``capplan.validation.text_comparisons()`` (default efficiency
 profile). llm-analysis is run with the settings its users commonly pick: flops_efficiency 0.5,
@@ -189,8 +189,8 @@ def run_capplan(cat, repeats: int):
 # -------------------------------------------------------------------------------------- llm-analysis
 
 
-def run_llm_analysis(cat, rows: list[dict], py: Path, work: Path) -> tuple[list[dict], str]:
-    gpus, models, reqs, pre = {}, {}, [], {}
+def run_llm_analysis(cat, rows: list[dict], py: Path, work: Path, repeats: int) -> tuple[list[dict], str]:
+    gpus, reqs, pre = {}, [], {}
     work.mkdir(parents=True, exist_ok=True)
     for i, r in enumerate(rows):
         g = cat.gpu(r["gpu"])
@@ -208,14 +208,13 @@ def run_llm_analysis(cat, rows: list[dict], py: Path, work: Path) -> tuple[list[
                 continue
             path = work / f"{cfg['name']}.json"
             path.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
-            mref = models[r["model"]] = str(path)
+            mref = str(path)
         fp8 = bool(getattr(g.compute, "fp8_tflop_per_s", None))
         kv = 1 if r["precision"] in ("fp8", "fp4") and fp8 else 2
         reqs.append((i, dict(model_config=mref, gpu_config=gname, dtype=DTYPE[r["precision"]], tp=r["tp"],
                              replicas=r["replicas"], batch=r["batch"], prompt_tokens=r["prompt_tokens"],
                              output_tokens=r["output_tokens"], kv_cache_dtype_bytes=kv, metric=r["metric"])))
-    (work / "gpu_configs.json").write_text(json.dumps(gpus, indent=2) + "\n", encoding="utf-8")
-    payload = json.dumps({"settings": SETTINGS, "gpus": gpus, "models": models, "rows": [q for _, q in reqs]})
+    payload = json.dumps({"settings": SETTINGS, "gpus": gpus, "rows": [q for _, q in reqs], "repeats": repeats})
     proc = subprocess.run([str(py), str(DRIVER)], input=payload, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -246,15 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="peer venv directory (default: %(default)s)")
     ap.add_argument("--rebuild-venv", action="store_true", help="recreate the peer venv")
-    ap.add_argument("--capplan-repeats", type=int, default=20, help="text_comparisons() calls timed (default: 20)")
+    ap.add_argument("--repeats", type=int, default=20,
+                    help="timing repeats: text_comparisons() calls, and llm-analysis evaluations per row (default: 20)")
     args = ap.parse_args(argv)
 
     py = ensure_venv(args.venv.resolve(), args.rebuild_venv)
     cat = load_catalog()
     rows, skipped = candidate_rows(cat)
-    cap, cap_t = run_capplan(cat, args.capplan_repeats)
+    cap, cap_t = run_capplan(cat, args.repeats)
     with tempfile.TemporaryDirectory(prefix="capplan-peer-") as tmp:
-        la, la_version = run_llm_analysis(cat, rows, py, Path(tmp))
+        la, la_version = run_llm_analysis(cat, rows, py, Path(tmp), args.repeats)
 
     header = ("model", "gpu", "tp", "metric", "measured", "capplan", "err", "llm-analysis", "err", "LA batch")
     table, both, cap_only, la_only, notes = [], [], [], [], []
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             decode_only.append(abs((res["decode_only_value"] - r["measured"]) / r["measured"]))
         if ce is not None and le is not None:
             both.append((abs(ce), abs(le)))
-        gpus = f"{r['gpu']}x{r['num_gpus']}" if r["num_gpus"] > 1 else r["gpu"]
+        gpus = f"{r['num_gpus']}x {r['gpu']}" if r["num_gpus"] > 1 else r["gpu"]
         table.append((r["model"], gpus, str(r["tp"]), r["metric"], fmt_val(r["measured"]), fmt_val(cp), fmt_err(ce),
                       fmt_val(lp) if lp is not None else "unsupported", fmt_err(le), str(res.get("batch", "-"))))
 
@@ -302,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rows where llm-analysis is closer: {closer} of {len(both)}")
     la_times = [res["seconds"] for res in la if "seconds" in res]
     la_mean = sum(la_times) / len(la_times) if la_times else float("nan")
-    print(f"mean time per evaluation: capplan {cap_t * 1e3:.3f} ms (in-process, text_comparisons() x{args.capplan_repeats}), "
-          f"llm-analysis {la_mean * 1e3:.3f} ms (inside the driver, per row, imports excluded; n={len(la_times)})")
+    print(f"mean time per evaluation: capplan {cap_t * 1e3:.3f} ms (in-process, text_comparisons() x{args.repeats}), "
+          f"llm-analysis {la_mean * 1e3:.3f} ms (inside the driver, per row, imports excluded; n={len(la_times)}, x{args.repeats})")
     if notes:
         print("not evaluated by llm-analysis:")
         for n in notes:

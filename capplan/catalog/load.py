@@ -64,7 +64,7 @@ class Catalog:
     economics_data: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
 
-    def economics(self, path: Path | None = None, **overrides: Any) -> Economics:
+    def economics(self, path: Path | None = None, overlay: dict[str, Any] | None = None, overlay_source: str = "", **overrides: Any) -> Economics:
         """The catalogue's economics defaults, with a user's TOML file and then single options laid over.
 
         ``overrides`` are dotted keys ("energy.pue") set by command-line options; None values are skipped.
@@ -80,6 +80,13 @@ class Catalog:
                     data[key]["source"] = f"user file {path}"
                 else:
                     data[key] = value
+        for key, value in (overlay or {}).items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key].update(value)
+                data[key]["source"] = overlay_source
+            else:
+                data[key] = value
+            where = overlay_source or where
         for dotted, value in overrides.items():
             if value is None:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from capplan import __version__
-from capplan.cli import listing, text, video
+from capplan.cli import listing, plan, text, video
 
 app = typer.Typer(
     name="capplan",
@@ -33,4 +33,5 @@ def root(
 
 app.command("video")(video.video)
 app.command("text")(text.text)
+app.command("plan")(plan.plan)
 app.add_typer(listing.app, name="list")

@@ -80,7 +80,7 @@ class PlanSolution:
     text_gpus: np.ndarray | None = None  # (G, J, T)
     video_gpus: np.ndarray | None = None  # (G, K, T)
     backlog: np.ndarray | None = None  # (K, T)
-    switch_gpus: np.ndarray | None = None  # (G, T) GPUs changing role per hour
+    switch_gpus: np.ndarray | None = None  # (G, T) GPU-hours lost to weight reloads when GPUs change role
     hardware_usd: float = 0.0
     energy_usd: float = 0.0
     power_w: np.ndarray | None = None  # (T,) facility power
@@ -282,7 +282,7 @@ def solve(problem: PlanProblem, mode: str, *, fixed_nodes: dict[str, np.ndarray]
     sol.text_gpus = z[x]
     sol.video_gpus = z[y]
     sol.backlog = z[B]
-    sol.switch_gpus = (z[up] + z[down]) if switching else np.zeros((G, T))
+    sol.switch_gpus = (z[up] + z[down]) * p.switch_gpu_hours[:, None] if switching else np.zeros((G, T))
     n_total = sum(sol.fleets.values())
     busy = sol.text_gpus.sum(axis=1) + sol.video_gpus.sum(axis=1)  # (G, T)
     sol.power_w = (n_total[:, None] * p.idle_w[:, None] + busy * (p.busy_w - p.idle_w)[:, None]).sum(axis=0)

@@ -1,0 +1,26 @@
+"""`capplan plan`: siloed vs. consolidated fleets for a scenario."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from capplan.cli.options import PricingOpt
+from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
+
+
+def plan(
+    scenario: Annotated[Optional[str], typer.Argument(help="Scenario TOML file, or a bundled scenario's name. Default: chat-and-video.")] = None,
+    power_cap_mw: Annotated[Optional[float], typer.Option(help="Site power cap [MW], overriding the scenario's.")] = None,
+    pricing: PricingOpt = None,
+    time_limit_s: Annotated[float, typer.Option(help="Solver time limit per plan [s].")] = 120.0,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Size siloed and consolidated fleets against hourly demand and compare their cost."""
+    from capplan import api
+    from capplan.report.plan import plan_report
+
+    result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s)
+    emit(result, fmt, output, plan_report)

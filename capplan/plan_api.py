@@ -1,0 +1,331 @@
+"""`capplan.plan`: size siloed and consolidated fleets for a scenario and compare them.
+
+Per-GPU capacities come from the text and video models (:func:`capplan.api.text`,
+:func:`capplan.api.video`); the fleet sizes and the hourly schedule from the MILP in
+:mod:`capplan.planning.optimize`; this module wires them together and prices the result.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from capplan import __version__
+from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.convert import GB
+from capplan.catalog.load import data_root, read_toml, validate
+from capplan.catalog.scenario import Demand, Scenario
+from capplan.errors import UserError
+from capplan.models import power
+from capplan.planning import demand as demand_model
+from capplan.planning.costs import gpu_hour_cost
+from capplan.results import Crossing, FleetPlan, HourPlan, PlanResult, ServiceCapacity
+
+DEFAULT_SCENARIO = "chat-and-video"
+HOURS_PER_MONTH = 8760.0 / 12.0
+
+
+def scenario_path(scenario: str | Path | None) -> Path:
+    """A path, or the name of a bundled scenario (workloads/scenarios/<name>.toml)."""
+    if scenario is None:
+        scenario = DEFAULT_SCENARIO
+    p = Path(scenario)
+    if p.is_file():
+        return p
+    bundled = data_root() / "workloads" / "scenarios" / f"{scenario}.toml"
+    if bundled.is_file():
+        return bundled
+    known = sorted(f.stem for f in (data_root() / "workloads" / "scenarios").glob("*.toml"))
+    raise UserError("SCENARIO", str(scenario), f"give a scenario TOML file or a bundled scenario: {', '.join(known)}")
+
+
+def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
+    if d.shape is not None:
+        out = demand_model.shaped_profile(d.shape, float(d.peak or 0.0), d.trough, hours, d.weekend_frac)
+    elif d.values is not None:
+        if len(d.values) not in (24, 168, hours):
+            raise UserError(f"{where}.values", f"{len(d.values)} values", f"give 24, 168 or horizon_hours ({hours}) values")
+        out = demand_model.tile_profile(np.array(d.values), hours)
+    else:
+        path = (base / str(d.csv)) if not Path(str(d.csv)).is_absolute() else Path(str(d.csv))
+        try:
+            with path.open(newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        except OSError as exc:
+            raise UserError(f"{where}.csv", str(d.csv), f"the file cannot be read ({exc.strerror})") from None
+        if not rows or d.column not in rows[0]:
+            cols = ", ".join(rows[0].keys()) if rows else "none"
+            raise UserError(f"{where}.column", d.column, f"{path} has columns: {cols}")
+        vals = []
+        for i, r in enumerate(rows):
+            try:
+                v = float(r[str(d.column)])
+            except (TypeError, ValueError):
+                raise UserError(f"{path}: row {i + 2}, column {d.column}", r[str(d.column)], "it must be a number") from None
+            if not math.isfinite(v) or v < 0:
+                raise UserError(f"{path}: row {i + 2}, column {d.column}", v, "demand must be a finite number >= 0")
+            vals.append(v)
+        if len(vals) not in (24, 168, hours):
+            raise UserError(f"{where}.csv", f"{len(vals)} rows", f"give 24, 168 or horizon_hours ({hours}) rows")
+        out = demand_model.tile_profile(np.array(vals), hours)
+    return out * d.scale
+
+
+def load_scenario(path: Path) -> Scenario:
+    return validate(Scenario, read_toml(path), str(path))
+
+
+def plan(
+    scenario: str | Path | None = None,
+    *,
+    power_cap_mw: float | None = None,
+    pricing: str | None = None,
+    time_limit_s: float = 120.0,
+    catalog: Catalog | None = None,
+) -> PlanResult:
+    """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name)."""
+    from capplan import api
+    from capplan.planning.optimize import PlanProblem, solve
+
+    cat = catalog or load_catalog()
+    path = scenario_path(scenario)
+    sc = load_scenario(path)
+    where = str(path)
+    T = sc.horizon_hours
+    econ = cat.economics(None, overlay=sc.economics, overlay_source=f"scenario {path}", pricing=pricing)
+    cap_mw = power_cap_mw if power_cap_mw is not None else (sc.power_cap_mw or econ.site.power_cap_mw)
+    if power_cap_mw is not None and not (math.isfinite(power_cap_mw) and power_cap_mw > 0):
+        raise UserError("--power-cap-mw", power_cap_mw, "it must be a number of megawatts greater than 0")
+    for i, g in enumerate(sc.fleet.gpus):
+        if g not in cat.gpus:
+            raise UserError(f"{where}: field fleet.gpus.{i}", g, f"choose catalogued GPUs: {', '.join(sorted(cat.gpus))}")
+    for g in sc.fleet.availability:
+        if g not in sc.fleet.gpus:
+            raise UserError(f"{where}: field fleet.availability", g, "availability is for GPUs listed in fleet.gpus")
+    for i, s in enumerate(sc.text):
+        if s.workload not in cat.text:
+            raise UserError(f"{where}: field text.{i}.workload", s.workload, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")
+    for i, s in enumerate(sc.video):
+        if s.workload not in cat.video:
+            raise UserError(f"{where}: field video.{i}.workload", s.workload, f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
+
+    gpus = sc.fleet.gpus
+    G, J, K = len(gpus), len(sc.text), len(sc.video)
+    base = path.parent
+    text_demand = np.array([_profile(s.requests_per_s, T, f"{where}: field text.{i}.requests_per_s", base) for i, s in enumerate(sc.text)]).reshape(J, T)
+    video_arrivals = np.array([_profile(s.videos_per_hour, T, f"{where}: field video.{i}.videos_per_hour", base) for i, s in enumerate(sc.video)]).reshape(K, T)
+
+    # Per-GPU capacity of every service on every GPU type, from the what-if models.
+    capacities: list[ServiceCapacity] = []
+    warnings: list[str] = []
+    text_cap = np.zeros((G, J))
+    video_rate = np.zeros((G, K))
+    video_seconds = np.zeros(K)
+    video_weight_bytes = np.zeros(K)
+    tokens_per_request = np.array([s.prompt_tokens + s.output_tokens for s in sc.text], dtype=float)
+    for gi, g in enumerate(gpus):
+        for j, s in enumerate(sc.text):
+            try:
+                t = api.text(
+                    s.workload, g, precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens,
+                    output_tokens=s.output_tokens, ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat,
+                    max_gpus=sc.fleet.node_size,
+                )
+            except UserError as exc:
+                capacities.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=0, capacity_per_gpu=0.0, note=str(exc)))
+                continue
+            cap = t.requests_per_s_per_replica / t.gpus_per_replica if t.fits_in_memory else 0.0
+            text_cap[gi, j] = cap
+            note = "" if cap > 0 else (t.suggestion or "; ".join(t.warnings) or "no batch meets the targets")
+            capacities.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=t.gpus_per_replica, capacity_per_gpu=cap, note=note))
+        for k, s in enumerate(sc.video):
+            n, rate, note = 0, 0.0, ""
+            for n_try in (1, 2, 4, 8, 16, 32, 64):
+                if n_try > sc.fleet.node_size:
+                    break
+                try:
+                    v = api.video(
+                        s.workload, g, gpus=n_try, resolution=s.resolution, seconds=s.seconds, fps=s.fps, steps=s.steps, cfg=s.cfg,
+                        precision=s.precision, stack=sc.fleet.stack, catalog=cat,
+                    )
+                except UserError as exc:
+                    note = str(exc)
+                    break
+                video_seconds[k] = v.video_seconds
+                video_weight_bytes[k] = v.memory_by_component_gb.dit_weights * GB
+                if v.fits_in_memory:
+                    n, rate = n_try, 3600.0 / v.gpu_seconds
+                    break
+                note = v.suggestion or "does not fit"
+            video_rate[gi, k] = rate
+            capacities.append(ServiceCapacity(service=s.id, kind="video", gpu=g, gpus_per_replica=n, capacity_per_gpu=rate, note="" if rate else note))
+    for j, s in enumerate(sc.text):
+        if not text_cap[:, j].any() and text_demand[j].any():
+            raise UserError(f"{where}: field text.{j}", s.id, f"no GPU in fleet.gpus can serve {s.workload} under its targets within a node of {sc.fleet.node_size}")
+    for k, s in enumerate(sc.video):
+        if not video_rate[:, k].any() and video_arrivals[k].any():
+            raise UserError(f"{where}: field video.{k}", s.id, f"no GPU in fleet.gpus can generate {s.workload} at these settings within a node of {sc.fleet.node_size}")
+
+    hour_costs = [gpu_hour_cost(cat.gpus[g], econ) for g in gpus]
+    if econ.pricing == "own":
+        by_hour = econ.energy.electricity_usd_per_kwh_by_hour
+        e_price = demand_model.tile_profile(np.array(by_hour), T) if by_hour else np.full(T, econ.energy.electricity_usd_per_kwh)
+        hw = np.array([h.hardware_usd_per_hour for h in hour_costs])
+    else:
+        e_price = np.zeros(T)
+        hw = np.array([h.hardware_usd_per_hour for h in hour_costs])
+    avail = np.array([float(sc.fleet.availability.get(g, np.inf)) for g in gpus])
+    # A GPU switching from text to video loads the video weights it does not share with the text
+    # model over its host link (from host memory), and the text weights back afterwards.
+    unshared = float(video_weight_bytes.max(initial=0.0)) * (1.0 - sc.sharing.shared_weight_frac)
+    switch_h = np.array([unshared / (cat.gpus[g].interconnect.host_link_gb_per_s * GB) / 3600.0 for g in gpus])
+
+    problem = PlanProblem(
+        hours=T,
+        node_size=sc.fleet.node_size,
+        hw_usd_per_gpu_hour=hw,
+        busy_w=np.array([h.facility_w for h in hour_costs]),
+        idle_w=np.array([h.idle_facility_w for h in hour_costs]),
+        energy_usd_per_kwh=e_price,
+        availability=avail,
+        text_demand=text_demand,
+        text_capacity=text_cap,
+        video_arrivals=video_arrivals,
+        video_rate=video_rate,
+        video_deadline_h=np.array([s.deadline_hours for s in sc.video], dtype=int),
+        switch_gpu_hours=switch_h,
+        power_cap_w=cap_mw * 1e6 if cap_mw else None,
+        headroom_frac=sc.fleet.headroom_frac,
+        headroom_gpus=sc.fleet.headroom_gpus,
+    )
+    sols = {mode: solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
+    for mode, sol in sols.items():
+        if sol.status == "infeasible":
+            _explain_infeasible(problem, mode, cap_mw, where, gpus)
+        if sol.text_gpus is None:
+            raise UserError(where, sc.name, f"the {mode} plan found no solution within {time_limit_s:g} s ({sol.status}); shorten the horizon or raise the time limit")
+
+    video_minutes = float((video_arrivals.sum(axis=1) * video_seconds).sum() / 60.0)
+    million_tokens = float((text_demand.sum(axis=1) * 3600.0 * tokens_per_request).sum() / 1e6) if J else 0.0
+
+    crossing = None
+    if sc.network is not None and J and K:
+        refiner = next((s for s in sc.text if s.id == sc.network.refiner), sc.text[0]) if sc.network.refiner else sc.text[0]
+        hidden = cat.text[refiner.workload].architecture.hidden_size
+        text_tokens = max(cat.video[s.workload].dit.text_tokens for s in sc.video)
+        bytes_per_request = float(text_tokens * hidden * 2)  # bf16 hidden states of the refined prompt
+        n_requests = float(video_arrivals.sum()) * sc.network.refined_prompt_frac
+        crossing = Crossing(
+            bytes_per_request=bytes_per_request,
+            siloed_added_latency_ms=bytes_per_request / (sc.network.link_gb_per_s * GB) * 1e3 + sc.network.rtt_ms,
+            siloed_network_cost_usd=bytes_per_request * n_requests / GB * sc.network.usd_per_gb,
+        )
+
+    rack_w = econ.site.rack_kw * 1e3
+    it_w = np.array([h.it_w for h in hour_costs])
+    fixed_total = sc.fleet.fixed_usd_per_month_per_fleet * T / HOURS_PER_MONTH
+
+    def fleet_plan(mode: str) -> FleetPlan:
+        sol = sols[mode]
+        n = sol.gpus_total
+        busy_text = sol.text_gpus.sum(axis=1)  # (G, T)
+        busy_video = sol.video_gpus.sum(axis=1)
+        text_h, video_h = float(busy_text.sum()), float(busy_video.sum())
+        fixed = fixed_total * len(sol.fleets)
+        net = crossing.siloed_network_cost_usd if (crossing and mode == "siloed") else 0.0
+        variable = sol.hardware_usd + sol.energy_usd
+        if mode == "siloed":
+            share = {f: (n_f * hw).sum() / max((n * hw).sum(), 1e-300) for f, n_f in sol.fleets.items()}
+            text_cost = variable * share["text"] + fixed_total + net
+            video_cost = variable * share["video"] + fixed_total
+        else:
+            busy = text_h + video_h
+            text_frac = text_h / busy if busy > 0 else 0.5
+            text_cost = (variable + fixed) * text_frac
+            video_cost = (variable + fixed) * (1 - text_frac)
+        total = variable + fixed + net
+        owned_h = float(n.sum()) * T
+        idle = n.sum() - busy_text.sum(axis=0) - busy_video.sum(axis=0) - sol.switch_gpus.sum(axis=0)
+        schedule = [
+            HourPlan(
+                hour=t,
+                text_gpus=float(busy_text[:, t].sum()),
+                video_gpus=float(busy_video[:, t].sum()),
+                switching_gpus=float(sol.switch_gpus[:, t].sum()),
+                idle_gpus=float(max(idle[t], 0.0)),
+                video_backlog=float(sol.backlog[:, t].sum()) if K else 0.0,
+                power_mw=float(sol.power_w[t]) / 1e6,
+            )
+            for t in range(T)
+        ]
+        return FleetPlan(
+            mode=mode,  # type: ignore[arg-type]
+            status=sol.status,
+            gpus={g: int(n[i]) for i, g in enumerate(gpus) if n[i] > 0},
+            fleets={f: {g: int(c[i]) for i, g in enumerate(gpus) if c[i] > 0} for f, c in sol.fleets.items()},
+            total_gpus=int(n.sum()),
+            racks=int(sum(power.racks_needed(n[i], it_w[i], rack_w) for i in range(G))),
+            total_cost_usd=total,
+            cost_per_hour_usd=total / T,
+            hardware_cost_usd=sol.hardware_usd,
+            energy_cost_usd=sol.energy_usd,
+            fixed_cost_usd=fixed,
+            network_cost_usd=net,
+            text_cost_usd=text_cost,
+            video_cost_usd=video_cost,
+            cost_per_video_minute_usd=video_cost / video_minutes if video_minutes > 0 else None,
+            cost_per_million_tokens_usd=text_cost / million_tokens if million_tokens > 0 else None,
+            utilization=(text_h + video_h) / owned_h if owned_h else 0.0,
+            idle_gpu_hours=float(np.clip(idle, 0, None).sum()),
+            backfill_value_usd=float(np.clip(idle, 0, None).sum()) * sc.backfill_usd_per_gpu_hour,
+            peak_power_mw=float(sol.power_w.max()) / 1e6,
+            energy_mwh=float(sol.power_w.sum()) / 1e6,
+            solve_s=sol.solve_s,
+            mip_gap=sol.mip_gap,
+            schedule=schedule,
+        )
+
+    silo, cons = fleet_plan("siloed"), fleet_plan("consolidated")
+    savings = silo.total_cost_usd - cons.total_cost_usd
+    return PlanResult(
+        capplan_version=__version__,
+        scenario=sc.name,
+        scenario_file=str(path),
+        horizon_hours=T,
+        pricing=econ.pricing,
+        video_minutes=video_minutes,
+        million_tokens=million_tokens,
+        capacities=capacities,
+        siloed=silo,
+        consolidated=cons,
+        savings_usd=savings,
+        savings_pct=savings / silo.total_cost_usd * 100.0 if silo.total_cost_usd > 0 else 0.0,
+        crossing=crossing,
+        warnings=warnings,
+    )
+
+
+def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gpus: list[str]) -> None:
+    """Find which constraint makes a plan infeasible by relaxing them one at a time, and say so."""
+    from dataclasses import replace
+
+    from capplan.planning.optimize import solve
+
+    if problem.power_cap_w is not None:
+        relaxed = solve(replace(problem, power_cap_w=None), mode)
+        if relaxed.power_w is not None:
+            t = int(np.argmax(relaxed.power_w))
+            need = float(relaxed.power_w[t]) / 1e6
+            raise UserError(
+                f"{where}: power_cap_mw", f"{cap_mw:g} MW",
+                f"the {mode} fleet needs {need:.2f} MW at hour {t} (day {t // 24}, {t % 24:02d}:00); raise the cap or allow longer video deadlines",
+            )
+    if np.any(np.isfinite(problem.availability)):
+        relaxed = solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode)
+        if relaxed.power_w is not None:
+            need = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
+            raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {need}")
+    raise UserError(where, mode, "no fleet can meet this demand; check demand, deadlines and headroom")

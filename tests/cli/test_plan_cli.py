@@ -1,0 +1,119 @@
+"""`capplan plan` end to end: the default scenario, the JSON contract, bad scenarios."""
+
+from __future__ import annotations
+
+import pytest
+
+CONTRACT = {"gpus", "total_cost_usd", "cost_per_video_minute_usd", "cost_per_million_tokens_usd", "peak_power_mw", "energy_mwh", "utilization", "schedule"}
+
+
+@pytest.fixture(scope="module")
+def default_plan():
+    import capplan
+
+    return capplan.plan()
+
+
+def test_default_plan_report(cli):
+    r = cli("plan")
+    assert r.code == 0, r.err
+    for text in ("Siloed", "Consolidated", "Cost per minute of video", "Cost per million tokens", "Peak power", "Consolidation saves", "█"):
+        assert text in r.out
+
+
+def test_plan_json_contract(cli):
+    r = cli("plan", "--format", "json")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert "savings_pct" in d
+    for mode in ("siloed", "consolidated"):
+        assert CONTRACT <= d[mode].keys()
+        assert len(d[mode]["schedule"]) == d["horizon_hours"]
+        assert all(isinstance(v, int) and v > 0 for v in d[mode]["gpus"].values())
+
+
+def test_consolidated_not_dearer_and_schedules_conserve(default_plan):
+    p = default_plan
+    assert p.consolidated.total_cost_usd <= p.siloed.total_cost_usd
+    assert p.savings_pct == pytest.approx((p.siloed.total_cost_usd - p.consolidated.total_cost_usd) / p.siloed.total_cost_usd * 100)
+    for plan in (p.siloed, p.consolidated):
+        assert plan.text_cost_usd + plan.video_cost_usd == pytest.approx(plan.total_cost_usd)
+        for h in plan.schedule:
+            busy = h.text_gpus + h.video_gpus + h.switching_gpus
+            assert busy <= plan.total_gpus + 1e-6
+            assert h.idle_gpus == pytest.approx(plan.total_gpus - busy, abs=1e-6)
+        assert plan.peak_power_mw == pytest.approx(max(h.power_mw for h in plan.schedule))
+
+
+def test_video_minutes_and_tokens_follow_demand(default_plan):
+    from capplan.plan_api import load_scenario, scenario_path
+
+    sc = load_scenario(scenario_path(None))
+    assert default_plan.horizon_hours == sc.horizon_hours
+    assert default_plan.video_minutes > 0 and default_plan.million_tokens > 0
+
+
+def _write(tmp_path, text):
+    f = tmp_path / "s.toml"
+    f.write_text(text)
+    return str(f)
+
+
+GOOD = """
+name = "t"
+horizon_hours = 24
+[[text]]
+id = "chat"
+workload = "llama-3.1-8b"
+requests_per_s = { shape = "flat", peak = 10 }
+[[video]]
+id = "v"
+workload = "wan2.1-t2v-1.3b"
+resolution = "832x480"
+deadline_hours = 3
+videos_per_hour = { values = [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10] }
+[fleet]
+gpus = ["h100-sxm"]
+node_size = 1
+"""
+
+
+def test_a_small_custom_scenario(cli, tmp_path):
+    r = cli("plan", _write(tmp_path, GOOD), "--format", "json")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["consolidated"]["total_gpus"] <= d["siloed"]["total_gpus"]
+
+
+BAD = [
+    (GOOD.replace('gpus = ["h100-sxm"]', 'gpus = ["h100x"]'), "fleet.gpus.0"),
+    (GOOD.replace("peak = 10", "peak = -10"), "requests_per_s.peak"),
+    (GOOD.replace("horizon_hours = 24", "horizon_hours = 0"), "horizon_hours"),
+    (GOOD.replace('workload = "llama-3.1-8b"', 'workload = "cogvideox-5b"'), "text.0.workload"),
+    (GOOD.replace('{ shape = "flat", peak = 10 }', '{ shape = "flat" }'), "needs a peak"),
+    (GOOD.replace('{ shape = "flat", peak = 10 }', '{ shape = "spiky", peak = 10 }'), "shape"),
+    (GOOD.replace("deadline_hours = 3", "deadline_hours = -1"), "deadline_hours"),
+    (GOOD.replace('name = "t"', 'name = "t"\npower_cap_mw = 0.001'), "power_cap_mw"),
+    (GOOD.replace("[[text]]", "[[text]]\nbogus = 1"), "bogus"),
+    (GOOD.replace("10, 10, 10]", "10, 10]"), "values"),
+    ("name = 'x'\n[fleet]\ngpus = ['h100-sxm']\n", "at least one"),
+    ("not toml [", "valid TOML"),
+]
+
+
+@pytest.mark.parametrize("text,needle", BAD)
+def test_bad_scenarios_give_one_clear_line(cli, tmp_path, text, needle):
+    r = cli("plan", _write(tmp_path, text))
+    assert r.code == 2, (r.code, r.out, r.err)
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and needle in lines[0], lines
+
+
+def test_infeasible_power_cap_names_the_need(cli, tmp_path):
+    r = cli("plan", _write(tmp_path, GOOD.replace('name = "t"', 'name = "t"\npower_cap_mw = 0.001')))
+    assert "MW at hour" in r.err and "0.001 MW" in r.err
+
+
+def test_unknown_bundled_scenario(cli):
+    r = cli("plan", "no-such-scenario")
+    assert r.code == 2 and "chat-and-video" in r.err
