@@ -97,8 +97,10 @@ def resolve_economics(
     pue: float | None = None,
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
+    overlay: dict[str, Any] | None = None,
 ) -> Economics:
-    """The catalogue's economics, under a user's --economics file, under single options."""
+    """The catalogue's economics, under a user's --economics file, under --set economics.* keys, under
+    single options."""
     if pricing is not None and pricing not in ("rent", "own"):
         raise UserError("--pricing", pricing, "choose rent or own")
     if pue is not None and (not isinstance(pue, (int, float)) or not math.isfinite(pue) or not 1.0 <= pue <= 5.0):
@@ -108,7 +110,38 @@ def resolve_economics(
     path = Path(economics) if economics is not None else None
     if path is not None and not path.is_file():
         raise UserError("--economics", str(path), "the file does not exist")
-    return cat.economics(path, **{"pricing": pricing, "energy.pue": pue, "energy.electricity_usd_per_kwh": electricity_usd_per_kwh})
+    return cat.economics(
+        path, overlay=overlay, overlay_source="--set", **{"pricing": pricing, "energy.pue": pue, "energy.electricity_usd_per_kwh": electricity_usd_per_kwh}
+    )
+
+
+_VIDEO_ARGS = (
+    "workload", "gpu", "gpus", "resolution", "seconds", "frames", "fps", "steps", "precision", "cfg", "price_per_gpu_hour",
+    "stack", "offload", "clip_seconds", "long_video", "pricing", "pue", "electricity_usd_per_kwh", "economics",
+)
+_TEXT_ARGS = (
+    "workload", "gpu", "gpus", "precision", "kv_precision", "prompt_tokens", "output_tokens", "ttft_ms", "tpot_ms",
+    "no_latency_targets", "price_per_gpu_hour", "stack", "pricing", "pue", "electricity_usd_per_kwh", "economics", "max_gpus",
+)
+
+
+def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Turn --set keys into a modified catalogue, an economics overlay and changed request options."""
+    from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
+
+    parsed = parse_sets(sets)
+    other = "text" if kind == "video" else "video"
+    for key, _ in parsed:
+        if key.startswith(("scenario.", f"{other}.")):
+            raise UserError("--set", key, f"{key.split('.')[0]}. keys apply to `capplan {'plan' if key.startswith('scenario.') else other}`")
+    req = request_sets(parsed, kind)
+    for name in req:
+        if name not in allowed or name in ("workload", "gpu"):
+            raise UserError("--set", f"{kind}.{name}", f"{kind}. options are: {', '.join(a for a in allowed if a not in ('workload', 'gpu'))}")
+    args = {**args, **req}
+    stack = cat.stack(args.get("stack"))
+    new_cat = apply_to_catalog(cat, parsed, gpus=[cat.gpu(args["gpu"]).id], workload=args["workload"], stack=stack)
+    return {**args, "catalog": new_cat, "_economics_overlay": economics_overlay(parsed) or None}
 
 
 def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:
@@ -152,16 +185,21 @@ def video(
     pue: float | None = None,
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
+    sets: list[str] | None = None,
     catalog: Catalog | None = None,
+    _economics_overlay: dict[str, Any] | None = None,
 ) -> VideoResult:
     """Cost, time and memory of generating one video with a catalogued DiT on a catalogued GPU.
 
     Unset options take the model's native settings (resolution, frames, fps, steps, CFG) and the GPU's
     catalogue price. A video longer than ``clip_seconds`` (default: the model's native clip length) is
     generated as consecutive clips (cost linear in length) unless ``long_video="one-sequence"``; the
-    result reports both.
+    result reports both. ``sets`` are ``--set key=value`` overrides (see :mod:`capplan.catalog.overrides`).
     """
     cat = catalog or load_catalog()
+    if sets:
+        args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
+        return video(**_apply_sets(cat, "video", sets, args, _VIDEO_ARGS))  # type: ignore[arg-type]
     w = cat.video_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)
@@ -195,7 +233,7 @@ def video(
     video_s = max(n_frames - lead, 1) / fps_v
     steps_v = int(steps if steps is not None else d.steps)
     cfg_v = d.cfg if cfg is None else bool(cfg)
-    econ = resolve_economics(cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics)
+    econ = resolve_economics(cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics, overlay=_economics_overlay)
     hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
     price = hour.usd_per_hour
     clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
@@ -419,7 +457,9 @@ def text(
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
     max_gpus: int | None = None,
+    sets: list[str] | None = None,
     catalog: Catalog | None = None,
+    _economics_overlay: dict[str, Any] | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
@@ -428,6 +468,9 @@ def text(
     ``gpus`` is the tensor-parallel size of one replica; None picks the smallest that fits.
     """
     cat = catalog or load_catalog()
+    if sets:
+        args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
+        return text(**_apply_sets(cat, "text", sets, args, _TEXT_ARGS))  # type: ignore[arg-type]
     w = cat.text_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)
@@ -451,7 +494,7 @@ def text(
     else:
         ttft_t = ttft_ms if ttft_ms is not None else rt.default_ttft_ms
         tpot_t = tpot_ms if tpot_ms is not None else rt.default_tpot_ms
-    econ = resolve_economics(cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics)
+    econ = resolve_economics(cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics, overlay=_economics_overlay)
     hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
     price = hour.usd_per_hour
 

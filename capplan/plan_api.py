@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,8 +75,26 @@ def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
     return out * d.scale
 
 
-def load_scenario(path: Path) -> Scenario:
-    return validate(Scenario, read_toml(path), str(path))
+def load_scenario(path: Path, sets: list[tuple[str, Any]] | None = None) -> Scenario:
+    """Read and validate a scenario, with --set scenario./video./text. keys applied first."""
+    from capplan.catalog.overrides import set_path
+
+    data = read_toml(path)
+    where = str(path)
+    for key, value in sets or []:
+        prefix, _, rest = key.partition(".")
+        if prefix == "scenario":
+            set_path(data, rest.split("."), value, key)
+            where = f"{path} (with --set)"
+        elif prefix in ("video", "text"):
+            services = data.get(prefix, [])
+            if not isinstance(services, list) or not services:
+                raise UserError("--set", key, f"the scenario has no [[{prefix}]] services")
+            for svc in services:
+                if isinstance(svc, dict):
+                    svc[rest] = value
+            where = f"{path} (with --set)"
+    return validate(Scenario, data, where)
 
 
 def plan(
@@ -84,18 +103,37 @@ def plan(
     power_cap_mw: float | None = None,
     pricing: str | None = None,
     time_limit_s: float = 120.0,
+    sets: list[str] | None = None,
     catalog: Catalog | None = None,
 ) -> PlanResult:
-    """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name)."""
+    """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name).
+
+    ``sets``: ``--set`` keys (scenario.*, video.*/text.* for every service of that kind, gpu.* and
+    efficiency.* for every fleet GPU, economics.*).
+    """
     from capplan import api
+    from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets
     from capplan.planning.optimize import PlanProblem, solve
 
     cat = catalog or load_catalog()
+    if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and 0 < time_limit_s <= 86400):
+        raise UserError("--time-limit-s", time_limit_s, "it must be a number of seconds from 0 to 86400")
+    parsed = parse_sets(sets)
+    if any(k.startswith("workload.") for k, _ in parsed):
+        raise UserError("--set", next(k for k, _ in parsed if k.startswith("workload.")), "in a plan, change services with scenario., video. or text. keys")
     path = scenario_path(scenario)
-    sc = load_scenario(path)
+    sc = load_scenario(path, parsed)
     where = str(path)
     T = sc.horizon_hours
-    econ = cat.economics(None, overlay=sc.economics, overlay_source=f"scenario {path}", pricing=pricing)
+    for i, g in enumerate(sc.fleet.gpus):
+        if g not in cat.gpus:
+            raise UserError(f"{where}: field fleet.gpus.{i}", g, f"choose catalogued GPUs: {', '.join(sorted(cat.gpus))}")
+    if parsed:
+        cat = apply_to_catalog(cat, parsed, gpus=list(dict.fromkeys(sc.fleet.gpus)), workload=None, stack=cat.stack(sc.fleet.stack))
+    overlay = dict(sc.economics)
+    for k, v in economics_overlay(parsed).items():
+        overlay[k] = {**overlay.get(k, {}), **v} if isinstance(v, dict) and isinstance(overlay.get(k), dict) else v
+    econ = cat.economics(None, overlay=overlay, overlay_source=f"scenario {path}", pricing=pricing)
     cap_mw = power_cap_mw if power_cap_mw is not None else (sc.power_cap_mw or econ.site.power_cap_mw)
     if power_cap_mw is not None and not (math.isfinite(power_cap_mw) and power_cap_mw > 0):
         raise UserError("--power-cap-mw", power_cap_mw, "it must be a number of megawatts greater than 0")
@@ -293,7 +331,7 @@ def plan(
     return PlanResult(
         capplan_version=__version__,
         scenario=sc.name,
-        scenario_file=str(path),
+        scenario_file=str(path) if not path.is_relative_to(data_root()) else f"bundled:{path.stem}",
         horizon_hours=T,
         pricing=econ.pricing,
         video_minutes=video_minutes,

@@ -11,3 +11,7 @@ PricingOpt = Annotated[Optional[str], typer.Option(help="rent (cloud price per G
 PueOpt = Annotated[Optional[float], typer.Option(help="Facility power usage effectiveness (>= 1). Default: the catalogue's.")]
 ElectricityOpt = Annotated[Optional[float], typer.Option("--electricity-usd-per-kwh", help="Electricity price [USD/kWh]. Default: the catalogue's.")]
 EconomicsOpt = Annotated[Optional[Path], typer.Option(help="TOML file overriding [ownership], [energy] and [site] of hardware_profiles/economics.toml.")]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="Override any field: gpu.price.usd_per_gpu_hour=1.9, efficiency.gemm_frac=0.7, economics.energy.pue=1.2, video.fps=30, scenario.fleet.node_size=4. Repeatable."),
+]

@@ -19,9 +19,11 @@ from capplan.errors import UserError
 class Format(str, Enum):
     table = "table"
     json = "json"
+    csv = "csv"
+    markdown = "markdown"
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format: table (for people) or json (for scripts).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (for people), json (for scripts), csv (spreadsheets) or markdown.")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output (atomically).")]
 
 
@@ -57,6 +59,14 @@ def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Call
         from capplan.report.jsonout import render_json
 
         text = render_json(result)
+    elif fmt is Format.csv:
+        from capplan.report.flat import render_csv
+
+        text = render_csv(result)
+    elif fmt is Format.markdown:
+        from capplan.report.flat import render_markdown
+
+        text = render_markdown(result)
     else:
         text = render_table(table(result), to_file=output is not None)
     if output is None:

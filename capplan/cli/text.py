@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
-from capplan.cli.options import EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
+from capplan.cli.options import SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import text_report
 
@@ -29,6 +29,7 @@ def text(
     pue: PueOpt = None,
     electricity_usd_per_kwh: ElectricityOpt = None,
     economics: EconomicsOpt = None,
+    set_: SetOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -50,5 +51,6 @@ def text(
         pue=pue,
         electricity_usd_per_kwh=electricity_usd_per_kwh,
         economics=economics,
+        sets=set_,
     )
     emit(result, fmt, output, text_report)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
-from capplan.cli.options import EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
+from capplan.cli.options import SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import video_report
 
@@ -32,6 +32,7 @@ def video(
     pue: PueOpt = None,
     electricity_usd_per_kwh: ElectricityOpt = None,
     economics: EconomicsOpt = None,
+    set_: SetOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -56,5 +57,6 @@ def video(
         pue=pue,
         electricity_usd_per_kwh=electricity_usd_per_kwh,
         economics=economics,
+        sets=set_,
     )
     emit(result, fmt, output, video_report)

@@ -1,0 +1,130 @@
+"""`--set key=value`: change any catalogue, economics, scenario or request field without editing files.
+
+Keys name a field by its path in the file it comes from, under a prefix that says which file:
+
+- ``gpu.<path>``: the GPU(s) in use, e.g. ``gpu.price.usd_per_gpu_hour=1.9``, ``gpu.memory.memory_gb=96``
+- ``workload.<path>``: the model in use (video/text), e.g. ``workload.defaults.steps=30``
+- ``efficiency.<field>``: the efficiency profile of the GPU(s) in use and the chosen stack
+- ``economics.<path>``: ``economics.energy.pue=1.2``, ``economics.pricing=own``
+- ``scenario.<path>``: the plan's scenario, e.g. ``scenario.fleet.node_size=4``, ``scenario.text.0.tpot_ms=30``
+- ``video.<option>`` / ``text.<option>``: a request option, e.g. ``video.fps=30`` (in a plan: every
+  video service)
+
+Values are TOML values (``1.9``, ``true``, ``"fa3"``, ``[1, 2]``); a bare word is taken as a string.
+Changed entries are validated exactly like the files, so a bad value is refused with its key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from typing import Any
+
+from pydantic import BaseModel
+
+from capplan.catalog.load import Catalog, validate
+from capplan.catalog.schemas import TextWorkload, VideoWorkload
+from capplan.errors import UserError
+
+PREFIXES = ("gpu", "workload", "efficiency", "economics", "scenario", "video", "text")
+
+
+def parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_sets(sets: list[str] | None, option: str = "--set") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for item in sets or []:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key or "." not in key:
+            raise UserError(option, item, "write prefix.field=value, e.g. gpu.price.usd_per_gpu_hour=1.9")
+        prefix = key.split(".", 1)[0]
+        if prefix not in PREFIXES:
+            raise UserError(option, item, f"the key must start with one of {', '.join(p + '.' for p in PREFIXES)}")
+        out.append((key, parse_value(value.strip())))
+    return out
+
+
+def set_path(data: Any, path: list[str], value: Any, key: str, option: str = "--set") -> None:
+    """Set ``data[path...] = value`` for an existing path (list items by index)."""
+    node = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise UserError(option, key, f"{'.'.join(path[:i]) or 'it'} is a list of {len(node)}: use an index from 0 to {len(node) - 1}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if part not in node:
+                known = ", ".join(sorted(str(k) for k in node))
+                raise UserError(option, key, f"no field {part!r} there; known: {known}")
+            if last:
+                node[part] = value
+            else:
+                node = node[part]
+        else:
+            raise UserError(option, key, f"{'.'.join(path[:i])} is a value, not a table")
+
+
+def _revalidate(model: BaseModel, path: list[str], value: Any, key: str) -> Any:
+    data = model.model_dump()
+    set_path(data, path, value, key)
+    return validate(type(model), data, f"--set {key}")
+
+
+def apply_to_catalog(cat: Catalog, sets: list[tuple[str, Any]], *, gpus: list[str], workload: str | None, stack: str) -> Catalog:
+    """A copy of ``cat`` with the gpu./workload./efficiency. keys applied."""
+    gpu_map = dict(cat.gpus)
+    video, text = dict(cat.video), dict(cat.text)
+    eff = cat.efficiency
+    for key, value in sets:
+        prefix, _, rest = key.partition(".")
+        path = rest.split(".")
+        if prefix == "gpu":
+            for g in gpus:
+                gpu_map[g] = _revalidate(gpu_map[g], path, value, key)
+                if gpu_map[g].id != g:
+                    raise UserError("--set", key, "a GPU's id cannot be changed")
+        elif prefix == "workload":
+            if workload is None:
+                raise UserError("--set", key, "workload. keys apply to video and text; in a plan use scenario. keys")
+            table: dict[str, Any] = video if workload in video else text
+            item: VideoWorkload | TextWorkload = table[workload]
+            table[workload] = _revalidate(item, path, value, key)
+        elif prefix == "efficiency":
+            data = eff.model_dump()
+            for g in gpus:
+                set_path(data["gpu"][g][stack], path, value, key)
+            from capplan.catalog.schemas import EfficiencyFile
+
+            eff = validate(EfficiencyFile, data, f"--set {key}")
+    return dataclasses.replace(cat, gpus=gpu_map, video=video, text=text, efficiency=eff)
+
+
+def economics_overlay(sets: list[tuple[str, Any]]) -> dict[str, Any]:
+    """economics. keys as a nested overlay for :meth:`Catalog.economics`."""
+    out: dict[str, Any] = {}
+    for key, value in sets:
+        prefix, _, rest = key.partition(".")
+        if prefix != "economics":
+            continue
+        parts = rest.split(".")
+        node = out
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return out
+
+
+def request_sets(sets: list[tuple[str, Any]], kind: str) -> dict[str, Any]:
+    """video./text. keys as option values (dashes allowed: video.price-per-gpu-hour)."""
+    return {k.split(".", 1)[1].replace("-", "_"): v for k, v in sets if k.split(".", 1)[0] == kind}
+
