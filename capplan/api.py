@@ -624,3 +624,4 @@ def text(
 
 
 from capplan.plan_api import plan  # noqa: E402  (plan builds on video() and text() above)
+from capplan.sweep_api import sweep  # noqa: E402

@@ -3,7 +3,7 @@ these models, so their field names are the JSON contract; ``capplan schema`` pri
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -281,3 +281,29 @@ class PlanResult(_Out):
     savings_pct: float
     crossing: Crossing | None
     warnings: list[str] = Field(default_factory=list)
+
+
+class SweepRow(_Out):
+    inputs: dict[str, Any] = Field(description="the varied inputs of this scenario")
+    cost_per_unit_usd: float | None = Field(description="USD per video-minute (video) or per million tokens, input + output (text); null: no batch meets the targets")
+    unit: str
+    time_s: float | None = Field(description="wall time of the requested video (video)")
+    gpu_seconds: float | None
+    peak_memory_gb: float
+    fits_in_memory: bool
+    energy_kwh_per_unit: float | None = Field(description="kWh per video-minute or per million output tokens")
+    throughput: float
+    throughput_unit: str
+    max_batch: int | None = None
+    gpus_per_replica: int | None = None
+
+
+class SweepResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    currency: str = "USD"
+    command: Literal["video", "text"]
+    varied: list[str]
+    fixed: dict[str, Any]
+    n_scenarios: int
+    rows: list[SweepRow]

@@ -22,6 +22,7 @@ def schema(command: Annotated[str, typer.Argument(help="video, text, plan, sweep
         "plan": results.PlanResult,
         "gpus": list[results.GPUListing],
         "workloads": list[results.WorkloadListing],
+        "sweep": results.SweepResult,
     }
     extra = getattr(results, "SCHEMA_EXTRA", {})
     models.update(extra)

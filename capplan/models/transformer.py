@@ -253,8 +253,8 @@ def serving_points(
     device: DeviceRates,
     *,
     batch: ArrayLike,
-    prompt_tokens: float,
-    output_tokens: float,
+    prompt_tokens: ArrayLike,
+    output_tokens: ArrayLike,
     weight_bytes_per_param: float,
     kv_bytes: float = 2.0,
     tp: int = 1,
@@ -268,7 +268,7 @@ def serving_points(
     prompt on the replica plus one iteration it waits to join (queueing under load is not modelled).
     """
     b = np.asarray(batch, dtype=float)
-    P, O = float(prompt_tokens), float(output_tokens)
+    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     it = step_cost(
         a,
         device,

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 
 from pydantic import BaseModel
 
-from capplan.results import PlanResult
+from capplan.results import PlanResult, SweepResult
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -31,6 +31,8 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def rows_of(result: BaseModel | Sequence[BaseModel]) -> list[dict[str, Any]]:
     """The rows a result is made of: one per item of a list, one per plan mode, else one."""
+    if isinstance(result, SweepResult):
+        return [flatten(r.model_dump(mode="json")) for r in result.rows]
     if isinstance(result, PlanResult):
         d = result.model_dump(mode="json")
         top = {k: v for k, v in flatten(d).items() if not k.startswith(("siloed.", "consolidated."))}
