@@ -243,9 +243,9 @@ def video(
     common = dict(steps=steps_v, cfg=cfg_v, n_gpus=gpus, weight_bytes_per_param=BYTES_PER_VALUE[precision], offload=offload)
 
     one_seq = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=n_frames, **common)
-    longer = video_s > clip_s * (1 + 1e-9)
+    n_c = int(dit.clips_needed(video_s, clip_s, fps_v))
+    longer = n_c > 1
     if longer:
-        n_c = math.ceil(video_s / clip_s - 1e-9)
         clip_frames = int(dit.frames_for_seconds(clip_s, fps_v, causal))
         clip_est = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=clip_frames, **common)
     as_clips = longer and long_video == "clips"
@@ -625,3 +625,4 @@ def text(
 
 from capplan.plan_api import plan  # noqa: E402  (plan builds on video() and text() above)
 from capplan.sweep_api import sweep  # noqa: E402
+from capplan.sensitivity_api import sensitivity  # noqa: E402

@@ -92,7 +92,7 @@ def load_scenario(path: Path, sets: list[tuple[str, Any]] | None = None) -> Scen
                 raise UserError("--set", key, f"the scenario has no [[{prefix}]] services")
             for svc in services:
                 if isinstance(svc, dict):
-                    svc[rest] = value
+                    set_path(svc, rest.split("."), value, key)
             where = f"{path} (with --set)"
     return validate(Scenario, data, where)
 

@@ -307,3 +307,22 @@ class SweepResult(_Out):
     fixed: dict[str, Any]
     n_scenarios: int
     rows: list[SweepRow]
+
+
+class SensitivityRow(_Out):
+    input: str
+    key: str
+    output_low: float | None = Field(description="the metric with this input lowered by pct")
+    output_high: float | None = Field(description="the metric with this input raised by pct")
+    swing: float | None = Field(description="|high - low|")
+
+
+class SensitivityResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    currency: str = "USD"
+    command: Literal["video", "text", "plan"]
+    metric: str
+    pct: float
+    base_value: float
+    rows: list[SensitivityRow]

@@ -183,8 +183,8 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
         frames = np.where(np.isnan(seconds), float(d.frames), dit.frames_for_seconds(np.nan_to_num(seconds), fps, causal))
     video_s = np.maximum(frames - lead, 1.0) / fps
     clip_s = float(fixed.get("clip_seconds") or (d.frames - lead) / d.fps)
-    longer = video_s > clip_s * (1 + 1e-9)
-    n_clips = np.where(longer, np.ceil(video_s / clip_s - 1e-9), 1.0)
+    n_clips = dit.clips_needed(video_s, clip_s, fps)
+    longer = n_clips > 1
     clip_frames = np.where(longer, dit.frames_for_seconds(clip_s, fps, causal), frames)
     price = _arr(numeric, "price_per_gpu_hour", fixed.get("price_per_gpu_hour", np.nan), n, "--price-per-gpu-hour") if ("price_per_gpu_hour" in numeric or fixed.get("price_per_gpu_hour") is not None) else np.full(n, np.nan)
     pue = _arr(numeric, "pue", fixed.get("pue", econ.energy.pue), n, "--pue")

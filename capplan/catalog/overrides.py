@@ -29,6 +29,10 @@ from capplan.errors import UserError
 PREFIXES = ("gpu", "workload", "efficiency", "economics", "scenario", "video", "text")
 
 
+class Scale(float):
+    """A ``key*=factor`` override: multiply the current value."""
+
+
 def parse_value(text: str) -> Any:
     try:
         return tomllib.loads(f"v = {text}")["v"]
@@ -41,12 +45,19 @@ def parse_sets(sets: list[str] | None, option: str = "--set") -> list[tuple[str,
     for item in sets or []:
         key, eq, value = item.partition("=")
         key = key.strip()
+        scale = key.endswith("*")
+        key = key.rstrip("*").strip()
         if not eq or not key or "." not in key:
             raise UserError(option, item, "write prefix.field=value, e.g. gpu.price.usd_per_gpu_hour=1.9")
         prefix = key.split(".", 1)[0]
         if prefix not in PREFIXES:
             raise UserError(option, item, f"the key must start with one of {', '.join(p + '.' for p in PREFIXES)}")
-        out.append((key, parse_value(value.strip())))
+        parsed = parse_value(value.strip())
+        if scale:
+            if isinstance(parsed, bool) or not isinstance(parsed, (int, float)):
+                raise UserError(option, item, "key*=factor takes a number")
+            parsed = Scale(parsed)
+        out.append((key, parsed))
     return out
 
 
@@ -59,19 +70,29 @@ def set_path(data: Any, path: list[str], value: Any, key: str, option: str = "--
             if not part.isdigit() or int(part) >= len(node):
                 raise UserError(option, key, f"{'.'.join(path[:i]) or 'it'} is a list of {len(node)}: use an index from 0 to {len(node) - 1}")
             if last:
-                node[int(part)] = value
+                node[int(part)] = _scaled(node[int(part)], value, key, option)
             else:
                 node = node[int(part)]
         elif isinstance(node, dict):
-            if part not in node:
+            if part not in node and not (last and not isinstance(value, Scale)):
                 known = ", ".join(sorted(str(k) for k in node))
                 raise UserError(option, key, f"no field {part!r} there; known: {known}")
             if last:
-                node[part] = value
+                node[part] = _scaled(node.get(part), value, key, option)
             else:
                 node = node[part]
         else:
             raise UserError(option, key, f"{'.'.join(path[:i])} is a value, not a table")
+
+
+def _scaled(current: Any, value: Any, key: str, option: str) -> Any:
+    if not isinstance(value, Scale):
+        return value
+    if current is None:  # *= leaves a field the entry does not have (e.g. fp4 on a chip without it) unset
+        return None
+    if isinstance(current, bool) or not isinstance(current, (int, float)):
+        raise UserError(option, key, f"*= multiplies a number; the current value is {current!r}")
+    return current * float(value)
 
 
 def _revalidate(model: BaseModel, path: list[str], value: Any, key: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from capplan import __version__
-from capplan.cli import listing, plan, schema, sweep, text, video
+from capplan.cli import listing, plan, schema, sensitivity, sweep, text, video
 
 app = typer.Typer(
     name="capplan",
@@ -35,5 +35,6 @@ app.command("video")(video.video)
 app.command("text")(text.text)
 app.command("plan")(plan.plan)
 app.command("sweep")(sweep.sweep)
+app.command("sensitivity")(sensitivity.sensitivity)
 app.command("schema")(schema.schema)
 app.add_typer(listing.app, name="list")

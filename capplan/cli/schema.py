@@ -23,6 +23,7 @@ def schema(command: Annotated[str, typer.Argument(help="video, text, plan, sweep
         "gpus": list[results.GPUListing],
         "workloads": list[results.WorkloadListing],
         "sweep": results.SweepResult,
+        "sensitivity": results.SensitivityResult,
     }
     extra = getattr(results, "SCHEMA_EXTRA", {})
     models.update(extra)

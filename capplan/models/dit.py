@@ -301,3 +301,12 @@ def estimate_video(
         peak_memory_bytes=peak,
         fits_in_memory=fits,
     )
+
+
+def clips_needed(video_s: ArrayLike, clip_s: ArrayLike, fps: ArrayLike) -> np.ndarray:
+    """Clips of ``clip_s`` seconds that cover ``video_s`` seconds, allowing one frame of slack so that
+    frame rounding (6 s at 9.6 fps is 59 frames, 6.04 s) does not add a whole clip."""
+    v = np.asarray(video_s, dtype=float)
+    c = np.asarray(clip_s, dtype=float)
+    slack = 1.0 / np.asarray(fps, dtype=float)
+    return np.maximum(1.0, np.ceil((v - slack) / c - 1e-9))

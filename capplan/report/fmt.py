@@ -37,11 +37,12 @@ def duration(seconds: float) -> str:
 
 
 def usd(x: float) -> str:
+    """Dollars: whole dollars from $100, cents from $1, else three significant figures."""
     if abs(x) >= 100:
         return f"${x:,.0f}"
-    if abs(x) >= 0.01:
+    if abs(x) >= 1:
         return f"${x:,.2f}"
-    return f"${sig(x, 2)}"
+    return f"${sig(x, 3)}"
 
 
 def gb(x: float) -> str:

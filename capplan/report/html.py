@@ -56,12 +56,14 @@ dl.inputs dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 3px 10px; border-bottom: 1px solid #e6e6e6; vertical-align: top; }
 thead th { text-align: left; border-bottom: 2px solid #bbb; background: #f6f6f6; }
-#comparison { width: auto; min-width: 66%; }
-#comparison td.num, #comparison th.num { min-width: 150px; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 tr.group th { text-align: left; background: #fafafa; color: #333; font-weight: 600; padding-top: 8px; }
 td.indent { padding-left: 26px; color: #333; }
 td.note { color: #555; font-size: 0.9em; overflow-wrap: anywhere; }
+.cols { display: flex; flex-wrap: wrap; gap: 0 36px; align-items: flex-start; }
+.cols > section { flex: 3 1 560px; min-width: 0; }
+.cols > aside { flex: 2 1 340px; min-width: 0; }
+.cols > aside svg { max-width: 460px; }
 figure { margin: 12px 0 20px; }
 figcaption { font-weight: 600; margin-bottom: 4px; }
 svg { display: block; width: 100%; height: auto; font-family: inherit; }
@@ -109,21 +111,39 @@ def _count(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else sig(x)
 
 
+def _gap(g: float) -> str:
+    return "0%" if abs(g) < 1e-9 else f"{g * 100:.2g}%"
+
+
 def _hours(h: int) -> str:
     if h % 24 == 0 and h >= 48:
         return f"{h:,} h ({h // 24:,} days)"
     return f"{h:,} h"
 
 
+def _nice_step(span: float, n: int) -> float:
+    raw = span / n
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+
+
 def _nice_ticks(vmax: float, n: int = 5) -> list[float]:
     """0 and round steps (1, 2, 2.5, 5 x 10^k) up to at least ``vmax``."""
     if not math.isfinite(vmax) or vmax <= 0:
         return [0.0, 1.0]
-    raw = vmax / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    step = _nice_step(vmax, n)
     k = math.ceil(vmax / step - 1e-9)
     return [i * step for i in range(k + 1)]
+
+
+def _nice_range(lo: float, hi: float, n: int = 5) -> list[float]:
+    """Round ticks covering [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        c = lo if math.isfinite(lo) else 0.0
+        lo, hi = c - max(abs(c) * 0.1, 1.0), c + max(abs(c) * 0.1, 1.0)
+    step = _nice_step(hi - lo, n)
+    i0, i1 = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    return [i * step for i in range(i0, i1 + 1)]
 
 
 def _short(v: float) -> str:
@@ -131,24 +151,17 @@ def _short(v: float) -> str:
     return f"{float(sig(v).replace(',', '')):g}"
 
 
-def _tick_label(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e6:
-        return f"{_short(v / 1e6)}M"
-    if abs(v) >= 1e4:
-        return f"{_short(v / 1e3)}k"
-    return f"{v:,.0f}" if float(v).is_integer() else _short(v)
-
-
-def _usd_tick(v: float) -> str:
-    if v == 0:
-        return "$0"
-    if abs(v) >= 1e6:
-        return f"${_short(v / 1e6)}M"
-    if abs(v) >= 1e3:
-        return f"${_short(v / 1e3)}k"
-    return usd(v)
+def _tick_labels(ticks: Sequence[float], prefix: str = "") -> list[str]:
+    """Axis labels with one scale for the whole axis: 0, 5k, 10k, 15k (not 5,000, 10k)."""
+    top = max((abs(t) for t in ticks), default=0.0)
+    scale, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k") if top >= 1e4 else (1.0, "")
+    out = []
+    for t in ticks:
+        v = t / scale
+        sign = "−" if v < 0 else ""
+        body = "0" if v == 0 else (f"{abs(v):,.0f}" if float(v).is_integer() else _short(abs(v)))
+        out.append(f"{sign}{prefix}{body}{suffix if v else ''}")
+    return out
 
 
 def _legend(items: Sequence[tuple[str, str]], line: tuple[str, str] | None = None) -> str:
@@ -161,8 +174,19 @@ def _legend(items: Sequence[tuple[str, str]], line: tuple[str, str] | None = Non
 # --- charts --------------------------------------------------------------------------------------
 
 
+def _bucket_hours(n: int, max_points: int = MAX_POINTS) -> int:
+    """Hours per bucket: the smallest divisor of a day (1, 2, 3, 4, 6, 8, 12) or whole number of days
+    that keeps ``n`` hours within ``max_points`` buckets, so that averages do not beat against the
+    daily cycle."""
+    need = max(1, -(-n // max_points))
+    for h in (1, 2, 3, 4, 6, 8, 12):
+        if h >= need:
+            return h
+    return 24 * -(-need // 24)
+
+
 def _buckets(n: int, max_points: int = MAX_POINTS) -> list[tuple[int, int]]:
-    per = max(1, -(-n // max_points))
+    per = _bucket_hours(n, max_points)
     return [(s, min(s + per, n)) for s in range(0, n, per)]
 
 
@@ -170,7 +194,7 @@ def _x_labels(n: int) -> list[tuple[float, str]]:
     """Positions (in hours) and labels of x-axis ticks for an ``n``-hour horizon."""
     if n <= 48:
         step = 3 if n <= 24 else 6
-        return [(h, f"{h % 24:02d}h" if n <= 24 else f"d{h // 24} {h % 24:02d}h") for h in range(0, n + 1, step)]
+        return [(h, f"{h:02d}h" if n <= 24 else f"d{h // 24} {h % 24:02d}h") for h in range(0, n + 1, step)]
     days = n / 24
     every = next(d for d in (1, 2, 7, 14, 30, 61, 91, 183, 366) if days / d <= 14)
     return [(d * 24.0, f"day {d}") for d in range(0, int(days) + 1, every)]
@@ -186,7 +210,7 @@ def schedule_svg(p: FleetPlan, chart_id: str, *, gpu_max: float | None = None, b
     pw, ph = W - L - R, H - T - B
     cols = np.array([[h.text_gpus, h.video_gpus, h.switching_gpus, h.idle_gpus, h.video_backlog] for h in sched], dtype=float).reshape(n, 5)
     buckets = _buckets(n)
-    per = buckets[0][1] - buckets[0][0] if buckets else 1
+    per = _bucket_hours(n)
     agg = np.array([cols[a:b].mean(axis=0) for a, b in buckets]).reshape(len(buckets), 5)
 
     top = max(gpu_max if gpu_max is not None else 0.0, float(p.total_gpus), float(agg[:, :4].sum(axis=1).max(initial=0.0)))
@@ -207,9 +231,9 @@ def schedule_svg(p: FleetPlan, chart_id: str, *, gpu_max: float | None = None, b
         return T + ph * (1 - v / bmax)
 
     parts: list[str] = []
-    for v in yt:
+    for v, lab in zip(yt, _tick_labels(yt)):
         parts.append(f'<line class="grid" x1="{L}" x2="{L + pw}" y1="{_f(y(v))}" y2="{_f(y(v))}"/>')
-        parts.append(f'<text x="{L - 6}" y="{_f(y(v) + 4)}" text-anchor="end">{_e(_tick_label(v))}</text>')
+        parts.append(f'<text x="{L - 6}" y="{_f(y(v) + 4)}" text-anchor="end">{_e(lab)}</text>')
     for hx, lab in _x_labels(n):
         parts.append(f'<line class="axis" x1="{_f(x(hx))}" x2="{_f(x(hx))}" y1="{T + ph}" y2="{T + ph + 4}"/>')
         parts.append(f'<text x="{_f(x(hx))}" y="{T + ph + 17}" text-anchor="middle">{_e(lab)}</text>')
@@ -230,10 +254,11 @@ def schedule_svg(p: FleetPlan, chart_id: str, *, gpu_max: float | None = None, b
         parts.append(f'<polygon class="layer layer-{name}" points="{pts}" fill="{colour}" stroke="none"/>')
 
     if has_backlog:
-        pts = " ".join(f"{_f(x((a + b) / 2))},{_f(yb(agg[bi, 4]))}" for bi, (a, b) in enumerate(buckets))
+        # Hourly: the backlog at the end of each hour; averaged: the mean, mid-bucket.
+        pts = " ".join(f"{_f(x(b if per == 1 else (a + b) / 2))},{_f(yb(agg[bi, 4]))}" for bi, (a, b) in enumerate(buckets))
         parts.append(f'<polyline class="backlog" points="{pts}" fill="none" stroke="{C_BACKLOG}" stroke-width="1.8" stroke-linejoin="round"/>')
-        for v in bt:
-            parts.append(f'<text x="{L + pw + 6}" y="{_f(yb(v) + 4)}" text-anchor="start">{_e(_tick_label(v))}</text>')
+        for v, lab in zip(bt, _tick_labels(bt)):
+            parts.append(f'<text x="{L + pw + 6}" y="{_f(yb(v) + 4)}" text-anchor="start">{_e(lab)}</text>')
         parts.append(
             f'<text x="{W - 12}" y="{_f(T + ph / 2)}" text-anchor="middle" transform="rotate(90 {W - 12} {_f(T + ph / 2)})">'
             "video backlog [videos]</text>"
@@ -266,47 +291,47 @@ def schedule_svg(p: FleetPlan, chart_id: str, *, gpu_max: float | None = None, b
 
 
 def cost_svg(r: PlanResult, chart_id: str = "chart-cost") -> str:
-    """Horizontal stacked bars of hardware, energy, fixed and network cost, one bar per plan."""
+    """Stacked columns of hardware, energy, fixed and network cost, one column per plan."""
     plans = (("Siloed", r.siloed), ("Consolidated", r.consolidated))
-    W, bar_h, gap = 1040, 46, 22
-    L, R, T = 120, 110, 10
-    axis_h = 28
-    H = T + len(plans) * bar_h + (len(plans) - 1) * gap + axis_h + 8
-    pw = W - L - R
+    W, H = 420, 470
+    L, R, T, B = 62, 12, 26, 34
+    pw, ph = W - L - R, H - T - B
     top = max(sum(max(getattr(p, f), 0.0) for f, _, _ in COST_PARTS) for _, p in plans)
-    ticks = _nice_ticks(top, 6)
-    xmax = ticks[-1]
+    ticks = _nice_ticks(top, 5)
+    ymax = ticks[-1]
 
-    def x(v: float) -> float:
-        return L + pw * v / xmax
+    def y(v: float) -> float:
+        return T + ph * (1 - v / ymax)
 
-    base_y = T + len(plans) * bar_h + (len(plans) - 1) * gap
     parts: list[str] = []
-    for v in ticks:
-        parts.append(f'<line class="grid" x1="{_f(x(v))}" x2="{_f(x(v))}" y1="{T}" y2="{base_y}"/>')
-        parts.append(f'<text x="{_f(x(v))}" y="{base_y + 18}" text-anchor="middle">{_e(_usd_tick(v))}</text>')
+    for v, lab in zip(ticks, _tick_labels(ticks, prefix="$")):
+        parts.append(f'<line class="grid" x1="{L}" x2="{L + pw}" y1="{_f(y(v))}" y2="{_f(y(v))}"/>')
+        parts.append(f'<text x="{L - 6}" y="{_f(y(v) + 4)}" text-anchor="end">{_e(lab)}</text>')
+    slot = pw / len(plans)
+    bar_w = min(110.0, slot * 0.55)
     for i, (name, p) in enumerate(plans):
-        y0 = T + i * (bar_h + gap)
-        parts.append(f'<text x="{L - 8}" y="{_f(y0 + bar_h / 2 + 4)}" text-anchor="end" font-weight="600">{_e(name)}</text>')
+        x0 = L + slot * i + (slot - bar_w) / 2
+        cx = x0 + bar_w / 2
+        parts.append(f'<text x="{_f(cx)}" y="{T + ph + 20}" text-anchor="middle" font-weight="600">{_e(name)}</text>')
         acc = 0.0
         for field, part, colour in COST_PARTS:
             v = max(getattr(p, field), 0.0)
             if v <= 0:
                 continue
-            x0, x1 = x(acc), x(acc + v)
+            y_hi, y_lo = y(acc + v), y(acc)
             tip = f"{name}: {part.lower()} {usd(v)} ({v / max(p.total_cost_usd, 1e-300) * 100:.1f}%)"
             parts.append(
-                f'<rect class="seg seg-{field.split("_")[0]}" x="{_f(x0)}" y="{y0}" width="{_f(max(x1 - x0, 0.5))}" height="{bar_h}" '
-                f'fill="{colour}"><title>{_e(tip)}</title></rect>'
+                f'<rect class="seg seg-{field.split("_")[0]}" x="{_f(x0)}" y="{_f(y_hi)}" width="{_f(bar_w)}" '
+                f'height="{_f(max(y_lo - y_hi, 0.5))}" fill="{colour}"><title>{_e(tip)}</title></rect>'
             )
-            if x1 - x0 > 70:
-                parts.append(f'<text x="{_f((x0 + x1) / 2)}" y="{_f(y0 + bar_h / 2 + 4)}" text-anchor="middle" style="fill:#fff">{_e(usd(v))}</text>')
+            if y_lo - y_hi >= 18:
+                parts.append(f'<text x="{_f(cx)}" y="{_f((y_hi + y_lo) / 2 + 4)}" text-anchor="middle" style="fill:#fff">{_e(usd(v))}</text>')
             acc += v
-        parts.append(f'<text x="{_f(x(acc) + 8)}" y="{_f(y0 + bar_h / 2 + 4)}" text-anchor="start" font-weight="600">{_e(usd(p.total_cost_usd))}</text>')
-    parts.append(f'<line class="axis" x1="{L}" x2="{L}" y1="{T}" y2="{base_y}"/>')
-    parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{base_y}" y2="{base_y}"/>')
+        parts.append(f'<text x="{_f(cx)}" y="{_f(y(acc) - 7)}" text-anchor="middle" font-weight="600">{_e(usd(p.total_cost_usd))}</text>')
+    parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{T + ph}" y2="{T + ph}"/>')
+    parts.append(f'<line class="axis" x1="{L}" x2="{L}" y1="{T}" y2="{T + ph}"/>')
     label = (
-        f"Total cost over {r.horizon_hours} hours by part: siloed {usd(r.siloed.total_cost_usd)}, "
+        f"Total cost over {r.horizon_hours} hours by part (hardware, energy, fixed, network): siloed {usd(r.siloed.total_cost_usd)}, "
         f"consolidated {usd(r.consolidated.total_cost_usd)}"
     )
     return (
@@ -327,22 +352,20 @@ def tornado_svg(
     value and one to the result at its high value; widest swing first."""
     items = sorted(((str(nm), float(lo), float(hi)) for nm, lo, hi in rows), key=lambda t: (-abs(t[2] - t[1]), t[0]))
     W, row_h, gap = 1040, 26, 8
-    L, R, T = 260, 120, 12
+    L, R, T = 240, 200, 12
     axis_h = 30
     H = T + len(items) * (row_h + gap) + axis_h
     pw = W - L - R
     vals = [base] + [v for _, lo, hi in items for v in (lo, hi) if math.isfinite(v)]
-    vmin, vmax = min(vals), max(vals)
-    pad = (vmax - vmin) * 0.04 or max(abs(base) * 0.05, 1.0)
-    vmin, vmax = vmin - pad, vmax + pad
+    ticks = _nice_range(min(vals), max(vals))
+    vmin, vmax = ticks[0], ticks[-1]
 
     def x(v: float) -> float:
         return L + pw * (v - vmin) / (vmax - vmin)
 
     base_y = T + len(items) * (row_h + gap)
     parts: list[str] = []
-    for i in range(6):
-        v = vmin + (vmax - vmin) * i / 5
+    for v in ticks:
         parts.append(f'<line class="grid" x1="{_f(x(v))}" x2="{_f(x(v))}" y1="{T}" y2="{base_y}"/>')
         parts.append(f'<text x="{_f(x(v))}" y="{base_y + 18}" text-anchor="middle">{_e(fmt(v))}</text>')
     for i, (name, lo, hi) in enumerate(items):
@@ -356,8 +379,7 @@ def tornado_svg(
             parts.append(
                 f'<rect class="bar-{which}" x="{_f(a)}" y="{y0}" width="{_f(max(b - a, 0.5))}" height="{row_h}" fill="{colour}"><title>{_e(tip)}</title></rect>'
             )
-        right = max((v for v in (lo, hi, base) if math.isfinite(v)), default=base)
-        parts.append(f'<text x="{_f(x(right) + 6)}" y="{_f(y0 + row_h / 2 + 4)}" class="muted">{_e(fmt(lo))} … {_e(fmt(hi))}</text>')
+        parts.append(f'<text x="{L + pw + 10}" y="{_f(y0 + row_h / 2 + 4)}">{_e(fmt(lo))} … {_e(fmt(hi))}</text>')
     parts.append(f'<line x1="{_f(x(base))}" x2="{_f(x(base))}" y1="{T - 4}" y2="{base_y}" stroke="#222" stroke-width="1.5"/>')
     parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{base_y}" y2="{base_y}"/>')
     label = f"Sensitivity of {metric} (base {fmt(base)}) to {len(items)} inputs, widest swing first"
@@ -426,7 +448,7 @@ def compare_table(r: PlanResult) -> str:
     group("Solver")
     row("Status", "status", lambda p: None, lambda p: p.status)
     row("Solve time", "solve_s", lambda p: p.solve_s, lambda p: f"{p.solve_s:.2f} s")
-    row("MIP gap", "mip_gap", lambda p: p.mip_gap, lambda p: _maybe(p.mip_gap, lambda g: f"{g * 100:.2g}%"))
+    row("MIP gap", "mip_gap", lambda p: p.mip_gap, lambda p: _maybe(p.mip_gap, _gap))
     return (
         '<table id="comparison"><thead><tr><th></th><th class="num">Siloed</th><th class="num">Consolidated</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
@@ -434,17 +456,20 @@ def compare_table(r: PlanResult) -> str:
 
 
 def capacity_table(r: PlanResult) -> str:
+    notes = any(c.note for c in r.capacities)
     rows = []
     for c in r.capacities:
         unit = "req/s" if c.kind == "text" else "videos/h"
         cap = f"{sig(c.capacity_per_gpu)} {unit}" if c.capacity_per_gpu else "—"
+        note = f'<td class="note">{_e(c.note)}</td>' if notes else ""
         rows.append(
             f"<tr><td>{_e(c.service)}</td><td>{_e(c.kind)}</td><td>{_e(c.gpu)}</td><td class=\"num\">{c.gpus_per_replica or '—'}</td>"
-            f'<td class="num">{_e(cap)}</td><td class="note">{_e(c.note)}</td></tr>'
+            f'<td class="num">{_e(cap)}</td>{note}</tr>'
         )
+    head = "<th>Note</th>" if notes else ""
     return (
         '<table id="capacity"><thead><tr><th>Service</th><th>Kind</th><th>GPU</th><th class="num">GPUs / replica</th>'
-        f'<th class="num">Capacity per GPU</th><th>Note</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f'<th class="num">Capacity per GPU</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
 
 
@@ -512,17 +537,18 @@ def render_html(
             f"+{_e(sig(x.siloed_added_latency_ms))} ms, {_e(usd(x.siloed_network_cost_usd))} in all; none in the consolidated fleet.</p>"
         )
 
-    out += ["<h2>Siloed vs. consolidated</h2>", compare_table(r)]
-
+    out.append('<div class="cols"><section>')
+    out += ["<h2>Siloed vs. consolidated</h2>", compare_table(r), "</section><aside>"]
     out.append("<h2>Cost breakdown</h2>")
     out.append(
         f"<figure><figcaption>Total cost over {_e(_hours(r.horizon_hours))}, by part"
         f"{' (energy is included in the rent)' if r.pricing == 'rent' else ''}</figcaption>"
         f"{_legend([(name, col) for _, name, col in COST_PARTS])}{cost_svg(r)}</figure>"
     )
+    out.append("</aside></div>")
 
     out.append("<h2>Hourly schedule</h2>")
-    per = _buckets(max(len(s.schedule), 1))[0][1] if s.schedule else 1
+    per = _bucket_hours(len(s.schedule))
     out.append(
         '<p class="muted">GPUs busy on text and on video, reloading weights to switch role, and idle, per hour; '
         "the black line is the video backlog (videos waiting at the end of the hour, right-hand axis). "
