@@ -125,6 +125,14 @@ _TEXT_ARGS = (
 )
 
 
+def _calibrated(cat: Catalog, calibration: str | Path | None) -> Catalog:
+    if calibration is None:
+        return cat
+    from capplan.calibration import apply_calibration
+
+    return apply_calibration(cat, calibration)
+
+
 def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     """Turn --set keys into a modified catalogue, an economics overlay and changed request options."""
     from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
@@ -186,6 +194,7 @@ def video(
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
     sets: list[str] | None = None,
+    calibration: str | Path | None = None,
     catalog: Catalog | None = None,
     _economics_overlay: dict[str, Any] | None = None,
 ) -> VideoResult:
@@ -196,7 +205,7 @@ def video(
     generated as consecutive clips (cost linear in length) unless ``long_video="one-sequence"``; the
     result reports both. ``sets`` are ``--set key=value`` overrides (see :mod:`capplan.catalog.overrides`).
     """
-    cat = catalog or load_catalog()
+    cat = _calibrated(catalog or load_catalog(), calibration)
     if sets:
         args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
         return video(**_apply_sets(cat, "video", sets, args, _VIDEO_ARGS))  # type: ignore[arg-type]
@@ -458,6 +467,7 @@ def text(
     economics: str | Path | None = None,
     max_gpus: int | None = None,
     sets: list[str] | None = None,
+    calibration: str | Path | None = None,
     catalog: Catalog | None = None,
     _economics_overlay: dict[str, Any] | None = None,
 ) -> TextResult:
@@ -467,7 +477,7 @@ def text(
     the catalogue's chat targets; ``no_latency_targets`` for pure throughput) sets throughput.
     ``gpus`` is the tensor-parallel size of one replica; None picks the smallest that fits.
     """
-    cat = catalog or load_catalog()
+    cat = _calibrated(catalog or load_catalog(), calibration)
     if sets:
         args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
         return text(**_apply_sets(cat, "text", sets, args, _TEXT_ARGS))  # type: ignore[arg-type]

@@ -104,6 +104,7 @@ def plan(
     pricing: str | None = None,
     time_limit_s: float = 120.0,
     sets: list[str] | None = None,
+    calibration: str | Path | None = None,
     catalog: Catalog | None = None,
 ) -> PlanResult:
     """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name).
@@ -116,6 +117,10 @@ def plan(
     from capplan.planning.optimize import PlanProblem, solve
 
     cat = catalog or load_catalog()
+    if calibration is not None:
+        from capplan.calibration import apply_calibration
+
+        cat = apply_calibration(cat, calibration)
     if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and 0 < time_limit_s <= 86400):
         raise UserError("--time-limit-s", time_limit_s, "it must be a number of seconds from 0 to 86400")
     parsed = parse_sets(sets)

@@ -326,3 +326,52 @@ class SensitivityResult(_Out):
     pct: float
     base_value: float
     rows: list[SensitivityRow]
+
+
+class ValidationRow(_Out):
+    kind: Literal["video", "text"]
+    model: str
+    gpu: str
+    num_gpus: int
+    quantity: str
+    measured: float
+    predicted: float
+    error: float = Field(description="(predicted - measured) / measured")
+    verified: bool = Field(description="false: the row comes from a secondary source")
+    source: str
+
+
+class ErrorSummary(_Out):
+    group: str
+    n: int
+    median_abs_error: float
+    p90_abs_error: float
+
+
+class ValidateResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    stack: str
+    calibration: str | None
+    rows: list[ValidationRow]
+    summary: list[ErrorSummary]
+
+
+class FittedFactor(_Out):
+    gpu: str
+    op_class: Literal["gemm", "attention", "bandwidth", "conv"]
+    multiplier: float = Field(description="fitted efficiency / default efficiency")
+
+
+class CalibrateResult(_Out):
+    schema_version: str = SCHEMA_VERSION
+    capplan_version: str
+    measurements: str
+    stack: str
+    n_rows: int
+    default_median_abs_error: float
+    fitted_median_abs_error: float
+    held_out_median_abs_error: float
+    held_out_method: str
+    factors: list[FittedFactor]
+    calibration_file: str | None

@@ -95,6 +95,7 @@ def sensitivity(
     sets: list[str] | None = None,
     scenario: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    calibration: str | Path | None = None,
 ) -> SensitivityResult:
     """Tornado of ``command`` ("video", "text" or "plan") around the run given by ``args``/``sets``."""
     from capplan import api
@@ -102,6 +103,8 @@ def sensitivity(
     if not (isinstance(pct, (int, float)) and math.isfinite(pct) and 0 < pct < 100):
         raise UserError("--pct", pct, "a percentage between 0 and 100")
     args = {k: v for k, v in (args or {}).items() if v is not None}
+    if calibration is not None:
+        args["calibration"] = calibration
     base_sets = list(sets or [])
     if command == "video":
         run: Callable[..., Any] = lambda extra_sets, extra: api.video(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731

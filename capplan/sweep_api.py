@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -67,6 +68,7 @@ def sweep(
     fixed: dict[str, Any] | None = None,
     sets: list[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    calibration: str | Path | None = None,
     catalog: Catalog | None = None,
 ) -> SweepResult:
     """Evaluate ``command`` ("video" or "text") over the grid of ``vary`` values (``key=v1,v2``), other
@@ -74,6 +76,10 @@ def sweep(
     if command not in ("video", "text"):
         raise UserError("COMMAND", command, "sweep video or text")
     cat = catalog or load_catalog()
+    if calibration is not None:
+        from capplan.calibration import apply_calibration
+
+        cat = apply_calibration(cat, calibration)
     allowed = (VIDEO_GROUP + VIDEO_NUMERIC) if command == "video" else (TEXT_GROUP + TEXT_NUMERIC)
     grid_keys = parse_vary(vary, allowed)
     fixed = {k: v for k, v in (fixed or {}).items() if v is not None}

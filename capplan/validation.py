@@ -1,7 +1,13 @@
-"""Predicted vs. published measurements (validation/*.csv shipped with the package).
+"""Predicted vs. published measurements (validation/*.csv shipped with the package, or a user's CSV).
 
-Each row is turned into the same call a user would make (``api.video`` / the text model at the row's
-batch) with the default efficiency profile, and the relative error is reported. Nothing here feeds back
+Each row becomes the call a user would make (``api.video``, or the text model at the row's batch)
+with the default efficiency profile. Every prediction is also kept as a sum of stage times, each
+belonging to one op class (GEMM, attention, memory bandwidth, convolution) on one GPU, so that
+`capplan calibrate` can re-evaluate it for other efficiencies without re-running the models:
+
+    time = scale · ( Σ_stages  max_parts  T_part / m[gpu, class_part] ) ^ power
+
+where ``m`` multiplies the default efficiency of a class (m = 1: the defaults). Nothing here feeds back
 into the defaults.
 """
 
@@ -9,9 +15,10 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +33,13 @@ from capplan.models.precision import BYTES_PER_VALUE
 # A row whose GPU is only described ("80GB-class") is evaluated on this catalogue GPU for memory,
 # which does not depend on the chip; its time is not predicted.
 MEMORY_ONLY_GPU = "h100-sxm"
+CLASSES = ("gemm", "attention", "bandwidth", "conv")
+
+VIDEO_COLUMNS = ("model", "gpu", "num_gpus", "parallel", "width", "height", "frames", "fps", "steps", "cfg", "precision", "offload", "time_s", "peak_mem_gb", "source", "notes")
+TEXT_COLUMNS = ("model", "gpu", "num_gpus", "tp", "precision", "batch", "prompt_tokens", "output_tokens", "metric", "value", "framework", "source", "notes")
+OPTIONAL_COLUMNS = ("dataset", "parallel", "framework", "notes", "source", "peak_mem_gb", "batch", "offload", "cfg", "precision", "steps", "fps")
+
+Term = tuple[tuple[str | None, float], ...]  # the parts of one stage: (class or None for fixed, seconds at m = 1)
 
 
 @dataclass(frozen=True)
@@ -40,11 +54,26 @@ class Comparison:
     dataset: str
     verified: bool
     source: str
+    row: int = 0
+    terms: tuple[Term, ...] = field(default=(), repr=False)
+    scale: float = 1.0
+    power: float = 1.0
 
     @property
     def error(self) -> float:
         """Signed relative error, (predicted - measured) / measured."""
         return (self.predicted - self.measured) / self.measured
+
+    @property
+    def calibratable(self) -> bool:
+        return bool(self.terms)
+
+    def predict(self, multipliers: dict[tuple[str, str], float]) -> float:
+        """The prediction with each class's default efficiency multiplied by ``multipliers[(gpu, class)]``."""
+        total = 0.0
+        for stage in self.terms:
+            total += max(t / (multipliers.get((self.gpu, c), 1.0) if c else 1.0) for c, t in stage)
+        return self.scale * total**self.power
 
 
 def validation_dir() -> Path:
@@ -60,114 +89,174 @@ def _offload(text: str) -> str:
     return "none"
 
 
-def _float(text: str) -> float | None:
+def _float(text: str | None) -> float | None:
     try:
-        v = float(text)
+        v = float(text or "")
     except ValueError:
         return None
     return v if math.isfinite(v) else None
 
 
-def video_comparisons(catalog: Catalog | None = None, path: Path | None = None) -> list[Comparison]:
+def read_rows(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """Rows of a measurements CSV; missing or unknown columns are refused with one line."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(str(path), "(file)", f"it must be a readable UTF-8 CSV file ({exc})") from None
+    missing = [c for c in columns if c not in header and c not in OPTIONAL_COLUMNS]
+    if missing:
+        raise UserError(str(path), "(header)", f"missing columns: {', '.join(missing)}; expected {', '.join(columns)}")
+    unknown = [c for c in header if c not in columns and c not in OPTIONAL_COLUMNS]
+    if unknown:
+        raise UserError(str(path), "(header)", f"unknown columns: {', '.join(unknown)}; allowed: {', '.join(columns)}")
+    return rows
+
+
+def _int(row: dict[str, str], key: str, path: Path, i: int, default: int | None = None) -> int:
+    text = (row.get(key) or "").strip()
+    if not text and default is not None:
+        return default
+    try:
+        v = float(text)
+    except ValueError:
+        raise UserError(f"{path}: row {i + 2}, column {key}", text, "it must be a whole number") from None
+    if v != int(v) or v <= 0:
+        raise UserError(f"{path}: row {i + 2}, column {key}", text, "it must be a whole number greater than 0")
+    return int(v)
+
+
+def video_comparisons(catalog: Catalog | None = None, path: Path | None = None, *, strict: bool = False) -> list[Comparison]:
+    """``strict``: a user's file, where unknown models or GPUs are errors rather than skipped rows."""
     cat = catalog or load_catalog()
     path = path or validation_dir() / "video_measurements.csv"
     out: list[Comparison] = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            model = row["model"].strip().lower()
-            if model not in cat.video:
-                continue
-            gpu = row["gpu"].strip()
-            described = gpu not in cat.gpus
-            n = int(row["num_gpus"] or 1)
-            fps = _float(row["fps"]) or cat.video[model].defaults.fps
-            kwargs = dict(
-                gpus=n,
-                resolution=f"{row['width']}x{row['height']}",
-                frames=int(row["frames"]),
-                fps=fps,
-                steps=int(row["steps"]) if row["steps"] else None,
-                cfg=(row["cfg"].strip().lower() == "true") if row["cfg"] else None,
-                precision=row["precision"] if row["precision"] in api.VIDEO_PRECISIONS else "bf16",
-                offload=_offload(row["offload"]),
-                long_video="one-sequence",
-                catalog=cat,
+    for i, row in enumerate(read_rows(path, VIDEO_COLUMNS)):
+        model = row["model"].strip().lower()
+        gpu = row["gpu"].strip()
+        if model not in cat.video:
+            if strict:
+                raise UserError(f"{path}: row {i + 2}, column model", row["model"], f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
+            continue
+        described = gpu not in cat.gpus
+        if described and strict:
+            raise UserError(f"{path}: row {i + 2}, column gpu", gpu, f"choose a catalogued GPU: {', '.join(sorted(cat.gpus))}")
+        n = _int(row, "num_gpus", path, i, 1)
+        fps = _float(row.get("fps")) or cat.video[model].defaults.fps
+        r = api.video(
+            model,
+            MEMORY_ONLY_GPU if described else gpu,
+            gpus=n,
+            resolution=f"{_int(row, 'width', path, i)}x{_int(row, 'height', path, i)}",
+            frames=_int(row, "frames", path, i),
+            fps=fps,
+            steps=_int(row, "steps", path, i) if (row.get("steps") or "").strip() else None,
+            cfg=(row["cfg"].strip().lower() == "true") if (row.get("cfg") or "").strip() else None,
+            precision=row["precision"] if row.get("precision") in api.VIDEO_PRECISIONS else "bf16",
+            offload=_offload(row.get("offload") or ""),
+            long_video="one-sequence",
+            catalog=cat,
+        )
+        common: dict[str, Any] = dict(
+            kind="video", model=model, gpu=gpu, num_gpus=n, dataset=(row.get("dataset") or "project"),
+            verified="UNVERIFIED" not in (row.get("notes") or ""), source=row.get("source") or "", row=i + 2,
+        )
+        t = _float(row.get("time_s"))
+        if t and not described:
+            st = r.time_by_stage_s
+            terms: tuple[Term, ...] = (
+                (("gemm", st.dit_linear + st.text_encoder),),
+                (("attention", st.attention),),
+                (("bandwidth", st.elementwise),),
+                (("conv", st.vae_decode),),
+                ((None, st.communication + st.offload_transfer),),
             )
-            r = api.video(model, MEMORY_ONLY_GPU if described else gpu, **kwargs)  # type: ignore[arg-type]
-            common = dict(
-                kind="video",
-                model=model,
-                gpu=gpu,
-                num_gpus=n,
-                dataset=row.get("dataset", "project") or "project",
-                verified="UNVERIFIED" not in row.get("notes", ""),
-                source=row["source"],
-            )
-            t = _float(row["time_s"])
-            if t and not described:
-                out.append(Comparison(quantity="time_s", measured=t, predicted=r.time_s, **common))  # type: ignore[arg-type]
-            m = _float(row["peak_mem_gb"])
-            if m and n == 1:
-                out.append(Comparison(quantity="peak_mem_gb", measured=m, predicted=r.peak_memory_gb, **common))  # type: ignore[arg-type]
+            out.append(Comparison(quantity="time_s", measured=t, predicted=r.time_s, terms=terms, **common))
+        m = _float(row.get("peak_mem_gb"))
+        if m and n == 1:
+            out.append(Comparison(quantity="peak_mem_gb", measured=m, predicted=r.peak_memory_gb, **common))
     return out
 
 
-def text_comparisons(catalog: Catalog | None = None, path: Path | None = None) -> list[Comparison]:
-    """Rows with known lengths: throughput at the stated batch, or the largest batch that fits
+def _step_terms(s: transformer.StepCost, k: int) -> tuple[Term, ...]:
+    def at(x: Any) -> float:
+        a = np.asarray(x, dtype=float)
+        return float(a.reshape(-1)[k] if a.size > 1 else a.reshape(-1)[0])
+
+    return (
+        (("gemm", at(s.gemm_compute_s)), ("bandwidth", at(s.gemm_memory_s))),
+        (("attention", at(s.attention_compute_s)), ("bandwidth", at(s.attention_memory_s))),
+        ((None, at(s.communication_time_s)),),
+    )
+
+
+def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *, strict: bool = False) -> list[Comparison]:
+    """Rows with known lengths: throughput at the stated batch, or at the largest batch that fits
     (offline max-throughput benchmarks) when none is stated."""
     cat = catalog or load_catalog()
     path = path or validation_dir() / "text_measurements.csv"
     rt = cat.efficiency.runtime
     out: list[Comparison] = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            model, gpu = row["model"].strip(), row["gpu"].strip()
-            P, O = _float(row["prompt_tokens"]), _float(row["output_tokens"])
-            value = _float(row["value"])
-            if model not in cat.text or gpu not in cat.gpus or not P or not O or not value:
+    for i, row in enumerate(read_rows(path, TEXT_COLUMNS)):
+        model, gpu = row["model"].strip(), row["gpu"].strip()
+        P, O = _float(row.get("prompt_tokens")), _float(row.get("output_tokens"))
+        value = _float(row.get("value"))
+        if strict and model not in cat.text:
+            raise UserError(f"{path}: row {i + 2}, column model", model, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")
+        if strict and gpu not in cat.gpus:
+            raise UserError(f"{path}: row {i + 2}, column gpu", gpu, f"choose a catalogued GPU: {', '.join(sorted(cat.gpus))}")
+        if model not in cat.text or gpu not in cat.gpus or not P or not O or not value or value <= 0:
+            continue
+        tp = _int(row, "tp", path, i, _int(row, "num_gpus", path, i, 1))
+        n_sys = _int(row, "num_gpus", path, i, tp)
+        precision = row["precision"] if row.get("precision") in BYTES_PER_VALUE else "bf16"
+        g = cat.gpu(gpu)
+        if g.peak_tflop_per_s(api.COMPUTE_PRECISION[precision]) is None:
+            continue
+        w = cat.text[model]
+        arch = llm_architecture(w)
+        rates = device_rates(g, cat.efficiency.gpu[gpu][cat.efficiency.default_stack], precision, w.architecture.head_dim)
+        kv_precision = "fp8" if precision in ("fp8", "fp4") and g.compute.fp8_tflop_per_s else "bf16"
+        usable = g.memory.memory_gb * 1e9 * rt.gpu_memory_utilization_frac
+        stated = _float(row.get("batch"))
+        batch = np.array([stated]) if stated else np.arange(1, rt.max_batch + 1, dtype=float)
+        pts = transformer.serving_points(
+            arch, rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[precision],
+            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce_latency_s=rt.allreduce_latency_s,
+        )
+        if stated:
+            k = 0
+        else:
+            ok = np.asarray(pts.memory_bytes) <= usable
+            if not ok[0]:
                 continue
-            tp = int(row["tp"] or row["num_gpus"] or 1)
-            n_sys = int(row["num_gpus"] or tp)
-            precision = row["precision"] if row["precision"] in BYTES_PER_VALUE else "bf16"
-            g = cat.gpu(gpu)
-            if g.peak_tflop_per_s(api.COMPUTE_PRECISION[precision]) is None:
-                continue
-            w = cat.text[model]
-            arch = llm_architecture(w)
-            rates = device_rates(g, cat.efficiency.gpu[gpu][cat.efficiency.default_stack], precision, w.architecture.head_dim)
-            kv_precision = "fp8" if precision in ("fp8", "fp4") and g.compute.fp8_tflop_per_s else "bf16"
-            usable = g.memory.memory_gb * 1e9 * rt.gpu_memory_utilization_frac
-            stated = _float(row["batch"])
-            batch = np.array([stated]) if stated else np.arange(1, rt.max_batch + 1, dtype=float)
-            pts = transformer.serving_points(
-                arch, rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[precision],
-                kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce_latency_s=rt.allreduce_latency_s,
+            k = int(np.argmin(ok)) - 1 if not ok.all() else len(ok) - 1
+        assert pts.iteration is not None and pts.prefill is not None
+        it_terms = _step_terms(pts.iteration, k)
+        metric = row["metric"].strip()
+        replicas = max(n_sys // tp, 1)
+        b = float(np.asarray(pts.batch).reshape(-1)[k])
+        if metric == "output_tokens_per_s":
+            pred, terms, scale, power = float(pts.output_tokens_per_s[k]) * replicas, it_terms, b * replicas, -1.0
+        elif metric == "tpot_ms":
+            pred, terms, scale, power = float(pts.iteration_s[k]) * 1e3, it_terms, 1e3, 1.0
+        elif metric == "ttft_ms":
+            pred, terms, scale, power = float(pts.ttft_s[k]) * 1e3, it_terms + _step_terms(pts.prefill, 0), 1e3, 1.0
+        elif metric == "output_tokens_per_s_per_user":
+            pred, terms, scale, power = 1.0 / float(pts.iteration_s[k]), it_terms, 1.0, -1.0
+        else:
+            if strict:
+                raise UserError(f"{path}: row {i + 2}, column metric", metric, "use output_tokens_per_s, tpot_ms, ttft_ms or output_tokens_per_s_per_user")
+            continue
+        out.append(
+            Comparison(
+                kind="text", model=model, gpu=gpu, num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
+                dataset="project", verified="UNVERIFIED" not in (row.get("notes") or ""), source=row.get("source") or "",
+                row=i + 2, terms=terms, scale=scale, power=power,
             )
-            if stated:
-                k = 0
-            else:
-                ok = np.asarray(pts.memory_bytes) <= usable
-                if not ok[0]:
-                    continue
-                k = int(np.argmin(ok)) - 1 if not ok.all() else len(ok) - 1
-            metric = row["metric"]
-            replicas = max(n_sys // tp, 1)
-            if metric == "output_tokens_per_s":
-                pred = float(pts.output_tokens_per_s[k]) * replicas
-            elif metric == "tpot_ms":
-                pred = float(pts.iteration_s[k]) * 1e3
-            elif metric == "ttft_ms":
-                pred = float(pts.ttft_s[k]) * 1e3
-            elif metric == "output_tokens_per_s_per_user":
-                pred = 1.0 / float(pts.iteration_s[k])
-            else:
-                continue
-            out.append(
-                Comparison(
-                    kind="text", model=model, gpu=gpu, num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
-                    dataset="project", verified="UNVERIFIED" not in row.get("notes", ""), source=row["source"],
-                )
-            )
+        )
     return out
 
 
@@ -175,3 +264,7 @@ def median_abs_error(rows: list[Comparison]) -> float:
     if not rows:
         raise UserError("validation data", "(no rows)", "at least one comparable row is needed")
     return median(abs(r.error) for r in rows)
+
+
+def p90_abs_error(rows: list[Comparison]) -> float:
+    return float(np.percentile([abs(r.error) for r in rows], 90))

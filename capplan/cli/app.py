@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from capplan import __version__
-from capplan.cli import listing, plan, schema, sensitivity, sweep, text, video
+from capplan.cli import calibrate, listing, plan, schema, sensitivity, sweep, text, video
 
 app = typer.Typer(
     name="capplan",
@@ -36,5 +36,7 @@ app.command("text")(text.text)
 app.command("plan")(plan.plan)
 app.command("sweep")(sweep.sweep)
 app.command("sensitivity")(sensitivity.sensitivity)
+app.command("validate")(calibrate.validate)
+app.command("calibrate")(calibrate.calibrate)
 app.command("schema")(schema.schema)
 app.add_typer(listing.app, name="list")

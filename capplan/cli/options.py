@@ -15,3 +15,4 @@ SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="Override any field: gpu.price.usd_per_gpu_hour=1.9, efficiency.gemm_frac=0.7, economics.energy.pue=1.2, video.fps=30, scenario.fleet.node_size=4. Repeatable."),
 ]
+CalibrationOpt = Annotated[Optional[Path], typer.Option(help="Efficiency overrides written by `capplan calibrate`.")]

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capplan.cli.options import SetOpt, PricingOpt
+from capplan.cli.options import CalibrationOpt, SetOpt, PricingOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 
 
@@ -16,6 +16,7 @@ def plan(
     pricing: PricingOpt = None,
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit per plan [s].")] = 120.0,
     set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -23,5 +24,5 @@ def plan(
     from capplan import api
     from capplan.report.plan import plan_report
 
-    result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, sets=set_)
+    result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, sets=set_, calibration=calibration)
     emit(result, fmt, output, plan_report)

@@ -24,6 +24,8 @@ def schema(command: Annotated[str, typer.Argument(help="video, text, plan, sweep
         "workloads": list[results.WorkloadListing],
         "sweep": results.SweepResult,
         "sensitivity": results.SensitivityResult,
+        "validate": results.ValidateResult,
+        "calibrate": results.CalibrateResult,
     }
     extra = getattr(results, "SCHEMA_EXTRA", {})
     models.update(extra)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capplan.cli.options import PricingOpt, SetOpt
+from capplan.cli.options import CalibrationOpt, PricingOpt, SetOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 
 
@@ -20,6 +20,7 @@ def sensitivity(
     precision: Annotated[Optional[str], typer.Option(help="Precision.")] = None,
     pricing: PricingOpt = None,
     set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -31,5 +32,5 @@ def sensitivity(
         args = {"pricing": pricing}
     else:
         args = {"workload": workload, "gpu": gpu, "gpus": gpus, "precision": precision, "pricing": pricing}
-    result = run(command, pct=pct, args=args, sets=set_, scenario=scenario)
+    result = run(command, pct=pct, args=args, sets=set_, scenario=scenario, calibration=calibration)
     emit(result, fmt, output, tornado)

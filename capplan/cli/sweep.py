@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capplan.cli.options import SetOpt
+from capplan.cli.options import CalibrationOpt, SetOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 
 
@@ -16,6 +16,7 @@ def sweep(
     workload: Annotated[Optional[str], typer.Option(help="Model id, unless varied.")] = None,
     gpu: Annotated[Optional[str], typer.Option(help="GPU id, unless varied.")] = None,
     set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -31,7 +32,7 @@ def sweep(
 
         with Progress(transient=True) as bar:
             task = bar.add_task("sweeping", total=None)
-            result = run(command, vary, fixed=fixed, sets=set_, progress=lambda d, n: bar.update(task, completed=d, total=n))
+            result = run(command, vary, fixed=fixed, sets=set_, calibration=calibration, progress=lambda d, n: bar.update(task, completed=d, total=n))
     else:
-        result = run(command, vary, fixed=fixed, sets=set_)
+        result = run(command, vary, fixed=fixed, sets=set_, calibration=calibration)
     emit(result, fmt, output, sweep_table)

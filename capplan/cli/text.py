@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
-from capplan.cli.options import SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
+from capplan.cli.options import CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import text_report
 
@@ -30,6 +30,7 @@ def text(
     electricity_usd_per_kwh: ElectricityOpt = None,
     economics: EconomicsOpt = None,
     set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -52,5 +53,6 @@ def text(
         electricity_usd_per_kwh=electricity_usd_per_kwh,
         economics=economics,
         sets=set_,
+        calibration=calibration,
     )
     emit(result, fmt, output, text_report)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
-from capplan.cli.options import SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
+from capplan.cli.options import CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import video_report
 
@@ -33,6 +33,7 @@ def video(
     electricity_usd_per_kwh: ElectricityOpt = None,
     economics: EconomicsOpt = None,
     set_: SetOpt = None,
+    calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -58,5 +59,6 @@ def video(
         electricity_usd_per_kwh=electricity_usd_per_kwh,
         economics=economics,
         sets=set_,
+        calibration=calibration,
     )
     emit(result, fmt, output, video_report)

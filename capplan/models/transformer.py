@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from capplan.models.device import DeviceRates, Number
-from capplan.models.roofline import link_time_s, roofline_time_s
+from capplan.models.roofline import compute_time_s, link_time_s, memory_time_s
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,10 @@ class StepCost:
     gemm_time_s: Number
     attention_time_s: Number
     communication_time_s: Number
+    gemm_compute_s: Number
+    gemm_memory_s: Number
+    attention_compute_s: Number
+    attention_memory_s: Number
 
 
 def step_cost(
@@ -212,12 +216,12 @@ def step_cost(
 
     # GEMMs and attention are separate kernels that run one after the other in every layer, so each
     # gets its own roofline and their times add. Each GPU holds 1/tp of weights, heads and KV cache.
-    t_gemm = roofline_time_s(
-        flop_linear / n, wbytes / n, device.gemm_flop_per_s, device.gemm_frac, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac
-    )
-    t_attn = roofline_time_s(
-        flop_attn / n, kv_read / n, device.bf16_flop_per_s, device.attention_frac, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac
-    )
+    gc = compute_time_s(flop_linear / n, device.gemm_flop_per_s, device.gemm_frac)
+    gm = memory_time_s(wbytes / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
+    ac = compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac)
+    am = memory_time_s(kv_read / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
+    t_gemm = np.maximum(gc, gm)
+    t_attn = np.maximum(ac, am)
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
     t_comm = np.where(
@@ -233,6 +237,10 @@ def step_cost(
         gemm_time_s=t_gemm,
         attention_time_s=t_attn,
         communication_time_s=t_comm,
+        gemm_compute_s=gc,
+        gemm_memory_s=gm,
+        attention_compute_s=ac,
+        attention_memory_s=am,
     )
 
 
@@ -246,6 +254,8 @@ class ServingPoint:
     output_tokens_per_s: Number  # per replica
     kv_cache_bytes: Number  # per GPU
     memory_bytes: Number  # per GPU: weights + KV + working memory
+    iteration: StepCost | None = None  # the steady-state iteration, by part
+    prefill: StepCost | None = None  # one prompt's prefill, by part
 
 
 def serving_points(
@@ -304,6 +314,8 @@ def serving_points(
         output_tokens_per_s=b / iteration,
         kv_cache_bytes=kv,
         memory_bytes=weights_bytes_per_gpu(a, weight_bytes_per_param, tp) + kv,
+        iteration=it,
+        prefill=pre,
     )
 
 

@@ -69,7 +69,9 @@ figcaption { font-weight: 600; margin-bottom: 4px; }
 svg { display: block; width: 100%; height: auto; font-family: inherit; }
 svg text { fill: #333; font-size: 12px; }
 svg .axis { stroke: #888; stroke-width: 1; }
+svg.chart-cost text { font-size: 13.5px; }
 svg .grid { stroke: #e6e6e6; stroke-width: 1; }
+svg text.halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 0.9em; color: #333; margin: 2px 0 4px; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; }
 .legend i { display: inline-block; width: 14px; height: 10px; border: 1px solid rgba(0,0,0,.15); }
@@ -269,7 +271,7 @@ def schedule_svg(p: FleetPlan, chart_id: str, *, gpu_max: float | None = None, b
         parts.append(f'<line class="axis" x1="{L + pw}" x2="{L + pw}" y1="{T}" y2="{T + ph}"/>')
     parts.append(f'<text x="14" y="{_f(T + ph / 2)}" text-anchor="middle" transform="rotate(-90 14 {_f(T + ph / 2)})">GPUs</text>')
     parts.append(f'<line x1="{L}" x2="{L + pw}" y1="{_f(y(p.total_gpus))}" y2="{_f(y(p.total_gpus))}" stroke="#555" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{L + pw - 4}" y="{_f(y(p.total_gpus) - 4)}" text-anchor="end">{p.total_gpus:,} GPUs owned</text>')
+    parts.append(f'<text x="{L + pw - 4}" y="{_f(y(p.total_gpus) - 4)}" text-anchor="end" class="halo">{p.total_gpus:,} GPUs owned</text>')
 
     # Hover read-outs (no script: an invisible column per bucket with a <title>).
     for bi, (a, b) in enumerate(buckets):
@@ -341,7 +343,7 @@ def cost_svg(r: PlanResult, chart_id: str = "chart-cost") -> str:
 
 
 def tornado_svg(
-    rows: Sequence[tuple[str, float, float]],
+    rows: Sequence[tuple[str, float | None, float | None]],
     base: float,
     *,
     metric: str,
@@ -350,7 +352,15 @@ def tornado_svg(
 ) -> str:
     """Tornado chart: for each input, a bar from the base value to the result at the input's low
     value and one to the result at its high value; widest swing first."""
-    items = sorted(((str(nm), float(lo), float(hi)) for nm, lo, hi in rows), key=lambda t: (-abs(t[2] - t[1]), t[0]))
+    def num(v: float | None) -> float:
+        return math.nan if v is None else float(v)
+
+    def swing(t: tuple[str, float, float]) -> float:
+        d = abs(t[2] - t[1])
+        return -d if math.isfinite(d) else -math.inf  # a missing end (cannot be computed) sorts first
+
+    # Stable order: widest swing first, then by name.
+    items = sorted(((str(nm), num(lo), num(hi)) for nm, lo, hi in rows), key=lambda t: (swing(t), t[0]))
     W, row_h, gap = 1040, 26, 8
     L, R, T = 240, 200, 12
     axis_h = 30
@@ -365,9 +375,10 @@ def tornado_svg(
 
     base_y = T + len(items) * (row_h + gap)
     parts: list[str] = []
-    for v in ticks:
+    labels = _tick_labels(ticks, prefix="$") if fmt is usd else [fmt(v) for v in ticks]
+    for v, lab in zip(ticks, labels):
         parts.append(f'<line class="grid" x1="{_f(x(v))}" x2="{_f(x(v))}" y1="{T}" y2="{base_y}"/>')
-        parts.append(f'<text x="{_f(x(v))}" y="{base_y + 18}" text-anchor="middle">{_e(fmt(v))}</text>')
+        parts.append(f'<text x="{_f(x(v))}" y="{base_y + 18}" text-anchor="middle">{_e(lab)}</text>')
     for i, (name, lo, hi) in enumerate(items):
         y0 = T + i * (row_h + gap)
         parts.append(f'<text x="{L - 8}" y="{_f(y0 + row_h / 2 + 4)}" text-anchor="end">{_e(name)}</text>')
@@ -379,7 +390,8 @@ def tornado_svg(
             parts.append(
                 f'<rect class="bar-{which}" x="{_f(a)}" y="{y0}" width="{_f(max(b - a, 0.5))}" height="{row_h}" fill="{colour}"><title>{_e(tip)}</title></rect>'
             )
-        parts.append(f'<text x="{L + pw + 10}" y="{_f(y0 + row_h / 2 + 4)}">{_e(fmt(lo))} … {_e(fmt(hi))}</text>')
+        ends = " … ".join(fmt(v) if math.isfinite(v) else "—" for v in (lo, hi))
+        parts.append(f'<text x="{L + pw + 10}" y="{_f(y0 + row_h / 2 + 4)}">{_e(ends)}</text>')
     parts.append(f'<line x1="{_f(x(base))}" x2="{_f(x(base))}" y1="{T - 4}" y2="{base_y}" stroke="#222" stroke-width="1.5"/>')
     parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{base_y}" y2="{base_y}"/>')
     label = f"Sensitivity of {metric} (base {fmt(base)}) to {len(items)} inputs, widest swing first"
@@ -494,17 +506,20 @@ def _inputs(r: PlanResult) -> str:
 
 def render_html(
     result: PlanResult,
-    sensitivity: Sequence[tuple[str, float, float]] | None = None,
+    sensitivity: Sequence[tuple[str, float | None, float | None]] | None = None,
     *,
-    sensitivity_metric: str = "savings from consolidation",
+    sensitivity_metric: str = "consolidated total cost",
     sensitivity_base: float | None = None,
     sensitivity_format: Callable[[float], str] = usd,
 ) -> str:
     """The plan as one self-contained HTML page.
 
     ``sensitivity``: optional ``(input name, value at the input's low setting, value at its high
-    setting)`` rows for a tornado chart. The values are of ``sensitivity_metric`` (by default the
-    savings from consolidation in USD, around ``sensitivity_base``, by default ``result.savings_usd``).
+    setting)`` rows for a tornado chart (``None``: that end could not be computed). The values are of
+    ``sensitivity_metric``, by default the consolidated fleet's total cost in USD as in
+    ``capplan.sensitivity("plan")``, around ``sensitivity_base`` (default:
+    ``result.consolidated.total_cost_usd``). From a ``SensitivityResult`` ``s``:
+    ``render_html(r, [(x.input, x.output_low, x.output_high) for x in s.rows], sensitivity_base=s.base_value)``.
     Without it the page has no sensitivity section.
     """
     r = result
@@ -566,7 +581,7 @@ def render_html(
     out += ["<h2>Per-GPU capacity</h2>", '<p class="muted">From the text and video models, per GPU type.</p>', capacity_table(r)]
 
     if sensitivity:
-        base = r.savings_usd if sensitivity_base is None else float(sensitivity_base)
+        base = c.total_cost_usd if sensitivity_base is None else float(sensitivity_base)
         out.append("<h2>Sensitivity</h2>")
         out.append(
             f'<p class="muted">{_e(sensitivity_metric[:1].upper() + sensitivity_metric[1:])} with each input at its low '

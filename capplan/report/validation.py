@@ -1,0 +1,43 @@
+"""Terminal tables of `capplan validate` and `capplan calibrate`."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from capplan.report.fmt import pct, sig
+from capplan.results import CalibrateResult, ValidateResult
+
+
+def validate_report(r: ValidateResult) -> Group:
+    t = Table(title=f"Predicted vs. measured (stack {r.stack}{', calibrated' if r.calibration else ''})", title_justify="left")
+    for col in ("model", "GPU", "n", "quantity", "measured", "predicted", "error"):
+        t.add_column(col, justify="right" if col in ("n", "measured", "predicted", "error") else "left")
+    for row in r.rows:
+        err = f"{row.error:+.0%}"
+        t.add_row(row.model, row.gpu, str(row.num_gpus), row.quantity + ("" if row.verified else " †"), sig(row.measured), sig(row.predicted), Text(err, style="red" if abs(row.error) > 0.3 else ""))
+    s = Table(title="Absolute error", title_justify="left")
+    for col in ("group", "rows", "median", "P90"):
+        s.add_column(col, justify="left" if col == "group" else "right")
+    for g in r.summary:
+        s.add_row(g.group, str(g.n), pct(g.median_abs_error), pct(g.p90_abs_error))
+    return Group(t, Text("† secondary source (see the row's source in --format json)", style="dim"), Text(""), s)
+
+
+def calibrate_report(r: CalibrateResult) -> Group:
+    t = Table(title=f"Calibration on {r.measurements} ({r.n_rows} rows, stack {r.stack})", title_justify="left")
+    t.add_column("GPU")
+    t.add_column("op class")
+    t.add_column("efficiency × default", justify="right")
+    for f in r.factors:
+        t.add_row(f.gpu, f.op_class, f"{f.multiplier:.3f}")
+    e = Table(title="Median absolute error", title_justify="left", show_header=False)
+    e.add_column()
+    e.add_column(justify="right")
+    e.add_row("defaults", pct(r.default_median_abs_error))
+    e.add_row("fitted (in sample)", pct(r.fitted_median_abs_error))
+    e.add_row(f"held out ({r.held_out_method})", pct(r.held_out_median_abs_error))
+    parts: list = [t, Text(""), e]
+    parts.append(Text(f"written to {r.calibration_file}: use it with --calibration" if r.calibration_file else "add --write FILE to save the fit", style="dim"))
+    return Group(*parts)

@@ -1,0 +1,114 @@
+"""Calibration: recovers known factors from synthetic runs, beats the defaults held out, refuses bad files."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+import capplan
+from capplan.calibration import calibrate, calibrate_rows
+from capplan.catalog import load_catalog
+from capplan.errors import UserError
+from capplan.validation import VIDEO_COLUMNS, text_comparisons, video_comparisons
+
+TRUTH = {"gemm": 0.9, "attention": 1.15, "bandwidth": 0.8, "conv": 0.6}
+TRUTH_SETS = [
+    f"efficiency.gemm_frac*={TRUTH['gemm']}",
+    f"efficiency.gemm_fp8_frac*={TRUTH['gemm']}",
+    f"efficiency.attention_hdim64_frac*={TRUTH['attention']}",
+    f"efficiency.attention_hdim128_frac*={TRUTH['attention']}",
+    f"efficiency.memory_bandwidth_frac*={TRUTH['bandwidth']}",
+    f"efficiency.conv_frac*={TRUTH['conv']}",
+]
+
+
+def _synthetic(tmp_path):
+    """Runs 'measured' on a GPU whose true efficiencies differ from the defaults by TRUTH."""
+    path = tmp_path / "runs.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(VIDEO_COLUMNS)
+        for model in ("cogvideox-2b", "cogvideox-5b", "wan2.1-t2v-1.3b", "wan2.1-t2v-14b"):
+            for res, frames, steps, prec in (("480p", 49, 50, "bf16"), ("720p", 81, 30, "bf16"), ("360p", 17, 1, "bf16"), ("720p", 49, 4, "fp8"), ("1080p", 9, 1, "fp8")):
+                r = capplan.video(model, "h100-sxm", resolution=res, frames=frames, steps=steps, precision=prec, long_video="one-sequence", sets=TRUTH_SETS)
+                w.writerow([model, "h100-sxm", 1, "none", r.inputs.width, r.inputs.height, frames, r.inputs.fps, steps, str(r.inputs.cfg).lower(), prec, "none", repr(r.time_s), "", "synthetic", ""])
+    return path
+
+
+def test_synthetic_runs_recover_known_factors_within_2pct(tmp_path):
+    fit, text = calibrate(_synthetic(tmp_path))
+    assert fit.fitted_error < 0.005
+    for cls, truth in TRUTH.items():
+        got = fit.multipliers[("h100-sxm", cls)]
+        assert got == pytest.approx(truth, rel=0.02), cls
+    assert "[gpu.h100-sxm.fa2]" in text
+
+
+def test_calibration_file_reproduces_the_truth(tmp_path):
+    _, text = calibrate(_synthetic(tmp_path))
+    cal = tmp_path / "cal.toml"
+    cal.write_text(text)
+    truth = capplan.video("cogvideox-5b", "h100-sxm", sets=TRUTH_SETS)
+    calibrated = capplan.video("cogvideox-5b", "h100-sxm", calibration=cal)
+    default = capplan.video("cogvideox-5b", "h100-sxm")
+    assert calibrated.time_s == pytest.approx(truth.time_s, rel=0.01)
+    assert abs(default.time_s - truth.time_s) > abs(calibrated.time_s - truth.time_s)
+
+
+@pytest.mark.parametrize("kind", ["video", "text"])
+def test_published_rows_calibrated_beat_defaults_held_out(kind):
+    cat = load_catalog()
+    rows = video_comparisons(cat) if kind == "video" else text_comparisons(cat)
+    fit = calibrate_rows(rows, cat, "fa2")
+    print(f"\n{kind}: median |error| defaults {fit.default_error:.1%}, fitted {fit.fitted_error:.1%}, held out {fit.held_out_error:.1%} ({fit.held_out_method})")
+    assert fit.held_out_error < fit.default_error
+    assert all(math.isfinite(m) and m > 0 for m in fit.multipliers.values())
+
+
+def _write(tmp_path, header, rows):
+    p = tmp_path / "m.csv"
+    with p.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return p
+
+
+def test_too_few_rows_refused(tmp_path):
+    p = _write(tmp_path, VIDEO_COLUMNS, [["cogvideox-5b", "h100-sxm", 1, "none", 720, 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""]])
+    with pytest.raises(UserError) as exc:
+        calibrate(p)
+    assert "at least 3" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "header,row,needle",
+    [
+        (tuple(c for c in VIDEO_COLUMNS if c != "frames"), None, "missing columns: frames"),
+        ((*VIDEO_COLUMNS, "colour"), None, "unknown columns: colour"),
+        (VIDEO_COLUMNS, ["cogvideox-9b", "h100-sxm", 1, "none", 720, 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""], "column model"),
+        (VIDEO_COLUMNS, ["cogvideox-5b", "h100x", 1, "none", 720, 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""], "column gpu"),
+        (VIDEO_COLUMNS, ["cogvideox-5b", "h100-sxm", 1, "none", "wide", 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""], "column width"),
+    ],
+)
+def test_bad_measurement_files(tmp_path, header, row, needle):
+    p = _write(tmp_path, header, [row] if row else [])
+    with pytest.raises(UserError) as exc:
+        calibrate(p)
+    assert needle in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_cli_calibrate_and_validate(cli, tmp_path):
+    out = tmp_path / "cal.toml"
+    r = cli("calibrate", str(_synthetic(tmp_path)), "--write", str(out))
+    assert r.code == 0, r.err
+    assert out.exists() and "held out" in r.out
+    v = cli("validate", "--calibration", str(out), "--format", "json")
+    assert v.code == 0, v.err
+    assert v.json()["calibration"] == str(out)
+    plain = cli("validate")
+    assert plain.code == 0 and "median" in plain.out
+    missing = cli("video", "--calibration", str(tmp_path / "nope.toml"))
+    assert missing.code == 2 and "--calibration" in missing.err
