@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -15,6 +16,8 @@ def plan(
     power_cap_mw: Annotated[Optional[float], typer.Option(help="Site power cap [MW], overriding the scenario's.")] = None,
     pricing: PricingOpt = None,
     time_limit_s: Annotated[float, typer.Option(help="Solver time limit per plan [s].")] = 120.0,
+    html: Annotated[Optional[Path], typer.Option(help="Also write a self-contained HTML report (tables and charts) to this file.")] = None,
+    html_sensitivity: Annotated[bool, typer.Option("--html-sensitivity", help="Add a ±20% sensitivity tornado to the HTML report (solves the plan 13 more times).")] = False,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
@@ -25,4 +28,13 @@ def plan(
     from capplan.report.plan import plan_report
 
     result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, sets=set_, calibration=calibration)
+    if html is not None:
+        from capplan.cli.output import write_atomic
+        from capplan.report.html import render_html
+
+        tornado = None
+        if html_sensitivity:
+            sens = api.sensitivity("plan", scenario=scenario, args={"pricing": pricing}, sets=set_, calibration=calibration)
+            tornado = [(r.input, r.output_low, r.output_high) for r in sens.rows]
+        write_atomic(html, render_html(result, tornado))
     emit(result, fmt, output, plan_report)
