@@ -195,6 +195,9 @@ def video(
     economics: str | Path | None = None,
     sets: list[str] | None = None,
     calibration: str | Path | None = None,
+    uncertain: list[str] | None = None,
+    samples: int = 1000,
+    seed: int = 0,
     catalog: Catalog | None = None,
     _economics_overlay: dict[str, Any] | None = None,
 ) -> VideoResult:
@@ -208,7 +211,15 @@ def video(
     cat = _calibrated(catalog or load_catalog(), calibration)
     if sets:
         args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
-        return video(**_apply_sets(cat, "video", sets, args, _VIDEO_ARGS))  # type: ignore[arg-type]
+        return video(**_apply_sets(cat, "video", sets, args, _VIDEO_ARGS), uncertain=uncertain, samples=samples, seed=seed)  # type: ignore[arg-type]
+    if uncertain:
+        from capplan.uncertainty import VIDEO_KEYS, parse_ranges, video_uncertainty
+
+        ranges = parse_ranges(uncertain, VIDEO_KEYS)
+        _positive("--samples", samples, integer=True, upper=10_000_000)
+        args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
+        base = video(**args, catalog=cat, _economics_overlay=_economics_overlay)  # type: ignore[arg-type]
+        return base.model_copy(update={"uncertainty": video_uncertainty(base, ranges, int(samples), int(seed), cat)})
     w = cat.video_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)
@@ -468,6 +479,9 @@ def text(
     max_gpus: int | None = None,
     sets: list[str] | None = None,
     calibration: str | Path | None = None,
+    uncertain: list[str] | None = None,
+    samples: int = 1000,
+    seed: int = 0,
     catalog: Catalog | None = None,
     _economics_overlay: dict[str, Any] | None = None,
 ) -> TextResult:
@@ -480,7 +494,17 @@ def text(
     cat = _calibrated(catalog or load_catalog(), calibration)
     if sets:
         args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
-        return text(**_apply_sets(cat, "text", sets, args, _TEXT_ARGS))  # type: ignore[arg-type]
+        return text(**_apply_sets(cat, "text", sets, args, _TEXT_ARGS), uncertain=uncertain, samples=samples, seed=seed)  # type: ignore[arg-type]
+    if uncertain:
+        from capplan.uncertainty import TEXT_KEYS, parse_ranges, text_uncertainty
+
+        ranges = parse_ranges(uncertain, TEXT_KEYS)
+        _positive("--samples", samples, integer=True, upper=1_000_000)
+        args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
+        base = text(**args, catalog=cat, _economics_overlay=_economics_overlay)  # type: ignore[arg-type]
+        if not base.fits_in_memory:
+            return base
+        return base.model_copy(update={"uncertainty": text_uncertainty(base, ranges, int(samples), int(seed), cat)})
     w = cat.text_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)

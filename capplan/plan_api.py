@@ -105,6 +105,9 @@ def plan(
     time_limit_s: float = 120.0,
     sets: list[str] | None = None,
     calibration: str | Path | None = None,
+    uncertain: list[str] | None = None,
+    samples: int = 20,
+    seed: int = 0,
     catalog: Catalog | None = None,
 ) -> PlanResult:
     """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name).
@@ -121,6 +124,16 @@ def plan(
         from capplan.calibration import apply_calibration
 
         cat = apply_calibration(cat, calibration)
+    if uncertain:
+        from capplan.uncertainty import PLAN_KEYS, parse_ranges, plan_uncertainty
+
+        ranges = parse_ranges(uncertain, PLAN_KEYS)
+        if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10_000:
+            raise UserError("--samples", samples, "a whole number of draws from 1 to 10000")
+        kw = dict(power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, catalog=cat)
+        base = plan(scenario, sets=sets, **kw)  # type: ignore[arg-type]
+        u = plan_uncertainty(lambda extra: plan(scenario, sets=list(sets or []) + extra, **kw), ranges, samples, seed)  # type: ignore[arg-type]
+        return base.model_copy(update={"uncertainty": u})
     if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and 0 < time_limit_s <= 86400):
         raise UserError("--time-limit-s", time_limit_s, "it must be a number of seconds from 0 to 86400")
     parsed = parse_sets(sets)

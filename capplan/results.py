@@ -39,6 +39,19 @@ class EconomicsUsed(_Out):
     carbon_kg_per_kwh: float | None
 
 
+class Uncertainty(_Out):
+    """Monte Carlo over uncertain inputs (uniform draws, seeded)."""
+
+    metric: str
+    samples: int
+    valid_samples: int = Field(description="draws that gave a cost (the rest: infeasible or no batch meets the targets)")
+    seed: int
+    ranges: dict[str, list[float]]
+    p10: float
+    p50: float
+    p90: float
+
+
 class VideoInputs(_Out):
     """Every input of a video estimate, after defaults were applied."""
 
@@ -136,6 +149,7 @@ class VideoResult(_Out):
     energy_kwh: float = Field(description="energy of the requested video [kWh]")
     energy_kwh_per_video_minute: float
     carbon_kg_per_video_minute: float | None
+    uncertainty: Uncertainty | None = None
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -206,6 +220,7 @@ class TextResult(_Out):
     power_kw: float = Field(description="facility power of one busy replica [kW]")
     energy_kwh_per_million_tokens: float | None = Field(description="per million output tokens [kWh]")
     carbon_kg_per_million_tokens: float | None = Field(description="per million output tokens [kg CO2e]")
+    uncertainty: Uncertainty | None = None
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -280,6 +295,7 @@ class PlanResult(_Out):
     savings_usd: float
     savings_pct: float
     crossing: Crossing | None
+    uncertainty: Uncertainty | None = None
     warnings: list[str] = Field(default_factory=list)
 
 

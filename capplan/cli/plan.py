@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capplan.cli.options import CalibrationOpt, SetOpt, PricingOpt
+from capplan.cli.options import SamplesOpt, SeedOpt, UncertainOpt, CalibrationOpt, SetOpt, PricingOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 
 
@@ -20,6 +20,9 @@ def plan(
     html_sensitivity: Annotated[bool, typer.Option("--html-sensitivity", help="Add a ±20% sensitivity tornado to the HTML report (solves the plan 13 more times).")] = False,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
+    uncertain: UncertainOpt = None,
+    samples: SamplesOpt = None,
+    seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -27,7 +30,7 @@ def plan(
     from capplan import api
     from capplan.report.plan import plan_report
 
-    result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, sets=set_, calibration=calibration)
+    result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, sets=set_, calibration=calibration, uncertain=uncertain, samples=20 if samples is None else samples, seed=seed)
     if html is not None:
         from capplan.cli.output import write_atomic
         from capplan.report.html import render_html

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
-from capplan.cli.options import CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
+from capplan.cli.options import SamplesOpt, SeedOpt, UncertainOpt, CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 from capplan.report.tables import text_report
 
@@ -31,6 +31,9 @@ def text(
     economics: EconomicsOpt = None,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
+    uncertain: UncertainOpt = None,
+    samples: SamplesOpt = None,
+    seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
@@ -54,5 +57,8 @@ def text(
         economics=economics,
         sets=set_,
         calibration=calibration,
+        uncertain=uncertain,
+        samples=1000 if samples is None else samples,
+        seed=seed,
     )
     emit(result, fmt, output, text_report)

@@ -75,6 +75,9 @@ def plan_report(r: PlanResult) -> Group:
     sign = "saves" if r.savings_usd >= 0 else "costs"
     out.append(Text(f"Consolidation {sign} {usd(abs(r.savings_usd))} ({abs(r.savings_pct):.1f}%) over the horizon.", style="bold green" if r.savings_usd >= 0 else "bold red"))
     out.append(Text(r.cost_split + "; a siloed fleet's cost goes to its own workload.", style="dim"))
+    if r.uncertainty is not None:
+        u = r.uncertainty
+        out.append(Text(f"Consolidated total cost P10 / P50 / P90: {usd(u.p10)} / {usd(u.p50)} / {usd(u.p90)} ({u.valid_samples} of {u.samples} draws feasible; {', '.join(f'{k} {lo:g}-{hi:g}' for k, (lo, hi) in u.ranges.items())}; seed {u.seed})"))
     if r.crossing is not None:
         c = r.crossing
         out.append(

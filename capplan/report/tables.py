@@ -40,6 +40,9 @@ def video_report(r: VideoResult) -> Group:
     carbon = f", {sig(r.carbon_kg_per_video_minute)} kg CO2e" if r.carbon_kg_per_video_minute is not None else ""
     money.add_row("Energy per minute of video", f"{sig(r.energy_kwh_per_video_minute)} kWh", f"at PUE {ec.pue:g}{carbon}")
     money.add_row("Power drawn", f"{sig(r.power_kw)} kW", "GPUs + server share, busy, x PUE")
+    if r.uncertainty is not None:
+        u = r.uncertainty
+        money.add_row("  P10 / P50 / P90", f"{usd(u.p10)} / {usd(u.p50)} / {usd(u.p90)}", f"per minute, {u.valid_samples} draws of {', '.join(u.ranges)}")
 
     work = _kv_table("Work per clip")
     joint = f" + {r.tokens - r.video_tokens:,.0f} text" if r.tokens > r.video_tokens else ""
@@ -164,6 +167,9 @@ def text_report(r: TextResult) -> Group:
             f"owned: ${ec.hardware_usd_per_gpu_hour:.2f} hardware + ${ec.energy_usd_per_gpu_hour:.2f} energy per GPU-hour"
         )
         money.add_row("Cost per million tokens, blended", usd(r.cost_per_million_tokens_usd or 0.0), how)
+    if r.uncertainty is not None:
+        u = r.uncertainty
+        money.add_row("  P10 / P50 / P90", f"{usd(u.p10)} / {usd(u.p50)} / {usd(u.p90)}", f"blended, {u.valid_samples} draws of {', '.join(u.ranges)}")
     if r.energy_kwh_per_million_tokens is not None:
         money.add_row("Energy per million output tokens", f"{sig(r.energy_kwh_per_million_tokens)} kWh", f"{sig(r.power_kw)} kW per replica at PUE {r.economics.pue:g}")
     perf = _kv_table("Serving (continuous batching, steady state)")
