@@ -60,6 +60,8 @@ MAX_GPUS = 4096
 
 def parse_resolution(text: str, option: str = "--resolution") -> tuple[int, int]:
     """'720p' or '1280x720' -> (width, height)."""
+    if not isinstance(text, str):
+        raise UserError(option, text, f"use one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT")
     key = text.strip().lower()
     if key in RESOLUTIONS:
         return RESOLUTIONS[key]
@@ -74,7 +76,11 @@ def parse_resolution(text: str, option: str = "--resolution") -> tuple[int, int]
 def _positive(option: str, value: float | int | None, *, integer: bool = False, upper: float = math.inf) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or value > upper:
+    try:
+        bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or value > upper
+    except OverflowError:  # an int beyond float range
+        bad = True
+    if bad:
         kind = "a whole number" if integer else "a number"
         rng = f" at most {upper:g}" if math.isfinite(upper) else ""
         raise UserError(option, value, f"it must be {kind} greater than 0{rng}")
@@ -82,12 +88,12 @@ def _positive(option: str, value: float | int | None, *, integer: bool = False, 
         raise UserError(option, value, "it must be a whole number")
 
 
-def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...]) -> None:
+def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...], option: str = "--precision") -> None:
     if precision not in allowed:
-        raise UserError("--precision", precision, f"choose one of {', '.join(allowed)}")
+        raise UserError(option, precision, f"choose one of {', '.join(allowed)}")
     if gpu.peak_tflop_per_s(COMPUTE_PRECISION[precision]) is None:
         have = [p for p in allowed if gpu.peak_tflop_per_s(COMPUTE_PRECISION[p]) is not None]
-        raise UserError("--precision", precision, f"{gpu.id} has no {precision} tensor cores; it supports {', '.join(have)}")
+        raise UserError(option, precision, f"{gpu.id} has no {precision} tensor cores; it supports {', '.join(have)}")
 
 
 def resolve_economics(
@@ -107,9 +113,11 @@ def resolve_economics(
         raise UserError("--pue", pue, "PUE is facility power over IT power: a number from 1 to 5")
     if electricity_usd_per_kwh is not None and (not math.isfinite(electricity_usd_per_kwh) or not 0 <= electricity_usd_per_kwh <= 100):
         raise UserError("--electricity-usd-per-kwh", electricity_usd_per_kwh, "it must be a price from 0 to 100 USD/kWh")
-    path = Path(economics) if economics is not None else None
-    if path is not None and not path.is_file():
-        raise UserError("--economics", str(path), "the file does not exist")
+    if economics is not None and not isinstance(economics, (str, Path)):
+        raise UserError("--economics", economics, "give the path of a TOML file")
+    from capplan.catalog.load import existing_file
+
+    path = existing_file("--economics", economics) if economics is not None else None
     return cat.economics(
         path, overlay=overlay, overlay_source="--set", **{"pricing": pricing, "energy.pue": pue, "energy.electricity_usd_per_kwh": electricity_usd_per_kwh}
     )
@@ -125,12 +133,31 @@ _TEXT_ARGS = (
 )
 
 
+def ensure_finite(result: Any, what: str) -> Any:
+    """Refuse a result with an infinite or NaN number: some input was too large or too small."""
+    def walk(x: Any, path: str) -> None:
+        if isinstance(x, float) and not math.isfinite(x):
+            raise UserError(what, f"{path} = {x}", "the inputs are outside the range the model can compute (an input is absurdly large or small)")
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(v, f"{path}.{i}")
+
+    walk(result.model_dump(), "")
+    return result
+
+
 def _calibrated(cat: Catalog, calibration: str | Path | None) -> Catalog:
     if calibration is None:
         return cat
     from capplan.calibration import apply_calibration
 
     return apply_calibration(cat, calibration)
+
+
+_STRING_ARGS = ("resolution", "precision", "kv_precision", "stack", "offload", "long_video", "pricing", "economics")
 
 
 def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -146,7 +173,14 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
     for name in req:
         if name not in allowed or name in ("workload", "gpu"):
             raise UserError("--set", f"{kind}.{name}", f"{kind}. options are: {', '.join(a for a in allowed if a not in ('workload', 'gpu'))}")
+    for name in _STRING_ARGS:
+        if name in req and req[name] is not None and not isinstance(req[name], str):
+            raise UserError("--set", f"{kind}.{name}={req[name]!r}", f"{kind}.{name} takes text (quote it: {kind}.{name}=\"...\")")
     args = {**args, **req}
+    if kind == "video":
+        cat.video_workload(args["workload"])
+    else:
+        cat.text_workload(args["workload"])
     stack = cat.stack(args.get("stack"))
     new_cat = apply_to_catalog(cat, parsed, gpus=[cat.gpu(args["gpu"]).id], workload=args["workload"], stack=stack)
     return {**args, "catalog": new_cat, "_economics_overlay": economics_overlay(parsed) or None}
@@ -326,7 +360,7 @@ def video(
         clip_seconds=clip_s,
         long_video=long_video,  # type: ignore[arg-type]
     )
-    return VideoResult(
+    return ensure_finite(VideoResult(
         capplan_version=__version__,
         inputs=inputs,
         efficiency=EfficiencyUsed(
@@ -389,7 +423,7 @@ def video(
         energy_kwh_per_video_minute=energy / minutes,
         carbon_kg_per_video_minute=energy / minutes * carbon if carbon is not None else None,
         warnings=warnings,
-    )
+    ), "video")
 
 
 def _fit_suggestion(arch, rates, width, height, est, common, gpus) -> str:
@@ -518,7 +552,7 @@ def text(
     _check_precision(g, precision, TEXT_PRECISIONS)
     if kv_precision not in KV_PRECISIONS:
         raise UserError("--kv-precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
-    _check_precision(g, kv_precision, KV_PRECISIONS)
+    _check_precision(g, kv_precision, KV_PRECISIONS, "--kv-precision")
     context = prompt_tokens + output_tokens
     if context > w.architecture.max_context:
         raise UserError("--prompt-tokens", prompt_tokens, f"prompt + output ({context}) must fit {w.id}'s context of {w.architecture.max_context} tokens")
@@ -601,7 +635,7 @@ def text(
             tpot_v = f(pts.iteration_s[0]) * 1e3
             ttft_v = f(pts.ttft_s[0]) * 1e3
         weights_gb = f(transformer.weights_bytes_per_gpu(arch, wb, tp)) / GB
-        return TextResult(
+        return ensure_finite(TextResult(
             capplan_version=__version__,
             inputs=TextInputs(
                 workload=w.id, gpu=g.id, gpus=tp, gpus_auto=auto, precision=precision, kv_precision=kv_precision,
@@ -643,7 +677,7 @@ def text(
                 if fits and tps > 0 and econ.energy.carbon_kg_per_kwh is not None else None
             ),
             warnings=warnings,
-        )
+        ), "text")
 
     auto = gpus is None
     if auto:
@@ -657,6 +691,14 @@ def text(
     return _text_at(int(gpus), False)  # type: ignore[arg-type]
 
 
-from capplan.plan_api import plan  # noqa: E402  (plan builds on video() and text() above)
-from capplan.sweep_api import sweep  # noqa: E402
-from capplan.sensitivity_api import sensitivity  # noqa: E402
+_LAZY = {"plan": "capplan.plan_api", "sweep": "capplan.sweep_api", "sensitivity": "capplan.sensitivity_api"}
+
+
+def __getattr__(name: str) -> Any:
+    """plan, sweep and sensitivity build on video() and text(); they (and scipy) load only when used,
+    so a what-if starts fast."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'capplan.api' has no attribute {name!r}")

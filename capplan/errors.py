@@ -27,7 +27,12 @@ class UserError(CapplanError):
         shown = repr(self.value) if isinstance(self.value, str) else str(self.value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        return f"{self.source}: {shown} is not allowed; {self.allowed}"
+        text = f"{_short(self.source)}: {shown} is not allowed; {self.allowed}"
+        return " ".join(text.splitlines())  # one line, whatever the inputs contain
+
+
+def _short(source: str) -> str:
+    return source if len(source) <= 200 else source[:197] + "..."
 
 
 class DoesNotFit(CapplanError):

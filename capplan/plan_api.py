@@ -57,8 +57,12 @@ def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
                 rows = list(csv.DictReader(fh))
         except OSError as exc:
             raise UserError(f"{where}.csv", str(d.csv), f"the file cannot be read ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{where}.csv", str(d.csv), "it must be a UTF-8 CSV file") from None
+        except csv.Error as exc:
+            raise UserError(f"{where}.csv", str(d.csv), f"it is not a valid CSV file ({exc})") from None
         if not rows or d.column not in rows[0]:
-            cols = ", ".join(rows[0].keys()) if rows else "none"
+            cols = ", ".join(str(k) for k in rows[0].keys() if k is not None) if rows else "none"
             raise UserError(f"{where}.column", d.column, f"{path} has columns: {cols}")
         vals = []
         for i, r in enumerate(rows):
@@ -151,7 +155,20 @@ def plan(
     overlay = dict(sc.economics)
     for k, v in economics_overlay(parsed).items():
         overlay[k] = {**overlay.get(k, {}), **v} if isinstance(v, dict) and isinstance(overlay.get(k), dict) else v
+    if pricing is not None and pricing not in ("rent", "own"):
+        raise UserError("--pricing", pricing, "choose rent or own")
     econ = cat.economics(None, overlay=overlay, overlay_source=f"scenario {path}", pricing=pricing)
+    cat.stack(sc.fleet.stack, option=f"{where}: field fleet.stack")
+    for i, s in enumerate(sc.text):
+        if s.precision not in api.TEXT_PRECISIONS:
+            raise UserError(f"{where}: field text.{i}.precision", s.precision, f"choose one of {', '.join(api.TEXT_PRECISIONS)}")
+        if s.kv_precision not in api.KV_PRECISIONS:
+            raise UserError(f"{where}: field text.{i}.kv_precision", s.kv_precision, f"choose one of {', '.join(api.KV_PRECISIONS)}")
+    for i, s in enumerate(sc.video):
+        if s.precision not in api.VIDEO_PRECISIONS:
+            raise UserError(f"{where}: field video.{i}.precision", s.precision, f"choose one of {', '.join(api.VIDEO_PRECISIONS)}")
+        if s.resolution is not None:
+            api.parse_resolution(s.resolution, option=f"{where}: field video.{i}.resolution")
     cap_mw = power_cap_mw if power_cap_mw is not None else (sc.power_cap_mw or econ.site.power_cap_mw)
     if power_cap_mw is not None and not (math.isfinite(power_cap_mw) and power_cap_mw > 0):
         raise UserError("--power-cap-mw", power_cap_mw, "it must be a number of megawatts greater than 0")
@@ -257,6 +274,10 @@ def plan(
         headroom_frac=sc.fleet.headroom_frac,
         headroom_gpus=sc.fleet.headroom_gpus,
     )
+    for name in ("hw_usd_per_gpu_hour", "busy_w", "idle_w", "energy_usd_per_kwh", "text_demand", "text_capacity", "video_arrivals", "video_rate", "switch_gpu_hours"):
+        arr = np.asarray(getattr(problem, name), dtype=float)
+        if arr.size and not np.all(np.isfinite(arr)):
+            raise UserError(where, name, "the scenario's numbers are outside the range the optimizer can use (an input is absurdly large or small)")
     sols = {mode: solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
     for mode, sol in sols.items():
         if sol.status == "infeasible":
@@ -346,7 +367,7 @@ def plan(
 
     silo, cons = fleet_plan("siloed"), fleet_plan("consolidated")
     savings = silo.total_cost_usd - cons.total_cost_usd
-    return PlanResult(
+    return api.ensure_finite(PlanResult(
         capplan_version=__version__,
         scenario=sc.name,
         scenario_file=str(path) if not path.is_relative_to(data_root()) else f"bundled:{path.stem}",
@@ -361,7 +382,7 @@ def plan(
         savings_pct=savings / silo.total_cost_usd * 100.0 if silo.total_cost_usd > 0 else 0.0,
         crossing=crossing,
         warnings=warnings,
-    )
+    ), where)
 
 
 def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gpus: list[str]) -> None:

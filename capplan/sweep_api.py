@@ -232,7 +232,7 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
     api._check_precision(g, precision, api.TEXT_PRECISIONS)
     if kv_precision not in api.KV_PRECISIONS:
         raise UserError("--kv-precision", kv_precision, f"choose one of {', '.join(api.KV_PRECISIONS)}")
-    api._check_precision(g, kv_precision, api.KV_PRECISIONS)
+    api._check_precision(g, kv_precision, api.KV_PRECISIONS, "--kv-precision")
     arch = llm_architecture(w)
     rates = device_rates(g, eff, precision, w.architecture.head_dim)
     wb, kvb = BYTES_PER_VALUE[precision], BYTES_PER_VALUE[kv_precision]

@@ -38,7 +38,21 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(str(path), "(file contents)", f"it must be valid TOML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(str(path), "(file)", f"it must be a readable UTF-8 TOML file ({exc})") from None
+        raise UserError(str(path), "(file)", f"it must be a readable UTF-8 TOML file ({type(exc).__name__})") from None
+    except RecursionError:
+        raise UserError(str(path), "(file contents)", "tables or arrays are nested too deeply") from None
+
+
+def existing_file(option: str, path: str | Path) -> Path:
+    """``path`` as a Path that names an existing file, else a UserError naming ``option``."""
+    p = Path(path)
+    try:
+        ok = p.is_file()
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise UserError(option, str(p), "no such file")
+    return p
 
 
 def validate(model: type[M], data: Any, where: str) -> M:

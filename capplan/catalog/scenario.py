@@ -15,12 +15,12 @@ class Demand(_Strict):
     """An hourly profile: ``values`` (24, 168 or horizon_hours numbers), a ``csv`` file column, or a
     named ``shape`` between ``trough`` and ``peak``."""
 
-    values: Annotated[list[NonNegFloat], Field(min_length=1, max_length=MAX_HOURS)] | None = None
+    values: Annotated[list[Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]], Field(min_length=1, max_length=MAX_HOURS)] | None = None
     csv: str | None = None
     column: str | None = None
     shape: Literal["flat", "business_hours", "diurnal", "evening_peak"] | None = None
-    peak: NonNegFloat | None = None
-    trough: NonNegFloat = 0.0
+    peak: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] | None = None
+    trough: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)] = 0.0
     weekend_frac: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 1.0
     scale: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = 1.0
 
@@ -70,7 +70,7 @@ class Fleet(_Strict):
     node_size: Annotated[int, Field(ge=1, le=1024)] = 8
     headroom_frac: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.0
     headroom_gpus: Annotated[int, Field(ge=0)] = 0
-    fixed_usd_per_month_per_fleet: NonNegFloat = 0.0
+    fixed_usd_per_month_per_fleet: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)] = 0.0
     stack: str | None = None
 
 
@@ -89,9 +89,9 @@ class Network(_Strict):
     text model before video generation."""
 
     refined_prompt_frac: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-    link_gb_per_s: PositiveFloat
-    rtt_ms: NonNegFloat
-    usd_per_gb: NonNegFloat
+    link_gb_per_s: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]
+    rtt_ms: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    usd_per_gb: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
     refiner: str | None = None  # text service id; default: the first
 
 
@@ -104,9 +104,9 @@ class Scenario(_Strict):
     fleet: Fleet
     sharing: Sharing = Field(default_factory=Sharing)
     network: Network | None = None
-    backfill_usd_per_gpu_hour: NonNegFloat = 0.0
+    backfill_usd_per_gpu_hour: Annotated[float, Field(ge=0, le=1e5, allow_inf_nan=False)] = 0.0
     economics: dict[str, Any] = Field(default_factory=dict)
-    power_cap_mw: PositiveFloat | None = None
+    power_cap_mw: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
     def _has_work(self) -> "Scenario":

@@ -60,9 +60,9 @@ class Power(_Strict):
 
 
 class Price(_Strict):
-    usd_per_gpu_hour: PositiveFloat
+    usd_per_gpu_hour: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)]
     source: Source
-    capex_usd_per_gpu: PositiveFloat | None = None
+    capex_usd_per_gpu: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None = None
     capex_source: str | None = None
 
 
@@ -289,17 +289,20 @@ EfficiencyFile.model_rebuild()
 
 
 class Ownership(_Strict):
-    amortization_years: Annotated[float, Field(gt=0, le=50, allow_inf_nan=False)]
+    amortization_years: Annotated[float, Field(ge=0.1, le=50, allow_inf_nan=False)]
     cost_of_capital_frac: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)]
     opex_frac_per_year: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     source: str = ""
 
 
+Price_kwh = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
 class Energy(_Strict):
-    electricity_usd_per_kwh: NonNegFloat
-    electricity_usd_per_kwh_by_hour: Annotated[list[NonNegFloat], Field(min_length=24, max_length=24)] | None = None
+    electricity_usd_per_kwh: Price_kwh
+    electricity_usd_per_kwh_by_hour: Annotated[list[Price_kwh], Field(min_length=24, max_length=24)] | None = None
     pue: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
-    carbon_kg_per_kwh: NonNegFloat | None = None
+    carbon_kg_per_kwh: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
     source: str = ""
 
     @property
@@ -309,8 +312,8 @@ class Energy(_Strict):
 
 
 class Site(_Strict):
-    rack_kw: PositiveFloat
-    power_cap_mw: PositiveFloat | None = None
+    rack_kw: Annotated[float, Field(gt=0, le=1e4, allow_inf_nan=False)]
+    power_cap_mw: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)] | None = None
     source: str = ""
 
 

@@ -29,6 +29,8 @@ OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder, then rename: never half a file."""
+    if str(path) in ("", ".") or path.is_dir():
+        raise UserError("--output", str(path), "name a file, not a folder")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise UserError("--output", str(path), f"its folder {folder} does not exist")

@@ -29,7 +29,11 @@ among equal-cost schedules video is served as early as it can be.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -140,6 +144,28 @@ class _Rows:
         self.r.append(rows.reshape(-1))
         self.c.append(cols.reshape(-1))
         self.v.append(vals_a.reshape(-1))
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence the process's file descriptor 1 while HiGHS runs: some HiGHS builds print debug lines
+    to stdout even with display off, which would corrupt JSON written to standard output."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced (e.g. captured): nothing to guard
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
 
 
 def _cyclic_window_sum(a: np.ndarray, d: int) -> np.ndarray:
@@ -265,13 +291,14 @@ def solve(problem: PlanProblem, mode: str, *, fixed_nodes: dict[str, np.ndarray]
     from scipy.optimize import Bounds
 
     t0 = time.perf_counter()
-    res = milp(
-        c,
-        constraints=LinearConstraint(A, np.concatenate(rows.lb), np.concatenate(rows.ub)),
-        integrality=np.concatenate(v.integer),
-        bounds=Bounds(np.concatenate(v.lb), np.concatenate(v.ub)),
-        options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False},
-    )
+    with _quiet_stdout():
+        res = milp(
+            c,
+            constraints=LinearConstraint(A, np.concatenate(rows.lb), np.concatenate(rows.ub)),
+            integrality=np.concatenate(v.integer),
+            bounds=Bounds(np.concatenate(v.lb), np.concatenate(v.ub)),
+            options={"time_limit": time_limit_s, "mip_rel_gap": mip_rel_gap, "disp": False},
+        )
     solve_s = time.perf_counter() - t0
     status = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}.get(res.status, "error")
     sol = PlanSolution(mode=mode, status=status, solve_s=solve_s, message=str(res.message))
