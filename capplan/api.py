@@ -274,7 +274,7 @@ def video(
     eff = _efficiency(cat, g.id, stack_id)
 
     d = w.defaults
-    width, height = parse_resolution(resolution) if resolution else (d.width, d.height)
+    width, height = parse_resolution(resolution) if resolution is not None else (d.width, d.height)
     fps_v = float(fps if fps is not None else d.fps)
     causal = w.vae.causal_first_frame
     lead = 1 if causal else 0

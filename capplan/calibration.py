@@ -120,8 +120,9 @@ def calibrate_rows(rows: list[Comparison], cat: Catalog, stack: str) -> Fit:
 
 def load_measurements(path: Path, cat: Catalog) -> list[Comparison]:
     """A user's CSV in the video or the text layout of validation/ (chosen by its header)."""
-    if not path.is_file():
-        raise UserError("MEASUREMENTS", str(path), "the file does not exist")
+    from capplan.catalog.load import existing_file
+
+    existing_file("MEASUREMENTS", path)
     with path.open(encoding="utf-8-sig", errors="replace") as fh:
         header = fh.readline().strip().split(",")
     if "time_s" in header or set(header) >= set(VIDEO_COLUMNS[:8]):
@@ -160,9 +161,9 @@ def apply_calibration(cat: Catalog, path: str | Path | None) -> Catalog:
         return cat
     import dataclasses
 
-    p = Path(path)
-    if not p.is_file():
-        raise UserError("--calibration", str(p), "the file does not exist")
+    from capplan.catalog.load import existing_file
+
+    p = existing_file("--calibration", path)
     data = read_toml(p)
     unknown = [k for k in data if k != "gpu"]
     if unknown:

@@ -34,11 +34,14 @@ def scenario_path(scenario: str | Path | None) -> Path:
     if scenario is None:
         scenario = DEFAULT_SCENARIO
     p = Path(scenario)
-    if p.is_file():
-        return p
-    bundled = data_root() / "workloads" / "scenarios" / f"{scenario}.toml"
-    if bundled.is_file():
-        return bundled
+    try:
+        if p.is_file():
+            return p
+        bundled = data_root() / "workloads" / "scenarios" / f"{scenario}.toml"
+        if bundled.is_file():
+            return bundled
+    except (OSError, ValueError):  # a name too long for the file system, or a NUL byte
+        pass
     known = sorted(f.stem for f in (data_root() / "workloads" / "scenarios").glob("*.toml"))
     raise UserError("SCENARIO", str(scenario), f"give a scenario TOML file or a bundled scenario: {', '.join(known)}")
 
@@ -281,7 +284,7 @@ def plan(
     sols = {mode: solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
     for mode, sol in sols.items():
         if sol.status == "infeasible":
-            _explain_infeasible(problem, mode, cap_mw, where, gpus)
+            _explain_infeasible(problem, mode, cap_mw, where, gpus, time_limit_s)
         if sol.text_gpus is None:
             raise UserError(where, sc.name, f"the {mode} plan found no solution within {time_limit_s:g} s ({sol.status}); shorten the horizon or raise the time limit")
 
@@ -290,7 +293,9 @@ def plan(
 
     crossing = None
     if sc.network is not None and J and K:
-        refiner = next((s for s in sc.text if s.id == sc.network.refiner), sc.text[0]) if sc.network.refiner else sc.text[0]
+        if sc.network.refiner is not None and sc.network.refiner not in [s.id for s in sc.text]:
+            raise UserError(f"{where}: field network.refiner", sc.network.refiner, f"name a text service: {', '.join(s.id for s in sc.text)}")
+        refiner = next(s for s in sc.text if s.id == sc.network.refiner) if sc.network.refiner else sc.text[0]
         hidden = cat.text[refiner.workload].architecture.hidden_size
         text_tokens = max(cat.video[s.workload].dit.text_tokens for s in sc.video)
         bytes_per_request = float(text_tokens * hidden * 2)  # bf16 hidden states of the refined prompt
@@ -329,11 +334,11 @@ def plan(
         schedule = [
             HourPlan(
                 hour=t,
-                text_gpus=float(busy_text[:, t].sum()),
-                video_gpus=float(busy_video[:, t].sum()),
-                switching_gpus=float(sol.switch_gpus[:, t].sum()),
+                text_gpus=max(float(busy_text[:, t].sum()), 0.0),  # solver round-off can be -1e-11
+                video_gpus=max(float(busy_video[:, t].sum()), 0.0),
+                switching_gpus=max(float(sol.switch_gpus[:, t].sum()), 0.0),
                 idle_gpus=float(max(idle[t], 0.0)),
-                video_backlog=float(sol.backlog[:, t].sum()) if K else 0.0,
+                video_backlog=max(float(sol.backlog[:, t].sum()), 0.0) if K else 0.0,
                 power_mw=float(sol.power_w[t]) / 1e6,
             )
             for t in range(T)
@@ -385,14 +390,14 @@ def plan(
     ), where)
 
 
-def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gpus: list[str]) -> None:
+def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gpus: list[str], time_limit_s: float = 120.0) -> None:
     """Find which constraint makes a plan infeasible by relaxing them one at a time, and say so."""
     from dataclasses import replace
 
     from capplan.planning.optimize import solve
 
     if problem.power_cap_w is not None:
-        relaxed = solve(replace(problem, power_cap_w=None), mode)
+        relaxed = solve(replace(problem, power_cap_w=None), mode, time_limit_s=time_limit_s)
         if relaxed.power_w is not None:
             t = int(np.argmax(relaxed.power_w))
             need = float(relaxed.power_w[t]) / 1e6
@@ -401,7 +406,7 @@ def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gp
                 f"the {mode} fleet needs {need:.2f} MW at hour {t} (day {t // 24}, {t % 24:02d}:00); raise the cap or allow longer video deadlines",
             )
     if np.any(np.isfinite(problem.availability)):
-        relaxed = solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode)
+        relaxed = solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode, time_limit_s=time_limit_s)
         if relaxed.power_w is not None:
             need = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
             raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {need}")

@@ -31,8 +31,8 @@ def data_root() -> Path:
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+        return tomllib.loads(raw.decode("utf-8-sig"))  # tolerate a byte-order mark
     except FileNotFoundError:
         raise UserError(str(path), str(path), "the file does not exist") from None
     except tomllib.TOMLDecodeError as exc:

@@ -144,8 +144,11 @@ class EfficiencyFile(_Strict):
 # --- workloads ------------------------------------------------------------------------------------
 
 
+Params = Annotated[float, Field(gt=0, le=1e14, allow_inf_nan=False)]
+
+
 class DiTSection(_Strict):
-    params: PositiveFloat
+    params: Params
     hidden_size: PositiveInt
     layers: PositiveInt
     heads: PositiveInt
@@ -166,23 +169,23 @@ class VAESection(_Strict):
     spatial_compression: PositiveInt
     latent_channels: PositiveInt
     causal_first_frame: bool
-    params: PositiveFloat
-    decode_flop_per_pixel: PositiveFloat
+    params: Params
+    decode_flop_per_pixel: Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
     source: Source
 
 
 class TextEncoder(_Strict):
     name: str
-    params: PositiveFloat
+    params: Params
     source: Source
 
 
 class VideoDefaults(_Strict):
-    width: PositiveInt
-    height: PositiveInt
-    frames: PositiveInt
-    fps: PositiveFloat
-    steps: PositiveInt
+    width: Annotated[int, Field(gt=0, le=16384)]
+    height: Annotated[int, Field(gt=0, le=16384)]
+    frames: Annotated[int, Field(gt=0, le=100_000)]
+    fps: Annotated[float, Field(ge=0.1, le=1000, allow_inf_nan=False)]
+    steps: Annotated[int, Field(gt=0, le=10_000)]
     cfg: bool
     source: Source
 
@@ -205,8 +208,8 @@ class VideoWorkload(_Strict):
 
 
 class TextArchitecture(_Strict):
-    params_total: PositiveFloat
-    params_active: PositiveFloat
+    params_total: Params
+    params_active: Params
     layers: PositiveInt
     hidden_size: PositiveInt
     heads: PositiveInt

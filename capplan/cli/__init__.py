@@ -12,8 +12,15 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args or bool(os.environ.get("CAPPLAN_DEBUG"))
     args = [a for a in args if a != "--debug"]
 
+    import warnings
+
     from capplan.cli.app import app
     from capplan.errors import UserError
+
+    if not debug:
+        # Overflow in numpy shows up as inf/NaN, which the API refuses with a UserError; the numpy
+        # warning line on top of it would break the one-line error contract.
+        warnings.simplefilter("ignore", RuntimeWarning)
 
     try:
         rv = app(args=args, prog_name="capplan", standalone_mode=False)

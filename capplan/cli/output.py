@@ -28,21 +28,37 @@ OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder, then rename: never half a file."""
-    if str(path) in ("", ".") or path.is_dir():
-        raise UserError("--output", str(path), "name a file, not a folder")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError("--output", str(path), f"its folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``text`` to ``path`` via a temporary file in the same folder, then rename: never half a file.
+
+    A symlink is followed (its target is replaced, the link kept); a device or pipe such as /dev/null
+    is written to directly, since renaming over it would replace the device.
+    """
+    try:
+        if str(path) in ("", ".") or path.is_dir():
+            raise UserError("--output", str(path), "name a file, not a folder")
+        target = path.resolve() if path.is_symlink() else path
+        if target.exists() and not target.is_file():
+            with target.open("w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise UserError("--output", str(path), f"its folder {folder} does not exist")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name[:100]}.", suffix=".tmp")
+    except OSError as exc:
+        raise UserError("--output", str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         # mkstemp makes the file private (0600); give it the mode a plain open() would have.
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask)
-        os.replace(tmp, path)
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise UserError("--output", str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

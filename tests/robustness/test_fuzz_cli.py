@@ -11,13 +11,18 @@ Runs are in-process through ``capplan.cli.main`` (the real error edge), so an ex
 milliseconds; plans use tiny horizons and ``--time-limit-s``. Python warnings count as standard
 error, since a real run prints them there.
 
-Known bugs. Inputs that hit a bug documented by a strict xfail test at the bottom of this file are
-tolerated by the fuzzers through :data:`KNOWN_BUGS` (each entry matches a narrow input region *and* a
-failure signature), so the suite stays green while the bug stands. When a bug is fixed its xfail test
-starts passing and fails as XPASS(strict): delete the xfail marker and the matching KNOWN_BUGS entry.
+Bugs. Every bug these fuzzers found is listed in :data:`BUGS` with regression tests at the bottom of
+this file. While a bug's id is in :data:`OPEN_BUGS`, its tests are strict xfails and the fuzzers
+tolerate runs that match it (:data:`KNOWN_BUGS`: a narrow input region *and* a failure signature), so
+the suite stays green; when a fix makes a test XPASS (a failure, being strict), remove the id from
+OPEN_BUGS and the tests guard the fix.
 
-Examples are derandomized (same examples on every run) and the example database is off, so CI is
-reproducible and nothing is written to the repository.
+Examples are derandomized and the example database is off, so a given pytest command runs the same
+examples every time and writes nothing to the repository. (Hypothesis also draws constants from the
+source of loaded modules, so ``pytest tests`` and ``pytest tests/robustness`` may try different
+examples; each is reproducible.) For a deeper local hunt: ``CAPPLAN_FUZZ_SCALE=20 pytest
+tests/robustness/test_fuzz_cli.py``. ``--output`` is only ever given paths inside a temporary folder:
+fuzzing it could overwrite real files (see BUG-19).
 """
 
 from __future__ import annotations
@@ -47,7 +52,21 @@ VIDEO_IDS = sorted(CAT.video)
 TEXT_IDS = sorted(CAT.text)
 GPU_IDS = sorted(CAT.gpus)
 
-FUZZ = dict(deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+#: CAPPLAN_FUZZ_SCALE=20 runs 20 times the examples with fresh randomness: a deeper hunt than CI's.
+FUZZ_SCALE = float(os.environ.get("CAPPLAN_FUZZ_SCALE", "1"))
+
+
+def fuzz(max_examples: int):
+    """Hypothesis settings: modest, derandomized counts for CI; more and random under CAPPLAN_FUZZ_SCALE."""
+    return settings(
+        max_examples=max(1, round(max_examples * FUZZ_SCALE)),
+        deadline=None,
+        derandomize=FUZZ_SCALE == 1,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
 TIME_LIMIT = "2"  # --time-limit-s for every plan run
 
 
@@ -138,6 +157,8 @@ def contract_violation(r: Result) -> str | None:
         return None
     if r.err:
         return "stderr is not empty on exit 0"
+    if not r.out and ("--output" in r.args or "-o" in r.args):
+        return None  # written to the file
     try:
         data = json.loads(r.out, parse_constant=_reject_constant)
     except ValueError as exc:
@@ -148,7 +169,7 @@ def contract_violation(r: Result) -> str | None:
     return None
 
 
-# --- known bugs (each has a strict xfail test below) ------------------------------------------------
+# --- known bugs (each has regression tests at the bottom) ---------------------------------------------
 
 
 def _num(text: Any) -> float | None:
@@ -180,9 +201,13 @@ def _extreme(x: Any) -> bool:
     return False
 
 
+#: How an inf or nan born of an extreme input shows: the JSON renderer refuses it, scipy.milp refuses it,
+#: int() refuses it, or numpy warns on the way.
+OVERFLOW_SIGNS = ("not JSON compliant", "array of finite numbers", "cannot convert float NaN", "cannot convert float infinity", "OverflowError")
+
+
 def _overflow_signature(r: Result) -> bool:
-    # inf/nan reaches the JSON renderer (exit 1) or the MILP's cost vector, or numpy warns on the way
-    return (r.code == 1 and ("not JSON compliant" in r.err or "array of finite numbers" in r.err)) or (
+    return (r.code == 1 and any(s in r.err for s in OVERFLOW_SIGNS)) or (
         r.code in (0, 2) and "RuntimeWarning" in r.err and ("overflow" in r.err or "divide by zero" in r.err or "invalid value" in r.err)
     )
 
@@ -192,21 +217,90 @@ def _tiny_option(r: Result, *names: str) -> bool:
     return any(v is not None and 0 < v <= 1e-100 for v in vals)
 
 
-def _time_limit_not_positive(r: Result) -> bool:
-    v = _num(_option(r.args, "--time-limit-s"))
-    return r.args[:1] == ("plan",) and v is not None and (math.isnan(v) or v < 0)
+def _set_values(r: Result) -> list[Any]:
+    """The values (and *= factors) of every --set key=value in the arguments, parsed as TOML."""
+    import tomllib
+
+    out = []
+    for i, a in enumerate(r.args[:-1]):
+        if a == "--set":
+            _, _, value = r.args[i + 1].partition("=")
+            try:
+                out.append(tomllib.loads(f"v = {value.strip()}")["v"])
+            except tomllib.TOMLDecodeError:
+                out.append(_num(value))
+    return out
 
 
-KNOWN_BUGS: dict[str, Callable[[Result], bool]] = {
-    # BUG-1: a tiny --fps or --clip-seconds passes validation (> 0) and overflows the FLOP totals to inf.
-    "BUG-1 tiny --fps/--clip-seconds overflow": lambda r: _tiny_option(r, "--fps", "--clip-seconds") and _overflow_signature(r),
-    # BUG-2: economics fields without upper bounds (or amortization_years near 0) overflow costs to inf/nan.
-    "BUG-2 extreme economics values overflow": lambda r: _extreme(r.files.get("economics")) and _overflow_signature(r),
-    # BUG-3: scenario money fields (fixed cost, backfill value, scenario economics) overflow the plan.
-    "BUG-3 extreme scenario values overflow": lambda r: _extreme(r.files.get("scenario")) and _overflow_signature(r),
-    # BUG-4: --time-limit-s negative or nan is accepted (scipy warns 'Invalid option value' on stderr).
-    "BUG-4 --time-limit-s not validated": lambda r: _time_limit_not_positive(r) and r.code == 0 and ("OptimizeWarning" in r.err or not r.err),
+def _huge_int_option(r: Result) -> bool:
+    return any(re.fullmatch(r"\s*[+-]?\d{309,}\s*", a) for a in r.args)
+
+
+def _set_keys(r: Result) -> set[str]:
+    return {r.args[i + 1].partition("=")[0].strip().rstrip("*").strip() for i, a in enumerate(r.args[:-1]) if a == "--set"}
+
+
+#: Bugs these fuzzers found (in capplan 0.1.0 during development). Each has regression tests at the
+#: bottom of this file. (BUG-11 to BUG-13, wrong sources named in messages, are cases of
+#: test_bad_inputs_table.py.)
+BUGS: dict[str, str] = {
+    "BUG-1": "a tiny --fps or --clip-seconds (1e-300) passes validation (> 0) and overflows the FLOP totals to inf: exit 1",
+    "BUG-2": "economics-file fields without upper bounds (electricity 1e308, carbon 1e308) or amortization_years = 5e-324 overflow costs to inf/nan: exit 1",
+    "BUG-3": "scenario money fields (fleet.fixed_usd_per_month_per_fleet, backfill_usd_per_gpu_hour, [economics.energy]) of 1e308 overflow the plan or reach scipy.milp: exit 1",
+    "BUG-4": "--set accepts catalogue values without upper bounds (gpu.price.usd_per_gpu_hour 1e308, gpu.power.tdp_w 1e308): inf cost or power, exit 1",
+    "BUG-5": "--set video.resolution=1 / video.economics=1 (not strings) reach parse_resolution / Path(): AttributeError or TypeError, exit 1",
+    "BUG-6": "read_toml does not catch RecursionError: 1000 nested inline tables or arrays crash tomllib, exit 1",
+    "BUG-7": "a demand CSV that is not UTF-8 raises UnicodeDecodeError, exit 1",
+    "BUG-8": "a TOML key or CSV header holding a newline is printed raw in the message: two stderr lines",
+    "BUG-9": "--output naming a folder, or '' (the current folder): os.replace raises IsADirectoryError / EBUSY, exit 1",
+    "BUG-10": "HiGHS prints 'HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();' to file descriptor 1, ahead of the JSON",
+    "BUG-14": "--set workload.<path> with an unknown --workload raises KeyError in overrides.apply_to_catalog, exit 1",
+    "BUG-15": "a whole-number option of 309+ digits (--gpus 999...9) reaches math.isfinite(): OverflowError, exit 1",
+    "BUG-16": "a path with a name over 255 bytes makes Path.is_file() raise OSError ENAMETOOLONG (SCENARIO, --calibration, --output; --economics was fixed first): exit 1",
+    "BUG-17": "a demand CSV whose rows have more cells than the header, with the column not found: ', '.join() meets DictReader's None key, TypeError, exit 1",
+    "BUG-18": "--set workload.dit.params=1e308 prints numpy RuntimeWarnings on stderr before the Error line (3 lines); --set workload.defaults.fps=5e-324 gives nan frames: ValueError, exit 1",
+    "BUG-19": "--output replaces whatever the path names: a symlink becomes a regular file and its target keeps the old contents (run as root, --output /dev/null replaced the device node with a regular file)",
+    "BUG-20": "plan_api._explain_infeasible re-solves relaxed problems with solve()'s default 120 s limit, ignoring --time-limit-s: an infeasible plan can run minutes past the limit",
 }
+#: Bugs still open. While an id is here its regression tests are strict xfails and the fuzzers tolerate
+#: its signature (KNOWN_BUGS). When a fix makes a test XPASS (and fail, being strict), remove the id.
+OPEN_BUGS: set[str] = set()
+
+
+def _xfail(bug_id: str) -> list[Any]:
+    return [pytest.mark.xfail(strict=True, reason=f"bug {bug_id}: {BUGS[bug_id]}")] if bug_id in OPEN_BUGS else []
+
+
+def bug(bug_id: str):
+    """Mark a regression test for a bug: a strict xfail while the bug is open, a plain test once fixed."""
+
+    def mark(test):
+        for m in _xfail(bug_id):
+            test = m(test)
+        return test
+
+    return mark
+
+
+def bug_case(bug_id: str, *values: Any, id: str) -> Any:
+    """One parameter set of a regression test, a strict xfail while ``bug_id`` is open."""
+    return pytest.param(*values, id=id, marks=_xfail(bug_id))
+
+
+#: For each bug, the runs it explains: a narrow input region *and* a failure signature.
+KNOWN_BUGS: dict[str, Callable[[Result], bool]] = {
+    "BUG-1": lambda r: _tiny_option(r, "--fps", "--clip-seconds") and _overflow_signature(r),
+    "BUG-2": lambda r: _extreme(r.files.get("economics")) and _overflow_signature(r),
+    "BUG-3": lambda r: _extreme(r.files.get("scenario")) and _overflow_signature(r),
+    "BUG-4": lambda r: _extreme(_set_values(r)) and _overflow_signature(r),
+    "BUG-18": lambda r: _extreme(_set_values(r)) and (_overflow_signature(r) or (r.code == 2 and "RuntimeWarning" in r.err)),
+    "BUG-5": lambda r: bool(_set_keys(r) & {"video.resolution", "video.economics", "text.economics"}) and r.code == 1 and ("AttributeError" in r.err or "TypeError" in r.err),
+    "BUG-14": lambda r: any(k.startswith("workload.") for k in _set_keys(r)) and r.code == 1 and "KeyError" in r.err,
+    "BUG-15": lambda r: _huge_int_option(r) and r.code == 1 and "OverflowError" in r.err,
+    "BUG-16": lambda r: r.code == 1 and "File name too long" in r.err and any(len(a.encode()) > 255 for a in r.args),
+    "BUG-17": lambda r: "csv" in r.files and r.code == 1 and "expected str instance, NoneType found" in r.err,
+}
+assert set(KNOWN_BUGS) <= set(BUGS) and OPEN_BUGS <= set(BUGS)
 
 
 def _event(text: str) -> None:
@@ -219,16 +313,16 @@ def assert_contract(r: Result) -> None:
     if why is None:
         _event(f"exit {r.code}")
         return
-    for bug, matches in KNOWN_BUGS.items():
-        if matches(r):
-            _event(f"tolerated {bug}")
+    for bug_id in sorted(OPEN_BUGS & set(KNOWN_BUGS)):
+        if KNOWN_BUGS[bug_id](r):
+            _event(f"tolerated open {bug_id}")
             return
     raise AssertionError(f"CLI contract broken: {why}\n{r}")
 
 
 # --- strategies: option values ------------------------------------------------------------------------
 
-#: str.splitlines() breaks on these; they are kept out of names that error messages print unescaped (BUG-7).
+#: str.splitlines() breaks on these: keys and names holding them must not split the one-line message (BUG-8).
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 HOSTILE_NUMBERS = [
@@ -270,6 +364,32 @@ def floats_in(lo: float, hi: float) -> st.SearchStrategy[float]:
 
 RESOLUTIONS = ["360p", "480p", "720p", "1080p", "4k", "832x480", "1280x720", "64x64", "16384x16384", "1x1"]
 
+REPO = Path(__file__).resolve().parents[2]
+#: --calibration: missing, a folder, TOML that is not a calibration, and a file that is not TOML.
+CALIBRATION_PATHS = ["", ".", "/nonexistent/calibration.toml", str(REPO / "hardware_profiles"), str(REPO / "hardware_profiles" / "economics.toml"),
+                     str(REPO / "hardware_profiles" / "efficiency.toml"), str(Path(__file__).resolve())]
+
+SET_KEYS = [
+    "gpu.price.usd_per_gpu_hour", "gpu.memory.memory_gb", "gpu.memory.memory_bandwidth_tb_per_s", "gpu.compute.bf16_tflop_per_s",
+    "gpu.compute.fp8_tflop_per_s", "gpu.power.tdp_w", "gpu.power.idle_w", "gpu.interconnect.scale_up_gb_per_s", "gpu.id", "gpu.name",
+    "workload.defaults.steps", "workload.defaults.fps", "workload.dit.params", "workload.dit.layers", "workload.architecture.layers",
+    "workload.architecture.max_context", "efficiency.gemm_frac", "efficiency.memory_bandwidth_frac", "efficiency.source",
+    "economics.energy.pue", "economics.pricing", "economics.ownership.amortization_years", "economics.energy.electricity_usd_per_kwh",
+    "video.fps", "video.seconds", "video.gpus", "video.resolution", "text.prompt_tokens", "text.gpus", "text.tpot_ms",
+    "scenario.fleet.node_size", "scenario.horizon_hours", "scenario.text.0.tpot_ms", "bogus.x", "gpu", "", ".", "gpu.nope.deeper",
+]
+SET_VALUES = st.one_of(
+    st.sampled_from(["1", "2.5", "0.7", "30", "true", '"fa3"', "own", "[1, 2]", "{a = 1}", "", "nan", "inf", "-1", "0", "1e308", "1e-300", "5e-324", "1e400"]),
+    st.floats().map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+    st.text(max_size=12),
+)
+SET_ITEMS = st.one_of(
+    st.builds(lambda k, star, v: f"{k}{'*' if star else ''}={v}", st.sampled_from(SET_KEYS), st.booleans(), SET_VALUES),
+    st.text(max_size=30),
+).filter(_not_debug)
+
+
 VIDEO_OPTIONS: dict[str, st.SearchStrategy[str]] = {
     "--workload": words(VIDEO_IDS + TEXT_IDS[:1]),
     "--gpu": words(GPU_IDS),
@@ -288,6 +408,7 @@ VIDEO_OPTIONS: dict[str, st.SearchStrategy[str]] = {
     "--pricing": words(["rent", "own"]),
     "--pue": numbers_as_text(floats_in(1, 3)),
     "--electricity-usd-per-kwh": numbers_as_text(floats_in(0, 1)),
+    "--calibration": st.sampled_from(CALIBRATION_PATHS),
 }
 
 TEXT_OPTIONS: dict[str, st.SearchStrategy[str]] = {
@@ -308,26 +429,43 @@ TEXT_OPTIONS: dict[str, st.SearchStrategy[str]] = {
 }
 
 
-def as_argv(opts: dict[str, str], flags: list[str]) -> list[str]:
+def as_argv(opts: dict[str, str], flags: list[str], sets: list[str] = ()) -> list[str]:
     argv: list[str] = []
     for k, v in opts.items():
         argv += [k, v]
-    return argv + flags
+    for item in sets:
+        argv += ["--set", item]
+    return argv + list(flags)
 
 
 # --- video and text options -------------------------------------------------------------------------
 
 
-@settings(max_examples=250, **FUZZ)
-@given(opts=st.fixed_dictionaries({}, optional=VIDEO_OPTIONS), flags=st.lists(st.sampled_from(["--cfg", "--no-cfg"]), max_size=2))
-def test_video_hostile_options(opts, flags):
-    assert_contract(run_cli("video", "--format", "json", *as_argv(opts, flags)))
+@fuzz(200)
+@given(
+    opts=st.fixed_dictionaries({}, optional=VIDEO_OPTIONS),
+    flags=st.lists(st.sampled_from(["--cfg", "--no-cfg"]), max_size=2),
+    sets=st.lists(SET_ITEMS, max_size=2),
+)
+def test_video_hostile_options(opts, flags, sets):
+    assert_contract(run_cli("video", "--format", "json", *as_argv(opts, flags, sets)))
 
 
-@settings(max_examples=250, **FUZZ)
-@given(opts=st.fixed_dictionaries({}, optional=TEXT_OPTIONS), flags=st.lists(st.just("--no-latency-targets"), max_size=1))
-def test_text_hostile_options(opts, flags):
-    assert_contract(run_cli("text", "--format", "json", *as_argv(opts, flags)))
+@fuzz(200)
+@given(
+    opts=st.fixed_dictionaries({}, optional=TEXT_OPTIONS),
+    flags=st.lists(st.just("--no-latency-targets"), max_size=1),
+    sets=st.lists(SET_ITEMS, max_size=2),
+)
+def test_text_hostile_options(opts, flags, sets):
+    assert_contract(run_cli("text", "--format", "json", *as_argv(opts, flags, sets)))
+
+
+@fuzz(120)
+@given(command=st.sampled_from(["video", "text"]), sets=st.lists(SET_ITEMS, min_size=1, max_size=3))
+def test_set_overrides_alone(command, sets):
+    """--set with every other option at its default, so that valid overrides reach the models."""
+    assert_contract(run_cli(command, "--format", "json", *as_argv({}, [], sets)))
 
 
 def _g(x: float) -> str:
@@ -351,7 +489,7 @@ EXTREME_VIDEO: dict[str, st.SearchStrategy[str]] = {
 }
 
 
-@settings(max_examples=150, **FUZZ)
+@fuzz(150)
 @given(
     workload=st.sampled_from(VIDEO_IDS),
     gpu=st.sampled_from(["h100-sxm", "b200", "rtx-4090", "mi300x"]),
@@ -382,7 +520,7 @@ EXTREME_TEXT: dict[str, st.SearchStrategy[str]] = {
 }
 
 
-@settings(max_examples=120, **FUZZ)
+@fuzz(120)
 @given(
     workload=st.sampled_from(TEXT_IDS),
     gpu=st.sampled_from(["h100-sxm", "b200", "rtx-4090", "l40s"]),
@@ -447,7 +585,8 @@ def nested(depth: int, leaf: Any = 1) -> Any:
     return value
 
 
-safe_keys = st.text(alphabet=st.characters(blacklist_characters=LINE_BREAKS, blacklist_categories=("Cs",)), min_size=1, max_size=12)
+#: Table keys: any text, often with a line break in it (BUG-8).
+safe_keys = st.one_of(st.text(min_size=1, max_size=12), st.tuples(st.text(max_size=5), st.sampled_from(LINE_BREAKS), st.text(max_size=5)).map("".join))
 
 hostile_scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -576,20 +715,24 @@ def _write(path: Path, content: str | bytes) -> None:
     path.write_bytes(content)
 
 
-CSV_CELLS = st.one_of(floats_in(0, 100).map(repr), st.sampled_from(["", "nan", "inf", "-1", "1e308", "abc", "5,5", '"7"', " 3 "]), st.text(alphabet=st.characters(blacklist_characters=LINE_BREAKS + ",\"", blacklist_categories=("Cs",)), max_size=6))
+CSV_CELLS = st.one_of(
+    floats_in(0, 100).map(repr),
+    st.sampled_from(["", "nan", "inf", "-1", "1e308", "abc", "5,5", '"7"', " 3 ", '"a\nb"', '"unterminated']),
+    st.text(alphabet=st.characters(blacklist_characters=",\"\n\r", blacklist_categories=("Cs",)), max_size=6),
+)
 
 
 @st.composite
 def csv_files(draw) -> tuple[str, str]:
     """A demand CSV: header with a 'rps' column (usually), then 24 rows (usually) of cells."""
-    column = draw(st.sampled_from(["rps", "rps", "RPS", "other"]))
+    column = draw(st.sampled_from(["rps", "rps", "RPS", "other", '"x\ny"', '"r\u2028ps"']))
     n = draw(st.sampled_from([24, 24, 168, 0, 1, 23, 25]))
     cells = draw(st.lists(st.one_of(st.just("5"), st.just("12.5"), CSV_CELLS), min_size=n, max_size=n))
     text = f"hour,{column}\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells))
     return text, "rps"
 
 
-@settings(max_examples=150, **FUZZ)
+@fuzz(120)
 @given(doc=scenarios(), csv=st.one_of(st.none(), csv_files()))
 def test_plan_random_scenarios(workdir, doc, csv):
     scenario = workdir / "scenario.toml"
@@ -601,6 +744,8 @@ def test_plan_random_scenarios(workdir, doc, csv):
     note(scenario.read_text(encoding="utf-8")[:2000])
     r = run_cli("plan", str(scenario), "--format", "json", "--time-limit-s", TIME_LIMIT)
     r.files["scenario"] = doc
+    if csv is not None:
+        r.files["csv"] = csv[0]
     assert_contract(r)
 
 
@@ -613,7 +758,7 @@ GARBAGE = st.one_of(
 )
 
 
-@settings(max_examples=60, **FUZZ)
+@fuzz(60)
 @given(content=st.one_of(GARBAGE, st.just(toml_doc(BASE_SCENARIO)).map(lambda t: "\ufeff" + t)))
 def test_plan_garbage_files(workdir, content):
     path = workdir / "garbage.toml"
@@ -621,7 +766,7 @@ def test_plan_garbage_files(workdir, content):
     assert_contract(run_cli("plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT))
 
 
-@settings(max_examples=60, **FUZZ)
+@fuzz(60)
 @given(
     scenario=st.one_of(st.just("SMALL"), st.sampled_from(["", " ", "no-such-scenario", ".", "/", "\x00", "a" * 5000]), st.text(max_size=20).filter(_not_debug)),
     opts=st.fixed_dictionaries(
@@ -630,17 +775,19 @@ def test_plan_garbage_files(workdir, content):
             "--power-cap-mw": numbers_as_text(st.sampled_from([0.001, 0.5, 4.0, 1e6])),
             "--pricing": words(["rent", "own"]),
             "--time-limit-s": numbers_as_text(st.sampled_from([0.5, 1.0, 2.0])),
+            "--calibration": st.sampled_from(CALIBRATION_PATHS),
         },
     ),
+    sets=st.lists(SET_ITEMS, max_size=2),
 )
-def test_plan_hostile_options(workdir, scenario, opts):
+def test_plan_hostile_options(workdir, scenario, opts, sets):
     if scenario == "SMALL":
         scenario = str(workdir / "small.toml")
         _write(Path(scenario), toml_doc(BASE_SCENARIO))
     if scenario == "chat-and-video":  # the bundled default is large; its options are covered in tests/cli
         scenario = "no-such-scenario"
     opts = {"--time-limit-s": TIME_LIMIT} | opts
-    assert_contract(run_cli("plan", scenario, "--format", "json", *as_argv(opts, [])))
+    assert_contract(run_cli("plan", scenario, "--format", "json", *as_argv(opts, [], sets)))
 
 
 @pytest.mark.parametrize(
@@ -719,7 +866,7 @@ def economics_docs(draw) -> dict[str, Any]:
     return doc
 
 
-@settings(max_examples=200, **FUZZ)
+@fuzz(150)
 @given(
     doc=economics_docs(),
     command=st.sampled_from(["video", "video", "text"]),
@@ -735,7 +882,7 @@ def test_economics_random_files(workdir, doc, command, pricing):
     assert_contract(r)
 
 
-@settings(max_examples=50, **FUZZ)
+@fuzz(50)
 @given(content=st.one_of(GARBAGE, st.just("\ufeff[energy]\npue = 1.2\n")))
 def test_economics_garbage_files(workdir, content):
     path = workdir / "economics-garbage.toml"
@@ -743,7 +890,7 @@ def test_economics_garbage_files(workdir, content):
     assert_contract(run_cli("video", "--format", "json", "--economics", str(path)))
 
 
-# --- documented bugs: each one a strict xfail, so a fix shows up as XPASS ------------------------------
+# --- regression tests for the bugs above (strict xfails while open) -------------------------------------
 
 
 def _contract_holds(r: Result) -> None:
@@ -751,42 +898,27 @@ def _contract_holds(r: Result) -> None:
     assert why is None, f"{why}\n{r}"
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-1: --fps 1e-300 passes validation and overflows flop_total to inf (exit 1)")
-def test_bug_tiny_fps_overflows():
-    _contract_holds(run_cli("video", "--format", "json", "--fps", "1e-300"))
+@bug("BUG-1")
+@pytest.mark.parametrize("option", ["--fps", "--clip-seconds"])
+def test_bug_1_tiny_positive_video_options(option):
+    _contract_holds(run_cli("video", "--format", "json", option, "1e-300"))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-1: --clip-seconds 1e-300 passes validation and overflows flop_total to inf (exit 1)")
-def test_bug_tiny_clip_seconds_overflows():
-    _contract_holds(run_cli("video", "--format", "json", "--clip-seconds", "1e-300"))
-
-
-@pytest.mark.xfail(strict=True, reason="bug BUG-2: [energy] electricity_usd_per_kwh has no upper bound in files (the option caps at 100): 1e308 gives inf cost (exit 1)")
-def test_bug_economics_electricity_unbounded(workdir):
-    path = workdir / "econ-electricity.toml"
-    _write(path, "[energy]\nelectricity_usd_per_kwh = 1e308\n")
-    _contract_holds(run_cli("video", "--format", "json", "--pricing", "own", "--economics", str(path)))
-
-
-@pytest.mark.xfail(strict=True, reason="bug BUG-2: [energy] carbon_kg_per_kwh has no upper bound: 1e308 gives inf carbon_kg_per_video_minute (exit 1)")
-def test_bug_economics_carbon_unbounded(workdir):
-    path = workdir / "econ-carbon.toml"
-    _write(path, "[energy]\ncarbon_kg_per_kwh = 1e308\n")
-    _contract_holds(run_cli("video", "--format", "json", "--economics", str(path)))
-
-
-@pytest.mark.xfail(strict=True, reason="bug BUG-2: [ownership] amortization_years = 5e-324 is > 0 but the annuity divides by it: inf hardware cost, RuntimeWarning, exit 1")
-def test_bug_economics_tiny_amortization(workdir):
-    path = workdir / "econ-amortization.toml"
-    _write(path, "[ownership]\namortization_years = 5e-324\n")
-    _contract_holds(run_cli("video", "--format", "json", "--pricing", "own", "--economics", str(path)))
-
-
-@pytest.mark.xfail(strict=True, reason="bug BUG-2: electricity_usd_per_kwh_by_hour of 1e308 each gives inf cost and a nan cost_breakdown in text (exit 1)")
-def test_bug_economics_by_hour_unbounded(workdir):
-    path = workdir / "econ-by-hour.toml"
-    _write(path, "pricing = 'own'\n[energy]\nelectricity_usd_per_kwh_by_hour = [" + ", ".join(["1e308"] * 24) + "]\n")
-    _contract_holds(run_cli("text", "--format", "json", "--economics", str(path)))
+@bug("BUG-2")
+@pytest.mark.parametrize(
+    "command,text",
+    [
+        ("video", "[energy]\nelectricity_usd_per_kwh = 1e308\n"),
+        ("video", "[energy]\ncarbon_kg_per_kwh = 1e308\n"),
+        ("video", "[ownership]\namortization_years = 5e-324\n"),
+        ("text", "pricing = 'own'\n[energy]\nelectricity_usd_per_kwh_by_hour = [" + ", ".join(["1e308"] * 24) + "]\n"),
+    ],
+    ids=["electricity", "carbon", "amortization", "electricity-by-hour"],
+)
+def test_bug_2_extreme_economics_files(workdir, command, text):
+    path = workdir / "econ-extreme.toml"
+    _write(path, text)
+    _contract_holds(run_cli(command, "--format", "json", "--pricing", "own", "--economics", str(path)))
 
 
 def _scenario_with(workdir: Path, name: str, extra_top: str = "", extra_fleet: str = "", tail: str = "") -> str:
@@ -797,99 +929,175 @@ def _scenario_with(workdir: Path, name: str, extra_top: str = "", extra_fleet: s
     return str(path)
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-3: fleet.fixed_usd_per_month_per_fleet = 1e308 is accepted and the plan's costs overflow to inf (exit 1)")
-def test_bug_scenario_fixed_cost_overflows(workdir):
-    path = _scenario_with(workdir, "sc-fixed.toml", extra_fleet="fixed_usd_per_month_per_fleet = 1e308\n")
+@bug("BUG-3")
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"extra_fleet": "fixed_usd_per_month_per_fleet = 1e308\n"},
+        {"extra_top": "backfill_usd_per_gpu_hour = 1e308\n"},
+        {"tail": "[economics]\npricing = 'own'\n[economics.energy]\nelectricity_usd_per_kwh = 1e308\n"},
+    ],
+    ids=["fixed-cost", "backfill", "scenario-electricity"],
+)
+def test_bug_3_extreme_scenario_money(workdir, extra):
+    path = _scenario_with(workdir, "sc-extreme.toml", **extra)
     _contract_holds(run_cli("plan", path, "--format", "json", "--time-limit-s", TIME_LIMIT))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-3: backfill_usd_per_gpu_hour = 1e308 is accepted and backfill_value_usd overflows to inf (exit 1)")
-def test_bug_scenario_backfill_overflows(workdir):
-    path = _scenario_with(workdir, "sc-backfill.toml", extra_top="backfill_usd_per_gpu_hour = 1e308\n")
-    _contract_holds(run_cli("plan", path, "--format", "json", "--time-limit-s", TIME_LIMIT))
+@pytest.mark.parametrize(
+    "command,item",
+    [
+        bug_case("BUG-4", "video", "gpu.price.usd_per_gpu_hour=1e308", id="video-price"),  # cost inf
+        bug_case("BUG-4", "text", "gpu.power.tdp_w=1e308", id="text-tdp"),  # power and energy inf
+        bug_case("BUG-4", "plan", "gpu.price.usd_per_gpu_hour=1e308", id="plan-price"),  # inf cost vector for scipy.milp
+        bug_case("BUG-18", "video", "workload.dit.params=1e308", id="video-params"),  # RuntimeWarning lines, then the error
+        bug_case("BUG-18", "video", "workload.defaults.fps=5e-324", id="video-fps"),  # 'cannot convert float NaN to integer'
+    ],
+)
+def test_bug_4_and_18_extreme_set_values(workdir, command, item):
+    extra = [_scenario_with(workdir, "sc-set.toml"), "--time-limit-s", TIME_LIMIT] if command == "plan" else []
+    _contract_holds(run_cli(command, *extra, "--format", "json", "--set", item))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-3: [economics.energy] electricity_usd_per_kwh = 1e308 in a scenario reaches scipy.milp as inf cost (ValueError, exit 1)")
-def test_bug_scenario_electricity_overflows(workdir):
-    path = _scenario_with(workdir, "sc-elec.toml", tail="[economics]\npricing = 'own'\n[economics.energy]\nelectricity_usd_per_kwh = 1e308\n")
-    _contract_holds(run_cli("plan", path, "--format", "json", "--time-limit-s", TIME_LIMIT))
+@bug("BUG-5")
+@pytest.mark.parametrize("item", ["video.resolution=1", "video.economics=1", "video.economics=[1]"])
+def test_bug_5_set_request_option_of_the_wrong_type(item):
+    _contract_holds(run_cli("video", "--format", "json", "--set", item))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-4: plan --time-limit-s -1 is accepted (exit 0); scipy prints 'OptimizeWarning: Invalid option value' on stderr")
-def test_bug_negative_time_limit_accepted(workdir):
-    path = _scenario_with(workdir, "sc-tl.toml")
-    r = run_cli("plan", path, "--format", "json", "--time-limit-s", "-1")
-    assert r.code == 2 and contract_violation(r) is None and "--time-limit-s" in r.err, str(r)
+@bug("BUG-6")
+@pytest.mark.parametrize("where", ["scenario", "economics"])
+def test_bug_6_deeply_nested_toml(workdir, where):
+    path = workdir / f"deep-{where}.toml"
+    if where == "scenario":
+        _write(path, "name = " + "{ a = " * 1000 + "1" + " }" * 1000 + "\n")
+        _contract_holds(run_cli("plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT))
+    else:
+        _write(path, "x = " + "[" * 1000 + "1" + "]" * 1000 + "\n")
+        _contract_holds(run_cli("video", "--format", "json", "--economics", str(path)))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-5: read_toml does not catch RecursionError: 400 nested inline tables crash tomllib (exit 1)")
-def test_bug_deeply_nested_scenario(workdir):
-    path = workdir / "deep.toml"
-    _write(path, "name = " + "{ a = " * 400 + "1" + " }" * 400 + "\n")
-    _contract_holds(run_cli("plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT))
-
-
-@pytest.mark.xfail(strict=True, reason="bug BUG-5: read_toml does not catch RecursionError: 400 nested arrays in --economics crash tomllib (exit 1)")
-def test_bug_deeply_nested_economics(workdir):
-    path = workdir / "deep-econ.toml"
-    _write(path, "x = " + "[" * 400 + "1" + "]" * 400 + "\n")
-    _contract_holds(run_cli("video", "--format", "json", "--economics", str(path)))
-
-
-@pytest.mark.xfail(strict=True, reason="bug BUG-6: a demand CSV that is not UTF-8 raises UnicodeDecodeError (exit 1) instead of naming the file")
-def test_bug_non_utf8_demand_csv(workdir):
-    (workdir / "latin1.csv").write_bytes(b"hour,rps\n" + b"".join(b"%d,5\n" % i for i in range(23)) + b"23,5\xe9\n")
+def _plan_with_csv(workdir: Path, name: str, content: bytes) -> Result:
+    (workdir / f"{name}.csv").write_bytes(content)
     doc = json.loads(json.dumps(BASE_SCENARIO))
-    doc["text"][0]["requests_per_s"] = {"csv": "latin1.csv", "column": "rps"}
-    path = workdir / "sc-latin1.toml"
+    doc["text"][0]["requests_per_s"] = {"csv": f"{name}.csv", "column": "rps"}
+    path = workdir / f"sc-{name}.toml"
     _write(path, toml_doc(doc))
-    _contract_holds(run_cli("plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT))
+    return run_cli("plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT)
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-7: a TOML key holding a newline is printed raw in 'field <loc>': two stderr lines")
-def test_bug_newline_in_toml_key_splits_the_message(workdir):
+@bug("BUG-7")
+def test_bug_7_non_utf8_demand_csv(workdir):
+    _contract_holds(_plan_with_csv(workdir, "latin1", b"hour,rps\n" + b"".join(b"%d,5\n" % i for i in range(23)) + b"23,5\xe9\n"))
+
+
+@bug("BUG-8")
+def test_bug_8_newline_in_a_toml_key(workdir):
     path = workdir / "econ-newline-key.toml"
     _write(path, '"evil\\nkey" = 1\n')
     _contract_holds(run_cli("video", "--format", "json", "--economics", str(path)))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-7: CSV column names are printed raw in 'has columns: ...': a quoted header with a newline gives two stderr lines")
-def test_bug_newline_in_csv_header_splits_the_message(workdir):
-    (workdir / "nl.csv").write_text('hour,"x\ny"\n' + "".join(f"{i},5\n" for i in range(24)))
-    doc = json.loads(json.dumps(BASE_SCENARIO))
-    doc["text"][0]["requests_per_s"] = {"csv": "nl.csv", "column": "rps"}
-    path = workdir / "sc-nl.toml"
-    _write(path, toml_doc(doc))
-    _contract_holds(run_cli("plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT))
+@bug("BUG-8")
+def test_bug_8_newline_in_a_csv_header(workdir):
+    _contract_holds(_plan_with_csv(workdir, "newline-header", ('hour,"x\ny"\n' + "".join(f"{i},5\n" for i in range(24))).encode()))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-8: --output naming an existing directory: os.replace raises IsADirectoryError (exit 1)")
-def test_bug_output_is_a_directory(workdir):
+@bug("BUG-9")
+def test_bug_9_output_is_a_folder(workdir):
     target = workdir / "outdir"
     target.mkdir(exist_ok=True)
     _contract_holds(run_cli("video", "--format", "json", "--output", str(target)))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-8: --output '' means '.', the current directory: os.replace raises OSError EBUSY (exit 1)")
-def test_bug_output_empty_string(workdir, monkeypatch):
-    monkeypatch.chdir(workdir)
+@bug("BUG-9")
+def test_bug_9_output_is_empty(workdir, monkeypatch):
+    monkeypatch.chdir(workdir)  # '' is '.': the test must not touch the repository
     _contract_holds(run_cli("video", "--format", "json", "--output", ""))
 
 
-@pytest.mark.xfail(strict=True, reason="bug BUG-9: HiGHS writes 'HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();' to the process's stdout, ahead of the JSON")
-def test_bug_solver_debug_line_corrupts_json_stdout(workdir):
-    """Needs a real process: the line is written by C code to file descriptor 1, below sys.stdout."""
+@bug("BUG-10")
+def test_bug_10_solver_output_never_reaches_stdout(workdir):
+    """Needs a real process: HiGHS writes from C to file descriptor 1, below sys.stdout. A fleet that
+    must keep 10^11 spare GPUs made this HiGHS build print its debug line."""
     import subprocess
     import sys
 
     doc = json.loads(json.dumps(BASE_SCENARIO))
-    doc["text"][0]["requests_per_s"] = {"shape": "flat", "peak": 1e12}
-    path = workdir / "sc-huge-demand.toml"
+    doc["fleet"]["headroom_gpus"] = 100_000_000_000
+    path = workdir / "sc-huge-headroom.toml"
     _write(path, toml_doc(doc))
     env = {k: v for k, v in os.environ.items() if k != "CAPPLAN_DEBUG"}
     proc = subprocess.run(
         [sys.executable, "-c", "from capplan.cli import main; main()", "plan", str(path), "--format", "json", "--time-limit-s", TIME_LIMIT],
-        capture_output=True, text=True, timeout=120, env=env, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True, text=True, timeout=120, env=env, cwd=REPO,
     )
-    assert proc.returncode == 0, proc.stderr
-    json.loads(proc.stdout)
+    _contract_holds(Result(tuple(proc.args[3:]), proc.returncode, proc.stdout, proc.stderr))
+
+
+@bug("BUG-14")
+def test_bug_14_set_workload_key_with_an_unknown_workload():
+    _contract_holds(run_cli("video", "--format", "json", "--workload", "nope", "--set", "workload.defaults.steps=1"))
+
+
+@bug("BUG-15")
+@pytest.mark.parametrize("command,option", [("video", "--gpus"), ("video", "--frames"), ("text", "--prompt-tokens")])
+def test_bug_15_whole_number_beyond_float_range(command, option):
+    _contract_holds(run_cli(command, "--format", "json", option, "9" * 400))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        bug_case("BUG-16", ("plan", "a" * 300), id="scenario"),
+        pytest.param(("video", "--economics", "a" * 300), id="economics"),  # fixed first
+        bug_case("BUG-16", ("video", "--calibration", "a" * 300), id="calibration"),
+        bug_case("BUG-16", ("video", "--output", "a" * 300), id="output"),
+    ],
+)
+def test_bug_16_file_name_too_long(argv, workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    _contract_holds(run_cli(*argv, "--format", "json"))
+
+
+@bug("BUG-17")
+def test_bug_17_csv_extra_cells_and_an_unknown_column(workdir):
+    _contract_holds(_plan_with_csv(workdir, "extra-cells", ("hour,other\n" + "".join(f"{i},5,7\n" for i in range(24))).encode()))
+
+
+@bug("BUG-19")
+def test_bug_19_output_through_a_symlink_keeps_the_link(workdir):
+    """--output LINK must write through the link (or refuse it), never swap the link for a file. The same
+    os.replace, run as root with --output /dev/null, turned the device into a regular file; that is why
+    this test uses a symlink in a temporary folder and nothing outside it."""
+    folder = workdir / "symlink"
+    folder.mkdir(exist_ok=True)
+    target, link = folder / "target.json", folder / "link.json"
+    target.write_text("old\n")
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(target.name)
+    r = run_cli("video", "--format", "json", "--output", str(link))
+    _contract_holds(r)
+    assert link.is_symlink(), f"--output replaced the symlink {link.name} with a regular file; {target.name} still holds {target.read_text()!r}"
+    if r.code == 0:
+        json.loads(target.read_text())
+
+
+@bug("BUG-20")
+def test_bug_20_time_limit_bounds_every_solve(workdir, monkeypatch):
+    """Every MILP a plan solves, including those that explain an infeasible power cap, gets --time-limit-s."""
+    import capplan.planning.optimize as optimize
+
+    limits: list[float] = []
+    real_solve = optimize.solve
+
+    def recording_solve(*args: Any, **kwargs: Any) -> Any:
+        limits.append(kwargs.get("time_limit_s", 120.0))
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(optimize, "solve", recording_solve)
+    path = _scenario_with(workdir, "sc-cap.toml", extra_top="power_cap_mw = 0.0001\n")
+    r = run_cli("plan", path, "--format", "json", "--time-limit-s", "1.5")
+    assert r.code == 2 and "power_cap_mw" in r.err, str(r)
+    assert len(limits) >= 3 and all(t <= 1.5 for t in limits), f"time limits passed to solve(): {limits}"
