@@ -101,6 +101,13 @@ class Target:
 # --- machine ---------------------------------------------------------------------------------------
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def machine() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
     try:
@@ -122,6 +129,7 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
+    info["loadavg"] = _loadavg()
     for var in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         if os.environ.get(var):
             info[var] = os.environ[var]
@@ -131,19 +139,26 @@ def machine() -> dict[str, str]:
 # --- 1. cold start ---------------------------------------------------------------------------------
 
 
-def _time_process(argv: list[str], env: dict[str, str]) -> float:
+def _time_process(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU user + sys) seconds of one whole process."""
     t0 = time.perf_counter()
-    r = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read() if p.stderr else b""
+    _, status, usage = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise SystemExit(f"benchmark: {' '.join(argv)} exited {r.returncode}:\n{r.stderr.decode(errors='replace')[-2000:]}")
-    return dt
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.stderr:
+        p.stderr.close()
+    if p.returncode != 0:
+        raise SystemExit(f"benchmark: {' '.join(argv)} exited {p.returncode}:\n{err.decode(errors='replace')[-2000:]}")
+    return dt, usage.ru_utime + usage.ru_stime
 
 
 def bench_cold(runs: int) -> tuple[list[Row], list[Target]]:
     cases: list[tuple[str, list[str]]] = [("floor: " + FLOOR_CODE, [sys.executable, "-c", FLOOR_CODE])]
     cases += [(name, [sys.executable, "-m", "capplan", *args]) for name, args in COLD_COMMANDS]
     times: dict[str, list[float]] = {name: [] for name, _ in cases}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in cases}
     # Bytecode: an installed package has its .pyc files, a checkout may not (and PYTHONDONTWRITEBYTECODE,
     # set on some machines, stops them being written). So that every process, floor and commands alike,
     # imports from cached bytecode, the runs share a fresh PYTHONPYCACHEPREFIX that the warm-up fills.
@@ -152,15 +167,18 @@ def bench_cold(runs: int) -> tuple[list[Row], list[Target]]:
         env["PYTHONPYCACHEPREFIX"] = pyc
         for i in range(runs + 1):  # round 0 is the warm-up
             for name, argv in cases:
-                dt = _time_process(argv, env)
+                dt, ct = _time_process(argv, env)
                 if i > 0:
                     times[name].append(dt)
+                    cpu[name].append(ct)
     floor = statistics.median(times[cases[0][0]])
+    floor_cpu = statistics.median(cpu[cases[0][0]])
     rows, targets = [], []
     for name, _ in cases:
         med = statistics.median(times[name])
         ratio = med / floor
         lo, hi = min(times[name]), max(times[name])
+        c = statistics.median(cpu[name])
         note = ""
         if name in WHAT_IF:
             ok = ratio <= COLD_TARGET_RATIO
@@ -173,9 +191,9 @@ def bench_cold(runs: int) -> tuple[list[Row], list[Target]]:
                 runs,
                 med,
                 f"{ratio:.2f}x floor",
-                f"min {lo * 1e3:.0f} / max {hi * 1e3:.0f} ms; +{(med - floor) * 1e3:.0f} ms",
+                f"min {lo * 1e3:.0f} / max {hi * 1e3:.0f} ms; +{(med - floor) * 1e3:.0f} ms; CPU {c * 1e3:.0f} ms = {c / floor_cpu:.2f}x",
                 note,
-                {"times_s": times[name], "ratio": ratio},
+                {"times_s": times[name], "cpu_s": cpu[name], "ratio": ratio, "cpu_ratio": c / floor_cpu},
             )
         )
     return rows, targets
@@ -469,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"capplan benchmarks ({'quick' if args.quick else 'full'} run), {info['date']}")
     print(f"machine: {info['cpu']}; nproc {info['nproc']} (affinity {info['affinity']}); {info['os']}")
     print(f"python {info['python']}; numpy {info['numpy']}; scipy {info['scipy']}")
+    print(f"load average at start (1/5/15 min): {info['loadavg']} -- other work on the machine inflates and scatters the timings")
     env = [f"{k}={info[k]}" for k in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS") if k in info]
     if env:
         print("environment: " + ", ".join(env))
@@ -507,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     w = max((len(t.name) for t in targets), default=0)
     for t in targets:
         print(f"  {t.verdict:<4}  {t.name:<{w}}  {t.evidence}")
-    print(f"\n(benchmark took {elapsed:.0f} s; optimizer time limit {args.time_limit:g} s per solve)")
+    print(f"\n(benchmark took {elapsed:.0f} s; optimizer time limit {args.time_limit:g} s per solve; load average at end: {_loadavg()})")
     if args.json:
         args.json.write_text(json.dumps({"machine": info, "rows": [asdict(r) for r in rows], "targets": [asdict(t) for t in targets], "elapsed_s": elapsed}, indent=1, default=float))
     return 0

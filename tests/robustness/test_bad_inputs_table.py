@@ -234,7 +234,7 @@ def _params():
         yield pytest.param(c, id=c.id, marks=marks)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", list(_params()))
 def test_bad_input_gives_one_line_naming_it(cli, tmp_path, monkeypatch, case: Case):
     monkeypatch.delenv("CAPPLAN_DEBUG", raising=False)
     for name, content in case.files.items():
