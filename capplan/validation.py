@@ -187,6 +187,7 @@ def _step_terms(s: transformer.StepCost, k: int) -> tuple[Term, ...]:
 
     return (
         (("gemm", at(s.gemm_compute_s)), ("bandwidth", at(s.gemm_memory_s))),
+        (("gemm", at(s.expert_compute_s)), ("bandwidth", at(s.expert_memory_s))),
         (("attention", at(s.attention_compute_s)), ("bandwidth", at(s.attention_memory_s))),
         ((None, at(s.communication_time_s)),),
     )

@@ -167,6 +167,8 @@ class StepCost:
     communication_time_s: Number
     gemm_compute_s: Number
     gemm_memory_s: Number
+    expert_compute_s: Number
+    expert_memory_s: Number
     attention_compute_s: Number
     attention_memory_s: Number
 
@@ -191,9 +193,9 @@ def step_cost(
     ``prefill_tokens`` prompt tokens are processed in the same iteration, attending on average to
     ``prefill_context`` earlier tokens (P/2 for causal attention over a prompt of P).
 
-    Two rooflines per iteration, added: the GEMMs (FLOPs at the GEMM rate vs. the bytes of weights
-    touched, once per iteration for the whole batch) and attention (FLOPs at the attention rate vs. the
-    KV cache read), each split over ``tp`` GPUs. Tensor parallelism adds
+    Rooflines per kernel group, added: the dense GEMMs and (MoE) the routed-expert GEMMs (FLOPs at the
+    GEMM rate vs. the bytes of weights touched, once per iteration for the whole batch) and attention
+    (FLOPs at the attention rate vs. the KV cache read), each split over ``tp`` GPUs. Tensor parallelism adds
     two all-reduces per layer of the iteration's activations (Megatron-LM, Shoeybi et al. 2019, sec.
     3), ring algorithm: 2 (tp-1)/tp x bytes over the scale-up link, plus a fixed latency each.
     """
@@ -202,26 +204,34 @@ def step_cost(
     p = np.asarray(prefill_tokens, dtype=float)
     n = np.asarray(tp, dtype=float)
     tokens = d + p
-    active_linear = pc.always_active + pc.expert * a.experts_per_token * a.moe_layers
-    flop_linear = 2.0 * active_linear * tokens
+    wb = np.asarray(weight_bytes_per_param, dtype=float)
+    flop_dense = 2.0 * pc.always_active * tokens
+    flop_expert = 2.0 * pc.expert * a.experts_per_token * a.moe_layers * tokens
     flop_attn = attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
 
     touched = expected_experts_touched(a.n_experts, a.experts_per_token, tokens)
-    weight_params = pc.always_active + pc.expert * touched * a.moe_layers
-    wbytes = weight_params * np.asarray(weight_bytes_per_param, dtype=float)
+    dense_bytes = pc.always_active * wb
+    expert_bytes = pc.expert * touched * a.moe_layers * wb
+    wbytes = dense_bytes + expert_bytes
     # Each decoding sequence reads its whole cache once per token. A prefill chunk writes its own K/V
     # and reads it back tile by tile from on-chip memory (FlashAttention), so its HBM traffic is about
     # one write and one read of its tokens' cache.
     kv_read = kv_bytes_per_token(a, kv_bytes) * (d * np.asarray(decode_context, dtype=float) + 2.0 * p)
 
-    # GEMMs and attention are separate kernels that run one after the other in every layer, so each
-    # gets its own roofline and their times add. Each GPU holds 1/tp of weights, heads and KV cache.
-    gc = compute_time_s(flop_linear / n, device.gemm_flop_per_s, device.gemm_frac)
-    gm = memory_time_s(wbytes / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
+    # The dense GEMMs, the routed-expert GEMMs and attention are separate kernels that run one after
+    # the other in every layer, so each gets its own roofline and their times add: at serving batch
+    # sizes the dense GEMMs are compute-bound while each expert sees only batch x k / E tokens and is
+    # bound by reading its weights. Each GPU holds 1/tp of weights, heads and KV cache.
+    bw, bw_frac = device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac
+    gc = compute_time_s(flop_dense / n, device.gemm_flop_per_s, device.gemm_frac)
+    gm = memory_time_s(dense_bytes / n, bw, bw_frac)
+    ec = compute_time_s(flop_expert / n, device.gemm_flop_per_s, device.gemm_frac)
+    em = memory_time_s(expert_bytes / n, bw, bw_frac)
     ac = compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac)
-    am = memory_time_s(kv_read / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
-    t_gemm = np.maximum(gc, gm)
+    am = memory_time_s(kv_read / n, bw, bw_frac)
+    t_gemm = np.maximum(gc, gm) + np.maximum(ec, em)
     t_attn = np.maximum(ac, am)
+    flop_linear = flop_dense + flop_expert
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
     t_comm = np.where(
@@ -239,6 +249,8 @@ def step_cost(
         communication_time_s=t_comm,
         gemm_compute_s=gc,
         gemm_memory_s=gm,
+        expert_compute_s=ec,
+        expert_memory_s=em,
         attention_compute_s=ac,
         attention_memory_s=am,
     )
