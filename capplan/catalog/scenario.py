@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from capplan.catalog.schemas import Identifier, NonNegFloat, PositiveFloat, PositiveInt, _Strict
+from capplan.catalog.schemas import Identifier, PositiveFloat, PositiveInt, _Strict
 
 MAX_HOURS = 8784  # a leap year
 

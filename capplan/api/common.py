@@ -1,0 +1,233 @@
+"""Shared pieces of the API: option checks, economics, --set handling, result guards."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+
+from capplan.catalog import Catalog
+from capplan.catalog.schemas import Economics, GPUProfile
+from capplan.errors import UserError
+from capplan.planning.costs import GPUHourCost
+from capplan.models.precision import COMPUTE_PRECISION
+
+from capplan.results import (
+    EconomicsUsed,
+)
+
+DEFAULT_VIDEO_WORKLOAD = "wan2.1-t2v-14b"
+DEFAULT_GPU = "h100-sxm"
+VIDEO_PRECISIONS = ("bf16", "fp16", "fp8", "fp4")
+
+#: Named resolutions, 16:9 frames (width x height).
+RESOLUTIONS: dict[str, tuple[int, int]] = {
+    "360p": (640, 360),
+    "480p": (854, 480),
+    "540p": (960, 540),
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+    "1440p": (2560, 1440),
+    "2160p": (3840, 2160),
+    "4k": (3840, 2160),
+}
+MAX_PIXELS_PER_SIDE = 16384
+MAX_GPUS = 4096
+
+
+def parse_resolution(text: str, option: str = "--resolution") -> tuple[int, int]:
+    """'720p' or '1280x720' -> (width, height)."""
+    if not isinstance(text, str):
+        raise UserError(option, text, f"use one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT")
+    key = text.strip().lower()
+    if key in RESOLUTIONS:
+        return RESOLUTIONS[key]
+    m = re.fullmatch(r"(\d{1,6})\s*[x×]\s*(\d{1,6})", key)
+    if m:
+        w, h = int(m.group(1)), int(m.group(2))
+        if 0 < w <= MAX_PIXELS_PER_SIDE and 0 < h <= MAX_PIXELS_PER_SIDE:
+            return w, h
+    raise UserError(option, text, f"use one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT with sides 1..{MAX_PIXELS_PER_SIDE}")
+
+
+def _positive(option: str, value: float | int | None, *, integer: bool = False, upper: float = math.inf) -> None:
+    if value is None:
+        return
+    try:
+        bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or value > upper
+    except OverflowError:  # an int beyond float range
+        bad = True
+    if bad:
+        kind = "a whole number" if integer else "a number"
+        rng = f" at most {upper:g}" if math.isfinite(upper) else ""
+        raise UserError(option, value, f"it must be {kind} greater than 0{rng}")
+    if integer and int(value) != value:
+        raise UserError(option, value, "it must be a whole number")
+
+
+def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...], option: str = "--precision") -> None:
+    if precision not in allowed:
+        raise UserError(option, precision, f"choose one of {', '.join(allowed)}")
+    if gpu.peak_tflop_per_s(COMPUTE_PRECISION[precision]) is None:
+        have = [p for p in allowed if gpu.peak_tflop_per_s(COMPUTE_PRECISION[p]) is not None]
+        raise UserError(option, precision, f"{gpu.id} has no {precision} tensor cores; it supports {', '.join(have)}")
+
+
+def resolve_economics(
+    cat: Catalog,
+    *,
+    pricing: str | None = None,
+    pue: float | None = None,
+    electricity_usd_per_kwh: float | None = None,
+    economics: str | Path | None = None,
+    overlay: dict[str, Any] | None = None,
+) -> Economics:
+    """The catalogue's economics, under a user's --economics file, under --set economics.* keys, under
+    single options."""
+    if pricing is not None and pricing not in ("rent", "own"):
+        raise UserError("--pricing", pricing, "choose rent or own")
+    if pue is not None and (not isinstance(pue, (int, float)) or not math.isfinite(pue) or not 1.0 <= pue <= 5.0):
+        raise UserError("--pue", pue, "PUE is facility power over IT power: a number from 1 to 5")
+    if electricity_usd_per_kwh is not None and (not math.isfinite(electricity_usd_per_kwh) or not 0 <= electricity_usd_per_kwh <= 100):
+        raise UserError("--electricity-usd-per-kwh", electricity_usd_per_kwh, "it must be a price from 0 to 100 USD/kWh")
+    if economics is not None and not isinstance(economics, (str, Path)):
+        raise UserError("--economics", economics, "give the path of a TOML file")
+    from capplan.catalog.load import existing_file
+
+    path = existing_file("--economics", economics) if economics is not None else None
+    return cat.economics(
+        path,
+        overlay=overlay,
+        overlay_source="--set",
+        **{"pricing": pricing, "energy.pue": pue, "energy.electricity_usd_per_kwh": electricity_usd_per_kwh},
+    )
+
+
+_VIDEO_ARGS = (
+    "workload",
+    "gpu",
+    "gpus",
+    "resolution",
+    "seconds",
+    "frames",
+    "fps",
+    "steps",
+    "precision",
+    "cfg",
+    "price_per_gpu_hour",
+    "stack",
+    "offload",
+    "clip_seconds",
+    "long_video",
+    "pricing",
+    "pue",
+    "electricity_usd_per_kwh",
+    "economics",
+)
+_TEXT_ARGS = (
+    "workload",
+    "gpu",
+    "gpus",
+    "precision",
+    "kv_precision",
+    "prompt_tokens",
+    "output_tokens",
+    "ttft_ms",
+    "tpot_ms",
+    "no_latency_targets",
+    "price_per_gpu_hour",
+    "stack",
+    "pricing",
+    "pue",
+    "electricity_usd_per_kwh",
+    "economics",
+    "max_gpus",
+)
+
+
+def ensure_finite(result: Any, what: str) -> Any:
+    """Refuse a result with an infinite or NaN number: some input was too large or too small."""
+
+    def walk(x: Any, path: str) -> None:
+        if isinstance(x, float) and not math.isfinite(x):
+            raise UserError(
+                what, f"{path} = {x}", "the inputs are outside the range the model can compute (an input is absurdly large or small)"
+            )
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(v, f"{path}.{i}")
+
+    walk(result.model_dump(), "")
+    return result
+
+
+def _calibrated(cat: Catalog, calibration: str | Path | None) -> Catalog:
+    if calibration is None:
+        return cat
+    from capplan.calibration import apply_calibration
+
+    return apply_calibration(cat, calibration)
+
+
+_STRING_ARGS = ("resolution", "precision", "kv_precision", "stack", "offload", "long_video", "pricing", "economics")
+
+
+def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Turn --set keys into a modified catalogue, an economics overlay and changed request options."""
+    from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
+
+    parsed = parse_sets(sets)
+    other = "text" if kind == "video" else "video"
+    for key, _ in parsed:
+        if key.startswith(("scenario.", f"{other}.")):
+            raise UserError(
+                "--set", key, f"{key.split('.')[0]}. keys apply to `capplan {'plan' if key.startswith('scenario.') else other}`"
+            )
+    req = request_sets(parsed, kind)
+    for name in req:
+        if name not in allowed or name in ("workload", "gpu"):
+            raise UserError(
+                "--set", f"{kind}.{name}", f"{kind}. options are: {', '.join(a for a in allowed if a not in ('workload', 'gpu'))}"
+            )
+    for name in _STRING_ARGS:
+        if name in req and req[name] is not None and not isinstance(req[name], str):
+            raise UserError("--set", f"{kind}.{name}={req[name]!r}", f'{kind}.{name} takes text (quote it: {kind}.{name}="...")')
+    args = {**args, **req}
+    if kind == "video":
+        cat.video_workload(args["workload"])
+    else:
+        cat.text_workload(args["workload"])
+    stack = cat.stack(args.get("stack"))
+    new_cat = apply_to_catalog(cat, parsed, gpus=[cat.gpu(args["gpu"]).id], workload=args["workload"], stack=stack)
+    return {**args, "catalog": new_cat, "_economics_overlay": economics_overlay(parsed) or None}
+
+
+def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:
+    return EconomicsUsed(
+        pricing=hour.pricing,  # type: ignore[arg-type]
+        gpu_usd_per_hour=hour.usd_per_hour,
+        hardware_usd_per_gpu_hour=hour.hardware_usd_per_hour,
+        energy_usd_per_gpu_hour=hour.energy_usd_per_hour,
+        pue=econ.energy.pue,
+        electricity_usd_per_kwh=econ.energy.mean_usd_per_kwh,
+        facility_w_per_gpu=hour.facility_w,
+        carbon_kg_per_kwh=econ.energy.carbon_kg_per_kwh,
+    )
+
+
+def _efficiency(cat: Catalog, gpu_id: str, stack: str):
+    by_stack = cat.efficiency.gpu[gpu_id]
+    if stack not in by_stack:
+        raise UserError("--stack", stack, f"{gpu_id} has efficiency figures for: {', '.join(by_stack)}")
+    return by_stack[stack]
+
+
+DEFAULT_TEXT_WORKLOAD = "llama-3.1-70b"
+TEXT_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")
+KV_PRECISIONS = ("bf16", "fp16", "fp8")
+AUTO_TP = (1, 2, 4, 8, 16, 32, 64)

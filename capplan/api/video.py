@@ -1,0 +1,287 @@
+"""`capplan.video`: one DiT video generation, priced."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from capplan import __version__
+from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.convert import GB, device_rates, dit_architecture
+from capplan.errors import UserError
+from capplan.planning.costs import gpu_hour_cost
+from capplan.models import dit
+from capplan.models.precision import BYTES_PER_VALUE
+from capplan.api.common import (  # noqa: F401
+    AUTO_TP,
+    DEFAULT_GPU,
+    DEFAULT_TEXT_WORKLOAD,
+    DEFAULT_VIDEO_WORKLOAD,
+    KV_PRECISIONS,
+    MAX_GPUS,
+    TEXT_PRECISIONS,
+    VIDEO_PRECISIONS,
+    ensure_finite,
+    parse_resolution,
+    resolve_economics,
+    _apply_sets,
+    _calibrated,
+    _check_precision,
+    _economics_used,
+    _efficiency,
+    _positive,
+    _VIDEO_ARGS,
+)
+
+from capplan.results import (
+    CostBreakdown,
+    EfficiencyUsed,
+    FlopByStage,
+    LongVideo,
+    MemoryByComponent,
+    TimeByStage,
+    VideoInputs,
+    VideoResult,
+)
+
+
+def video(
+    workload: str = DEFAULT_VIDEO_WORKLOAD,
+    gpu: str = DEFAULT_GPU,
+    *,
+    gpus: int = 1,
+    resolution: str | None = None,
+    seconds: float | None = None,
+    frames: int | None = None,
+    fps: float | None = None,
+    steps: int | None = None,
+    precision: str = "bf16",
+    cfg: bool | None = None,
+    price_per_gpu_hour: float | None = None,
+    stack: str | None = None,
+    offload: str = "none",
+    clip_seconds: float | None = None,
+    long_video: str = "clips",
+    pricing: str | None = None,
+    pue: float | None = None,
+    electricity_usd_per_kwh: float | None = None,
+    economics: str | Path | None = None,
+    sets: list[str] | None = None,
+    calibration: str | Path | None = None,
+    uncertain: list[str] | None = None,
+    samples: int = 1000,
+    seed: int = 0,
+    catalog: Catalog | None = None,
+    _economics_overlay: dict[str, Any] | None = None,
+) -> VideoResult:
+    """Cost, time and memory of generating one video with a catalogued DiT on a catalogued GPU.
+
+    Unset options take the model's native settings (resolution, frames, fps, steps, CFG) and the GPU's
+    catalogue price. A video longer than ``clip_seconds`` (default: the model's native clip length) is
+    generated as consecutive clips (cost linear in length) unless ``long_video="one-sequence"``; the
+    result reports both. ``sets`` are ``--set key=value`` overrides (see :mod:`capplan.catalog.overrides`).
+    """
+    cat = _calibrated(catalog or load_catalog(), calibration)
+    if sets:
+        args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
+        return video(**_apply_sets(cat, "video", sets, args, _VIDEO_ARGS), uncertain=uncertain, samples=samples, seed=seed)  # type: ignore[arg-type]
+    if uncertain:
+        from capplan.uncertainty import VIDEO_KEYS, parse_ranges, video_uncertainty
+
+        ranges = parse_ranges(uncertain, VIDEO_KEYS)
+        _positive("--samples", samples, integer=True, upper=10_000_000)
+        args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
+        base = video(**args, catalog=cat, _economics_overlay=_economics_overlay)  # type: ignore[arg-type]
+        return base.model_copy(update={"uncertainty": video_uncertainty(base, ranges, int(samples), int(seed), cat)})
+    w = cat.video_workload(workload)
+    g = cat.gpu(gpu)
+    stack_id = cat.stack(stack)
+    _positive("--gpus", gpus, integer=True, upper=MAX_GPUS)
+    _positive("--seconds", seconds, upper=24 * 3600)
+    _positive("--frames", frames, integer=True, upper=10_000_000)
+    _positive("--fps", fps, upper=1000)
+    _positive("--steps", steps, integer=True, upper=10_000)
+    _positive("--price-per-gpu-hour", price_per_gpu_hour, upper=1e6)
+    _positive("--clip-seconds", clip_seconds, upper=24 * 3600)
+    if seconds is not None and frames is not None:
+        raise UserError("--frames", frames, "give --seconds or --frames, not both")
+    if offload not in dit.OFFLOAD_MODES:
+        raise UserError("--offload", offload, f"choose one of {', '.join(dit.OFFLOAD_MODES)}")
+    if long_video not in ("clips", "one-sequence"):
+        raise UserError("--long-video", long_video, "choose clips or one-sequence")
+    _check_precision(g, precision, VIDEO_PRECISIONS)
+    eff = _efficiency(cat, g.id, stack_id)
+
+    d = w.defaults
+    width, height = parse_resolution(resolution) if resolution is not None else (d.width, d.height)
+    fps_v = float(fps if fps is not None else d.fps)
+    causal = w.vae.causal_first_frame
+    lead = 1 if causal else 0
+    if frames is not None:
+        n_frames = int(frames)
+    elif seconds is not None:
+        n_frames = int(dit.frames_for_seconds(seconds, fps_v, causal))
+    else:
+        n_frames = d.frames
+    video_s = max(n_frames - lead, 1) / fps_v
+    steps_v = int(steps if steps is not None else d.steps)
+    cfg_v = d.cfg if cfg is None else bool(cfg)
+    econ = resolve_economics(
+        cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics, overlay=_economics_overlay
+    )
+    hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
+    price = hour.usd_per_hour
+    clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
+
+    arch = dit_architecture(w)
+    rates = device_rates(g, eff, precision, w.dit.head_dim)
+    common = dict(steps=steps_v, cfg=cfg_v, n_gpus=gpus, weight_bytes_per_param=BYTES_PER_VALUE[precision], offload=offload)
+
+    one_seq = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=n_frames, **common)
+    n_c = int(dit.clips_needed(video_s, clip_s, fps_v))
+    longer = n_c > 1
+    if longer:
+        clip_frames = int(dit.frames_for_seconds(clip_s, fps_v, causal))
+        clip_est = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=clip_frames, **common)
+    as_clips = longer and long_video == "clips"
+    est, n_clips = (clip_est, n_c) if as_clips else (one_seq, 1)
+
+    def f(x: Any) -> float:
+        return float(np.asarray(x))
+
+    time_per_clip = f(est.time_s)
+    time_total = time_per_clip * n_clips
+    gpu_s = time_total * gpus
+    cost = gpu_s / 3600.0 * price
+    minutes = video_s / 60.0
+    fits = bool(np.asarray(est.fits_in_memory))
+    suggestion = None if fits else _fit_suggestion(arch, rates, width, height, est, common, gpus)
+
+    long_info = None
+    if longer:
+        clips_time = f(clip_est.time_s) * n_c
+        long_info = LongVideo(
+            mode="clips" if as_clips else "one-sequence",
+            n_clips=n_c,
+            clip_seconds=clip_s,
+            clips_time_s=clips_time,
+            clips_cost_per_video_minute_usd=clips_time * gpus / 3600.0 * price / minutes,
+            one_sequence_tokens=f(one_seq.sequence_tokens),
+            one_sequence_time_s=f(one_seq.time_s),
+            one_sequence_cost_per_video_minute_usd=f(one_seq.gpu_seconds) / 3600.0 * price / minutes,
+            one_sequence_peak_memory_gb=f(one_seq.peak_memory_bytes) / GB,
+            one_sequence_fits_in_memory=bool(np.asarray(one_seq.fits_in_memory)),
+        )
+
+    energy = gpu_s / 3600.0 * hour.facility_w / 1e3
+    carbon = econ.energy.carbon_kg_per_kwh
+
+    warnings: list[str] = []
+    if frames is not None and causal and (n_frames - 1) % w.vae.temporal_compression:
+        warnings.append(
+            f"{w.id}'s causal VAE takes 1 + {w.vae.temporal_compression}k frames; {n_frames} frames are padded to "
+            f"{int(1 + w.vae.temporal_compression * math.ceil((n_frames - 1) / w.vae.temporal_compression))}"
+        )
+
+    inputs = VideoInputs(
+        workload=w.id,
+        gpu=g.id,
+        gpus=gpus,
+        width=width,
+        height=height,
+        frames=n_frames,
+        fps=fps_v,
+        seconds=video_s,
+        steps=steps_v,
+        cfg=cfg_v,
+        precision=precision,
+        stack=stack_id,
+        offload=offload,  # type: ignore[arg-type]
+        price_per_gpu_hour_usd=price,
+        clip_seconds=clip_s,
+        long_video=long_video,  # type: ignore[arg-type]
+    )
+    return ensure_finite(
+        VideoResult(
+            capplan_version=__version__,
+            inputs=inputs,
+            efficiency=EfficiencyUsed(
+                stack=stack_id,
+                gemm_frac=f(rates.gemm_frac),
+                attention_frac=f(rates.attention_frac),
+                conv_frac=f(rates.conv_frac),
+                memory_bandwidth_frac=f(rates.memory_bandwidth_frac),
+                source=eff.source,
+            ),
+            video_seconds=video_s,
+            n_clips=n_clips,
+            latent_frames=f(est.latent_frames),
+            patches_per_frame=f(est.patches_per_frame),
+            video_tokens=f(est.video_tokens),
+            text_tokens=w.dit.text_tokens,
+            tokens=f(est.sequence_tokens),
+            forward_passes=f(est.forward_passes),
+            flop_total=f(est.flop_total) * n_clips,
+            flop_by_stage=FlopByStage(
+                text_encoder=f(est.flop_text_encoder) * n_clips,
+                dit_linear=f(est.flop_linear) * n_clips,
+                self_attention=f(est.flop_self_attention) * n_clips,
+                cross_attention=f(est.flop_cross_attention) * n_clips,
+                vae_decode=f(est.flop_vae_decode) * n_clips,
+            ),
+            time_by_stage_s=TimeByStage(
+                text_encoder=f(est.time_text_encoder_s),
+                dit_linear=f(est.time_linear_s),
+                attention=f(est.time_attention_s),
+                elementwise=f(est.time_elementwise_s),
+                communication=f(est.time_communication_s),
+                vae_decode=f(est.time_vae_decode_s),
+                offload_transfer=f(est.time_offload_s),
+            ),
+            peak_memory_gb=f(est.peak_memory_bytes) / GB,
+            memory_by_component_gb=MemoryByComponent(
+                dit_weights=f(est.dit_weights_bytes) / GB,
+                text_encoder=f(est.text_encoder_bytes) / GB if offload == "none" else 0.0,
+                vae=f(est.vae_bytes) / GB,
+                activations=f(est.activation_bytes) / GB,
+            ),
+            gpu_memory_gb=g.memory.memory_gb,
+            fits_in_memory=fits,
+            suggestion=suggestion,
+            time_per_clip_s=time_per_clip,
+            time_s=time_total,
+            gpu_seconds=gpu_s,
+            cost_per_clip_usd=time_per_clip * gpus / 3600.0 * price,
+            cost_usd=cost,
+            cost_per_video_minute_usd=cost / minutes,
+            gpu_hours_per_video_minute=gpu_s / 3600.0 / minutes,
+            long_video=long_info,
+            economics=_economics_used(econ, hour),
+            cost_breakdown_usd=CostBreakdown(
+                hardware=gpu_s / 3600.0 * hour.hardware_usd_per_hour, energy=gpu_s / 3600.0 * hour.energy_usd_per_hour
+            ),
+            power_kw=hour.facility_w * gpus / 1e3,
+            energy_kwh=energy,
+            energy_kwh_per_video_minute=energy / minutes,
+            carbon_kg_per_video_minute=energy / minutes * carbon if carbon is not None else None,
+            warnings=warnings,
+        ),
+        "video",
+    )
+
+
+def _fit_suggestion(arch, rates, width, height, est, common, gpus) -> str:
+    """What would make a clip fit: more GPUs (activations split by sequence parallelism), or offload."""
+    frames = float(np.asarray(est.frames))
+    for n in (2, 4, 8, 16, 32, 64):
+        if n <= gpus:
+            continue
+        trial = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=frames, **{**common, "n_gpus": n})
+        if bool(np.asarray(trial.fits_in_memory)):
+            return f"does not fit in one GPU's memory: try --gpus {n} (sequence parallelism splits the activations)"
+    if common["offload"] == "none":
+        return "does not fit: the weights alone exceed GPU memory; try --offload model, a lower --precision, or a larger GPU"
+    return "does not fit even with offload; try a lower --precision, a lower --resolution or a larger GPU"
