@@ -2,8 +2,9 @@
 
 Run from anywhere (the repository root is put on the path; no install needed):
 
-    python benchmarks/run.py            # the full run (about 4-6 minutes on 2 cores)
-    python benchmarks/run.py --quick    # a short run (well under a minute): fewer repeats, no year-long plans
+    python benchmarks/run.py            # the full run: about 4 minutes on 2 cores (at most ~10 if
+                                        # every year-long solve runs into the time limit)
+    python benchmarks/run.py --quick    # about 30 s: fewer repeats, no year-long plans, no stress family
 
 Options: --quick; --only cold,throughput,optimizer (a subset of sections); --runs N (cold-start runs
 per command, default 15, quick 5); --time-limit S (solver time limit per plan, default 60 s);
@@ -18,7 +19,8 @@ What it measures (medians over repeated runs; every random input is seeded):
    machine hits them all alike; the first round is a discarded warm-up (it fills the page cache and
    the bytecode cache: all runs share a fresh PYTHONPYCACHEPREFIX with PYTHONDONTWRITEBYTECODE removed,
    so floor and commands alike import from .pyc files, as an installed package does). Reported: median
-   wall time, its ratio to the floor's median, min / max and the milliseconds above the floor.
+   wall time, its ratio to the floor's median, min / max, the milliseconds above the floor, and the
+   median CPU time (user + sys) of the process with its ratio to the floor's.
    Target: ``capplan video`` and ``capplan text`` at most 1.5x the floor.
 2. Analytical throughput. The vectorised models evaluated on N random scenarios at once (N = 1e3 ..
    1e6): ``capplan.models.dit.estimate_video`` (Wan2.1-T2V-14B on an H100 SXM; random width, height,
@@ -31,8 +33,9 @@ What it measures (medians over repeated runs; every random input is seeded):
    and 8760 hours and 1, 3 and 6 GPU types, siloed and consolidated. Two families:
    ``tests``: the random problem of tests/planning/test_optimize.py::_random_problem (one text and one
    video workload, 1-GPU nodes, no headroom, no role-switching cost);
-   ``stress``: closer to ``capplan plan`` (two text and one video workload with a diurnal load of tens to
-   hundreds of GPUs, 8-GPU nodes, 10 % headroom, a role-switching cost when consolidated).
+   ``stress`` (168 and 8760 hours, 3 and 6 types only): closer to ``capplan plan`` (two text and one
+   video workload with a diurnal load of 100-300 GPUs, 8-GPU nodes, 10 % headroom, a role-switching
+   cost when consolidated).
    Reported: median wall time of ``solve`` (model build + HiGHS; 3 runs, 1 for 8760 h), the HiGHS time
    alone, the status and ``PlanSolution.mip_gap``. A solve stopped by the time limit is marked ``LIMIT``.
    Targets: a week x 6 GPU types under 5 s; a year x 3 GPU types under 60 s.
@@ -472,7 +475,7 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a short run: fewer repeats, no year-long plans, N up to 1e5 ... 1e6")
+    ap.add_argument("--quick", action="store_true", help="a short run: 5 cold-start runs, 5 throughput repeats, no year-long plans, no stress family")
     ap.add_argument("--only", default="cold,throughput,optimizer", help="comma-separated sections to run")
     ap.add_argument("--runs", type=int, default=None, help="cold-start runs per command (default 15; --quick 5)")
     ap.add_argument("--time-limit", type=float, default=YEAR_TARGET_S, help="solver time limit per plan [s] (default 60)")

@@ -11,7 +11,7 @@ SCHEMA_VERSION = "1"
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class EfficiencyUsed(_Out):

@@ -14,8 +14,12 @@ def main(argv: list[str] | None = None) -> None:
 
     import warnings
 
-    from capplan.cli.app import app
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # skip scanning installed packages for plugins
+    from capplan.cli.app import build_app
     from capplan.errors import UserError
+
+    command = next((a for a in args if not a.startswith("-")), None)
+    app = build_app(command)
 
     if not debug:
         # Overflow in numpy shows up as inf/NaN, which the API refuses with a UserError; the numpy

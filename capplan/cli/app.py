@@ -1,21 +1,30 @@
-"""The root typer app; each command lives in its own module and is registered here."""
+"""The root typer app; each command lives in its own module and is registered here.
+
+Only the command being run is imported (``build_app(only=...)``): a what-if pays for its own imports,
+not for the optimizer's or the HTML report's. ``--help`` and unknown commands get every command.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 import typer
 
 from capplan import __version__
-from capplan.cli import calibrate, listing, plan, schema, sensitivity, sweep, text, video
 
-app = typer.Typer(
-    name="capplan",
-    help="GPU cost and capacity planning for generative-AI inference (DiT video and LLM text).",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+#: command name -> (module, function); "list" is a group.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "video": ("capplan.cli.video", "video"),
+    "text": ("capplan.cli.text", "text"),
+    "plan": ("capplan.cli.plan", "plan"),
+    "sweep": ("capplan.cli.sweep", "sweep"),
+    "sensitivity": ("capplan.cli.sensitivity", "sensitivity"),
+    "validate": ("capplan.cli.calibrate", "validate"),
+    "calibrate": ("capplan.cli.calibrate", "calibrate"),
+    "schema": ("capplan.cli.schema", "schema"),
+    "list": ("capplan.cli.listing", "app"),
+}
 
 
 def _version(value: bool) -> None:
@@ -24,19 +33,36 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
-def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
-) -> None:
-    """GPU cost and capacity planning for generative-AI inference. Add --debug to any command for tracebacks."""
+def build_app(only: str | None = None) -> typer.Typer:
+    """The CLI with every command, or with just ``only`` when it names one."""
+    app = typer.Typer(
+        name="capplan",
+        help="GPU cost and capacity planning for generative-AI inference (DiT video and LLM text).",
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ) -> None:
+        """GPU cost and capacity planning for generative-AI inference. Add --debug to any command for tracebacks."""
+
+    names = [only] if only in COMMANDS else list(COMMANDS)
+    for name in names:
+        module, attr = COMMANDS[name]
+        obj = getattr(importlib.import_module(module), attr)
+        if name == "list":
+            app.add_typer(obj, name="list")
+        else:
+            app.command(name)(obj)
+    return app
 
 
-app.command("video")(video.video)
-app.command("text")(text.text)
-app.command("plan")(plan.plan)
-app.command("sweep")(sweep.sweep)
-app.command("sensitivity")(sensitivity.sensitivity)
-app.command("validate")(calibrate.validate)
-app.command("calibrate")(calibrate.calibrate)
-app.command("schema")(schema.schema)
-app.add_typer(listing.app, name="list")
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the full CLI, for documentation and tests
+        return build_app()
+    raise AttributeError(name)

@@ -17,7 +17,7 @@ def validate(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
 ) -> None:
-    """Predicted vs. published measurements bundled with capplan, with median and P90 errors."""
+    """Compare predictions with the published measurements bundled with capplan: median and P90 errors."""
     from capplan.calibration import validate_all
     from capplan.report.validation import validate_report
 

@@ -6,7 +6,6 @@ import typer
 
 from capplan import api
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
-from capplan.report.tables import gpu_table, workload_table
 
 app = typer.Typer(help="Show the catalogue: GPUs and workloads.", no_args_is_help=True)
 
@@ -14,10 +13,10 @@ app = typer.Typer(help="Show the catalogue: GPUs and workloads.", no_args_is_hel
 @app.command("gpus")
 def gpus(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """GPUs in the catalogue with their dense peak figures, memory, power and default price."""
-    emit(api.list_gpus(), fmt, output, gpu_table)
+    emit(api.list_gpus(), fmt, output, "capplan.report.tables:gpu_table")
 
 
 @app.command("workloads")
 def workloads(fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
     """Video and text models in the catalogue."""
-    emit(api.list_workloads(), fmt, output, workload_table)
+    emit(api.list_workloads(), fmt, output, "capplan.report.tables:workload_table")

@@ -8,12 +8,14 @@ import sys
 import tempfile
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
 
 import typer
-from pydantic import BaseModel
 
 from capplan.errors import UserError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class Format(str, Enum):
@@ -75,8 +77,15 @@ def render_table(renderable: Any, *, to_file: bool) -> str:
     return buf.getvalue()
 
 
-def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Callable[[Any], Any]) -> None:
-    """Render ``result`` as ``fmt`` and print it or write it to ``output``."""
+def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Callable[[Any], Any] | str) -> None:
+    """Render ``result`` as ``fmt`` and print it or write it to ``output``. ``table`` renders the
+    terminal table; as "module:function" it is imported only when a table is asked for (rich is slow
+    to import and JSON does not need it)."""
+    if isinstance(table, str):
+        import importlib
+
+        module, _, fn = table.partition(":")
+        table = getattr(importlib.import_module(module), fn)
     if fmt is Format.json:
         from capplan.report.jsonout import render_json
 

@@ -9,7 +9,6 @@ import typer
 from capplan import api
 from capplan.cli.options import SamplesOpt, SeedOpt, UncertainOpt, CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
-from capplan.report.tables import text_report
 
 
 def text(
@@ -61,4 +60,4 @@ def text(
         samples=1000 if samples is None else samples,
         seed=seed,
     )
-    emit(result, fmt, output, text_report)
+    emit(result, fmt, output, "capplan.report.tables:text_report")

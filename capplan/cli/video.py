@@ -9,7 +9,6 @@ import typer
 from capplan import api
 from capplan.cli.options import SamplesOpt, SeedOpt, UncertainOpt, CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
-from capplan.report.tables import video_report
 
 
 def video(
@@ -67,4 +66,4 @@ def video(
         samples=1000 if samples is None else samples,
         seed=seed,
     )
-    emit(result, fmt, output, video_report)
+    emit(result, fmt, output, "capplan.report.tables:video_report")
