@@ -450,6 +450,26 @@ def bench_optimizer(horizons: list[int], types: list[int], families: list[str], 
 # --- output ----------------------------------------------------------------------------------------
 
 
+def bench_sweep(repeats: int) -> tuple[list[Row], list[Target]]:
+    """`capplan.sweep` on a 100,000-scenario video grid, end to end (grid, vectorised model, result rows)."""
+    import capplan
+
+    vary = [
+        "seconds=" + ",".join(str(x) for x in range(1, 101)),
+        "steps=" + ",".join(str(x) for x in range(10, 110)),
+        "fps=8,10,12,16,20,24,25,30,50,60",
+    ]
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        r = capplan.sweep("video", vary, fixed={"workload": "wan2.1-t2v-14b", "gpu": "h100-sxm"})
+        times.append(time.perf_counter() - t0)
+    times = times[1:]  # the first call pays for imports and the catalogue
+    med = statistics.median(times)
+    row = Row("sweep", f"capplan.sweep video, {r.n_scenarios:,} scenarios", repeats, med, f"{r.n_scenarios / med:.3g} scen/s", f"min {min(times):.2f} s / max {max(times):.2f} s")
+    return [row], [Target("a 100,000-scenario sweep in seconds", "PASS" if med < 10 else "MISS", f"{med:.2f} s")]
+
+
 def _fmt_s(x: float | None) -> str:
     if x is None:
         return "-"
@@ -476,13 +496,13 @@ def table(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a short run: 5 cold-start runs, 5 throughput repeats, no year-long plans, no stress family")
-    ap.add_argument("--only", default="cold,throughput,optimizer", help="comma-separated sections to run")
+    ap.add_argument("--only", default="cold,throughput,sweep,optimizer", help="comma-separated sections to run")
     ap.add_argument("--runs", type=int, default=None, help="cold-start runs per command (default 15; --quick 5)")
     ap.add_argument("--time-limit", type=float, default=YEAR_TARGET_S, help="solver time limit per plan [s] (default 60)")
     ap.add_argument("--json", type=Path, default=None, help="also write all rows and targets as JSON to this file")
     args = ap.parse_args(argv)
     sections = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = sections - {"cold", "throughput", "optimizer"}
+    unknown = sections - {"cold", "throughput", "sweep", "optimizer"}
     if unknown:
         ap.error(f"unknown section(s): {', '.join(sorted(unknown))}")
 
@@ -509,6 +529,11 @@ def main(argv: list[str] | None = None) -> int:
         print("[analytical throughput ...]", file=sys.stderr, flush=True)
         sizes = [1_000, 10_000, 100_000, 1_000_000]
         r, t = bench_throughput(sizes, repeats=5 if args.quick else 9)
+        rows += r
+        targets += t
+    if "sweep" in sections:
+        print("[sweep ...]", file=sys.stderr, flush=True)
+        r, t = bench_sweep(repeats=1 if args.quick else 3)
         rows += r
         targets += t
     if "optimizer" in sections:

@@ -265,7 +265,7 @@ class FleetPlan(_Out):
     backfill_value_usd: float
     peak_power_mw: float
     energy_mwh: float
-    solve_s: float
+    solve_s: float = Field(default=0.0, exclude=True, description="solver wall time [s]; left out of JSON so that two runs give identical bytes")
     mip_gap: float | None
     schedule: list[HourPlan]
 
