@@ -14,17 +14,14 @@ from capplan.errors import UserError
 from capplan.planning.costs import gpu_hour_cost
 from capplan.models import transformer
 from capplan.models.precision import BYTES_PER_VALUE
-from capplan.api.common import (  # noqa: F401
+from capplan.api.common import (
     AUTO_TP,
     DEFAULT_GPU,
     DEFAULT_TEXT_WORKLOAD,
-    DEFAULT_VIDEO_WORKLOAD,
     KV_PRECISIONS,
     MAX_GPUS,
     TEXT_PRECISIONS,
-    VIDEO_PRECISIONS,
     ensure_finite,
-    parse_resolution,
     resolve_economics,
     _apply_sets,
     _calibrated,

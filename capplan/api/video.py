@@ -15,14 +15,10 @@ from capplan.errors import UserError
 from capplan.planning.costs import gpu_hour_cost
 from capplan.models import dit
 from capplan.models.precision import BYTES_PER_VALUE
-from capplan.api.common import (  # noqa: F401
-    AUTO_TP,
+from capplan.api.common import (
     DEFAULT_GPU,
-    DEFAULT_TEXT_WORKLOAD,
     DEFAULT_VIDEO_WORKLOAD,
-    KV_PRECISIONS,
     MAX_GPUS,
-    TEXT_PRECISIONS,
     VIDEO_PRECISIONS,
     ensure_finite,
     parse_resolution,
