@@ -202,21 +202,10 @@ def plan(
     video_seconds = np.zeros(K)
     video_weight_bytes = np.zeros(K)
     tokens_per_request = np.array([s.prompt_tokens + s.output_tokens for s in sc.text], dtype=float)
+    co_mode = sc.sharing.co_resident if (J and K) else "never"
+    text_cap_co = np.zeros((G, J))
     for gi, g in enumerate(gpus):
-        for j, s in enumerate(sc.text):
-            try:
-                t = api.text(
-                    s.workload, g, precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens,
-                    output_tokens=s.output_tokens, ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat,
-                    max_gpus=sc.fleet.node_size,
-                )
-            except UserError as exc:
-                capacities.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=0, capacity_per_gpu=0.0, note=str(exc)))
-                continue
-            cap = t.requests_per_s_per_replica / t.gpus_per_replica if t.fits_in_memory else 0.0
-            text_cap[gi, j] = cap
-            note = "" if cap > 0 else (t.suggestion or "; ".join(t.warnings) or "no batch meets the targets")
-            capacities.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=t.gpus_per_replica, capacity_per_gpu=cap, note=note))
+        video_mem_gb = 0.0  # what a GPU must keep for the video pipeline to be co-resident with text
         for k, s in enumerate(sc.video):
             n, rate, note = 0, 0.0, ""
             for n_try in (1, 2, 4, 8, 16, 32, 64):
@@ -234,10 +223,34 @@ def plan(
                 video_weight_bytes[k] = v.memory_by_component_gb.dit_weights * GB
                 if v.fits_in_memory:
                     n, rate = n_try, 3600.0 / v.gpu_seconds
+                    m = v.memory_by_component_gb
+                    video_mem_gb = max(video_mem_gb, m.dit_weights * (1.0 - sc.sharing.shared_weight_frac) + m.text_encoder + m.vae + m.activations)
                     break
                 note = v.suggestion or "does not fit"
             video_rate[gi, k] = rate
             capacities.append(ServiceCapacity(service=s.id, kind="video", gpu=g, gpus_per_replica=n, capacity_per_gpu=rate, note="" if rate else note))
+        for j, s in enumerate(sc.text):
+            kw = dict(
+                precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
+                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat, max_gpus=sc.fleet.node_size,
+            )
+            try:
+                t = api.text(s.workload, g, **kw)
+            except UserError as exc:
+                capacities.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=0, capacity_per_gpu=0.0, note=str(exc)))
+                continue
+            cap = t.requests_per_s_per_replica / t.gpus_per_replica if t.fits_in_memory else 0.0
+            text_cap[gi, j] = cap
+            cap_co = None
+            if co_mode != "never":
+                # Both models resident: the video pipeline's memory comes out of the KV cache.
+                tc = api.text(s.workload, g, reserved_memory_gb=video_mem_gb, **kw)
+                cap_co = tc.requests_per_s_per_replica / tc.gpus_per_replica if tc.fits_in_memory else 0.0
+                text_cap_co[gi, j] = cap_co
+            note = "" if cap > 0 else (t.suggestion or "; ".join(t.warnings) or "no batch meets the targets")
+            capacities.append(
+                ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=t.gpus_per_replica, capacity_per_gpu=cap, capacity_per_gpu_co_resident=cap_co, note=note)
+            )
     for j, s in enumerate(sc.text):
         if not text_cap[:, j].any() and text_demand[j].any():
             raise UserError(f"{where}: field text.{j}", s.id, f"no GPU in fleet.gpus can serve {s.workload} under its targets within a node of {sc.fleet.node_size}")
@@ -282,6 +295,16 @@ def plan(
         if arr.size and not np.all(np.isfinite(arr)):
             raise UserError(where, name, "the scenario's numbers are outside the range the optimizer can use (an input is absurdly large or small)")
     sols = {mode: solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
+    sharing = "reload"
+    if co_mode != "never" and text_cap_co.any():
+        # Keep both models on every consolidated GPU: no reloads, but less memory for the KV cache.
+        from dataclasses import replace
+
+        co = solve(replace(problem, text_capacity=text_cap_co, switch_gpu_hours=np.zeros(G)), "consolidated", time_limit_s=time_limit_s)
+        reload = sols["consolidated"]
+        cost = lambda x: x.hardware_usd + x.energy_usd  # noqa: E731
+        if co.text_gpus is not None and (co_mode == "always" or reload.text_gpus is None or cost(co) < cost(reload) - 1e-9):
+            sols["consolidated"], sharing = co, "co-resident"
     for mode, sol in sols.items():
         if sol.status == "infeasible":
             _explain_infeasible(problem, mode, cap_mw, where, gpus, time_limit_s)
@@ -385,6 +408,7 @@ def plan(
         consolidated=cons,
         savings_usd=savings,
         savings_pct=savings / silo.total_cost_usd * 100.0 if silo.total_cost_usd > 0 else 0.0,
+        consolidated_sharing=sharing,  # type: ignore[arg-type]
         crossing=crossing,
         warnings=warnings,
     ), where)

@@ -230,6 +230,7 @@ class ServiceCapacity(_Out):
     gpu: str
     gpus_per_replica: int
     capacity_per_gpu: float = Field(description="requests/s (text) or videos/hour (video) per GPU; 0 = cannot serve")
+    capacity_per_gpu_co_resident: float | None = Field(default=None, description="text: requests/s per GPU with the video pipeline resident too")
     note: str = ""
 
 
@@ -294,6 +295,9 @@ class PlanResult(_Out):
     consolidated: FleetPlan
     savings_usd: float
     savings_pct: float
+    consolidated_sharing: Literal["reload", "co-resident"] = Field(
+        default="reload", description="reload: GPUs reload the video weights when they change role; co-resident: both models stay in memory"
+    )
     crossing: Crossing | None
     uncertainty: Uncertainty | None = None
     warnings: list[str] = Field(default_factory=list)

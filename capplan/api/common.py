@@ -127,6 +127,7 @@ _VIDEO_ARGS = (
     "economics",
 )
 _TEXT_ARGS = (
+    "reserved_memory_gb",
     "workload",
     "gpu",
     "gpus",

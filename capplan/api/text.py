@@ -59,6 +59,7 @@ def text(
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
     max_gpus: int | None = None,
+    reserved_memory_gb: float = 0.0,
     sets: list[str] | None = None,
     calibration: str | Path | None = None,
     uncertain: list[str] | None = None,
@@ -123,7 +124,8 @@ def text(
     arch = llm_architecture(w)
     rates = device_rates(g, eff, precision, w.architecture.head_dim)
     wb, kvb = BYTES_PER_VALUE[precision], BYTES_PER_VALUE[kv_precision]
-    usable = g.memory.memory_gb * GB * rt.gpu_memory_utilization_frac
+    # reserved_memory_gb: memory each GPU keeps for something else (a co-resident video model in a plan)
+    usable = g.memory.memory_gb * GB * rt.gpu_memory_utilization_frac - reserved_memory_gb * GB
     kv_tok = float(transformer.kv_bytes_per_token(arch, kvb))
 
     def fits_one(tp: int) -> bool:

@@ -79,9 +79,12 @@ class Sharing(_Strict):
 
     ``shared_weight_frac``: fraction of the video model's weights that are also the text model's (1 =
     one unified model): only the rest is reloaded when a GPU switches from text to video.
+    ``co_resident``: keep both models on every consolidated GPU (no reloads, but the video pipeline's
+    memory comes out of the text KV cache): "always", "never", or "auto" (the cheaper of the two).
     """
 
     shared_weight_frac: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    co_resident: Literal["auto", "always", "never"] = "auto"
 
 
 class Network(_Strict):

@@ -75,6 +75,12 @@ def plan_report(r: PlanResult) -> Group:
     sign = "saves" if r.savings_usd >= 0 else "costs"
     out.append(Text(f"Consolidation {sign} {usd(abs(r.savings_usd))} ({abs(r.savings_pct):.1f}%) over the horizon.", style="bold green" if r.savings_usd >= 0 else "bold red"))
     out.append(Text(r.cost_split + "; a siloed fleet's cost goes to its own workload.", style="dim"))
+    how = (
+        "keeps both models in every GPU's memory (no reloads; less KV cache for text)"
+        if r.consolidated_sharing == "co-resident"
+        else "reloads the video weights it does not share with the text model when a GPU changes role"
+    )
+    out.append(Text(f"The consolidated fleet {how}.", style="dim"))
     if r.uncertainty is not None:
         u = r.uncertainty
         out.append(Text(f"Consolidated total cost P10 / P50 / P90: {usd(u.p10)} / {usd(u.p50)} / {usd(u.p90)} ({u.valid_samples} of {u.samples} draws feasible; {', '.join(f'{k} {lo:g}-{hi:g}' for k, (lo, hi) in u.ranges.items())}; seed {u.seed})"))
@@ -88,11 +94,12 @@ def plan_report(r: PlanResult) -> Group:
             )
         )
     cap = Table(title="Per-GPU capacity (from the text and video models)", title_justify="left")
-    for col in ("service", "GPU", "GPUs/replica", "capacity per GPU", "note"):
+    for col in ("service", "GPU", "GPUs/replica", "capacity per GPU", "co-resident", "note"):
         cap.add_column(col)
     for c in r.capacities:
         unit = "req/s" if c.kind == "text" else "videos/h"
-        cap.add_row(c.service, c.gpu, str(c.gpus_per_replica), f"{sig(c.capacity_per_gpu)} {unit}" if c.capacity_per_gpu else "—", c.note[:60])
+        co = "" if c.capacity_per_gpu_co_resident is None else f"{sig(c.capacity_per_gpu_co_resident)} {unit}"
+        cap.add_row(c.service, c.gpu, str(c.gpus_per_replica), f"{sig(c.capacity_per_gpu)} {unit}" if c.capacity_per_gpu else "—", co, c.note[:60])
     out += [Text(""), cap, Text(""), schedule_chart(r.siloed), Text(""), schedule_chart(r.consolidated)]
     for w in r.warnings:
         out.append(Text(f"note: {w}", style="yellow"))

@@ -117,3 +117,22 @@ def test_infeasible_power_cap_names_the_need(cli, tmp_path):
 def test_unknown_bundled_scenario(cli):
     r = cli("plan", "no-such-scenario")
     assert r.code == 2 and "chat-and-video" in r.err
+
+
+def test_co_residency_auto_is_the_cheaper_of_reload_and_co_resident(tmp_path):
+    import capplan
+
+    costs = {}
+    for mode in ("never", "always", "auto"):
+        f = tmp_path / f"{mode}.toml"
+        f.write_text(GOOD + f'[sharing]\nco_resident = "{mode}"\n')
+        r = capplan.plan(str(f))
+        costs[mode] = r.consolidated.total_cost_usd
+        assert r.consolidated_sharing == ("co-resident" if mode == "always" else r.consolidated_sharing)
+        if mode == "never":
+            assert r.consolidated_sharing == "reload"
+        text_caps = [c for c in r.capacities if c.kind == "text"]
+        assert all((c.capacity_per_gpu_co_resident is None) == (mode == "never") for c in text_caps)
+        # the video pipeline's memory comes out of the KV cache: never more text capacity
+        assert all(c.capacity_per_gpu_co_resident is None or c.capacity_per_gpu_co_resident <= c.capacity_per_gpu + 1e-9 for c in text_caps)
+    assert costs["auto"] <= min(costs["never"], costs["always"]) + 1e-6
