@@ -32,9 +32,9 @@ RIDGE = 0.005
 MIN_FRAC = 0.02
 MIN_ROWS = 3
 CLASS_FIELDS: dict[str, tuple[str, ...]] = {
-    "gemm": ("gemm_frac", "gemm_fp8_frac", "gemm_fp4_frac"),
+    "gemm": ("gemm_frac", "gemm_fp8_frac", "gemm_fp4_frac", "serving_gemm_frac", "serving_gemm_fp8_frac"),
     "attention": ("attention_hdim64_frac", "attention_hdim128_frac"),
-    "bandwidth": ("memory_bandwidth_frac",),
+    "bandwidth": ("memory_bandwidth_frac", "weight_stream_frac", "weight_stream_fp8_frac", "decode_attention_bandwidth_frac"),
     "conv": ("conv_frac",),
 }
 

@@ -7,7 +7,8 @@ is a MILP per draw, so it takes fewer draws.
 
 Keys:
 
-- video / text (absolute values): ``gemm_frac``, ``attention_frac`` (video), ``bandwidth_frac``,
+- video / text (absolute values): ``gemm_frac``, ``attention_frac`` (video), ``bandwidth_frac`` (text:
+  the serving kernels' GEMM, weight-streaming and KV-read fractions),
   ``conv_frac`` (video), ``price`` (USD per GPU-hour, rent), ``pue``, ``electricity`` (USD/kWh, own),
   ``steps`` (video), ``prompt_tokens``, ``output_tokens`` (text);
 - plan (multipliers of the scenario's values): ``text_demand``, ``video_demand`` (demand growth),
@@ -124,10 +125,13 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
     d = _draw(ranges, n, seed)
     rates = device_rates(g, catalog.efficiency.gpu[g.id][i.stack], i.precision, w.architecture.head_dim)
     col = lambda a: np.asarray(a, dtype=float).reshape(-1, 1) if np.ndim(a) else a  # noqa: E731
+    # the text model runs on the serving-kernel fractions: a drawn GEMM efficiency replaces the
+    # serving-shape GEMM figure, a drawn bandwidth efficiency both weight streaming and KV reads
     rates = dataclasses.replace(
         rates,
-        gemm_frac=col(d.get("gemm_frac", rates.gemm_frac)),
-        memory_bandwidth_frac=col(d.get("bandwidth_frac", rates.memory_bandwidth_frac)),
+        serving_gemm_frac=col(d.get("gemm_frac", rates.serving_gemm_frac)) if "gemm_frac" in d else rates.serving_gemm_frac,
+        weight_stream_frac=col(d["bandwidth_frac"]) if "bandwidth_frac" in d else rates.weight_stream_frac,
+        kv_bandwidth_frac=col(d["bandwidth_frac"]) if "bandwidth_frac" in d else rates.kv_bandwidth_frac,
     )
     P = col(np.rint(d["prompt_tokens"])) if "prompt_tokens" in d else float(i.prompt_tokens)
     O = col(np.rint(d["output_tokens"])) if "output_tokens" in d else float(i.output_tokens)

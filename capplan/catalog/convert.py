@@ -22,7 +22,11 @@ def device_rates(gpu: GPUProfile, eff: EfficiencyProfile, precision: str, head_d
     peak = gpu.peak_tflop_per_s(compute_precision)
     if peak is None:
         raise KeyError(compute_precision)
+    serving_gemm, weight_stream, kv_bw = eff.serving_fracs(compute_precision)
     return DeviceRates(
+        serving_gemm_frac=serving_gemm,
+        weight_stream_frac=weight_stream,
+        kv_bandwidth_frac=kv_bw,
         gemm_flop_per_s=peak * TFLOP,
         gemm_frac=eff.gemm_frac_for(compute_precision),
         bf16_flop_per_s=gpu.compute.bf16_tflop_per_s * TFLOP,

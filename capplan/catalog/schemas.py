@@ -113,6 +113,13 @@ class EfficiencyProfile(_Strict):
     conv_frac: Fraction
     memory_bandwidth_frac: Fraction
     source: Source
+    # LLM serving kernels (optional; without them the text model falls back to the figures above):
+    serving_gemm_frac: Fraction | None = None  # bf16 GEMMs at serving shapes (M = 256-4096 tokens)
+    serving_gemm_fp8_frac: Fraction | None = None
+    weight_stream_frac: Fraction | None = None  # HBM bandwidth of weight-streaming decode GEMMs, bf16
+    weight_stream_fp8_frac: Fraction | None = None
+    decode_attention_bandwidth_frac: Fraction | None = None  # paged-KV decode attention
+    serving_source: str | None = None
 
     def gemm_frac_for(self, compute_precision: str) -> float:
         """GEMM efficiency at a compute precision; low-precision figures fall back to the bf16 one."""
@@ -121,6 +128,17 @@ class EfficiencyProfile(_Strict):
         if compute_precision == "fp4" and self.gemm_fp4_frac is not None:
             return self.gemm_fp4_frac
         return self.gemm_frac
+
+    def serving_fracs(self, compute_precision: str) -> tuple[float, float, float]:
+        """(GEMM, weight-streaming, KV-read) efficiency of LLM serving kernels at a compute precision.
+
+        Low-precision (fp8, fp4) kernels use the fp8 figures, the nearest measured; missing figures fall
+        back to the best-shape GEMM and STREAM bandwidth figures."""
+        low = compute_precision in ("fp8", "fp4")
+        gemm = (self.serving_gemm_fp8_frac if low else self.serving_gemm_frac) or self.gemm_frac_for(compute_precision)
+        stream = (self.weight_stream_fp8_frac if low else self.weight_stream_frac) or self.memory_bandwidth_frac
+        kv = self.decode_attention_bandwidth_frac or self.memory_bandwidth_frac
+        return gemm, stream, kv
 
 
 class EfficiencyFile(_Strict):

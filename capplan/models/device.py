@@ -26,6 +26,9 @@ class DeviceRates:
     memory_bytes : HBM capacity [bytes]
     scale_up_bytes_per_s : GPU-to-GPU link bandwidth per direction [bytes/s]
     host_link_bytes_per_s : CPU-to-GPU link bandwidth per direction [bytes/s]
+    serving_gemm_frac, weight_stream_frac, kv_bandwidth_frac : LLM serving kernels' achieved
+        fractions (GEMMs at serving shapes, weight-streaming decode, paged-KV attention); None falls
+        back to gemm_frac and memory_bandwidth_frac
     """
 
     gemm_flop_per_s: Number
@@ -39,6 +42,10 @@ class DeviceRates:
     memory_bytes: Number
     scale_up_bytes_per_s: Number
     host_link_bytes_per_s: Number
+    # LLM serving kernels: GEMMs at serving shapes, weight streaming and KV reads (None: use the above)
+    serving_gemm_frac: Number | None = None
+    weight_stream_frac: Number | None = None
+    kv_bandwidth_frac: Number | None = None
 
 
 def attention_frac_for_head_dim(frac_hdim64: ArrayLike, frac_hdim128: ArrayLike, head_dim: ArrayLike) -> np.ndarray:

@@ -222,13 +222,18 @@ def step_cost(
     # the other in every layer, so each gets its own roofline and their times add: at serving batch
     # sizes the dense GEMMs are compute-bound while each expert sees only batch x k / E tokens and is
     # bound by reading its weights. Each GPU holds 1/tp of weights, heads and KV cache.
-    bw, bw_frac = device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac
-    gc = compute_time_s(flop_dense / n, device.gemm_flop_per_s, device.gemm_frac)
-    gm = memory_time_s(dense_bytes / n, bw, bw_frac)
-    ec = compute_time_s(flop_expert / n, device.gemm_flop_per_s, device.gemm_frac)
-    em = memory_time_s(expert_bytes / n, bw, bw_frac)
+    # Serving kernels (GEMMs at serving shapes, weight-streaming decode GEMMs, paged-KV attention)
+    # reach less than the best-shape and STREAM figures; DeviceRates carries their own fractions.
+    bw = device.memory_bandwidth_bytes_per_s
+    gemm_frac = device.serving_gemm_frac if device.serving_gemm_frac is not None else device.gemm_frac
+    stream_frac = device.weight_stream_frac if device.weight_stream_frac is not None else device.memory_bandwidth_frac
+    kv_frac = device.kv_bandwidth_frac if device.kv_bandwidth_frac is not None else device.memory_bandwidth_frac
+    gc = compute_time_s(flop_dense / n, device.gemm_flop_per_s, gemm_frac)
+    gm = memory_time_s(dense_bytes / n, bw, stream_frac)
+    ec = compute_time_s(flop_expert / n, device.gemm_flop_per_s, gemm_frac)
+    em = memory_time_s(expert_bytes / n, bw, stream_frac)
     ac = compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac)
-    am = memory_time_s(kv_read / n, bw, bw_frac)
+    am = memory_time_s(kv_read / n, bw, kv_frac)
     t_gemm = np.maximum(gc, gm) + np.maximum(ec, em)
     t_attn = np.maximum(ac, am)
     flop_linear = flop_dense + flop_expert

@@ -60,5 +60,6 @@ def test_text_rows_median_error_is_reported():
     _print(rows, "text rows")
     m = median_abs_error(rows)
     print(f"  median |error| = {m:.1%}")
-    # Regression bound only: the target of issue 11 is 20%, not yet met (see docs/validation.md).
-    assert m <= 0.60
+    # Regression bound (28% at the time of writing); the issue's 20% target is not met yet
+    # (docs/validation.md explains what is still missing).
+    assert m <= 0.35
