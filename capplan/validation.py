@@ -24,7 +24,7 @@ import numpy as np
 
 from capplan import api
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import device_rates, llm_architecture
+from capplan.catalog.convert import allreduce, device_rates, llm_architecture
 from capplan.catalog.load import data_root
 from capplan.errors import UserError
 from capplan.models import transformer
@@ -225,7 +225,7 @@ def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *
         batch = np.array([stated]) if stated else np.arange(1, rt.max_batch + 1, dtype=float)
         pts = transformer.serving_points(
             arch, rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[precision],
-            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce_latency_s=rt.allreduce_latency_s,
+            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce_latency_s=rt.allreduce_latency_s, allreduce=allreduce(rt, g, tp),
         )
         if stated:
             k = 0

@@ -9,7 +9,7 @@ import numpy as np
 
 from capplan import __version__
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import GB, device_rates, llm_architecture
+from capplan.catalog.convert import GB, allreduce, device_rates, llm_architecture
 from capplan.errors import UserError
 from capplan.planning.costs import gpu_hour_cost
 from capplan.models import transformer
@@ -142,6 +142,7 @@ def text(
             kv_bytes=kvb,
             tp=tp,
             allreduce_latency_s=rt.allreduce_latency_s,
+            allreduce=allreduce(rt, g, tp),
         )
         pts = transformer.serving_points(arch, rates, batch=batch, **common)
         ok_mem = np.asarray(pts.memory_bytes) <= usable

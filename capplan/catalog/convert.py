@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, TextWorkload, VideoWorkload
+from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
 from capplan.models.dit import DiTArchitecture
 from capplan.models.precision import COMPUTE_PRECISION
-from capplan.models.transformer import LLMArchitecture
+from capplan.models.transformer import AllReduce, LLMArchitecture
 
 GB = 1e9
 TB = 1e12
@@ -89,3 +89,9 @@ def llm_architecture(w: TextWorkload) -> LLMArchitecture:
         qk_rope_head_dim=mla.qk_rope_head_dim if mla else 0,
         v_head_dim=mla.v_head_dim if mla else 0,
     )
+
+
+def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: int) -> AllReduce:
+    """The all-reduce cost model of a TP group of ``gpu`` under the runtime's measured figures."""
+    ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(tp, gpu.interconnect.scale_up_gb_per_s)
+    return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)

@@ -302,6 +302,27 @@ class RuntimeDefaults(_Strict):
     default_ttft_ms: PositiveFloat
     default_tpot_ms: PositiveFloat
     source: Source
+    # all-reduce inside a tensor-parallel group (see capplan.models.transformer.AllReduce)
+    allreduce_bus_bandwidth_frac: Fraction = 1.0
+    custom_allreduce_latency_s_by_tp: dict[str, NonNegFloat] | None = None
+    custom_allreduce_gb_per_s_by_tp: dict[str, PositiveFloat] | None = None
+    custom_allreduce_reference_link_gb_per_s: PositiveFloat | None = None
+    allreduce_source: str | None = None
+
+    def allreduce_for(self, tp: int, link_gb_per_s: float) -> tuple[float, float, float | None, float | None]:
+        """All-reduce parameters at a TP size: the measured custom-kernel figures of the largest
+        measured TP size not above ``tp`` (the smallest for smaller groups), their bandwidth scaled by
+        the GPU's scale-up link against the link they were measured on."""
+        lat, bw = self.custom_allreduce_latency_s_by_tp, self.custom_allreduce_gb_per_s_by_tp
+        custom_lat = custom_bw = None
+        if lat and bw and self.custom_allreduce_reference_link_gb_per_s:
+            sizes = sorted(int(k) for k in lat if k in bw)
+            if sizes:
+                key = str(max([k for k in sizes if k <= tp], default=sizes[0]))
+                custom_lat = lat[key]
+                custom_bw = bw[key] * 1e9 * link_gb_per_s / self.custom_allreduce_reference_link_gb_per_s
+        # (ring latency [s], ring bus-bandwidth fraction, custom latency [s], custom bandwidth [bytes/s])
+        return self.allreduce_latency_s, self.allreduce_bus_bandwidth_frac, custom_lat, custom_bw
 
 
 EfficiencyFile.model_rebuild()

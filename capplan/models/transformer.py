@@ -157,6 +157,33 @@ def expected_experts_touched(n_experts: int, experts_per_token: int, tokens: Arr
 
 
 @dataclass(frozen=True)
+class AllReduce:
+    """Cost of one all-reduce inside a tensor-parallel group.
+
+    Serving frameworks run small all-reduces with a custom one-shot/two-shot kernel (TensorRT-LLM,
+    vLLM, SGLang) and large ones with NCCL's ring or NVLS algorithm, whichever is faster:
+
+        t = min( custom_latency_s + bytes / custom_bytes_per_s,
+                 ring_latency_s + 2 (tp - 1) / tp x bytes / (link x bus_frac) )
+
+    ``custom_*`` None: only the ring path.
+    """
+
+    ring_latency_s: float = 0.0
+    bus_frac: float = 1.0
+    custom_latency_s: float | None = None
+    custom_bytes_per_s: float | None = None
+
+    def time_s(self, bytes_moved: ArrayLike, tp: ArrayLike, link_bytes_per_s: ArrayLike) -> np.ndarray:
+        b = np.asarray(bytes_moved, dtype=float)
+        n = np.asarray(tp, dtype=float)
+        ring = self.ring_latency_s + link_time_s(2.0 * (n - 1.0) / n * b, np.asarray(link_bytes_per_s, dtype=float) * self.bus_frac)
+        if self.custom_latency_s is None or self.custom_bytes_per_s is None:
+            return ring
+        return np.minimum(ring, self.custom_latency_s + b / self.custom_bytes_per_s)
+
+
+@dataclass(frozen=True)
 class StepCost:
     flop: Number
     weight_bytes: Number
@@ -186,6 +213,7 @@ def step_cost(
     act_bytes: float = 2.0,
     tp: ArrayLike = 1,
     allreduce_latency_s: ArrayLike = 0.0,
+    allreduce: AllReduce | None = None,
 ) -> StepCost:
     """Time of one serving iteration of a tensor-parallel replica.
 
@@ -239,11 +267,8 @@ def step_cost(
     flop_linear = flop_dense + flop_expert
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
-    t_comm = np.where(
-        n > 1,
-        n_allreduce * (link_time_s(2.0 * (n - 1.0) / n * ar_bytes, device.scale_up_bytes_per_s) + np.asarray(allreduce_latency_s, dtype=float)),
-        0.0,
-    )
+    ar = allreduce if allreduce is not None else AllReduce(ring_latency_s=float(np.asarray(allreduce_latency_s)))
+    t_comm = np.where(n > 1, n_allreduce * ar.time_s(ar_bytes, n, device.scale_up_bytes_per_s), 0.0)
     return StepCost(
         flop=flop_linear + flop_attn,
         weight_bytes=wbytes,
@@ -287,6 +312,7 @@ def serving_points(
     tp: int = 1,
     allreduce_latency_s: float = 0.0,
     act_bytes: float = 2.0,
+    allreduce: AllReduce | None = None,
 ) -> ServingPoint:
     """Steady-state continuous batching at each batch size in ``batch``.
 
@@ -308,6 +334,7 @@ def serving_points(
         tp=tp,
         allreduce_latency_s=allreduce_latency_s,
         act_bytes=act_bytes,
+        allreduce=allreduce,
     )
     pre = step_cost(
         a,
@@ -321,6 +348,7 @@ def serving_points(
         tp=tp,
         allreduce_latency_s=allreduce_latency_s,
         act_bytes=act_bytes,
+        allreduce=allreduce,
     )
     iteration = np.asarray(it.time_s, dtype=float)
     kv = kv_bytes_per_token(a, kv_bytes) * b * (P + O / 2.0) / kv_shard(a, tp)
