@@ -15,11 +15,14 @@ class _Out(BaseModel):
 
 
 class EfficiencyUsed(_Out):
+    """The achieved fractions of peak the estimate used (text: the LLM serving-kernel figures)."""
+
     stack: str
     gemm_frac: float
     attention_frac: float
     conv_frac: float
-    memory_bandwidth_frac: float
+    memory_bandwidth_frac: float = Field(description="video: memory-bound ops; text: weight streaming")
+    kv_bandwidth_frac: float | None = Field(default=None, description="text: paged-KV attention reads")
     source: str
 
 

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 from capplan.catalog import Catalog
 from capplan.catalog.schemas import Economics, GPUProfile
@@ -15,6 +17,7 @@ from capplan.planning.costs import GPUHourCost
 from capplan.models.precision import COMPUTE_PRECISION
 
 from capplan.results import (
+    EfficiencyUsed,
     EconomicsUsed,
 )
 
@@ -218,6 +221,27 @@ def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:
         electricity_usd_per_kwh=econ.energy.mean_usd_per_kwh,
         facility_w_per_gpu=hour.facility_w,
         carbon_kg_per_kwh=econ.energy.carbon_kg_per_kwh,
+    )
+
+
+def _efficiency_used(stack: str, rates: Any, eff: Any, *, serving: bool) -> EfficiencyUsed:
+    """What the estimate assumed, for the report; ``serving``: the text model's serving-kernel figures."""
+
+    def f(x: Any) -> float:
+        return float(np.asarray(x))
+
+    if serving:
+        gemm = rates.serving_gemm_frac if rates.serving_gemm_frac is not None else rates.gemm_frac
+        stream = rates.weight_stream_frac if rates.weight_stream_frac is not None else rates.memory_bandwidth_frac
+        kv = rates.kv_bandwidth_frac if rates.kv_bandwidth_frac is not None else rates.memory_bandwidth_frac
+        source = f"{eff.serving_source or ''} {eff.source}".strip()
+        return EfficiencyUsed(
+            stack=stack, gemm_frac=f(gemm), attention_frac=f(rates.attention_frac), conv_frac=f(rates.conv_frac),
+            memory_bandwidth_frac=f(stream), kv_bandwidth_frac=f(kv), source=source,
+        )
+    return EfficiencyUsed(
+        stack=stack, gemm_frac=f(rates.gemm_frac), attention_frac=f(rates.attention_frac), conv_frac=f(rates.conv_frac),
+        memory_bandwidth_frac=f(rates.memory_bandwidth_frac), source=eff.source,
     )
 
 

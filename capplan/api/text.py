@@ -28,13 +28,13 @@ from capplan.api.common import (
     _check_precision,
     _economics_used,
     _efficiency,
+    _efficiency_used,
     _positive,
     _TEXT_ARGS,
 )
 
 from capplan.results import (
     CostBreakdown,
-    EfficiencyUsed,
     TextInputs,
     TextResult,
 )
@@ -241,14 +241,7 @@ def text(
                     stack=stack_id,
                     price_per_gpu_hour_usd=price,
                 ),
-                efficiency=EfficiencyUsed(
-                    stack=stack_id,
-                    gemm_frac=f(rates.gemm_frac),
-                    attention_frac=f(rates.attention_frac),
-                    conv_frac=f(rates.conv_frac),
-                    memory_bandwidth_frac=f(rates.memory_bandwidth_frac),
-                    source=eff.source,
-                ),
+                efficiency=_efficiency_used(stack_id, rates, eff, serving=True),
                 fits_in_memory=fits,
                 suggestion=suggestion,
                 max_batch=max_batch if fits else 0,

@@ -28,13 +28,13 @@ from capplan.api.common import (
     _check_precision,
     _economics_used,
     _efficiency,
+    _efficiency_used,
     _positive,
     _VIDEO_ARGS,
 )
 
 from capplan.results import (
     CostBreakdown,
-    EfficiencyUsed,
     FlopByStage,
     LongVideo,
     MemoryByComponent,
@@ -204,14 +204,7 @@ def video(
         VideoResult(
             capplan_version=__version__,
             inputs=inputs,
-            efficiency=EfficiencyUsed(
-                stack=stack_id,
-                gemm_frac=f(rates.gemm_frac),
-                attention_frac=f(rates.attention_frac),
-                conv_frac=f(rates.conv_frac),
-                memory_bandwidth_frac=f(rates.memory_bandwidth_frac),
-                source=eff.source,
-            ),
+            efficiency=_efficiency_used(stack_id, rates, eff, serving=False),
             video_seconds=video_s,
             n_clips=n_clips,
             latent_frames=f(est.latent_frames),

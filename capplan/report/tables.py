@@ -185,7 +185,8 @@ def text_report(r: TextResult) -> Group:
     mem.add_row("  KV cache", gb(r.kv_cache_gb), f"{sig(r.kv_cache_bytes_per_token / 1e3)} kB per token, all layers")
     mem.add_row("Used / usable", f"{gb(r.memory_gb)} of {gb(r.usable_memory_gb)}", "")
     e = r.efficiency
-    perf.add_row("Efficiency", f"GEMM {pct(e.gemm_frac)}, HBM {pct(e.memory_bandwidth_frac)}", f"stack {e.stack}")
+    kv = f", KV reads {pct(e.kv_bandwidth_frac)}" if e.kv_bandwidth_frac is not None else ""
+    perf.add_row("Efficiency", f"GEMM {pct(e.gemm_frac)}, weights {pct(e.memory_bandwidth_frac)}", f"serving kernels{kv}, stack {e.stack}")
     out += [money, Text(""), perf, Text(""), mem]
     for w in r.warnings:
         out.append(Text(f"note: {w}", style="yellow"))
