@@ -101,9 +101,17 @@ def test_bad_measurement_files(tmp_path, header, row, needle):
 
 
 def test_cli_calibrate_and_validate(cli, tmp_path):
+    import json
+
+    import jsonschema
+
     out = tmp_path / "cal.toml"
-    r = cli("calibrate", str(_synthetic(tmp_path)), "--write", str(out))
+    runs = _synthetic(tmp_path)
+    r = cli("calibrate", str(runs), "--write", str(out))
     assert r.code == 0, r.err
+    j = cli("calibrate", str(runs), "--format", "json")
+    jsonschema.validate(j.json(), json.loads(cli("schema", "calibrate").out))
+    assert cli("calibrate", str(runs), "--format", "json").out == j.out
     assert out.exists() and "held out" in r.out
     v = cli("validate", "--calibration", str(out), "--format", "json")
     assert v.code == 0, v.err

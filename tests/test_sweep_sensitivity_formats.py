@@ -75,6 +75,7 @@ def test_sensitivity_price_moves_cost_proportionally():
         (["sweep", "video", "--vary", "steps=10,20"], "sweep"),
         (["sensitivity", "video", "--workload", "cogvideox-2b"], "sensitivity"),
         (["plan", "--set", "scenario.horizon_hours=24"], "plan"),
+        (["validate"], "validate"),
     ],
 )
 def test_json_validates_against_its_schema_and_is_deterministic(cli, argv, model):
