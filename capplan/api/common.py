@@ -170,6 +170,31 @@ def ensure_finite(result: Any, what: str) -> Any:
     return result
 
 
+MAX_SAMPLES = 1_000_000
+
+
+def _sets_or_uncertainty(
+    fn: Any, kind: str, cat: Catalog, args: dict[str, Any], *, sets: list[str] | None, uncertain: list[str] | None,
+    samples: int, seed: int, overlay: dict[str, Any] | None,
+) -> Any:
+    """The two ways a video/text call is re-entered: --set (rerun on a changed catalogue) and --uncertain
+    (a base run plus a Monte Carlo around it). Returns None when neither applies."""
+    if sets:
+        allowed = _VIDEO_ARGS if kind == "video" else _TEXT_ARGS
+        return fn(**_apply_sets(cat, kind, sets, args, allowed), uncertain=uncertain, samples=samples, seed=seed)
+    if uncertain:
+        from capplan import uncertainty as mc
+
+        keys, monte_carlo = (mc.VIDEO_KEYS, mc.video_uncertainty) if kind == "video" else (mc.TEXT_KEYS, mc.text_uncertainty)
+        ranges = mc.parse_ranges(uncertain, keys)
+        _positive("--samples", samples, integer=True, upper=MAX_SAMPLES)
+        base = fn(**args, catalog=cat, _economics_overlay=overlay)
+        if not getattr(base, "fits_in_memory", True) and kind == "text":
+            return base  # nothing to sample: no replica fits
+        return base.model_copy(update={"uncertainty": monte_carlo(base, ranges, int(samples), int(seed), cat)})
+    return None
+
+
 def _calibrated(cat: Catalog, calibration: str | Path | None) -> Catalog:
     if calibration is None:
         return cat

@@ -23,7 +23,7 @@ from capplan.api.common import (
     TEXT_PRECISIONS,
     ensure_finite,
     resolve_economics,
-    _apply_sets,
+    _sets_or_uncertainty,
     _calibrated,
     _check_precision,
     _economics_used,
@@ -75,19 +75,11 @@ def text(
     ``gpus`` is the tensor-parallel size of one replica; None picks the smallest that fits.
     """
     cat = _calibrated(catalog or load_catalog(), calibration)
-    if sets:
+    if sets or uncertain:
         args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
-        return text(**_apply_sets(cat, "text", sets, args, _TEXT_ARGS), uncertain=uncertain, samples=samples, seed=seed)  # type: ignore[arg-type]
-    if uncertain:
-        from capplan.uncertainty import TEXT_KEYS, parse_ranges, text_uncertainty
-
-        ranges = parse_ranges(uncertain, TEXT_KEYS)
-        _positive("--samples", samples, integer=True, upper=1_000_000)
-        args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
-        base = text(**args, catalog=cat, _economics_overlay=_economics_overlay)  # type: ignore[arg-type]
-        if not base.fits_in_memory:
-            return base
-        return base.model_copy(update={"uncertainty": text_uncertainty(base, ranges, int(samples), int(seed), cat)})
+        return _sets_or_uncertainty(
+            text, "text", cat, args, sets=sets, uncertain=uncertain, samples=samples, seed=seed, overlay=_economics_overlay
+        )
     w = cat.text_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)

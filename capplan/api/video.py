@@ -23,7 +23,7 @@ from capplan.api.common import (
     ensure_finite,
     parse_resolution,
     resolve_economics,
-    _apply_sets,
+    _sets_or_uncertainty,
     _calibrated,
     _check_precision,
     _economics_used,
@@ -81,17 +81,11 @@ def video(
     result reports both. ``sets`` are ``--set key=value`` overrides (see :mod:`capplan.catalog.overrides`).
     """
     cat = _calibrated(catalog or load_catalog(), calibration)
-    if sets:
+    if sets or uncertain:
         args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
-        return video(**_apply_sets(cat, "video", sets, args, _VIDEO_ARGS), uncertain=uncertain, samples=samples, seed=seed)  # type: ignore[arg-type]
-    if uncertain:
-        from capplan.uncertainty import VIDEO_KEYS, parse_ranges, video_uncertainty
-
-        ranges = parse_ranges(uncertain, VIDEO_KEYS)
-        _positive("--samples", samples, integer=True, upper=10_000_000)
-        args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
-        base = video(**args, catalog=cat, _economics_overlay=_economics_overlay)  # type: ignore[arg-type]
-        return base.model_copy(update={"uncertainty": video_uncertainty(base, ranges, int(samples), int(seed), cat)})
+        return _sets_or_uncertainty(
+            video, "video", cat, args, sets=sets, uncertain=uncertain, samples=samples, seed=seed, overlay=_economics_overlay
+        )
     w = cat.video_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)
