@@ -236,7 +236,7 @@ def _video_case():
 def _text_case(workload: str):
     from capplan.catalog import load_catalog
     from capplan.catalog.convert import device_rates, llm_architecture
-    from capplan.models.transformer import step_cost
+    from capplan.models.transformer import AllReduce, step_cost
 
     cat = load_catalog()
     w = cat.text[workload]
@@ -255,7 +255,7 @@ def _text_case(workload: str):
             weight_bytes_per_param=rng.choice([2.0, 1.0, 0.5], n),
             kv_bytes=2.0,
             tp=rng.choice([1.0, 2.0, 4.0, 8.0], n),
-            allreduce_latency_s=5e-6,
+            allreduce=AllReduce(ring_latency_s=5e-6),
         )
 
     def call(kw: dict):

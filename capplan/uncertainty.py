@@ -138,7 +138,7 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
     batch = np.arange(1, rt.max_batch + 1, dtype=float)[None, :]
     pts = transformer.serving_points(
         llm_architecture(w), rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[i.precision],
-        kv_bytes=BYTES_PER_VALUE[i.kv_precision], tp=i.gpus, allreduce_latency_s=rt.allreduce_latency_s, allreduce=allreduce(rt, g, i.gpus),
+        kv_bytes=BYTES_PER_VALUE[i.kv_precision], tp=i.gpus, allreduce=allreduce(rt, g, i.gpus),
     )
     usable = g.memory.memory_gb * GB * rt.gpu_memory_utilization_frac
     shape = (n, batch.shape[1])

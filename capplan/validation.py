@@ -225,7 +225,7 @@ def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *
         batch = np.array([stated]) if stated else np.arange(1, rt.max_batch + 1, dtype=float)
         pts = transformer.serving_points(
             arch, rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[precision],
-            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce_latency_s=rt.allreduce_latency_s, allreduce=allreduce(rt, g, tp),
+            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce=allreduce(rt, g, tp),
         )
         if stated:
             k = 0

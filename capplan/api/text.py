@@ -133,7 +133,6 @@ def text(
             weight_bytes_per_param=wb,
             kv_bytes=kvb,
             tp=tp,
-            allreduce_latency_s=rt.allreduce_latency_s,
             allreduce=allreduce(rt, g, tp),
         )
         pts = transformer.serving_points(arch, rates, batch=batch, **common)

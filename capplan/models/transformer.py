@@ -212,7 +212,6 @@ def step_cost(
     kv_bytes: ArrayLike = 2.0,
     act_bytes: float = 2.0,
     tp: ArrayLike = 1,
-    allreduce_latency_s: ArrayLike = 0.0,
     allreduce: AllReduce | None = None,
 ) -> StepCost:
     """Time of one serving iteration of a tensor-parallel replica.
@@ -225,7 +224,7 @@ def step_cost(
     GEMM rate vs. the bytes of weights touched, once per iteration for the whole batch) and attention
     (FLOPs at the attention rate vs. the KV cache read), each split over ``tp`` GPUs. Tensor parallelism adds
     two all-reduces per layer of the iteration's activations (Megatron-LM, Shoeybi et al. 2019, sec.
-    3), ring algorithm: 2 (tp-1)/tp x bytes over the scale-up link, plus a fixed latency each.
+    3), each costed by ``allreduce`` (:class:`AllReduce`; default: an ideal ring at link rate).
     """
     pc = param_counts(a)
     d = np.asarray(decode_tokens, dtype=float)
@@ -267,7 +266,7 @@ def step_cost(
     flop_linear = flop_dense + flop_expert
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
-    ar = allreduce if allreduce is not None else AllReduce(ring_latency_s=float(np.asarray(allreduce_latency_s)))
+    ar = allreduce if allreduce is not None else AllReduce()
     t_comm = np.where(n > 1, n_allreduce * ar.time_s(ar_bytes, n, device.scale_up_bytes_per_s), 0.0)
     return StepCost(
         flop=flop_linear + flop_attn,
@@ -310,7 +309,6 @@ def serving_points(
     weight_bytes_per_param: float,
     kv_bytes: float = 2.0,
     tp: int = 1,
-    allreduce_latency_s: float = 0.0,
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
 ) -> ServingPoint:
@@ -332,7 +330,6 @@ def serving_points(
         weight_bytes_per_param=weight_bytes_per_param,
         kv_bytes=kv_bytes,
         tp=tp,
-        allreduce_latency_s=allreduce_latency_s,
         act_bytes=act_bytes,
         allreduce=allreduce,
     )
@@ -346,7 +343,6 @@ def serving_points(
         weight_bytes_per_param=weight_bytes_per_param,
         kv_bytes=kv_bytes,
         tp=tp,
-        allreduce_latency_s=allreduce_latency_s,
         act_bytes=act_bytes,
         allreduce=allreduce,
     )

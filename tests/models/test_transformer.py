@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from capplan.models.device import DeviceRates
 from capplan.models.transformer import (
+    AllReduce,
     LLMArchitecture,
     attention_flop_per_token,
     expected_experts_touched,
@@ -96,7 +97,7 @@ def test_prefill_is_compute_bound():
 
 
 def test_tensor_parallel_allreduce():
-    s = step_cost(LLAMA8B, DEV, decode_tokens=8, decode_context=100, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=4, allreduce_latency_s=1e-5)
+    s = step_cost(LLAMA8B, DEV, decode_tokens=8, decode_context=100, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=4, allreduce=AllReduce(ring_latency_s=1e-5))
     per = 2 * 3 / 4 * 8 * 4096 * 2 / 450e9 + 1e-5
     assert s.communication_time_s == pytest.approx(64 * per)
 
