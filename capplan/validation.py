@@ -189,6 +189,7 @@ def _step_terms(s: transformer.StepCost, k: int) -> tuple[Term, ...]:
         (("gemm", at(s.gemm_compute_s)), ("bandwidth", at(s.gemm_memory_s))),
         (("gemm", at(s.expert_compute_s)), ("bandwidth", at(s.expert_memory_s))),
         (("attention", at(s.attention_compute_s)), ("bandwidth", at(s.attention_memory_s))),
+        (("bandwidth", at(s.elementwise_memory_s)),),
         ((None, at(s.communication_time_s)),),
     )
 

@@ -184,9 +184,11 @@ def text(
                     decode_context=0.0,
                     prefill_tokens=b * prompt_tokens / output_tokens,
                     prefill_context=prompt_tokens / 2,
+                    prefill_sequences=b / output_tokens,
                     weight_bytes_per_param=wb,
                     kv_bytes=kvb,
                     tp=tp,
+                    allreduce=common["allreduce"],
                 ).time_s
             )
             t_dec = f(
@@ -200,6 +202,7 @@ def text(
                     weight_bytes_per_param=wb,
                     kv_bytes=kvb,
                     tp=tp,
+                    allreduce=common["allreduce"],
                 ).time_s
             )
             share = t_pre / (t_pre + t_dec)

@@ -82,9 +82,15 @@ class ParamCounts:
         return self.attention + self.dense_mlp + self.routed_experts + self.shared_experts + self.router + self.embedding + self.lm_head
 
     @property
+    def head(self) -> float:
+        """The output projection: its own matrix, or the input embedding when they are tied."""
+        return self.lm_head or self.embedding
+
+    @property
     def always_active(self) -> float:
-        """Weights every token uses except the routed experts (embedding excluded: a lookup)."""
-        return self.attention + self.dense_mlp + self.shared_experts + self.router + self.lm_head
+        """Weights every token uses except the routed experts (the embedding lookup excluded; the output
+        projection included, as the embedding matrix itself when tied)."""
+        return self.attention + self.dense_mlp + self.shared_experts + self.router + self.head
 
 
 def param_counts(a: LLMArchitecture) -> ParamCounts:
@@ -156,6 +162,26 @@ def expected_experts_touched(n_experts: int, experts_per_token: int, tokens: Arr
     return n_experts * (1.0 - (1.0 - experts_per_token / n_experts) ** t)
 
 
+def elementwise_bytes_per_token(a: LLMArchitecture, act_bytes: ArrayLike = 2.0, tp: ArrayLike = 1) -> np.ndarray:
+    """Activation bytes the non-GEMM kernels of one token move on each GPU, all layers.
+
+    The kernels every serving framework runs between the GEMMs (vLLM, SGLang and TensorRT-LLM's Llama,
+    Qwen and DeepSeek implementations): two fused residual-add + RMSNorm kernels per layer, each reading
+    the hidden state and the residual and writing both (4 x hidden; replicated on every tensor-parallel
+    rank); the gated activation (SiLU(gate) x up: reads 2 x ffn, writes ffn; a plain MLP reads and writes
+    ffn), split over the ranks with the FFN. An MoE layer runs the activation on its k routed and shared
+    experts' rows and sums the k routed outputs per token (reads k x hidden, writes hidden, on every rank).
+    RoPE is fused into the attention kernels and sampling is left out (both < 1%).
+    """
+    h = a.hidden_size
+    n = np.asarray(tp, dtype=float)
+    act = 3 if a.ffn_gated else 2
+    norms = 8.0 * h * a.layers
+    dense = act * a.ffn_size * a.dense_layers / n
+    moe = (act * a.expert_ffn_size * (a.experts_per_token + a.n_shared_experts) / n + (a.experts_per_token + 1) * h) * a.moe_layers
+    return (norms + dense + moe) * np.asarray(act_bytes, dtype=float)
+
+
 @dataclass(frozen=True)
 class AllReduce:
     """Cost of one all-reduce inside a tensor-parallel group.
@@ -198,6 +224,8 @@ class StepCost:
     expert_memory_s: Number
     attention_compute_s: Number
     attention_memory_s: Number
+    elementwise_bytes: Number = 0.0  # per GPU
+    elementwise_memory_s: Number = 0.0
 
 
 def step_cost(
@@ -213,12 +241,15 @@ def step_cost(
     act_bytes: float = 2.0,
     tp: ArrayLike = 1,
     allreduce: AllReduce | None = None,
+    prefill_sequences: ArrayLike | None = None,
 ) -> StepCost:
     """Time of one serving iteration of a tensor-parallel replica.
 
     ``decode_tokens`` sequences each emit one token with ``decode_context`` tokens of history;
     ``prefill_tokens`` prompt tokens are processed in the same iteration, attending on average to
-    ``prefill_context`` earlier tokens (P/2 for causal attention over a prompt of P).
+    ``prefill_context`` earlier tokens (P/2 for causal attention over a prompt of P). Only the last token
+    of each of the ``prefill_sequences`` prompts needs logits, so the output projection runs on decode
+    tokens plus those (None: on every prefill token).
 
     Rooflines per kernel group, added: the dense GEMMs and (MoE) the routed-expert GEMMs (FLOPs at the
     GEMM rate vs. the bytes of weights touched, once per iteration for the whole batch) and attention
@@ -232,7 +263,8 @@ def step_cost(
     n = np.asarray(tp, dtype=float)
     tokens = d + p
     wb = np.asarray(weight_bytes_per_param, dtype=float)
-    flop_dense = 2.0 * pc.always_active * tokens
+    logits = d + (p if prefill_sequences is None else np.minimum(np.asarray(prefill_sequences, dtype=float), p))
+    flop_dense = 2.0 * (pc.always_active - pc.head) * tokens + 2.0 * pc.head * logits
     flop_expert = 2.0 * pc.expert * a.experts_per_token * a.moe_layers * tokens
     flop_attn = attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
 
@@ -243,7 +275,9 @@ def step_cost(
     # Each decoding sequence reads its whole cache once per token. A prefill chunk writes its own K/V
     # and reads it back tile by tile from on-chip memory (FlashAttention), so its HBM traffic is about
     # one write and one read of its tokens' cache.
-    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * np.asarray(decode_context, dtype=float) + 2.0 * p)
+    # Each decoding sequence also writes its new token's K/V.
+    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (np.asarray(decode_context, dtype=float) + 1.0) + 2.0 * p)
+    ew_bytes = elementwise_bytes_per_token(a, act_bytes, n) * tokens
 
     # The dense GEMMs, the routed-expert GEMMs and attention are separate kernels that run one after
     # the other in every layer, so each gets its own roofline and their times add: at serving batch
@@ -263,6 +297,7 @@ def step_cost(
     am = memory_time_s(kv_read / n, bw, kv_frac)
     t_gemm = np.maximum(gc, gm) + np.maximum(ec, em)
     t_attn = np.maximum(ac, am)
+    t_ew = memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac)
     flop_linear = flop_dense + flop_expert
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
@@ -272,7 +307,7 @@ def step_cost(
         flop=flop_linear + flop_attn,
         weight_bytes=wbytes,
         kv_bytes=kv_read,
-        time_s=t_gemm + t_attn + t_comm,
+        time_s=t_gemm + t_attn + t_ew + t_comm,
         gemm_time_s=t_gemm,
         attention_time_s=t_attn,
         communication_time_s=t_comm,
@@ -282,6 +317,8 @@ def step_cost(
         expert_memory_s=em,
         attention_compute_s=ac,
         attention_memory_s=am,
+        elementwise_bytes=ew_bytes,
+        elementwise_memory_s=t_ew,
     )
 
 
@@ -327,6 +364,7 @@ def serving_points(
         decode_context=P + O / 2.0,
         prefill_tokens=b * P / O,
         prefill_context=P / 2.0,
+        prefill_sequences=b / O,
         weight_bytes_per_param=weight_bytes_per_param,
         kv_bytes=kv_bytes,
         tp=tp,
@@ -340,6 +378,7 @@ def serving_points(
         decode_context=0.0,
         prefill_tokens=P,
         prefill_context=P / 2.0,
+        prefill_sequences=1.0,
         weight_bytes_per_param=weight_bytes_per_param,
         kv_bytes=kv_bytes,
         tp=tp,

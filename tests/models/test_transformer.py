@@ -14,6 +14,7 @@ from capplan.models.transformer import (
     AllReduce,
     LLMArchitecture,
     attention_flop_per_token,
+    elementwise_bytes_per_token,
     expected_experts_touched,
     kv_bytes_per_token,
     param_counts,
@@ -80,10 +81,34 @@ def test_decode_step_is_weight_bound_at_batch_one():
     s = step_cost(LLAMA8B, DEV, decode_tokens=1, decode_context=1000, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
     pc = param_counts(LLAMA8B)
     wbytes = (pc.total - pc.embedding) * 2
-    kv = 131072 * 1000
+    kv = 131072 * (1000 + 1)  # read the 1000-token history, write the new token's K/V
+    # two add+RMSNorm kernels (4 x 4096 each) and SiLU-and-mul (3 x 14336) per layer, bf16
+    ew = (8 * 4096 + 3 * 14336) * 32 * 2
     assert s.gemm_time_s == pytest.approx(wbytes / (3e12 * 0.8))
     assert s.attention_time_s == pytest.approx(kv / (3e12 * 0.8))
-    assert s.time_s == pytest.approx(s.gemm_time_s + s.attention_time_s)
+    assert s.elementwise_bytes == ew
+    assert s.time_s == pytest.approx(s.gemm_time_s + s.attention_time_s + ew / (3e12 * 0.8))
+
+
+def test_elementwise_traffic_splits_the_ffn_over_tp_but_not_the_norms():
+    one = float(elementwise_bytes_per_token(LLAMA8B, 2.0, 1))
+    four = float(elementwise_bytes_per_token(LLAMA8B, 2.0, 4))
+    assert one - four == pytest.approx(3 * 14336 * 32 * 2 * (1 - 1 / 4))
+    # MoE layer: activation over k routed + shared experts' rows, and the k-way sum (k x hidden in, hidden out)
+    dsv3 = float(elementwise_bytes_per_token(DSV3, 2.0, 1))
+    assert dsv3 == pytest.approx(2 * (8 * 7168 * 61 + 3 * 18432 * 3 + (3 * 2048 * 9 + 9 * 7168) * 58))
+
+
+def test_prefill_logits_only_for_the_last_prompt_token():
+    full = step_cost(LLAMA8B, DEV, decode_tokens=0, decode_context=0, prefill_tokens=4096, prefill_context=2048, weight_bytes_per_param=2.0)
+    last = step_cost(LLAMA8B, DEV, decode_tokens=0, decode_context=0, prefill_tokens=4096, prefill_context=2048, weight_bytes_per_param=2.0, prefill_sequences=1)
+    assert full.flop - last.flop == pytest.approx(2 * 128256 * 4096 * 4095)
+
+
+def test_tied_embeddings_still_pay_for_the_output_projection():
+    tied = dataclasses.replace(LLAMA8B, tied_embeddings=True)
+    assert param_counts(tied).always_active == pytest.approx(param_counts(LLAMA8B).always_active)
+    assert param_counts(tied).total == pytest.approx(param_counts(LLAMA8B).total - 128256 * 4096)
 
 
 def test_prefill_is_compute_bound():
