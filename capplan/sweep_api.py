@@ -19,7 +19,7 @@ import numpy as np
 
 from capplan import __version__
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, llm_architecture
+from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
 from capplan.errors import UserError
 from capplan.models import dit, transformer
 from capplan.models.precision import BYTES_PER_VALUE
@@ -259,7 +259,7 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
         sl = slice(lo, min(n, lo + max(1, TEXT_CHUNK_ELEMENTS // batch.shape[1])))
         pts = transformer.serving_points(
             arch, rates, batch=batch, prompt_tokens=P[sl, None], output_tokens=O[sl, None], weight_bytes_per_param=wb, kv_bytes=kvb,
-            tp=tp, allreduce=allreduce(rt, g, tp),
+            tp=tp, allreduce=allreduce(rt, g, tp), floors=kernel_floors(rt, g),
         )
         ok = (np.asarray(pts.memory_bytes) <= usable) & (np.asarray(pts.iteration_s) * 1e3 <= tpot[sl, None]) & (np.asarray(pts.ttft_s) * 1e3 <= ttft[sl, None])
         n_ok = np.where(ok.all(axis=1), ok.shape[1], np.argmin(ok, axis=1))

@@ -115,7 +115,7 @@ def _usd_per_gpu_hour(result: Any, d: dict[str, np.ndarray], g: Any) -> np.ndarr
 
 def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int, seed: int, catalog: Any) -> Uncertainty:
     """P10/P50/P90 of cost per million tokens around a `text` result (the batch is re-optimised per draw)."""
-    from capplan.catalog.convert import GB, allreduce, device_rates, llm_architecture
+    from capplan.catalog.convert import GB, allreduce, device_rates, kernel_floors, llm_architecture
     from capplan.models import transformer
     from capplan.models.precision import BYTES_PER_VALUE
 
@@ -138,7 +138,7 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
     batch = np.arange(1, rt.max_batch + 1, dtype=float)[None, :]
     pts = transformer.serving_points(
         llm_architecture(w), rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[i.precision],
-        kv_bytes=BYTES_PER_VALUE[i.kv_precision], tp=i.gpus, allreduce=allreduce(rt, g, i.gpus),
+        kv_bytes=BYTES_PER_VALUE[i.kv_precision], tp=i.gpus, allreduce=allreduce(rt, g, i.gpus), floors=kernel_floors(rt, g),
     )
     usable = g.memory.memory_gb * GB * rt.gpu_memory_utilization_frac
     shape = (n, batch.shape[1])

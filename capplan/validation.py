@@ -24,7 +24,7 @@ import numpy as np
 
 from capplan import api
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import allreduce, device_rates, llm_architecture
+from capplan.catalog.convert import allreduce, device_rates, kernel_floors, llm_architecture
 from capplan.catalog.load import data_root
 from capplan.errors import UserError
 from capplan.models import transformer
@@ -186,10 +186,10 @@ def _step_terms(s: transformer.StepCost, k: int) -> tuple[Term, ...]:
         return float(a.reshape(-1)[k] if a.size > 1 else a.reshape(-1)[0])
 
     return (
-        (("gemm", at(s.gemm_compute_s)), ("bandwidth", at(s.gemm_memory_s))),
-        (("gemm", at(s.expert_compute_s)), ("bandwidth", at(s.expert_memory_s))),
-        (("attention", at(s.attention_compute_s)), ("bandwidth", at(s.attention_memory_s))),
-        (("bandwidth", at(s.elementwise_memory_s)),),
+        (("gemm", at(s.gemm_compute_s)), ("bandwidth", at(s.gemm_memory_s)), (None, at(s.gemm_floor_s))),
+        (("gemm", at(s.expert_compute_s)), ("bandwidth", at(s.expert_memory_s)), (None, at(s.expert_floor_s))),
+        (("attention", at(s.attention_compute_s)), ("bandwidth", at(s.attention_memory_s)), (None, at(s.attention_floor_s))),
+        (("bandwidth", at(s.elementwise_memory_s)), (None, at(s.elementwise_floor_s))),
         ((None, at(s.communication_time_s)),),
     )
 
@@ -226,7 +226,7 @@ def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *
         batch = np.array([stated]) if stated else np.arange(1, rt.max_batch + 1, dtype=float)
         pts = transformer.serving_points(
             arch, rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[precision],
-            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce=allreduce(rt, g, tp),
+            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce=allreduce(rt, g, tp), floors=kernel_floors(rt, g),
         )
         if stated:
             k = 0

@@ -9,7 +9,7 @@ import numpy as np
 
 from capplan import __version__
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import GB, allreduce, device_rates, llm_architecture
+from capplan.catalog.convert import GB, allreduce, device_rates, kernel_floors, llm_architecture
 from capplan.errors import UserError
 from capplan.planning.costs import gpu_hour_cost
 from capplan.models import transformer
@@ -134,6 +134,7 @@ def text(
             kv_bytes=kvb,
             tp=tp,
             allreduce=allreduce(rt, g, tp),
+            floors=kernel_floors(rt, g),
         )
         pts = transformer.serving_points(arch, rates, batch=batch, **common)
         ok_mem = np.asarray(pts.memory_bytes) <= usable
@@ -189,6 +190,7 @@ def text(
                     kv_bytes=kvb,
                     tp=tp,
                     allreduce=common["allreduce"],
+                    floors=common["floors"],
                 ).time_s
             )
             t_dec = f(
@@ -203,6 +205,7 @@ def text(
                     kv_bytes=kvb,
                     tp=tp,
                     allreduce=common["allreduce"],
+                    floors=common["floors"],
                 ).time_s
             )
             share = t_pre / (t_pre + t_dec)

@@ -6,7 +6,7 @@ from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaul
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
 from capplan.models.dit import DiTArchitecture
 from capplan.models.precision import COMPUTE_PRECISION
-from capplan.models.transformer import AllReduce, LLMArchitecture
+from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
 
 GB = 1e9
 TB = 1e12
@@ -95,3 +95,11 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: int) -> AllReduce:
     """The all-reduce cost model of a TP group of ``gpu`` under the runtime's measured figures."""
     ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(tp, gpu.interconnect.scale_up_gb_per_s)
     return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)
+
+
+def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:
+    """The shortest kernel and fused-MoE times on ``gpu``'s vendor's serving stack (0 when none is catalogued)."""
+    return KernelFloors(
+        kernel_s=float((runtime.min_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
+        fused_moe_s=float((runtime.min_fused_moe_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
+    )

@@ -308,6 +308,11 @@ class RuntimeDefaults(_Strict):
     custom_allreduce_gb_per_s_by_tp: dict[str, PositiveFloat] | None = None
     custom_allreduce_reference_link_gb_per_s: PositiveFloat | None = None
     allreduce_source: str | None = None
+    # shortest time a kernel takes inside a CUDA/HIP graph, by GPU vendor (see transformer.step_cost)
+    min_kernel_time_s_by_vendor: dict[str, NonNegFloat] | None = None
+    # ... and of one fused-MoE operation (align, two grouped GEMMs, activation, combine) at one token
+    min_fused_moe_time_s_by_vendor: dict[str, NonNegFloat] | None = None
+    min_kernel_source: str | None = None
 
     def allreduce_for(self, tp: int, link_gb_per_s: float) -> tuple[float, float, float | None, float | None]:
         """All-reduce parameters at a TP size: the measured custom-kernel figures of the largest

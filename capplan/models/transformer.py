@@ -162,6 +162,46 @@ def expected_experts_touched(n_experts: int, experts_per_token: int, tokens: Arr
     return n_experts * (1.0 - (1.0 - experts_per_token / n_experts) ** t)
 
 
+@dataclass(frozen=True)
+class KernelFloors:
+    """Shortest times of serving kernels launched from a CUDA/HIP graph: any kernel (launch, ramp-up
+    and drain), and one fused-MoE operation (token alignment, two grouped GEMMs, activation and
+    combine, which depend on each other) [s]. Zero: no floor."""
+
+    kernel_s: float = 0.0
+    fused_moe_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class KernelCounts:
+    """Kernels a layer launches per iteration, by group (see :func:`kernels_per_layer`)."""
+
+    attention_gemms: int  # every layer: projections into and out of attention
+    mlp_gemms: int  # every dense (non-MoE) layer
+    attention: int  # every layer
+    elementwise: int  # every layer
+    moe: int  # every MoE layer, besides the fused-MoE operation: router GEMM, top-k, shared expert
+
+
+def kernels_per_layer(a: LLMArchitecture) -> KernelCounts:
+    """Kernels per layer in a decode iteration, counted from the modelling code of vLLM / SGLang
+    (``models/llama.py``, ``models/deepseek_v2.py``, ``layers/fused_moe``) with their usual fusions.
+
+    GQA: QKV and O GEMMs; one attention kernel; two add+RMSNorm kernels and RoPE with the KV-cache
+    write; a dense MLP's gate_up and down GEMMs and its activation. MLA adds the query down-projection
+    (when the query is low-rank) and the two absorbed per-head BMMs, and RMSNorms on the compressed
+    query and KV. An MoE layer runs the router GEMM and top-k, then the fused-MoE operation (token
+    alignment, two grouped expert GEMMs, activation, k-way combine; floored as a whole), plus a shared
+    expert's two GEMMs and activation when it has one.
+    """
+    attn_gemms, elementwise = 2, 3
+    if a.is_mla:
+        attn_gemms += 2 + (1 if a.q_lora_rank else 0)
+        elementwise += 1 + (1 if a.q_lora_rank else 0)
+    moe = (2 + (3 if a.n_shared_experts else 0)) if a.is_moe else 0
+    return KernelCounts(attention_gemms=attn_gemms, mlp_gemms=2, attention=1, elementwise=elementwise, moe=moe)
+
+
 def elementwise_bytes_per_token(a: LLMArchitecture, act_bytes: ArrayLike = 2.0, tp: ArrayLike = 1) -> np.ndarray:
     """Activation bytes the non-GEMM kernels of one token move on each GPU, all layers.
 
@@ -226,6 +266,11 @@ class StepCost:
     attention_memory_s: Number
     elementwise_bytes: Number = 0.0  # per GPU
     elementwise_memory_s: Number = 0.0
+    # the kernel-count floors (kernels x KernelFloors) of the dense-GEMM, expert, attention and elementwise groups
+    gemm_floor_s: Number = 0.0
+    expert_floor_s: Number = 0.0
+    attention_floor_s: Number = 0.0
+    elementwise_floor_s: Number = 0.0
 
 
 def step_cost(
@@ -242,6 +287,7 @@ def step_cost(
     tp: ArrayLike = 1,
     allreduce: AllReduce | None = None,
     prefill_sequences: ArrayLike | None = None,
+    floors: KernelFloors | None = None,
 ) -> StepCost:
     """Time of one serving iteration of a tensor-parallel replica.
 
@@ -256,6 +302,11 @@ def step_cost(
     (FLOPs at the attention rate vs. the KV cache read), each split over ``tp`` GPUs. Tensor parallelism adds
     two all-reduces per layer of the iteration's activations (Megatron-LM, Shoeybi et al. 2019, sec.
     3), each costed by ``allreduce`` (:class:`AllReduce`; default: an ideal ring at link rate).
+
+    No kernel runs faster than ``floors.kernel_s`` and no fused-MoE operation faster than
+    ``floors.fused_moe_s`` (:class:`KernelFloors`), so each group takes at least its kernel count
+    (:func:`kernels_per_layer`) times those per layer; this is what bounds small-batch decode of
+    many-layer models.
     """
     pc = param_counts(a)
     d = np.asarray(decode_tokens, dtype=float)
@@ -295,9 +346,18 @@ def step_cost(
     em = memory_time_s(expert_bytes / n, bw, stream_frac)
     ac = compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac)
     am = memory_time_s(kv_read / n, bw, kv_frac)
-    t_gemm = np.maximum(gc, gm) + np.maximum(ec, em)
-    t_attn = np.maximum(ac, am)
-    t_ew = memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac)
+    kc = kernels_per_layer(a)
+    fl = floors or KernelFloors()
+    floor = fl.kernel_s
+    # (the elementwise group also holds each dense MLP's activation kernel; the +1 GEMM is the LM head)
+    f_dense = floor * (kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1)
+    f_expert = (floor * kc.moe + fl.fused_moe_s) * a.moe_layers
+    f_attn = floor * kc.attention * a.layers
+    f_ew = floor * (kc.elementwise * a.layers + a.dense_layers)
+    ewm = memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac)
+    t_gemm = np.maximum(np.maximum(gc, gm), f_dense) + np.maximum(np.maximum(ec, em), f_expert)
+    t_attn = np.maximum(np.maximum(ac, am), f_attn)
+    t_ew = np.maximum(ewm, f_ew)
     flop_linear = flop_dense + flop_expert
     ar_bytes = tokens * a.hidden_size * act_bytes
     n_allreduce = 2 * a.layers
@@ -318,7 +378,11 @@ def step_cost(
         attention_compute_s=ac,
         attention_memory_s=am,
         elementwise_bytes=ew_bytes,
-        elementwise_memory_s=t_ew,
+        elementwise_memory_s=ewm,
+        gemm_floor_s=f_dense,
+        expert_floor_s=f_expert if a.is_moe else 0.0,
+        attention_floor_s=f_attn,
+        elementwise_floor_s=f_ew,
     )
 
 
@@ -348,6 +412,7 @@ def serving_points(
     tp: int = 1,
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
+    floors: KernelFloors | None = None,
 ) -> ServingPoint:
     """Steady-state continuous batching at each batch size in ``batch``.
 
@@ -370,6 +435,7 @@ def serving_points(
         tp=tp,
         act_bytes=act_bytes,
         allreduce=allreduce,
+        floors=floors,
     )
     pre = step_cost(
         a,
@@ -384,6 +450,7 @@ def serving_points(
         tp=tp,
         act_bytes=act_bytes,
         allreduce=allreduce,
+        floors=floors,
     )
     iteration = np.asarray(it.time_s, dtype=float)
     kv = kv_bytes_per_token(a, kv_bytes) * b * (P + O / 2.0) / kv_shard(a, tp)

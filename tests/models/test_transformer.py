@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 from capplan.models.device import DeviceRates
 from capplan.models.transformer import (
     AllReduce,
+    KernelFloors,
     LLMArchitecture,
     attention_flop_per_token,
     elementwise_bytes_per_token,
     expected_experts_touched,
+    kernels_per_layer,
     kv_bytes_per_token,
     param_counts,
     serving_points,
@@ -152,3 +154,34 @@ def test_fp8_weights_never_lower_throughput():
     bf16 = serving_points(LLAMA8B, DEV, batch=batch, prompt_tokens=1000, output_tokens=200, weight_bytes_per_param=2.0)
     fp8 = serving_points(LLAMA8B, fast, batch=batch, prompt_tokens=1000, output_tokens=200, weight_bytes_per_param=1.0)
     assert np.all(fp8.output_tokens_per_s >= bf16.output_tokens_per_s)
+
+
+def test_kernel_floor_bounds_batch_one_decode():
+    # Llama-3.1-8B at batch 1 with short context: weights stream in 16 GB / 2.4 TB/s = 6.7 ms, far above
+    # the floor of 32 layers x (2 + 2) GEMMs + LM head at 2 us, so the floor changes nothing ...
+    kw = dict(decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
+    free = step_cost(LLAMA8B, DEV, **kw)
+    floored = step_cost(LLAMA8B, DEV, floors=KernelFloors(kernel_s=2e-6), **kw)
+    assert floored.gemm_time_s == pytest.approx(free.gemm_time_s)
+    assert floored.gemm_floor_s == pytest.approx(2e-6 * (32 * 4 + 1))
+    # ... but attention (1 kernel/layer) and the elementwise kernels (3/layer + the MLP activation) sit on it
+    assert floored.attention_time_s == pytest.approx(32 * 2e-6)
+    assert floored.time_s - free.time_s == pytest.approx((32 * 2e-6 - free.attention_time_s) + (32 * 4 * 2e-6 - free.elementwise_memory_s))
+
+
+def test_fused_moe_floor_is_per_moe_layer():
+    kc = kernels_per_layer(DSV3)
+    assert (kc.attention_gemms, kc.mlp_gemms, kc.attention, kc.elementwise, kc.moe) == (5, 2, 1, 5, 5)
+    s = step_cost(DSV3, DEV, decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=1.0,
+                  floors=KernelFloors(kernel_s=2e-6, fused_moe_s=30e-6))
+    assert s.expert_floor_s == pytest.approx(58 * (30e-6 + 5 * 2e-6))
+    dense = step_cost(LLAMA8B, DEV, decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=1.0,
+                      floors=KernelFloors(kernel_s=2e-6, fused_moe_s=30e-6))
+    assert dense.expert_floor_s == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0, 1e-4), st.integers(1, 512))
+def test_floors_never_speed_up_a_step(floor, batch):
+    kw = dict(decode_tokens=batch, decode_context=2000, prefill_tokens=batch, prefill_context=500, weight_bytes_per_param=1.0, tp=2)
+    assert step_cost(MIXTRAL, DEV, floors=KernelFloors(floor, 10 * floor), **kw).time_s >= step_cost(MIXTRAL, DEV, **kw).time_s
