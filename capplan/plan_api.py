@@ -56,7 +56,7 @@ def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
     else:
         path = (base / str(d.csv)) if not Path(str(d.csv)).is_absolute() else Path(str(d.csv))
         try:
-            with path.open(newline="", encoding="utf-8") as fh:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
                 rows = list(csv.DictReader(fh))
         except OSError as exc:
             raise UserError(f"{where}.csv", str(d.csv), f"the file cannot be read ({exc.strerror})") from None

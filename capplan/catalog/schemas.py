@@ -17,7 +17,7 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=
 
 class _Strict(BaseModel):
     # defer_build: a model's validator is built when first used, so commands pay only for theirs.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True)
 
 
 # --- hardware -------------------------------------------------------------------------------------

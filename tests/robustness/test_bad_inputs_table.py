@@ -174,6 +174,9 @@ CASES: list[Case] = [
     # --- scenario TOML (plan) -------------------------------------------------------------------------
     plan_case("scenario-horizon-beyond-a-leap-year", "horizon_hours", old="horizon_hours = 24", new="horizon_hours = 8785"),
     plan_case("scenario-horizon-fraction", "horizon_hours", old="horizon_hours = 24", new="horizon_hours = 24.5"),
+    # strict typing: a TOML boolean or string is not silently read as a number
+    plan_case("scenario-horizon-boolean", "horizon_hours", old="horizon_hours = 24", new="horizon_hours = true"),
+    plan_case("scenario-horizon-string", "horizon_hours", old="horizon_hours = 24", new='horizon_hours = "24"'),
     plan_case("scenario-horizon-huge", "horizon_hours", old="horizon_hours = 24", new="horizon_hours = 99999999999999999999"),
     plan_case("scenario-node-size-zero", "fleet.node_size", old="node_size = 2", new="node_size = 0"),
     plan_case("scenario-node-size-above-max", "fleet.node_size", old="node_size = 2", new="node_size = 1025"),
@@ -267,3 +270,14 @@ def test_the_table_is_large_and_new():
         spec.loader.exec_module(mod)
         existing |= {(command, *args) for args, _ in getattr(mod, "BAD", [])}
     assert not [c.id for c in CASES if c.argv in existing]
+
+
+def test_a_demand_csv_with_a_byte_order_mark_reads_its_first_column(cli, tmp_path):
+    """Spreadsheets save UTF-8 CSVs with a BOM; the first column's name must not carry it."""
+    scenario = SCENARIO.replace('column = "rps"', 'column = "hour"').replace("node_size = 2", "node_size = 1")
+    (tmp_path / "s.toml").write_text(scenario, encoding="utf-8")
+    (tmp_path / "demand.csv").write_bytes(b"\xef\xbb\xbf" + DEMAND_CSV.encode("utf-8"))
+    r = cli("plan", str(tmp_path / "s.toml"), "-f", "json")
+    assert r.code == 0, r.err
+    (tmp_path / "demand.csv").write_bytes(DEMAND_CSV.encode("utf-8"))
+    assert cli("plan", str(tmp_path / "s.toml"), "-f", "json").out == r.out
