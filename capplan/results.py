@@ -192,6 +192,17 @@ class TextInputs(_Out):
     price_per_gpu_hour_usd: float
 
 
+class IterationByPart(_Out):
+    """One steady-state serving iteration (= TPOT) at max_batch, by kernel group [s]."""
+
+    gemm: float = Field(description="dense GEMMs: projections, dense MLPs, shared experts, LM head")
+    experts: float = Field(description="routed experts (MoE)")
+    attention: float
+    elementwise: float = Field(description="norms, activations, MoE combine")
+    communication: float = Field(description="tensor-parallel all-reduces")
+    at_kernel_floor: list[str] = Field(default_factory=list, description="parts whose time is set by the kernel-time floor, not by FLOPs or bytes")
+
+
 class TextResult(_Out):
     schema_version: str = SCHEMA_VERSION
     capplan_version: str
@@ -215,6 +226,7 @@ class TextResult(_Out):
     memory_gb: float = Field(description="weights + KV cache per GPU [GB]")
     usable_memory_gb: float
     prefill_time_share: float = Field(description="share of GPU time spent on prefill, used to split cost")
+    iteration_s: IterationByPart | None = Field(default=None, description="the iteration at max_batch by part (none when no batch fits)")
     cost_per_million_output_tokens_usd: float | None
     cost_per_million_input_tokens_usd: float | None
     cost_per_million_tokens_usd: float | None = Field(description="all cost over input + output tokens")

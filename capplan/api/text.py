@@ -35,6 +35,7 @@ from capplan.api.common import (
 
 from capplan.results import (
     CostBreakdown,
+    IterationByPart,
     TextInputs,
     TextResult,
 )
@@ -170,8 +171,10 @@ def text(
         def f(x: Any) -> float:
             return float(np.asarray(x))
 
+        iteration = None
         if max_batch > 0:
             k = max_batch - 1
+            iteration = _iteration_by_part(pts.iteration, k)
             tps = f(pts.output_tokens_per_s[k])
             tpot_v, ttft_v = f(pts.iteration_s[k]) * 1e3, f(pts.ttft_s[k]) * 1e3
             kv_gb = f(pts.kv_cache_bytes[k]) / GB
@@ -256,6 +259,7 @@ def text(
                 memory_gb=weights_gb + (kv_gb if fits else 0.0),
                 usable_memory_gb=usable / GB,
                 prefill_time_share=share if fits else 0.0,
+                iteration_s=iteration,
                 cost_per_million_output_tokens_usd=cost_out if fits else None,
                 cost_per_million_input_tokens_usd=cost_in if fits else None,
                 cost_per_million_tokens_usd=cost_all if fits else None,
@@ -287,3 +291,25 @@ def text(
         priced = [r for r in results if r.cost_per_million_tokens_usd is not None]
         return min(priced, key=lambda r: r.cost_per_million_tokens_usd) if priced else results[0]  # type: ignore[arg-type, return-value]
     return _text_at(int(gpus), False)  # type: ignore[arg-type]
+
+
+def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPart | None:
+    """The iteration at batch index ``k`` by kernel group, and which groups sit on the kernel floor."""
+    if it is None:
+        return None
+
+    def at(x: Any) -> float:
+        a = np.asarray(x, dtype=float).reshape(-1)
+        return float(a[k] if a.size > 1 else a[0])
+
+    experts = at(it.expert_time_s)
+    parts = {
+        "gemm": (at(it.gemm_time_s) - experts, at(it.gemm_floor_s)),
+        "experts": (experts, at(it.expert_floor_s)),
+        "attention": (at(it.attention_time_s), at(it.attention_floor_s)),
+        "elementwise": (at(it.elementwise_time_s), at(it.elementwise_floor_s)),
+    }
+    floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
+    return IterationByPart(
+        **{name: t for name, (t, _) in parts.items()}, communication=at(it.communication_time_s), at_kernel_floor=floored
+    )

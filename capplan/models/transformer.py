@@ -267,6 +267,8 @@ class StepCost:
     elementwise_bytes: Number = 0.0  # per GPU
     elementwise_memory_s: Number = 0.0
     # the kernel-count floors (kernels x KernelFloors) of the dense-GEMM, expert, attention and elementwise groups
+    expert_time_s: Number = 0.0  # the routed-expert part of gemm_time_s
+    elementwise_time_s: Number = 0.0
     gemm_floor_s: Number = 0.0
     expert_floor_s: Number = 0.0
     attention_floor_s: Number = 0.0
@@ -355,7 +357,8 @@ def step_cost(
     f_attn = floor * kc.attention * a.layers
     f_ew = floor * (kc.elementwise * a.layers + a.dense_layers)
     ewm = memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac)
-    t_gemm = np.maximum(np.maximum(gc, gm), f_dense) + np.maximum(np.maximum(ec, em), f_expert)
+    t_expert = np.maximum(np.maximum(ec, em), f_expert)
+    t_gemm = np.maximum(np.maximum(gc, gm), f_dense) + t_expert
     t_attn = np.maximum(np.maximum(ac, am), f_attn)
     t_ew = np.maximum(ewm, f_ew)
     flop_linear = flop_dense + flop_expert
@@ -379,6 +382,8 @@ def step_cost(
         attention_memory_s=am,
         elementwise_bytes=ew_bytes,
         elementwise_memory_s=ewm,
+        expert_time_s=t_expert,
+        elementwise_time_s=t_ew,
         gemm_floor_s=f_dense,
         expert_floor_s=f_expert if a.is_moe else 0.0,
         attention_floor_s=f_attn,

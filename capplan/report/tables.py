@@ -180,6 +180,19 @@ def text_report(r: TextResult) -> Group:
         perf.add_row("TTFT", duration(r.ttft_ms / 1e3), "prefill of one prompt + one iteration")
     if r.tpot_ms is not None:
         perf.add_row("TPOT", duration(r.tpot_ms / 1e3), f"{sig(1e3 / r.tpot_ms)} tokens/s per user" if r.tpot_ms else "")
+    if r.iteration_s is not None and r.tpot_ms:
+        it = r.iteration_s
+        total = r.tpot_ms / 1e3
+        for name, key, v in (
+            ("Dense GEMMs", "gemm", it.gemm),
+            ("Routed experts", "experts", it.experts),
+            ("Attention", "attention", it.attention),
+            ("Norms, activations", "elementwise", it.elementwise),
+            ("Tensor-parallel all-reduce", "communication", it.communication),
+        ):
+            if v > 0:
+                floor = "  kernel-launch floor" if key in it.at_kernel_floor else ""
+                perf.add_row(f"  {name}", duration(v), f"{pct(v / total)} of the iteration{floor}")
     mem = _kv_table("Memory per GPU")
     mem.add_row("  Weights", gb(r.weights_gb), i.precision)
     mem.add_row("  KV cache", gb(r.kv_cache_gb), f"{sig(r.kv_cache_bytes_per_token / 1e3)} kB per token, all layers")

@@ -20,6 +20,17 @@ def test_every_catalogue_llm_on_h100_gives_the_contract(cli, workload):
     if d["max_batch"] > 0:
         assert d["tpot_ms"] <= d["inputs"]["tpot_ms"] and d["ttft_ms"] <= d["inputs"]["ttft_ms"]
         assert d["cost_per_million_output_tokens_usd"] > 0
+        it = d["iteration_s"]  # the parts of one iteration add up to TPOT
+        parts = it["gemm"] + it["experts"] + it["attention"] + it["elementwise"] + it["communication"]
+        assert parts * 1e3 == pytest.approx(d["tpot_ms"], rel=1e-9)
+
+
+def test_batch_one_decode_of_a_deep_moe_sits_on_the_kernel_floor_and_large_batches_do_not(cli):
+    one = cli("text", "--workload", "deepseek-v3", "--gpu", "b200", "--gpus", "8", "--precision", "fp8", "--tpot-ms", "6", "-f", "json").json()
+    assert one["max_batch"] == 1
+    assert {"gemm", "attention", "elementwise"} <= set(one["iteration_s"]["at_kernel_floor"])
+    big = cli("text", "--workload", "llama-3.1-8b", "--gpu", "h100-sxm", "--no-latency-targets", "-f", "json").json()
+    assert big["max_batch"] > 100 and big["iteration_s"]["at_kernel_floor"] == []
 
 
 def test_readable_report(cli):
