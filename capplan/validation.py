@@ -180,17 +180,14 @@ def video_comparisons(catalog: Catalog | None = None, path: Path | None = None, 
     return out
 
 
-def _step_terms(s: transformer.StepCost, k: int) -> tuple[Term, ...]:
-    def at(x: Any) -> float:
-        a = np.asarray(x, dtype=float)
-        return float(a.reshape(-1)[k] if a.size > 1 else a.reshape(-1)[0])
-
+def _step_terms(step: transformer.StepCost, k: int) -> tuple[Term, ...]:
+    s = step.at(k)
     return (
-        (("gemm", at(s.gemm_compute_s)), ("bandwidth", at(s.gemm_memory_s)), (None, at(s.gemm_floor_s))),
-        (("gemm", at(s.expert_compute_s)), ("bandwidth", at(s.expert_memory_s)), (None, at(s.expert_floor_s))),
-        (("attention", at(s.attention_compute_s)), ("bandwidth", at(s.attention_memory_s)), (None, at(s.attention_floor_s))),
-        (("bandwidth", at(s.elementwise_memory_s)), (None, at(s.elementwise_floor_s))),
-        ((None, at(s.communication_time_s)),),
+        (("gemm", s.gemm_compute_s), ("bandwidth", s.gemm_memory_s), (None, s.gemm_floor_s)),
+        (("gemm", s.expert_compute_s), ("bandwidth", s.expert_memory_s), (None, s.expert_floor_s)),
+        (("attention", s.attention_compute_s), ("bandwidth", s.attention_memory_s), (None, s.attention_floor_s)),
+        (("bandwidth", s.elementwise_memory_s), (None, s.elementwise_floor_s)),
+        ((None, s.communication_time_s),),
     )
 
 

@@ -179,39 +179,7 @@ def text(
             tpot_v, ttft_v = f(pts.iteration_s[k]) * 1e3, f(pts.ttft_s[k]) * 1e3
             kv_gb = f(pts.kv_cache_bytes[k]) / GB
             # Split the cost between input and output by the time prefill and decode would take alone.
-            b = float(max_batch)
-            t_pre = f(
-                transformer.step_cost(
-                    arch,
-                    rates,
-                    decode_tokens=0.0,
-                    decode_context=0.0,
-                    prefill_tokens=b * prompt_tokens / output_tokens,
-                    prefill_context=prompt_tokens / 2,
-                    prefill_sequences=b / output_tokens,
-                    weight_bytes_per_param=wb,
-                    kv_bytes=kvb,
-                    tp=tp,
-                    allreduce=common["allreduce"],
-                    floors=common["floors"],
-                ).time_s
-            )
-            t_dec = f(
-                transformer.step_cost(
-                    arch,
-                    rates,
-                    decode_tokens=b,
-                    decode_context=prompt_tokens + output_tokens / 2,
-                    prefill_tokens=0.0,
-                    prefill_context=0.0,
-                    weight_bytes_per_param=wb,
-                    kv_bytes=kvb,
-                    tp=tp,
-                    allreduce=common["allreduce"],
-                    floors=common["floors"],
-                ).time_s
-            )
-            share = t_pre / (t_pre + t_dec)
+            share = f(transformer.prefill_time_share(arch, rates, batch=float(max_batch), **common))
             usd_per_s = tp * price / 3600.0
             out_per_s, in_per_s = tps, tps * prompt_tokens / output_tokens
             cost_out = usd_per_s * (1 - share) / out_per_s * 1e6
@@ -297,19 +265,12 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
     """The iteration at batch index ``k`` by kernel group, and which groups sit on the kernel floor."""
     if it is None:
         return None
-
-    def at(x: Any) -> float:
-        a = np.asarray(x, dtype=float).reshape(-1)
-        return float(a[k] if a.size > 1 else a[0])
-
-    experts = at(it.expert_time_s)
+    s = it.at(k)
     parts = {
-        "gemm": (at(it.gemm_time_s) - experts, at(it.gemm_floor_s)),
-        "experts": (experts, at(it.expert_floor_s)),
-        "attention": (at(it.attention_time_s), at(it.attention_floor_s)),
-        "elementwise": (at(it.elementwise_time_s), at(it.elementwise_floor_s)),
+        "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s),
+        "experts": (s.expert_time_s, s.expert_floor_s),
+        "attention": (s.attention_time_s, s.attention_floor_s),
+        "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
     }
     floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return IterationByPart(
-        **{name: t for name, (t, _) in parts.items()}, communication=at(it.communication_time_s), at_kernel_floor=floored
-    )
+    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored)

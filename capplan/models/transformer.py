@@ -12,6 +12,7 @@ docs/methodology.md, section "Text LLM".
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -266,13 +267,22 @@ class StepCost:
     attention_memory_s: Number
     elementwise_bytes: Number = 0.0  # per GPU
     elementwise_memory_s: Number = 0.0
-    # the kernel-count floors (kernels x KernelFloors) of the dense-GEMM, expert, attention and elementwise groups
     expert_time_s: Number = 0.0  # the routed-expert part of gemm_time_s
     elementwise_time_s: Number = 0.0
+    # the kernel-count floors (kernels x KernelFloors) of the dense-GEMM, expert, attention and elementwise groups
     gemm_floor_s: Number = 0.0
     expert_floor_s: Number = 0.0
     attention_floor_s: Number = 0.0
     elementwise_floor_s: Number = 0.0
+
+    def at(self, k: int) -> "StepCost":
+        """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
+
+        def pick(x: Number) -> float:
+            v = np.asarray(x, dtype=float).reshape(-1)
+            return float(v[k] if v.size > 1 else v[0])
+
+        return StepCost(**{f.name: pick(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
 
 def step_cost(
@@ -427,36 +437,11 @@ def serving_points(
     """
     b = np.asarray(batch, dtype=float)
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, tp=tp, act_bytes=act_bytes, allreduce=allreduce, floors=floors)
     it = step_cost(
-        a,
-        device,
-        decode_tokens=b,
-        decode_context=P + O / 2.0,
-        prefill_tokens=b * P / O,
-        prefill_context=P / 2.0,
-        prefill_sequences=b / O,
-        weight_bytes_per_param=weight_bytes_per_param,
-        kv_bytes=kv_bytes,
-        tp=tp,
-        act_bytes=act_bytes,
-        allreduce=allreduce,
-        floors=floors,
+        a, device, decode_tokens=b, decode_context=P + O / 2.0, prefill_tokens=b * P / O, prefill_context=P / 2.0, prefill_sequences=b / O, **kw
     )
-    pre = step_cost(
-        a,
-        device,
-        decode_tokens=0.0,
-        decode_context=0.0,
-        prefill_tokens=P,
-        prefill_context=P / 2.0,
-        prefill_sequences=1.0,
-        weight_bytes_per_param=weight_bytes_per_param,
-        kv_bytes=kv_bytes,
-        tp=tp,
-        act_bytes=act_bytes,
-        allreduce=allreduce,
-        floors=floors,
-    )
+    pre = step_cost(a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=P, prefill_context=P / 2.0, prefill_sequences=1.0, **kw)
     iteration = np.asarray(it.time_s, dtype=float)
     kv = kv_bytes_per_token(a, kv_bytes) * b * (P + O / 2.0) / kv_shard(a, tp)
     return ServingPoint(
@@ -469,6 +454,33 @@ def serving_points(
         iteration=it,
         prefill=pre,
     )
+
+
+def prefill_time_share(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    batch: ArrayLike,
+    prompt_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    weight_bytes_per_param: float,
+    kv_bytes: float = 2.0,
+    tp: int = 1,
+    act_bytes: float = 2.0,
+    allreduce: AllReduce | None = None,
+    floors: KernelFloors | None = None,
+) -> np.ndarray:
+    """Prefill's share of a steady-state iteration at ``batch`` (see :func:`serving_points`): the time its
+    B x P / O prompt tokens would take alone over that plus the B decode tokens alone. Used to split the
+    cost between input and output tokens."""
+    b = np.asarray(batch, dtype=float)
+    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, tp=tp, act_bytes=act_bytes, allreduce=allreduce, floors=floors)
+    pre = step_cost(
+        a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=b * P / O, prefill_context=P / 2.0, prefill_sequences=b / O, **kw
+    ).time_s
+    dec = step_cost(a, device, decode_tokens=b, decode_context=P + O / 2.0, prefill_tokens=0.0, prefill_context=0.0, **kw).time_s
+    return np.asarray(pre, dtype=float) / (np.asarray(pre, dtype=float) + np.asarray(dec, dtype=float))
 
 
 def kv_shard(a: LLMArchitecture, tp: int) -> float:
