@@ -130,7 +130,7 @@ def machine() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "os": platform.platform(),
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
     info["loadavg"] = _loadavg()
     for var in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):

@@ -7,9 +7,10 @@ the base run; factors are sorted by the swing of the output. Fractions of peak a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from capplan import __version__
 from capplan.errors import UserError

@@ -9,16 +9,14 @@ from typing import Any
 
 import numpy as np
 
-
 from capplan.catalog import Catalog
 from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
-from capplan.planning.costs import GPUHourCost
 from capplan.models.precision import COMPUTE_PRECISION
-
+from capplan.planning.costs import GPUHourCost
 from capplan.results import (
-    EfficiencyUsed,
     EconomicsUsed,
+    EfficiencyUsed,
 )
 
 DEFAULT_VIDEO_WORKLOAD = "wan2.1-t2v-14b"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
 from capplan.catalog import Catalog, load_catalog
-
 from capplan.results import (
     GPUListing,
     WorkloadListing,

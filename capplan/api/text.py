@@ -8,31 +8,30 @@ from typing import Any
 import numpy as np
 
 from capplan import __version__
-from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import GB, allreduce, device_rates, kernel_floors, llm_architecture
-from capplan.errors import UserError
-from capplan.planning.costs import gpu_hour_cost
-from capplan.models import transformer
-from capplan.models.precision import BYTES_PER_VALUE
 from capplan.api.common import (
+    _TEXT_ARGS,
     AUTO_TP,
     DEFAULT_GPU,
     DEFAULT_TEXT_WORKLOAD,
     KV_PRECISIONS,
     MAX_GPUS,
     TEXT_PRECISIONS,
-    ensure_finite,
-    resolve_economics,
-    _sets_or_uncertainty,
     _calibrated,
     _check_precision,
     _economics_used,
     _efficiency,
     _efficiency_used,
     _positive,
-    _TEXT_ARGS,
+    _sets_or_uncertainty,
+    ensure_finite,
+    resolve_economics,
 )
-
+from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.convert import GB, allreduce, device_rates, kernel_floors, llm_architecture
+from capplan.errors import UserError
+from capplan.models import transformer
+from capplan.models.precision import BYTES_PER_VALUE
+from capplan.planning.costs import gpu_hour_cost
 from capplan.results import (
     CostBreakdown,
     IterationByPart,

@@ -9,30 +9,29 @@ from typing import Any
 import numpy as np
 
 from capplan import __version__
-from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import GB, device_rates, dit_architecture
-from capplan.errors import UserError
-from capplan.planning.costs import gpu_hour_cost
-from capplan.models import dit
-from capplan.models.precision import BYTES_PER_VALUE
 from capplan.api.common import (
+    _VIDEO_ARGS,
     DEFAULT_GPU,
     DEFAULT_VIDEO_WORKLOAD,
     MAX_GPUS,
     VIDEO_PRECISIONS,
-    ensure_finite,
-    parse_resolution,
-    resolve_economics,
-    _sets_or_uncertainty,
     _calibrated,
     _check_precision,
     _economics_used,
     _efficiency,
     _efficiency_used,
     _positive,
-    _VIDEO_ARGS,
+    _sets_or_uncertainty,
+    ensure_finite,
+    parse_resolution,
+    resolve_economics,
 )
-
+from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.convert import GB, device_rates, dit_architecture
+from capplan.errors import UserError
+from capplan.models import dit
+from capplan.models.precision import BYTES_PER_VALUE
+from capplan.planning.costs import gpu_hour_cost
 from capplan.results import (
     CostBreakdown,
     FlopByStage,

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from capplan.errors import UserError
 from capplan.catalog.schemas import Economics, EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
+from capplan.errors import UserError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -148,7 +148,7 @@ def _load_dir(folder: Path, model: type[M], files: dict[str, Path], kind: str) -
         return out
     for path in sorted(folder.glob("*.toml")):
         item = validate(model, read_toml(path), str(path))
-        item_id = getattr(item, "id")
+        item_id = item.id
         if path.stem != item_id:
             raise UserError(f"{path}: field id", item_id, f"it must match the file name ({path.stem!r})")
         out[item_id] = item

@@ -25,7 +25,7 @@ class Demand(_Strict):
     scale: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = 1.0
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Demand":
+    def _one_source(self) -> Demand:
         given = [n for n, v in (("values", self.values), ("csv", self.csv), ("shape", self.shape)) if v is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of values, csv or shape (got {', '.join(given) or 'none'})")
@@ -112,7 +112,7 @@ class Scenario(_Strict):
     power_cap_mw: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="after")
-    def _has_work(self) -> "Scenario":
+    def _has_work(self) -> Scenario:
         if not self.text and not self.video:
             raise ValueError("a scenario needs at least one [[text]] or [[video]] service")
         ids = [s.id for s in self.text] + [s.id for s in self.video]

@@ -54,7 +54,7 @@ class Power(_Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _idle_below_tdp(self) -> "Power":
+    def _idle_below_tdp(self) -> Power:
         if self.idle_w >= self.tdp_w:
             raise ValueError(f"idle_w ({self.idle_w}) must be below tdp_w ({self.tdp_w})")
         return self
@@ -146,11 +146,11 @@ class EfficiencyFile(_Strict):
 
     default_stack: Identifier
     stacks: dict[Identifier, StackInfo]
-    runtime: "RuntimeDefaults"
+    runtime: RuntimeDefaults
     gpu: dict[Identifier, dict[Identifier, EfficiencyProfile]]
 
     @model_validator(mode="after")
-    def _stacks_known(self) -> "EfficiencyFile":
+    def _stacks_known(self) -> EfficiencyFile:
         if self.default_stack not in self.stacks:
             raise ValueError(f"default_stack {self.default_stack!r} is not one of the [stacks] tables")
         for gpu_id, by_stack in self.gpu.items():
@@ -243,7 +243,7 @@ class TextArchitecture(_Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TextArchitecture":
+    def _consistent(self) -> TextArchitecture:
         if self.params_active > self.params_total:
             raise ValueError("params_active exceeds params_total")
         if self.heads % self.kv_heads:
@@ -260,7 +260,7 @@ class MoESection(_Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _k_le_n(self) -> "MoESection":
+    def _k_le_n(self) -> MoESection:
         if self.experts_per_token > self.n_experts:
             raise ValueError("experts_per_token exceeds n_experts")
         return self
@@ -287,7 +287,7 @@ class TextWorkload(_Strict):
     mla: MLASection | None = None
 
     @model_validator(mode="after")
-    def _mla_present(self) -> "TextWorkload":
+    def _mla_present(self) -> TextWorkload:
         if self.architecture.attention == "mla" and self.mla is None:
             raise ValueError("attention = 'mla' needs an [mla] table")
         return self

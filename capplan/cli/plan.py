@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from capplan.cli.options import SamplesOpt, SeedOpt, UncertainOpt, CalibrationOpt, SetOpt, PricingOpt
+from capplan.cli.options import CalibrationOpt, PricingOpt, SamplesOpt, SeedOpt, SetOpt, UncertainOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from capplan import api
-from capplan.cli.options import SamplesOpt, SeedOpt, UncertainOpt, CalibrationOpt, SetOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt
+from capplan.cli.options import CalibrationOpt, EconomicsOpt, ElectricityOpt, PricingOpt, PueOpt, SamplesOpt, SeedOpt, SetOpt, UncertainOpt
 from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
 
 

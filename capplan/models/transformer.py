@@ -275,7 +275,7 @@ class StepCost:
     attention_floor_s: Number = 0.0
     elementwise_floor_s: Number = 0.0
 
-    def at(self, k: int) -> "StepCost":
+    def at(self, k: int) -> StepCost:
         """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
 
         def pick(x: Number) -> float:
