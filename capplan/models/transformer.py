@@ -13,6 +13,7 @@ docs/methodology.md, section "Text LLM".
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -285,6 +286,182 @@ class StepCost:
         return StepCost(**{f.name: pick(getattr(self, f.name)) for f in dataclasses.fields(self)})
 
 
+@dataclass(frozen=True)
+class StepTerms:
+    """One serving iteration's work, split into what grows in proportion to a ``scale`` (every token
+    count of the iteration multiplied by it) and what does not (weights read, kernel floors).
+
+    :func:`step_terms` builds it for a mix of decode and prefill tokens; :meth:`at` prices the mix
+    ``scale`` times over. A steady-state iteration at batch B is the mix of one sequence scaled by B,
+    so a batch search evaluates :meth:`time_s` many times without recounting the work. Times per unit
+    of scale are already divided over the ``tp`` GPUs and by the achieved rates.
+    """
+
+    tokens: Number  # tokens of the unit mix
+    flop_dense: Number
+    flop_expert: Number
+    flop_attn: Number
+    dense_bytes: Number  # weights read once per iteration, whatever the scale
+    expert_bytes_per_expert: Number  # one routed expert's weights in every MoE layer
+    kv_read: Number
+    ew_bytes: Number  # per GPU
+    gc: Number  # dense GEMM compute time per unit [s]
+    gm: Number  # dense weight streaming [s], constant
+    ec: Number  # expert GEMM compute per unit [s]
+    em_per_expert: Number  # streaming one expert's weights in every MoE layer [s]
+    ac: Number  # attention compute per unit [s]
+    am: Number  # KV reads per unit [s]
+    ewm: Number  # elementwise traffic per unit [s]
+    ar_bytes: Number  # all-reduce payload per unit
+    tp: Number
+    n_experts: int
+    experts_per_token: int
+    n_allreduce: int
+    link_bytes_per_s: Number
+    allreduce: "AllReduce"
+    f_dense: float
+    f_expert: float
+    f_attn: float
+    f_ew: float
+    is_moe: bool
+
+    def _touched(self, s: ArrayLike) -> np.ndarray:
+        return expected_experts_touched(self.n_experts, self.experts_per_token, np.asarray(self.tokens, dtype=float) * s)
+
+    def _comm(self, s: ArrayLike) -> np.ndarray:
+        n = np.asarray(self.tp, dtype=float)
+        t = self.n_allreduce * self.allreduce.time_s(np.asarray(self.ar_bytes, dtype=float) * s, n, self.link_bytes_per_s)
+        return np.where(n > 1, t, 0.0)
+
+    def time_s(self, scale: ArrayLike) -> np.ndarray:
+        """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps)."""
+        s = np.asarray(scale, dtype=float)
+        t = np.maximum(np.maximum(self.gc * s, self.gm), self.f_dense)
+        t = t + np.maximum(np.maximum(self.ac * s, self.am * s), self.f_attn) + np.maximum(self.ewm * s, self.f_ew)
+        if self.is_moe:
+            t = t + np.maximum(np.maximum(self.ec * s, self.em_per_expert * self._touched(s)), self.f_expert)
+        return t + self._comm(s)
+
+    def at(self, scale: ArrayLike = 1.0) -> StepCost:
+        """The iteration with every token count multiplied by ``scale``, by kernel group."""
+        s = np.asarray(scale, dtype=float)
+        touched = self._touched(s)
+        gc, ec, ac, am, ewm = self.gc * s, self.ec * s, self.ac * s, self.am * s, self.ewm * s
+        em = self.em_per_expert * touched
+        t_expert = np.maximum(np.maximum(ec, em), self.f_expert)
+        t_gemm = np.maximum(np.maximum(gc, self.gm), self.f_dense) + t_expert
+        t_attn = np.maximum(np.maximum(ac, am), self.f_attn)
+        t_ew = np.maximum(ewm, self.f_ew)
+        t_comm = self._comm(s)
+        return StepCost(
+            flop=(self.flop_dense + self.flop_expert + self.flop_attn) * s,
+            weight_bytes=self.dense_bytes + self.expert_bytes_per_expert * touched,
+            kv_bytes=self.kv_read * s,
+            time_s=t_gemm + t_attn + t_ew + t_comm,
+            gemm_time_s=t_gemm,
+            attention_time_s=t_attn,
+            communication_time_s=t_comm,
+            gemm_compute_s=gc,
+            gemm_memory_s=self.gm,
+            expert_compute_s=ec,
+            expert_memory_s=em,
+            attention_compute_s=ac,
+            attention_memory_s=am,
+            elementwise_bytes=self.ew_bytes * s,
+            elementwise_memory_s=ewm,
+            expert_time_s=t_expert,
+            elementwise_time_s=t_ew,
+            gemm_floor_s=self.f_dense,
+            expert_floor_s=self.f_expert if self.is_moe else 0.0,
+            attention_floor_s=self.f_attn,
+            elementwise_floor_s=self.f_ew,
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _counts(a: LLMArchitecture) -> tuple[ParamCounts, KernelCounts]:
+    return param_counts(a), kernels_per_layer(a)
+
+
+def step_terms(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    decode_tokens: ArrayLike,
+    decode_context: ArrayLike,
+    prefill_tokens: ArrayLike,
+    prefill_context: ArrayLike,
+    weight_bytes_per_param: ArrayLike,
+    kv_bytes: ArrayLike = 2.0,
+    act_bytes: float = 2.0,
+    tp: ArrayLike = 1,
+    allreduce: AllReduce | None = None,
+    prefill_sequences: ArrayLike | None = None,
+    floors: KernelFloors | None = None,
+) -> StepTerms:
+    """The work of one serving iteration (see :func:`step_cost`), ready to be priced at any scale."""
+    pc, kc = _counts(a)
+    d = np.asarray(decode_tokens, dtype=float)
+    p = np.asarray(prefill_tokens, dtype=float)
+    n = np.asarray(tp, dtype=float)
+    tokens = d + p
+    wb = np.asarray(weight_bytes_per_param, dtype=float)
+    logits = d + (p if prefill_sequences is None else np.minimum(np.asarray(prefill_sequences, dtype=float), p))
+    flop_dense = 2.0 * (pc.always_active - pc.head) * tokens + 2.0 * pc.head * logits
+    flop_expert = (2.0 * pc.expert * a.experts_per_token * a.moe_layers) * tokens
+    flop_attn = attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
+    dense_bytes = pc.always_active * wb
+    expert_bytes = pc.expert * a.moe_layers * wb
+    # Each decoding sequence reads its whole cache once per token and writes its new token's K/V. A
+    # prefill chunk writes its own K/V and reads it back tile by tile from on-chip memory
+    # (FlashAttention), so its HBM traffic is about one write and one read of its tokens' cache.
+    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (np.asarray(decode_context, dtype=float) + 1.0) + 2.0 * p)
+    ew_bytes = elementwise_bytes_per_token(a, act_bytes, n) * tokens
+
+    # The dense GEMMs, the routed-expert GEMMs and attention are separate kernels that run one after
+    # the other in every layer, so each gets its own roofline and their times add: at serving batch
+    # sizes the dense GEMMs are compute-bound while each expert sees only batch x k / E tokens and is
+    # bound by reading its weights. Each GPU holds 1/tp of weights, heads and KV cache.
+    # Serving kernels (GEMMs at serving shapes, weight-streaming decode GEMMs, paged-KV attention)
+    # reach less than the best-shape and STREAM figures; DeviceRates carries their own fractions.
+    bw = device.memory_bandwidth_bytes_per_s
+    gemm_frac = device.serving_gemm_frac if device.serving_gemm_frac is not None else device.gemm_frac
+    stream_frac = device.weight_stream_frac if device.weight_stream_frac is not None else device.memory_bandwidth_frac
+    kv_frac = device.kv_bandwidth_frac if device.kv_bandwidth_frac is not None else device.memory_bandwidth_frac
+    fl = floors or KernelFloors()
+    floor = fl.kernel_s
+    # (the elementwise group also holds each dense MLP's activation kernel; the +1 GEMM is the LM head)
+    return StepTerms(
+        tokens=tokens,
+        flop_dense=flop_dense,
+        flop_expert=flop_expert,
+        flop_attn=flop_attn,
+        dense_bytes=dense_bytes,
+        expert_bytes_per_expert=expert_bytes,
+        kv_read=kv_read,
+        ew_bytes=ew_bytes,
+        gc=compute_time_s(flop_dense / n, device.gemm_flop_per_s, gemm_frac),
+        gm=memory_time_s(dense_bytes / n, bw, stream_frac),
+        ec=compute_time_s(flop_expert / n, device.gemm_flop_per_s, gemm_frac),
+        em_per_expert=memory_time_s(expert_bytes / n, bw, stream_frac),
+        ac=compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac),
+        am=memory_time_s(kv_read / n, bw, kv_frac),
+        ewm=memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac),
+        ar_bytes=tokens * a.hidden_size * act_bytes,
+        tp=n,
+        n_experts=a.n_experts,
+        experts_per_token=a.experts_per_token,
+        n_allreduce=2 * a.layers,
+        link_bytes_per_s=device.scale_up_bytes_per_s,
+        allreduce=allreduce if allreduce is not None else AllReduce(),
+        f_dense=floor * (kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1),
+        f_expert=(floor * kc.moe + fl.fused_moe_s) * a.moe_layers,
+        f_attn=floor * kc.attention * a.layers,
+        f_ew=floor * (kc.elementwise * a.layers + a.dense_layers),
+        is_moe=a.is_moe,
+    )
+
+
 def step_cost(
     a: LLMArchitecture,
     device: DeviceRates,
@@ -320,84 +497,40 @@ def step_cost(
     (:func:`kernels_per_layer`) times those per layer; this is what bounds small-batch decode of
     many-layer models.
     """
-    pc = param_counts(a)
-    d = np.asarray(decode_tokens, dtype=float)
-    p = np.asarray(prefill_tokens, dtype=float)
-    n = np.asarray(tp, dtype=float)
-    tokens = d + p
-    wb = np.asarray(weight_bytes_per_param, dtype=float)
-    logits = d + (p if prefill_sequences is None else np.minimum(np.asarray(prefill_sequences, dtype=float), p))
-    flop_dense = 2.0 * (pc.always_active - pc.head) * tokens + 2.0 * pc.head * logits
-    flop_expert = 2.0 * pc.expert * a.experts_per_token * a.moe_layers * tokens
-    flop_attn = attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
+    return step_terms(
+        a, device, decode_tokens=decode_tokens, decode_context=decode_context, prefill_tokens=prefill_tokens,
+        prefill_context=prefill_context, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
+        tp=tp, allreduce=allreduce, prefill_sequences=prefill_sequences, floors=floors,
+    ).at(1.0)
 
-    touched = expected_experts_touched(a.n_experts, a.experts_per_token, tokens)
-    dense_bytes = pc.always_active * wb
-    expert_bytes = pc.expert * touched * a.moe_layers * wb
-    wbytes = dense_bytes + expert_bytes
-    # Each decoding sequence reads its whole cache once per token. A prefill chunk writes its own K/V
-    # and reads it back tile by tile from on-chip memory (FlashAttention), so its HBM traffic is about
-    # one write and one read of its tokens' cache.
-    # Each decoding sequence also writes its new token's K/V.
-    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (np.asarray(decode_context, dtype=float) + 1.0) + 2.0 * p)
-    ew_bytes = elementwise_bytes_per_token(a, act_bytes, n) * tokens
 
-    # The dense GEMMs, the routed-expert GEMMs and attention are separate kernels that run one after
-    # the other in every layer, so each gets its own roofline and their times add: at serving batch
-    # sizes the dense GEMMs are compute-bound while each expert sees only batch x k / E tokens and is
-    # bound by reading its weights. Each GPU holds 1/tp of weights, heads and KV cache.
-    # Serving kernels (GEMMs at serving shapes, weight-streaming decode GEMMs, paged-KV attention)
-    # reach less than the best-shape and STREAM figures; DeviceRates carries their own fractions.
-    bw = device.memory_bandwidth_bytes_per_s
-    gemm_frac = device.serving_gemm_frac if device.serving_gemm_frac is not None else device.gemm_frac
-    stream_frac = device.weight_stream_frac if device.weight_stream_frac is not None else device.memory_bandwidth_frac
-    kv_frac = device.kv_bandwidth_frac if device.kv_bandwidth_frac is not None else device.memory_bandwidth_frac
-    gc = compute_time_s(flop_dense / n, device.gemm_flop_per_s, gemm_frac)
-    gm = memory_time_s(dense_bytes / n, bw, stream_frac)
-    ec = compute_time_s(flop_expert / n, device.gemm_flop_per_s, gemm_frac)
-    em = memory_time_s(expert_bytes / n, bw, stream_frac)
-    ac = compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac)
-    am = memory_time_s(kv_read / n, bw, kv_frac)
-    kc = kernels_per_layer(a)
-    fl = floors or KernelFloors()
-    floor = fl.kernel_s
-    # (the elementwise group also holds each dense MLP's activation kernel; the +1 GEMM is the LM head)
-    f_dense = floor * (kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1)
-    f_expert = (floor * kc.moe + fl.fused_moe_s) * a.moe_layers
-    f_attn = floor * kc.attention * a.layers
-    f_ew = floor * (kc.elementwise * a.layers + a.dense_layers)
-    ewm = memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac)
-    t_expert = np.maximum(np.maximum(ec, em), f_expert)
-    t_gemm = np.maximum(np.maximum(gc, gm), f_dense) + t_expert
-    t_attn = np.maximum(np.maximum(ac, am), f_attn)
-    t_ew = np.maximum(ewm, f_ew)
-    flop_linear = flop_dense + flop_expert
-    ar_bytes = tokens * a.hidden_size * act_bytes
-    n_allreduce = 2 * a.layers
-    ar = allreduce if allreduce is not None else AllReduce()
-    t_comm = np.where(n > 1, n_allreduce * ar.time_s(ar_bytes, n, device.scale_up_bytes_per_s), 0.0)
-    return StepCost(
-        flop=flop_linear + flop_attn,
-        weight_bytes=wbytes,
-        kv_bytes=kv_read,
-        time_s=t_gemm + t_attn + t_ew + t_comm,
-        gemm_time_s=t_gemm,
-        attention_time_s=t_attn,
-        communication_time_s=t_comm,
-        gemm_compute_s=gc,
-        gemm_memory_s=gm,
-        expert_compute_s=ec,
-        expert_memory_s=em,
-        attention_compute_s=ac,
-        attention_memory_s=am,
-        elementwise_bytes=ew_bytes,
-        elementwise_memory_s=ewm,
-        expert_time_s=t_expert,
-        elementwise_time_s=t_ew,
-        gemm_floor_s=f_dense,
-        expert_floor_s=f_expert if a.is_moe else 0.0,
-        attention_floor_s=f_attn,
-        elementwise_floor_s=f_ew,
+def steady_state_terms(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    prompt_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    weight_bytes_per_param: ArrayLike,
+    kv_bytes: ArrayLike = 2.0,
+    tp: ArrayLike = 1,
+    act_bytes: float = 2.0,
+    allreduce: AllReduce | None = None,
+    floors: KernelFloors | None = None,
+    part: str = "both",
+) -> StepTerms:
+    """The steady-state continuous-batching iteration of ONE sequence, to be scaled by the batch.
+
+    Per sequence in flight: one decode token at mean context P + O/2, plus P / O prompt tokens of new
+    requests (1 / O prompts, attending to P/2 on average). ``part``: "both", or only the "prefill" or
+    the "decode" share (to split the cost between input and output tokens).
+    """
+    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    dec = 0.0 if part == "prefill" else 1.0
+    pre = 0.0 if part == "decode" else 1.0
+    return step_terms(
+        a, device, decode_tokens=dec, decode_context=(P + O / 2.0) * dec, prefill_tokens=pre * P / O, prefill_context=P / 2.0,
+        prefill_sequences=pre / O, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp,
+        allreduce=allreduce, floors=floors,
     )
 
 
@@ -424,7 +557,7 @@ def serving_points(
     output_tokens: ArrayLike,
     weight_bytes_per_param: float,
     kv_bytes: float = 2.0,
-    tp: int = 1,
+    tp: ArrayLike = 1,
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
@@ -438,12 +571,10 @@ def serving_points(
     b = np.asarray(batch, dtype=float)
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, tp=tp, act_bytes=act_bytes, allreduce=allreduce, floors=floors)
-    it = step_cost(
-        a, device, decode_tokens=b, decode_context=P + O / 2.0, prefill_tokens=b * P / O, prefill_context=P / 2.0, prefill_sequences=b / O, **kw
-    )
-    pre = step_cost(a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=P, prefill_context=P / 2.0, prefill_sequences=1.0, **kw)
+    it = steady_state_terms(a, device, prompt_tokens=P, output_tokens=O, **kw).at(b)  # type: ignore[arg-type]
+    pre = prompt_prefill_terms(a, device, prompt_tokens=P, **kw).at(1.0)  # type: ignore[arg-type]
     iteration = np.asarray(it.time_s, dtype=float)
-    kv = kv_bytes_per_token(a, kv_bytes) * b * (P + O / 2.0) / kv_shard(a, tp)
+    kv = kv_cache_bytes_per_gpu(a, kv_bytes, b, P, O, tp)
     return ServingPoint(
         batch=b,
         iteration_s=iteration,
@@ -456,6 +587,26 @@ def serving_points(
     )
 
 
+def prompt_prefill_terms(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    prompt_tokens: ArrayLike,
+    weight_bytes_per_param: ArrayLike,
+    kv_bytes: ArrayLike = 2.0,
+    tp: ArrayLike = 1,
+    act_bytes: float = 2.0,
+    allreduce: AllReduce | None = None,
+    floors: KernelFloors | None = None,
+) -> StepTerms:
+    """One prompt's prefill alone (the first part of TTFT)."""
+    P = np.asarray(prompt_tokens, dtype=float)
+    return step_terms(
+        a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=P, prefill_context=P / 2.0, prefill_sequences=1.0,
+        weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp, allreduce=allreduce, floors=floors,
+    )
+
+
 def prefill_time_share(
     a: LLMArchitecture,
     device: DeviceRates,
@@ -465,7 +616,7 @@ def prefill_time_share(
     output_tokens: ArrayLike,
     weight_bytes_per_param: float,
     kv_bytes: float = 2.0,
-    tp: int = 1,
+    tp: ArrayLike = 1,
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
@@ -473,22 +624,27 @@ def prefill_time_share(
     """Prefill's share of a steady-state iteration at ``batch`` (see :func:`serving_points`): the time its
     B x P / O prompt tokens would take alone over that plus the B decode tokens alone. Used to split the
     cost between input and output tokens."""
-    b = np.asarray(batch, dtype=float)
+    kw = dict(
+        prompt_tokens=prompt_tokens, output_tokens=output_tokens, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes,
+        tp=tp, act_bytes=act_bytes, allreduce=allreduce, floors=floors,
+    )
+    pre = steady_state_terms(a, device, part="prefill", **kw).time_s(batch)  # type: ignore[arg-type]
+    dec = steady_state_terms(a, device, part="decode", **kw).time_s(batch)  # type: ignore[arg-type]
+    return pre / (pre + dec)
+
+
+def kv_cache_bytes_per_gpu(a: LLMArchitecture, kv_bytes: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike, tp: ArrayLike) -> np.ndarray:
+    """KV cache of ``batch`` sequences at their mean context P + O/2, on each GPU [bytes]."""
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
-    kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, tp=tp, act_bytes=act_bytes, allreduce=allreduce, floors=floors)
-    pre = step_cost(
-        a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=b * P / O, prefill_context=P / 2.0, prefill_sequences=b / O, **kw
-    ).time_s
-    dec = step_cost(a, device, decode_tokens=b, decode_context=P + O / 2.0, prefill_tokens=0.0, prefill_context=0.0, **kw).time_s
-    return np.asarray(pre, dtype=float) / (np.asarray(pre, dtype=float) + np.asarray(dec, dtype=float))
+    return kv_bytes_per_token(a, kv_bytes) * np.asarray(batch, dtype=float) * (P + O / 2.0) / kv_shard(a, tp)
 
 
-def kv_shard(a: LLMArchitecture, tp: int) -> float:
+def kv_shard(a: LLMArchitecture, tp: ArrayLike) -> np.ndarray:
     """Ways the KV cache is split by tensor parallelism: by KV head, at most kv_heads ways (MLA's latent is
     replicated on every GPU in standard TP, as in vLLM's MLA backend)."""
     if a.is_mla:
-        return 1.0
-    return float(min(tp, a.kv_heads))
+        return np.ones_like(np.asarray(tp, dtype=float))
+    return np.minimum(np.asarray(tp, dtype=float), float(a.kv_heads))
 
 
 def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike, tp: ArrayLike = 1) -> np.ndarray:
