@@ -53,6 +53,9 @@ class Uncertainty(_Out):
     p10: float
     p50: float
     p90: float
+    metrics: dict[str, dict[str, float]] | None = Field(
+        default=None, description="plan: P10/P50/P90 of each reported metric (siloed, consolidated and the saving), keyed by metric"
+    )
 
 
 class VideoInputs(_Out):
@@ -320,14 +323,18 @@ class PlanResult(_Out):
 
 class SweepRow(_Out):
     inputs: dict[str, Any] = Field(description="the varied inputs of this scenario")
-    cost_per_unit_usd: float | None = Field(description="USD per video-minute (video) or per million tokens, input + output (text); null: no batch meets the targets")
+    status: Literal["ok", "does not fit", "no batch meets the targets", "cannot run"] = Field(
+        default="ok", description="ok: priced; otherwise why this cell has no cost (see reason)"
+    )
+    reason: str | None = Field(default=None, description="why the cell cannot run, as the what-if command would say it")
+    cost_per_unit_usd: float | None = Field(description="USD per video-minute (video) or per million tokens, input + output (text); null: not priced (see status)")
     unit: str
     time_s: float | None = Field(description="wall time of the requested video (video)")
     gpu_seconds: float | None
-    peak_memory_gb: float
-    fits_in_memory: bool
+    peak_memory_gb: float | None
+    fits_in_memory: bool | None
     energy_kwh_per_unit: float | None = Field(description="kWh per video-minute or per million output tokens")
-    throughput: float
+    throughput: float | None
     throughput_unit: str
     max_batch: int | None = None
     gpus_per_replica: int | None = None
@@ -381,6 +388,7 @@ class ErrorSummary(_Out):
     n: int
     median_abs_error: float
     p90_abs_error: float
+    median_signed_error: float = Field(description="median of (predicted - measured) / measured: below 0, the model is optimistic about time")
 
 
 class ValidateResult(_Out):
@@ -393,6 +401,7 @@ class ValidateResult(_Out):
 
 
 class FittedFactor(_Out):
+    kind: Literal["video", "text"] = Field(description="the kernels the factor applies to: video DiT kernels or LLM serving kernels")
     gpu: str
     op_class: Literal["gemm", "attention", "bandwidth", "conv"]
     multiplier: float = Field(description="fitted efficiency / default efficiency")
@@ -409,4 +418,6 @@ class CalibrateResult(_Out):
     held_out_median_abs_error: float
     held_out_method: str
     factors: list[FittedFactor]
+    covers: str = Field(description="what the fit saw: it changes only these kinds, GPUs and stack")
+    rejected_rows: list[str] = Field(default_factory=list, description="rows that could not be used, with the reason")
     calibration_file: str | None

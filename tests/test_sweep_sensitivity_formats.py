@@ -100,3 +100,19 @@ def test_csv_is_one_header_row_and_markdown_is_a_table(cli):
 def test_schema_unknown_command(cli):
     r = cli("schema", "nope")
     assert r.code == 2 and "video" in r.err
+
+
+def test_a_cell_that_cannot_run_is_a_row_not_an_abort():
+    """fp8 on an A100 (no fp8 tensor cores) is one marked row; the other three are priced (issue 15)."""
+    r = capplan.sweep("video", ["gpu=h100-sxm,a100-sxm-80gb", "precision=bf16,fp8"], fixed={"workload": "cogvideox-2b"})
+    assert len(r.rows) == 4
+    bad = [row for row in r.rows if row.status != "ok"]
+    assert [(b.inputs["gpu"], b.inputs["precision"], b.status) for b in bad] == [("a100-sxm-80gb", "fp8", "cannot run")]
+    assert "fp8" in bad[0].reason and bad[0].cost_per_unit_usd is None
+    assert all(row.cost_per_unit_usd and row.cost_per_unit_usd > 0 for row in r.rows if row.status == "ok")
+
+
+def test_a_sweep_where_no_cell_runs_is_an_error():
+    with pytest.raises(UserError) as exc:
+        capplan.sweep("video", ["gpu=a100-sxm-80gb", "precision=fp8"])
+    assert "no scenario can run" in str(exc.value)

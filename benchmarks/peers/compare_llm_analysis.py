@@ -10,7 +10,7 @@ there (about a minute); later runs reuse it. llm-analysis is never imported by c
 venv as a subprocess (_llm_analysis_driver.py), which reads the rows as JSON on stdin and prints its
 predictions as JSON. Options: --rebuild-venv, --venv DIR, --repeats N (timing).
 
-capplan's predictions are exactly those of ``capplan.validation.text_comparisons()`` (default efficiency
+capplan's predictions are exactly those of ``capplan.analysis.validate.text_comparisons()`` (default efficiency
 profile). llm-analysis is run with the settings its users commonly pick: flops_efficiency 0.5,
 hbm_memory_efficiency 0.9, and, where the row states no batch, the largest batch that its own memory
 checks accept. Mappings (details in docs/peers.md):
@@ -50,7 +50,7 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))  # compare the checkout, not some installed capplan
 
 from capplan.catalog import load_catalog  # noqa: E402
-from capplan.validation import text_comparisons, validation_dir  # noqa: E402
+from capplan.analysis.validate import text_comparisons, validation_dir  # noqa: E402
 
 LLM_ANALYSIS_SPEC = "llm-analysis==0.2.2"
 DEFAULT_VENV = HERE / ".venv-llm-analysis"

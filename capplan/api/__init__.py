@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from capplan.api.common import (  # noqa: F401  (the API's shared names)
     AUTO_TP,
     COMPUTE_PRECISION,
@@ -28,19 +26,11 @@ from capplan.api.common import (  # noqa: F401  (the API's shared names)
     resolve_economics,
 )
 from capplan.api.listing import list_gpus, list_workloads
+from capplan.api.plan import plan
+from capplan.api.sensitivity import sensitivity
+from capplan.api.sweep import sweep
 from capplan.api.text import text
 from capplan.api.video import video
 
 __all__ = ["video", "text", "plan", "sweep", "sensitivity", "list_gpus", "list_workloads", "resolve_economics", "parse_resolution"]
 
-_LAZY = {"plan": "capplan.plan_api", "sweep": "capplan.sweep_api", "sensitivity": "capplan.sensitivity_api"}
-
-
-def __getattr__(name: str) -> Any:
-    """plan, sweep and sensitivity build on video() and text(); they (and scipy) load only when used,
-    so a what-if starts fast."""
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'capplan.api' has no attribute {name!r}")

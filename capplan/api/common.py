@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 
 from capplan.catalog import Catalog
+from capplan.catalog.calibration import load_calibration
+from capplan.catalog.knobs import expand_sets
 from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
 from capplan.models.precision import COMPUTE_PRECISION
+from capplan.planning.core import AUTO_TP  # noqa: F401  (re-exported)
 from capplan.planning.costs import GPUHourCost
 from capplan.results import (
     EconomicsUsed,
@@ -173,32 +176,24 @@ MAX_SAMPLES = 1_000_000
 
 def _sets_or_uncertainty(
     fn: Any, kind: str, cat: Catalog, args: dict[str, Any], *, sets: list[str] | None, uncertain: list[str] | None,
-    samples: int, seed: int, overlay: dict[str, Any] | None,
+    samples: int, seed: int, overlay: dict[str, Any] | None, calibration: str | Path | None = None,
 ) -> Any:
     """The two ways a video/text call is re-entered: --set (rerun on a changed catalogue) and --uncertain
-    (a base run plus a Monte Carlo around it). Returns None when neither applies."""
+    (a base run plus a Monte Carlo around it, through the same core)."""
     if sets:
         allowed = _VIDEO_ARGS if kind == "video" else _TEXT_ARGS
-        return fn(**_apply_sets(cat, kind, sets, args, allowed), uncertain=uncertain, samples=samples, seed=seed)
-    if uncertain:
-        from capplan import uncertainty as mc
+        return fn(**_apply_sets(cat, kind, sets, args, allowed), uncertain=uncertain, samples=samples, seed=seed, calibration=calibration)
+    from capplan.planning import uncertainty as mc
 
-        keys, monte_carlo = (mc.VIDEO_KEYS, mc.video_uncertainty) if kind == "video" else (mc.TEXT_KEYS, mc.text_uncertainty)
-        ranges = mc.parse_ranges(uncertain, keys)
-        _positive("--samples", samples, integer=True, upper=MAX_SAMPLES)
-        base = fn(**args, catalog=cat, _economics_overlay=overlay)
-        if not getattr(base, "fits_in_memory", True) and kind == "text":
-            return base  # nothing to sample: no replica fits
-        return base.model_copy(update={"uncertainty": monte_carlo(base, ranges, int(samples), int(seed), cat)})
-    return None
-
-
-def _calibrated(cat: Catalog, calibration: str | Path | None) -> Catalog:
-    if calibration is None:
-        return cat
-    from capplan.calibration import apply_calibration
-
-    return apply_calibration(cat, calibration)
+    keys = mc.VIDEO_KEYS if kind == "video" else mc.TEXT_KEYS
+    ranges = mc.parse_ranges(uncertain, keys)
+    _positive("--samples", samples, integer=True, upper=MAX_SAMPLES)
+    base = fn(**args, catalog=cat, _economics_overlay=overlay, calibration=calibration)
+    if not getattr(base, "fits_in_memory", True) and kind == "text":
+        return base  # nothing to sample: no replica fits
+    cal = load_calibration(calibration, set(cat.gpus))
+    run = mc.video_uncertainty if kind == "video" else mc.text_uncertainty
+    return base.model_copy(update={"uncertainty": run(base, ranges, int(samples), int(seed), cat, cal)})
 
 
 _STRING_ARGS = ("resolution", "precision", "kv_precision", "stack", "offload", "long_video", "pricing", "economics")
@@ -208,7 +203,7 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
     """Turn --set keys into a modified catalogue, an economics overlay and changed request options."""
     from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
 
-    parsed = parse_sets(sets)
+    parsed = expand_sets(parse_sets(sets))
     other = "text" if kind == "video" else "video"
     for key, _ in parsed:
         if key.startswith(("scenario.", f"{other}.")):
@@ -224,6 +219,9 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
     for name in _STRING_ARGS:
         if name in req and req[name] is not None and not isinstance(req[name], str):
             raise UserError("--set", f"{kind}.{name}={req[name]!r}", f'{kind}.{name} takes text (quote it: {kind}.{name}="...")')
+    for name in ("cfg", "no_latency_targets"):
+        if name in req and not isinstance(req[name], bool):
+            raise UserError("--set", f"{kind}.{name}={req[name]!r}", f"{kind}.{name} takes true or false")
     args = {**args, **req}
     if kind == "video":
         cat.video_workload(args["workload"])
@@ -278,4 +276,3 @@ def _efficiency(cat: Catalog, gpu_id: str, stack: str):
 DEFAULT_TEXT_WORKLOAD = "llama-3.1-70b"
 TEXT_PRECISIONS = ("bf16", "fp16", "fp8", "int8", "fp4", "int4")
 KV_PRECISIONS = ("bf16", "fp16", "fp8")
-AUTO_TP = (1, 2, 4, 8, 16, 32, 64)

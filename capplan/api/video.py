@@ -15,7 +15,6 @@ from capplan.api.common import (
     DEFAULT_VIDEO_WORKLOAD,
     MAX_GPUS,
     VIDEO_PRECISIONS,
-    _calibrated,
     _check_precision,
     _economics_used,
     _efficiency,
@@ -27,11 +26,13 @@ from capplan.api.common import (
     resolve_economics,
 )
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import GB, device_rates, dit_architecture
+from capplan.catalog.calibration import load_calibration
+from capplan.catalog.convert import GB
 from capplan.errors import UserError
 from capplan.models import dit
-from capplan.models.precision import BYTES_PER_VALUE
+from capplan.planning import core
 from capplan.planning.costs import gpu_hour_cost
+from capplan.planning.resolve import video_setup
 from capplan.results import (
     CostBreakdown,
     FlopByStage,
@@ -47,7 +48,8 @@ def video(
     workload: str = DEFAULT_VIDEO_WORKLOAD,
     gpu: str = DEFAULT_GPU,
     *,
-    gpus: int = 1,
+    gpus: int | None = 1,
+    max_gpus: int | None = None,
     resolution: str | None = None,
     seconds: float | None = None,
     frames: int | None = None,
@@ -79,11 +81,11 @@ def video(
     generated as consecutive clips (cost linear in length) unless ``long_video="one-sequence"``; the
     result reports both. ``sets`` are ``--set key=value`` overrides (see :mod:`capplan.catalog.overrides`).
     """
-    cat = _calibrated(catalog or load_catalog(), calibration)
+    cat = catalog or load_catalog()
     if sets or uncertain:
         args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
         return _sets_or_uncertainty(
-            video, "video", cat, args, sets=sets, uncertain=uncertain, samples=samples, seed=seed, overlay=_economics_overlay
+            video, "video", cat, args, sets=sets, uncertain=uncertain, samples=samples, seed=seed, overlay=_economics_overlay, calibration=calibration
         )
     w = cat.video_workload(workload)
     g = cat.gpu(gpu)
@@ -95,6 +97,8 @@ def video(
     _positive("--steps", steps, integer=True, upper=10_000)
     _positive("--price-per-gpu-hour", price_per_gpu_hour, upper=1e6)
     _positive("--clip-seconds", clip_seconds, upper=24 * 3600)
+    if cfg is not None and not isinstance(cfg, bool):
+        raise UserError("--cfg", cfg, "choose true or false")
     if seconds is not None and frames is not None:
         raise UserError("--frames", frames, "give --seconds or --frames, not both")
     if offload not in dit.OFFLOAD_MODES:
@@ -108,56 +112,52 @@ def video(
     width, height = parse_resolution(resolution) if resolution is not None else (d.width, d.height)
     fps_v = float(fps if fps is not None else d.fps)
     causal = w.vae.causal_first_frame
-    lead = 1 if causal else 0
-    if frames is not None:
-        n_frames = int(frames)
-    elif seconds is not None:
-        n_frames = int(dit.frames_for_seconds(seconds, fps_v, causal))
-    else:
-        n_frames = d.frames
-    video_s = max(n_frames - lead, 1) / fps_v
+    n_frames = int(core.video_frames(causal, fps_v, frames=frames, seconds=seconds, default_frames=d.frames))
     steps_v = int(steps if steps is not None else d.steps)
     cfg_v = d.cfg if cfg is None else bool(cfg)
     econ = resolve_economics(
         cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics, overlay=_economics_overlay
     )
     hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
-    price = hour.usd_per_hour
+    price = float(hour.usd_per_hour)
     clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
 
-    arch = dit_architecture(w)
-    rates = device_rates(g, eff, precision, w.dit.head_dim)
-    common = dict(steps=steps_v, cfg=cfg_v, n_gpus=gpus, weight_bytes_per_param=BYTES_PER_VALUE[precision], offload=offload)
-
-    one_seq = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=n_frames, **common)
-    n_c = int(dit.clips_needed(video_s, clip_s, fps_v))
-    longer = n_c > 1
-    if longer:
-        clip_frames = int(dit.frames_for_seconds(clip_s, fps_v, causal))
-        clip_est = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=clip_frames, **common)
-    as_clips = longer and long_video == "clips"
-    est, n_clips = (clip_est, n_c) if as_clips else (one_seq, 1)
+    setup = video_setup(w, g, eff, stack_id, precision, offload, calibration=load_calibration(calibration, set(cat.gpus)))
+    kw: dict[str, Any] = dict(width_px=width, height_px=height, frames=n_frames, fps=fps_v, steps=steps_v, cfg=cfg_v, clip_seconds=clip_s)
+    auto = gpus is None
+    if auto:
+        _positive("--max-gpus", max_gpus, integer=True, upper=MAX_GPUS)
+        candidates = tuple(n for n in core.AUTO_VIDEO_GPUS if max_gpus is None or n <= max_gpus) or (1,)
+        r = core.video_auto(setup, candidates=candidates, one_sequence=long_video == "one-sequence", **kw).take(0)
+    else:
+        r = core.video_estimate(setup, gpus=gpus, one_sequence=long_video == "one-sequence", **kw)
+    n_gpus = int(r.gpus)
+    est, n_clips = r.estimate, int(r.n_clips)
+    video_s = float(r.video_s)
 
     def f(x: Any) -> float:
         return float(np.asarray(x))
 
     time_per_clip = f(est.time_s)
-    time_total = time_per_clip * n_clips
-    gpu_s = time_total * gpus
+    time_total = float(r.time_s)
+    gpu_s = float(r.gpu_seconds)
     cost = gpu_s / 3600.0 * price
     minutes = video_s / 60.0
-    fits = bool(np.asarray(est.fits_in_memory))
-    suggestion = None if fits else _fit_suggestion(arch, rates, width, height, est, common, gpus)
+    fits = bool(r.fits)
+    suggestion = None if fits else _fit_suggestion(setup, kw, n_gpus, long_video == "one-sequence")
 
     long_info = None
-    if longer:
-        clips_time = f(clip_est.time_s) * n_c
+    n_c = int(dit.clips_needed(video_s, clip_s, fps_v))
+    if n_c > 1:
+        clips = core.video_estimate(setup, gpus=n_gpus, one_sequence=False, **kw)
+        one = core.video_estimate(setup, gpus=n_gpus, one_sequence=True, **kw)
+        one_seq = one.estimate
         long_info = LongVideo(
-            mode="clips" if as_clips else "one-sequence",
+            mode="clips" if long_video == "clips" else "one-sequence",
             n_clips=n_c,
             clip_seconds=clip_s,
-            clips_time_s=clips_time,
-            clips_cost_per_video_minute_usd=clips_time * gpus / 3600.0 * price / minutes,
+            clips_time_s=float(clips.time_s),
+            clips_cost_per_video_minute_usd=float(clips.gpu_seconds) / 3600.0 * price / minutes,
             one_sequence_tokens=f(one_seq.sequence_tokens),
             one_sequence_time_s=f(one_seq.time_s),
             one_sequence_cost_per_video_minute_usd=f(one_seq.gpu_seconds) / 3600.0 * price / minutes,
@@ -165,7 +165,7 @@ def video(
             one_sequence_fits_in_memory=bool(np.asarray(one_seq.fits_in_memory)),
         )
 
-    energy = gpu_s / 3600.0 * hour.facility_w / 1e3
+    energy = gpu_s / 3600.0 * float(hour.facility_w) / 1e3
     carbon = econ.energy.carbon_kg_per_kwh
 
     warnings: list[str] = []
@@ -178,7 +178,7 @@ def video(
     inputs = VideoInputs(
         workload=w.id,
         gpu=g.id,
-        gpus=gpus,
+        gpus=n_gpus,
         width=width,
         height=height,
         frames=n_frames,
@@ -197,7 +197,7 @@ def video(
         VideoResult(
             capplan_version=__version__,
             inputs=inputs,
-            efficiency=_efficiency_used(stack_id, rates, eff, serving=False),
+            efficiency=_efficiency_used(stack_id, setup.rates, eff, serving=False),
             video_seconds=video_s,
             n_clips=n_clips,
             latent_frames=f(est.latent_frames),
@@ -236,7 +236,7 @@ def video(
             time_per_clip_s=time_per_clip,
             time_s=time_total,
             gpu_seconds=gpu_s,
-            cost_per_clip_usd=time_per_clip * gpus / 3600.0 * price,
+            cost_per_clip_usd=time_per_clip * n_gpus / 3600.0 * price,
             cost_usd=cost,
             cost_per_video_minute_usd=cost / minutes,
             gpu_hours_per_video_minute=gpu_s / 3600.0 / minutes,
@@ -245,7 +245,7 @@ def video(
             cost_breakdown_usd=CostBreakdown(
                 hardware=gpu_s / 3600.0 * hour.hardware_usd_per_hour, energy=gpu_s / 3600.0 * hour.energy_usd_per_hour
             ),
-            power_kw=hour.facility_w * gpus / 1e3,
+            power_kw=float(hour.facility_w) * n_gpus / 1e3,
             energy_kwh=energy,
             energy_kwh_per_video_minute=energy / minutes,
             carbon_kg_per_video_minute=energy / minutes * carbon if carbon is not None else None,
@@ -255,15 +255,13 @@ def video(
     )
 
 
-def _fit_suggestion(arch, rates, width, height, est, common, gpus) -> str:
+def _fit_suggestion(setup: core.VideoSetup, kw: dict[str, Any], gpus: int, one_sequence: bool) -> str:
     """What would make a clip fit: more GPUs (activations split by sequence parallelism), or offload."""
-    frames = float(np.asarray(est.frames))
-    for n in (2, 4, 8, 16, 32, 64):
-        if n <= gpus:
-            continue
-        trial = dit.estimate_video(arch, rates, width_px=width, height_px=height, frames=frames, **{**common, "n_gpus": n})
-        if bool(np.asarray(trial.fits_in_memory)):
-            return f"does not fit in one GPU's memory: try --gpus {n} (sequence parallelism splits the activations)"
-    if common["offload"] == "none":
+    larger = tuple(n for n in core.AUTO_VIDEO_GPUS if n > gpus)
+    if larger:
+        trial = core.video_auto(setup, candidates=larger, one_sequence=one_sequence, **kw)
+        if bool(trial.fits[0]):
+            return f"does not fit in one GPU's memory: try --gpus {int(trial.gpus[0])} (sequence parallelism splits the activations)"
+    if setup.offload == "none":
         return "does not fit: the weights alone exceed GPU memory; try --offload model, a lower --precision, or a larger GPU"
     return "does not fit even with offload; try a lower --precision, a lower --resolution or a larger GPU"

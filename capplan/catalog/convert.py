@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
 from capplan.models.dit import DiTArchitecture
@@ -91,10 +94,23 @@ def llm_architecture(w: TextWorkload) -> LLMArchitecture:
     )
 
 
-def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: int) -> AllReduce:
-    """The all-reduce cost model of a TP group of ``gpu`` under the runtime's measured figures."""
-    ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(tp, gpu.interconnect.scale_up_gb_per_s)
-    return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)
+def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllReduce:
+    """The all-reduce cost model of TP groups of ``gpu`` under the runtime's measured figures; ``tp`` may
+    be an array (one group size per scenario), giving an AllReduce of arrays."""
+    link = gpu.interconnect.scale_up_gb_per_s
+    t = np.asarray(tp, dtype=float)
+    if t.ndim == 0:
+        ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(int(t), link)
+        return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)
+    sizes = np.unique(t)
+    table = [runtime.allreduce_for(int(v), link) for v in sizes]
+    idx = np.searchsorted(sizes, t)
+    ring_lat, bus_frac = table[0][0], table[0][1]
+    if any(row[2] is None or row[3] is None for row in table):
+        return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac)
+    lat = np.array([row[2] for row in table], dtype=float)[idx]
+    bw = np.array([row[3] for row in table], dtype=float)[idx]
+    return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=lat, custom_bytes_per_s=bw)  # type: ignore[arg-type]
 
 
 def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:

@@ -25,8 +25,8 @@ def sensitivity(
     output: OutputOpt = None,
 ) -> None:
     """Move each input by ±pct alone and rank inputs by how much the cost moves."""
+    from capplan.api.sensitivity import sensitivity as run
     from capplan.report.sensitivity import tornado
-    from capplan.sensitivity_api import sensitivity as run
 
     if command == "plan":
         args = {"pricing": pricing}

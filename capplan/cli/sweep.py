@@ -23,8 +23,8 @@ def sweep(
     """Evaluate a grid of scenarios; a key varied with one value is simply fixed."""
     import sys
 
+    from capplan.api.sweep import sweep as run
     from capplan.report.sweep import sweep_table
-    from capplan.sweep_api import sweep as run
 
     fixed = {"workload": workload, "gpu": gpu}
     if sys.stderr.isatty():

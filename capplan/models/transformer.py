@@ -318,7 +318,7 @@ class StepTerms:
     experts_per_token: int
     n_allreduce: int
     link_bytes_per_s: Number
-    allreduce: "AllReduce"
+    allreduce: AllReduce
     f_dense: float
     f_expert: float
     f_attn: float

@@ -17,21 +17,22 @@ def validate_report(r: ValidateResult) -> Group:
     for row in r.rows:
         err = f"{row.error:+.0%}"
         t.add_row(row.model, row.gpu, str(row.num_gpus), row.quantity + ("" if row.verified else " †"), sig(row.measured), sig(row.predicted), Text(err, style="red" if abs(row.error) > 0.3 else ""))
-    s = Table(title="Absolute error", title_justify="left")
-    for col in ("group", "rows", "median", "P90"):
+    s = Table(title="Error (signed: below 0 the model is optimistic, it predicts less time than measured)", title_justify="left")
+    for col in ("group", "rows", "median |error|", "P90 |error|", "signed median"):
         s.add_column(col, justify="left" if col == "group" else "right")
     for g in r.summary:
-        s.add_row(g.group, str(g.n), pct(g.median_abs_error), pct(g.p90_abs_error))
+        s.add_row(g.group, str(g.n), pct(g.median_abs_error), pct(g.p90_abs_error), f"{g.median_signed_error:+.0%}")
     return Group(t, Text("† secondary source (see the row's source in --format json)", style="dim"), Text(""), s)
 
 
 def calibrate_report(r: CalibrateResult) -> Group:
     t = Table(title=f"Calibration on {r.measurements} ({r.n_rows} rows, stack {r.stack})", title_justify="left")
+    t.add_column("kernels")
     t.add_column("GPU")
     t.add_column("op class")
     t.add_column("efficiency × default", justify="right")
     for f in r.factors:
-        t.add_row(f.gpu, f.op_class, f"{f.multiplier:.3f}")
+        t.add_row(f.kind, f.gpu, f.op_class, f"{f.multiplier:.3f}")
     e = Table(title="Median absolute error", title_justify="left", show_header=False)
     e.add_column()
     e.add_column(justify="right")

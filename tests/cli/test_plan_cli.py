@@ -46,7 +46,7 @@ def test_consolidated_not_dearer_and_schedules_conserve(default_plan):
 
 
 def test_video_minutes_and_tokens_follow_demand(default_plan):
-    from capplan.plan_api import load_scenario, scenario_path
+    from capplan.api.plan import load_scenario, scenario_path
 
     sc = load_scenario(scenario_path(None))
     assert default_plan.horizon_hours == sc.horizon_hours

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from capplan.validation import median_abs_error, text_comparisons, video_comparisons
+from capplan.analysis.validate import median_abs_error, text_comparisons, video_comparisons
 
 
 @pytest.fixture(scope="module")

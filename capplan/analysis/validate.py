@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -22,13 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from capplan import api
+from capplan import __version__, api
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.convert import allreduce, device_rates, kernel_floors, llm_architecture
+from capplan.catalog.calibration import NONE, Calibration, load_calibration
 from capplan.catalog.load import data_root
 from capplan.errors import UserError
 from capplan.models import transformer
 from capplan.models.precision import BYTES_PER_VALUE
+from capplan.planning.core import text_at_batch, text_capacity
+from capplan.planning.resolve import text_setup
+from capplan.results import ErrorSummary, ValidateResult, ValidationRow
 
 # A row whose GPU is only described ("80GB-class") is evaluated on this catalogue GPU for memory,
 # which does not depend on the chip; its time is not predicted.
@@ -68,11 +72,11 @@ class Comparison:
     def calibratable(self) -> bool:
         return bool(self.terms)
 
-    def predict(self, multipliers: dict[tuple[str, str], float]) -> float:
-        """The prediction with each class's default efficiency multiplied by ``multipliers[(gpu, class)]``."""
+    def predict(self, multipliers: dict[tuple[str, str, str], float]) -> float:
+        """The prediction with each class's efficiency multiplied by ``multipliers[(kind, gpu, class)]``."""
         total = 0.0
         for stage in self.terms:
-            total += max(t / (multipliers.get((self.gpu, c), 1.0) if c else 1.0) for c, t in stage)
+            total += max(t / (multipliers.get((self.kind, self.gpu, c), 1.0) if c else 1.0) for c, t in stage)
         return self.scale * total**self.power
 
 
@@ -128,7 +132,9 @@ def _int(row: dict[str, str], key: str, path: Path, i: int, default: int | None 
     return int(v)
 
 
-def video_comparisons(catalog: Catalog | None = None, path: Path | None = None, *, strict: bool = False) -> list[Comparison]:
+def video_comparisons(
+    catalog: Catalog | None = None, path: Path | None = None, *, strict: bool = False, calibration: Calibration = NONE
+) -> list[Comparison]:
     """``strict``: a user's file, where unknown models or GPUs are errors rather than skipped rows."""
     cat = catalog or load_catalog()
     path = path or validation_dir() / "video_measurements.csv"
@@ -158,12 +164,15 @@ def video_comparisons(catalog: Catalog | None = None, path: Path | None = None, 
             offload=_offload(row.get("offload") or ""),
             long_video="one-sequence",
             catalog=cat,
+            calibration=calibration,
         )
         common: dict[str, Any] = dict(
             kind="video", model=model, gpu=gpu, num_gpus=n, dataset=(row.get("dataset") or "project"),
             verified="UNVERIFIED" not in (row.get("notes") or ""), source=row.get("source") or "", row=i + 2,
         )
         t = _float(row.get("time_s"))
+        if strict and (row.get("time_s") or "").strip() and (t is None or t <= 0):
+            raise UserError(f"{path}: row {i + 2}, column time_s", row.get("time_s"), "a measured time is a number of seconds greater than 0")
         if t and not described:
             st = r.time_by_stage_s
             terms: tuple[Term, ...] = (
@@ -191,12 +200,16 @@ def _step_terms(step: transformer.StepCost, k: int) -> tuple[Term, ...]:
     )
 
 
-def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *, strict: bool = False) -> list[Comparison]:
-    """Rows with known lengths: throughput at the stated batch, or at the largest batch that fits
-    (offline max-throughput benchmarks) when none is stated."""
+def text_comparisons(
+    catalog: Catalog | None = None, path: Path | None = None, *, strict: bool = False, calibration: Calibration = NONE
+) -> list[Comparison]:
+    """Rows with known lengths: throughput at the stated batch (concurrency), or at the largest batch
+    that fits (offline max-throughput benchmarks) when none is stated. Every prediction goes through the
+    core (:mod:`capplan.planning.core`), as a what-if would."""
     cat = catalog or load_catalog()
     path = path or validation_dir() / "text_measurements.csv"
     rt = cat.efficiency.runtime
+    stack = cat.efficiency.default_stack
     out: list[Comparison] = []
     for i, row in enumerate(read_rows(path, TEXT_COLUMNS)):
         model, gpu = row["model"].strip(), row["gpu"].strip()
@@ -206,6 +219,8 @@ def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *
             raise UserError(f"{path}: row {i + 2}, column model", model, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")
         if strict and gpu not in cat.gpus:
             raise UserError(f"{path}: row {i + 2}, column gpu", gpu, f"choose a catalogued GPU: {', '.join(sorted(cat.gpus))}")
+        if strict and (value is None or value <= 0 or not P or not O or P <= 0 or O <= 0):
+            raise UserError(f"{path}: row {i + 2}", f"value={row.get('value')!r}", "a measurement needs positive prompt_tokens, output_tokens and value")
         if model not in cat.text or gpu not in cat.gpus or not P or not O or not value or value <= 0:
             continue
         tp = _int(row, "tp", path, i, _int(row, "num_gpus", path, i, 1))
@@ -215,36 +230,29 @@ def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *
         if g.peak_tflop_per_s(api.COMPUTE_PRECISION[precision]) is None:
             continue
         w = cat.text[model]
-        arch = llm_architecture(w)
-        rates = device_rates(g, cat.efficiency.gpu[gpu][cat.efficiency.default_stack], precision, w.architecture.head_dim)
         kv_precision = "fp8" if precision in ("fp8", "fp4") and g.compute.fp8_tflop_per_s else "bf16"
-        usable = g.memory.memory_gb * 1e9 * rt.gpu_memory_utilization_frac
+        setup = text_setup(w, g, cat.efficiency.gpu[gpu][stack], rt, stack, precision, kv_precision, calibration=calibration)
         stated = _float(row.get("batch"))
-        batch = np.array([stated]) if stated else np.arange(1, rt.max_batch + 1, dtype=float)
-        pts = transformer.serving_points(
-            arch, rates, batch=batch, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=BYTES_PER_VALUE[precision],
-            kv_bytes=BYTES_PER_VALUE[kv_precision], tp=tp, allreduce=allreduce(rt, g, tp), floors=kernel_floors(rt, g),
-        )
         if stated:
-            k = 0
+            batch = stated
         else:
-            ok = np.asarray(pts.memory_bytes) <= usable
-            if not ok[0]:
+            cap = text_capacity(setup, tp=tp, prompt_tokens=P, output_tokens=O, with_share=False)
+            if not cap.fits[0] or cap.max_batch[0] == 0:
                 continue
-            k = int(np.argmin(ok)) - 1 if not ok.all() else len(ok) - 1
-        assert pts.iteration is not None and pts.prefill is not None
-        it_terms = _step_terms(pts.iteration, k)
+            batch = float(cap.max_batch[0])
+        it, pre = text_at_batch(setup, tp=tp, batch=batch, prompt_tokens=P, output_tokens=O)
+        it_terms = _step_terms(it, 0)
         metric = row["metric"].strip()
         replicas = max(n_sys // tp, 1)
-        b = float(np.asarray(pts.batch).reshape(-1)[k])
+        t_it = float(np.asarray(it.time_s))
         if metric == "output_tokens_per_s":
-            pred, terms, scale, power = float(pts.output_tokens_per_s[k]) * replicas, it_terms, b * replicas, -1.0
+            pred, terms, scale, power = batch / t_it * replicas, it_terms, batch * replicas, -1.0
         elif metric == "tpot_ms":
-            pred, terms, scale, power = float(pts.iteration_s[k]) * 1e3, it_terms, 1e3, 1.0
+            pred, terms, scale, power = t_it * 1e3, it_terms, 1e3, 1.0
         elif metric == "ttft_ms":
-            pred, terms, scale, power = float(pts.ttft_s[k]) * 1e3, it_terms + _step_terms(pts.prefill, 0), 1e3, 1.0
+            pred, terms, scale, power = (float(np.asarray(pre.time_s)) + t_it) * 1e3, it_terms + _step_terms(pre, 0), 1e3, 1.0
         elif metric == "output_tokens_per_s_per_user":
-            pred, terms, scale, power = 1.0 / float(pts.iteration_s[k]), it_terms, 1.0, -1.0
+            pred, terms, scale, power = 1.0 / t_it, it_terms, 1.0, -1.0
         else:
             if strict:
                 raise UserError(f"{path}: row {i + 2}, column metric", metric, "use output_tokens_per_s, tpot_ms, ttft_ms or output_tokens_per_s_per_user")
@@ -252,8 +260,8 @@ def text_comparisons(catalog: Catalog | None = None, path: Path | None = None, *
         out.append(
             Comparison(
                 kind="text", model=model, gpu=gpu, num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
-                dataset="project", verified="UNVERIFIED" not in (row.get("notes") or ""), source=row.get("source") or "",
-                row=i + 2, terms=terms, scale=scale, power=power,
+                dataset=(row.get("framework") or "").strip() or "unknown", verified="UNVERIFIED" not in (row.get("notes") or ""),
+                source=row.get("source") or "", row=i + 2, terms=terms, scale=scale, power=power,
             )
         )
     return out
@@ -267,3 +275,54 @@ def median_abs_error(rows: list[Comparison]) -> float:
 
 def p90_abs_error(rows: list[Comparison]) -> float:
     return float(np.percentile([abs(r.error) for r in rows], 90))
+
+
+def validate_all(*, calibration: str | Path | None = None, stack: str | None = None, catalog: Catalog | None = None) -> ValidateResult:
+    """Every bundled measurement vs. its prediction, with error summaries (absolute and signed: a model
+    that is optimistic about time under-buys GPUs) by kind, serving engine, GPU and publisher."""
+    cat = catalog or load_catalog()
+    cal = load_calibration(calibration, set(cat.gpus))
+    stack_id = cat.stack(stack)
+    if stack_id != cat.efficiency.default_stack:
+        import dataclasses
+
+        cat = dataclasses.replace(cat, efficiency=cat.efficiency.model_copy(update={"default_stack": stack_id}))
+    rows = video_comparisons(cat, calibration=cal) + text_comparisons(cat, calibration=cal)
+    out_rows = [
+        ValidationRow(kind=r.kind, model=r.model, gpu=r.gpu, num_gpus=r.num_gpus, quantity=r.quantity, measured=r.measured, predicted=r.predicted, error=r.error, verified=r.verified, source=r.source)  # type: ignore[arg-type]
+        for r in rows
+    ]
+
+    def summary(name: str, sel: list[Comparison]) -> ErrorSummary:
+        errs = [_time_error(r) for r in sel]
+        return ErrorSummary(
+            group=name, n=len(sel), median_abs_error=float(median(abs(e) for e in errs)), p90_abs_error=float(np.percentile([abs(e) for e in errs], 90)),
+            median_signed_error=float(median(errs)),
+        )
+
+    groups = [summary("all", rows)]
+    for kind in ("video", "text"):
+        sel = [r for r in rows if r.kind == kind]
+        if sel:
+            groups.append(summary(kind, sel))
+    for engine in sorted({r.dataset for r in rows if r.kind == "text"}):
+        groups.append(summary(f"text engine {engine}", [r for r in rows if r.kind == "text" and r.dataset == engine]))
+    for gpu in sorted({r.gpu for r in rows}):
+        groups.append(summary(f"gpu {gpu}", [r for r in rows if r.gpu == gpu]))
+    for host in sorted({_publisher(r.source) for r in rows}):
+        groups.append(summary(f"source {host}", [r for r in rows if _publisher(r.source) == host]))
+    return ValidateResult(capplan_version=__version__, stack=stack_id, calibration=str(calibration) if calibration else None, rows=out_rows, summary=groups)
+
+
+def _time_error(r: Comparison) -> float:
+    """Signed error with one meaning for every quantity: below 0, the model is optimistic (it predicts
+    less time, or more throughput, than measured)."""
+    return -r.error if r.quantity in ("output_tokens_per_s", "output_tokens_per_s_per_user") else r.error
+
+
+def _publisher(source: str) -> str:
+    m = re.search(r"https?://(?:www\.)?([^/\s]+)(?:/([^/\s]+))?", source)
+    if not m:
+        return (source.split(",")[0].split(";")[0].strip() or "unknown")[:40]
+    host, first = m.group(1), m.group(2)
+    return f"{host}/{first}" if host == "github.com" and first else host

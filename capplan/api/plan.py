@@ -16,14 +16,17 @@ import numpy as np
 
 from capplan import __version__
 from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
+from capplan.catalog.knobs import expand_sets
 from capplan.catalog.load import data_root, read_toml, validate
 from capplan.catalog.scenario import Demand, Scenario
 from capplan.errors import UserError
 from capplan.models import power
 from capplan.planning import demand as demand_model
 from capplan.planning.costs import gpu_hour_cost
-from capplan.results import Crossing, FleetPlan, HourPlan, PlanResult, ServiceCapacity
+from capplan.planning.uncertainty import PLAN_KEYS, draw, parse_ranges, summary
+from capplan.results import Crossing, FleetPlan, HourPlan, PlanResult, ServiceCapacity, Uncertainty
 
 DEFAULT_SCENARIO = "chat-and-video"
 HOURS_PER_MONTH = 8760.0 / 12.0
@@ -127,23 +130,18 @@ def plan(
     from capplan.planning.optimize import PlanProblem, solve
 
     cat = catalog or load_catalog()
-    if calibration is not None:
-        from capplan.calibration import apply_calibration
-
-        cat = apply_calibration(cat, calibration)
+    load_calibration(calibration, set(cat.gpus))  # a bad file fails before any solve
     if uncertain:
-        from capplan.uncertainty import PLAN_KEYS, parse_ranges, plan_uncertainty
-
         ranges = parse_ranges(uncertain, PLAN_KEYS)
         if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10_000:
             raise UserError("--samples", samples, "a whole number of draws from 1 to 10000")
-        kw = dict(power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, catalog=cat)
+        kw = dict(power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, catalog=cat, calibration=calibration)
         base = plan(scenario, sets=sets, **kw)  # type: ignore[arg-type]
         u = plan_uncertainty(lambda extra: plan(scenario, sets=list(sets or []) + extra, **kw), ranges, samples, seed)  # type: ignore[arg-type]
         return base.model_copy(update={"uncertainty": u})
     if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and 0 < time_limit_s <= 86400):
         raise UserError("--time-limit-s", time_limit_s, "it must be a number of seconds from 0 to 86400")
-    parsed = parse_sets(sets)
+    parsed = expand_sets(parse_sets(sets))
     if any(k.startswith("workload.") for k, _ in parsed):
         raise UserError("--set", next(k for k, _ in parsed if k.startswith("workload.")), "in a plan, change services with scenario., video. or text. keys")
     path = scenario_path(scenario)
@@ -208,31 +206,28 @@ def plan(
         video_mem_gb = 0.0  # what a GPU must keep for the video pipeline to be co-resident with text
         for k, s in enumerate(sc.video):
             n, rate, note = 0, 0.0, ""
-            for n_try in (1, 2, 4, 8, 16, 32, 64):
-                if n_try > sc.fleet.node_size:
-                    break
-                try:
-                    v = api.video(
-                        s.workload, g, gpus=n_try, resolution=s.resolution, seconds=s.seconds, fps=s.fps, steps=s.steps, cfg=s.cfg,
-                        precision=s.precision, stack=sc.fleet.stack, catalog=cat,
-                    )
-                except UserError as exc:
-                    note = str(exc)
-                    break
+            try:
+                v = api.video(
+                    s.workload, g, gpus=None, max_gpus=sc.fleet.node_size, resolution=s.resolution, seconds=s.seconds, fps=s.fps, steps=s.steps,
+                    cfg=s.cfg, precision=s.precision, stack=sc.fleet.stack, catalog=cat, calibration=calibration,
+                )
+            except UserError as exc:
+                note = str(exc)
+            else:
                 video_seconds[k] = v.video_seconds
                 video_weight_bytes[k] = v.memory_by_component_gb.dit_weights * GB
                 if v.fits_in_memory:
-                    n, rate = n_try, 3600.0 / v.gpu_seconds
+                    n, rate = v.inputs.gpus, 3600.0 / v.gpu_seconds
                     m = v.memory_by_component_gb
                     video_mem_gb = max(video_mem_gb, m.dit_weights * (1.0 - sc.sharing.shared_weight_frac) + m.text_encoder + m.vae + m.activations)
-                    break
-                note = v.suggestion or "does not fit"
+                else:
+                    note = v.suggestion or "does not fit"
             video_rate[gi, k] = rate
             capacities.append(ServiceCapacity(service=s.id, kind="video", gpu=g, gpus_per_replica=n, capacity_per_gpu=rate, note="" if rate else note))
         for j, s in enumerate(sc.text):
             kw = dict(
                 precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
-                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat, max_gpus=sc.fleet.node_size,
+                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat, max_gpus=sc.fleet.node_size, calibration=calibration,
             )
             try:
                 t = api.text(s.workload, g, **kw)
@@ -435,3 +430,33 @@ def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gp
             need = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
             raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {need}")
     raise UserError(where, mode, "no fleet can meet this demand; check demand, deadlines and headroom")
+
+
+def plan_uncertainty(run: Any, ranges: dict[str, tuple[float, float]], n: int, seed: int) -> Uncertainty:
+    """P10/P50/P90 of the siloed and consolidated totals and the saving; ``run(sets)`` solves one plan
+    per draw. The headline metric is the consolidated total."""
+    d = {k: [float(x) for x in v] for k, v in draw(ranges, n, seed).items()}  # plain floats: their repr is TOML
+    totals = np.full((3, n), np.nan)
+    for s in range(n):
+        sets = []
+        if "text_demand" in d:
+            sets.append(f"text.requests_per_s.scale={d['text_demand'][s]!r}")
+        if "video_demand" in d:
+            sets.append(f"video.videos_per_hour.scale={d['video_demand'][s]!r}")
+        if "price_scale" in d:
+            sets += [f"gpu.price.usd_per_gpu_hour*={d['price_scale'][s]!r}", f"gpu.price.capex_usd_per_gpu*={d['price_scale'][s]!r}"]
+        if "efficiency_scale" in d:
+            m = d["efficiency_scale"][s]
+            sets += [f"efficiency.{k}*={m!r}" for k in ("gemm_frac", "attention_frac", "memory_bandwidth_frac", "conv_frac")]
+        try:
+            r = run(sets)
+        except UserError:
+            continue  # an infeasible draw (e.g. demand beyond the power cap)
+        totals[:, s] = (r.siloed.total_cost_usd, r.consolidated.total_cost_usd, r.savings_usd)
+    head = summary(totals[1], ranges, n, seed, "consolidated.total_cost_usd")
+    metrics = {}
+    for name, row in zip(("siloed.total_cost_usd", "consolidated.total_cost_usd", "savings_usd"), totals):
+        v = row[np.isfinite(row)]
+        p10, p50, p90 = (float(x) for x in np.percentile(v, [10, 50, 90]))
+        metrics[name] = {"p10": p10, "p50": p50, "p90": p90}
+    return head.model_copy(update={"metrics": metrics})

@@ -28,7 +28,7 @@ class Factor:
 VIDEO_FACTORS = (
     Factor("GPU price (rent) / capex (own)", "price"),
     Factor("GEMM efficiency", "efficiency.gemm_frac", cap_at_one=True),
-    Factor("attention efficiency", "attention", cap_at_one=True),
+    Factor("attention efficiency", "efficiency.attention_frac", cap_at_one=True),
     Factor("HBM bandwidth efficiency", "efficiency.memory_bandwidth_frac", cap_at_one=True),
     Factor("GPU dense peak TFLOP/s", "peak"),
     Factor("denoising steps", "option:steps", integer=True),
@@ -39,8 +39,8 @@ VIDEO_FACTORS = (
 )
 TEXT_FACTORS = (
     Factor("GPU price (rent) / capex (own)", "price"),
-    Factor("GEMM efficiency", "serving_gemm", cap_at_one=True),
-    Factor("HBM bandwidth efficiency", "serving_bandwidth", cap_at_one=True),
+    Factor("GEMM efficiency", "efficiency.gemm_frac", cap_at_one=True),
+    Factor("HBM bandwidth efficiency", "efficiency.memory_bandwidth_frac", cap_at_one=True),
     Factor("GPU dense peak TFLOP/s", "peak"),
     Factor("HBM bandwidth", "gpu.memory.memory_bandwidth_tb_per_s"),
     Factor("prompt tokens", "option:prompt_tokens", integer=True),
@@ -55,16 +55,12 @@ PLAN_FACTORS = (
     Factor("video demand", "video.videos_per_hour.scale"),
     Factor("GPU price (rent) / capex (own)", "price"),
     Factor("GEMM efficiency", "efficiency.gemm_frac", cap_at_one=True),
-    Factor("attention efficiency", "attention", cap_at_one=True),
+    Factor("attention efficiency", "efficiency.attention_frac", cap_at_one=True),
     Factor("HBM bandwidth efficiency", "efficiency.memory_bandwidth_frac", cap_at_one=True),
 )
 
-
-# text runs on the serving-kernel fractions where the catalogue has them (efficiency.toml)
-_GROUPS = {
-    "serving_gemm": ("gemm_frac", "gemm_fp8_frac", "serving_gemm_frac", "serving_gemm_fp8_frac"),
-    "serving_bandwidth": ("memory_bandwidth_frac", "weight_stream_frac", "weight_stream_fp8_frac", "decode_attention_bandwidth_frac"),
-}
+# An efficiency factor is an op class (capplan.catalog.knobs): "GEMM efficiency" scales the GEMM
+# efficiency of every precision and kernel family, in video and text alike.
 
 
 def _sets_for(f: Factor, mult: float, pricing: str, base_inputs: Any) -> tuple[list[str], dict[str, Any]]:
@@ -74,10 +70,6 @@ def _sets_for(f: Factor, mult: float, pricing: str, base_inputs: Any) -> tuple[l
         return [f"gpu.price.{'usd_per_gpu_hour' if pricing == 'rent' else 'capex_usd_per_gpu'}*={m}"], {}
     if f.key == "peak":
         return [f"gpu.compute.{p}*={m}" for p in ("bf16_tflop_per_s", "fp16_tflop_per_s", "fp8_tflop_per_s", "fp4_tflop_per_s", "tf32_tflop_per_s")], {}
-    if f.key == "attention":
-        return [f"efficiency.attention_hdim64_frac*={m}", f"efficiency.attention_hdim128_frac*={m}"], {}
-    if f.key in _GROUPS:
-        return [f"efficiency.{k}*={m}" for k in _GROUPS[f.key]], {}
     if f.key == "pixels":
         w, h = base_inputs.width, base_inputs.height
         s = math.sqrt(mult)
@@ -173,10 +165,4 @@ def sensitivity(
 
 
 def _capped_run(run: Callable[..., Any], value: Callable[[Any], Any], f: Factor) -> float | None:
-    if f.key == "attention":
-        keys = ["efficiency.attention_hdim64_frac", "efficiency.attention_hdim128_frac"]
-    elif f.key in _GROUPS:
-        keys = [f"efficiency.{k}" for k in _GROUPS[f.key]]
-    else:
-        keys = [f.key]
-    return value(run([f"{k}=1.0" for k in keys], {}))
+    return value(run([f"{f.key}=1.0"], {}))

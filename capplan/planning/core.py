@@ -1,0 +1,334 @@
+"""The one what-if core: every path that prices a scenario goes through here.
+
+A what-if (`capplan video` / `capplan text`), a sweep cell, a Monte Carlo draw, a sensitivity run, a
+validation row and a planner's per-GPU capacity all call the same functions, so they cannot disagree.
+Scenarios come in as numpy arrays (one entry per scenario) over one resolved *setup* (a workload on a
+GPU at a precision: the categorical choices); results go out as arrays. The scalar API is the n = 1
+case.
+
+Text: the largest continuous batch that fits in memory and meets the TTFT and TPOT targets sets
+throughput. Memory is affine in the batch (closed form); iteration time grows monotonically with the
+batch, so the largest batch that meets the latency targets is found by evaluating every batch size at
+once for a few scenarios, or by a vectorised bisection for many (the same answer either way, since
+both find the largest feasible integer). "Auto" tensor parallelism is one rule everywhere: among the
+first four valid TP sizes that fit, the cheapest per token (:func:`text_auto`).
+
+Video: the DiT model (:func:`capplan.models.dit.estimate_video`) on the clips a video is generated
+as; "auto" GPU count is the smallest sequence-parallel size that fits in memory (:func:`video_auto`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from capplan.models import dit, transformer
+from capplan.models.device import DeviceRates
+from capplan.models.dit import DiTArchitecture
+from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
+
+#: Why the batch stopped growing, by code in :attr:`TextArrays.limited_by`.
+LIMITS = ("max_batch", "memory", "tpot", "ttft")
+#: Tensor-parallel sizes "auto" considers, smallest first, and how many of the fitting ones it prices.
+AUTO_TP = (1, 2, 4, 8, 16, 32, 64)
+AUTO_TP_TRIES = 4
+#: Sequence-parallel sizes "auto" considers for one video.
+AUTO_VIDEO_GPUS = (1, 2, 4, 8, 16, 32, 64)
+# Below this many (scenario x batch size) elements every batch size is evaluated at once; above it, bisection.
+GRID_ELEMENTS = 65_536
+
+
+def valid_tp(a: LLMArchitecture, tp: int) -> bool:
+    """Whether ``tp`` GPUs can split the model's heads: attention heads must divide evenly, and KV
+    heads either divide evenly or are replicated whole (vLLM/SGLang/TensorRT-LLM's rule)."""
+    if tp < 1 or a.heads % tp:
+        return False
+    if a.is_mla:
+        return True
+    return a.kv_heads % tp == 0 or tp % a.kv_heads == 0
+
+
+@dataclass(frozen=True)
+class TextSetup:
+    """One LLM on one GPU at one precision, resolved to model inputs (SI units)."""
+
+    arch: LLMArchitecture
+    rates: DeviceRates
+    weight_bytes_per_param: float
+    kv_bytes: float
+    usable_bytes: float  # per GPU, for weights and KV cache
+    max_batch: int
+    floors: KernelFloors
+    allreduce: Callable[[np.ndarray], AllReduce]  # the all-reduce model at each scenario's TP size
+
+
+@dataclass(frozen=True)
+class TextArrays:
+    """Steady-state serving of each scenario (arrays of one length)."""
+
+    tp: np.ndarray
+    fits: np.ndarray  # weights + one sequence at full context fit
+    max_batch: np.ndarray  # 0: none fits or no batch meets the targets
+    limited_by: np.ndarray  # index into LIMITS
+    tokens_per_s: np.ndarray  # output tokens per second per replica (0 when max_batch = 0)
+    tpot_s: np.ndarray  # at max_batch (at batch 1 when max_batch = 0)
+    ttft_s: np.ndarray
+    kv_cache_bytes: np.ndarray  # per GPU at max_batch
+    weights_bytes: np.ndarray  # per GPU
+    prefill_share: np.ndarray  # prefill's share of GPU time at max_batch (0 when max_batch = 0)
+
+    def take(self, i: ArrayLike) -> TextArrays:
+        return TextArrays(**{k: np.asarray(v)[i] for k, v in self.__dict__.items()})
+
+
+def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
+    """Memory per GPU for the weights and one sequence at full context [bytes]: the least a replica needs."""
+    a = s.arch
+    kv = transformer.kv_bytes_per_token(a, s.kv_bytes) * np.asarray(context_tokens, dtype=float) / transformer.kv_shard(a, tp)
+    return transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp) + kv
+
+
+def _col(x: ArrayLike, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(x, dtype=float), (n,)).reshape(n, 1)
+
+
+def text_capacity(
+    s: TextSetup,
+    *,
+    tp: ArrayLike,
+    prompt_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    ttft_ms: ArrayLike = np.inf,
+    tpot_ms: ArrayLike = np.inf,
+    reserved_bytes: ArrayLike = 0.0,
+    with_share: bool = True,
+) -> TextArrays:
+    """Serving capacity at the largest batch that fits and meets the targets (inf: no target).
+
+    ``reserved_bytes``: memory per GPU kept for something else (a co-resident video model in a plan).
+    """
+    n = int(np.broadcast(np.asarray(tp), np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(ttft_ms), np.asarray(tpot_ms), np.asarray(reserved_bytes)).size)
+    tp_c, P, O = _col(tp, n), _col(prompt_tokens, n), _col(output_tokens, n)
+    ttft, tpot = _col(ttft_ms, n), _col(tpot_ms, n)
+    usable = s.usable_bytes - _col(reserved_bytes, n)
+    a = s.arch
+    weights = transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp_c)
+    fits = text_need_bytes(s, tp_c, P + O) <= usable
+
+    # Memory: weights + KV of b sequences at mean context, affine in b.
+    def mem_ok(b: np.ndarray) -> np.ndarray:
+        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp_c) <= usable
+
+    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp_c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b_mem = np.clip(np.floor((usable - weights) / per_seq), 0, s.max_batch)
+    b_mem = np.where(mem_ok(b_mem + 1) & (b_mem < s.max_batch), b_mem + 1, b_mem)  # round-off at the boundary
+    b_mem = np.where((b_mem > 0) & ~mem_ok(b_mem), b_mem - 1, b_mem)
+
+    rates, kw = s.rates, dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors)
+    terms = transformer.steady_state_terms(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    prefill_s = transformer.prompt_prefill_terms(a, rates, prompt_tokens=P, **kw).time_s(1.0)  # type: ignore[arg-type]
+
+    def lat_ok(b: np.ndarray) -> np.ndarray:
+        t = terms.time_s(b)
+        return (t * 1e3 <= tpot) & ((prefill_s + t) * 1e3 <= ttft)
+
+    top = int(b_mem.max(initial=0))
+    if n * top <= GRID_ELEMENTS:
+        grid = np.arange(1, top + 1, dtype=float)[None, :]
+        ok = lat_ok(grid) & (grid <= b_mem)
+        n_ok = np.where(ok.all(axis=1), top, np.argmin(ok, axis=1))[:, None].astype(float) if top else np.zeros((n, 1))
+    else:
+        lo, hi = np.zeros((n, 1)), b_mem.copy()
+        while (lo < hi).any():
+            mid = np.floor((lo + hi + 1) / 2)
+            good = lat_ok(np.maximum(mid, 1.0))
+            lo, hi = np.where(good & (lo < hi), mid, lo), np.where(~good & (lo < hi), mid - 1, hi)
+        n_ok = lo
+    # why the batch stops at n_ok: the next batch breaks memory, else TPOT, else TTFT
+    nxt = n_ok + 1
+    t_next = terms.time_s(nxt)
+    limited = np.where(
+        n_ok >= s.max_batch, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
+    )
+    max_batch = np.where(fits, n_ok, 0.0)
+    limited = np.where(fits, limited, 1)
+    k = np.maximum(max_batch, 1.0)
+    t_k = terms.time_s(k)
+    served = max_batch > 0
+    share = np.zeros_like(t_k)
+    if with_share and served.any():
+        pre = transformer.steady_state_terms(a, rates, prompt_tokens=P, output_tokens=O, part="prefill", **kw).time_s(k)  # type: ignore[arg-type]
+        dec = transformer.steady_state_terms(a, rates, prompt_tokens=P, output_tokens=O, part="decode", **kw).time_s(k)  # type: ignore[arg-type]
+        share = np.where(served, pre / (pre + dec), 0.0)
+    flat = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n, 1)).reshape(n)  # noqa: E731
+    return TextArrays(
+        tp=flat(tp_c),
+        fits=np.broadcast_to(fits, (n, 1)).reshape(n),
+        max_batch=flat(max_batch).astype(int),
+        limited_by=np.broadcast_to(limited, (n, 1)).reshape(n).astype(int),
+        tokens_per_s=flat(np.where(served, k / t_k, 0.0)),
+        tpot_s=flat(t_k),
+        ttft_s=flat(prefill_s + t_k),
+        kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c), 0.0)),
+        weights_bytes=flat(weights),
+        prefill_share=flat(share),
+    )
+
+
+def text_auto(
+    s: TextSetup,
+    *,
+    candidates: tuple[int, ...],
+    prompt_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    ttft_ms: ArrayLike = np.inf,
+    tpot_ms: ArrayLike = np.inf,
+    reserved_bytes: ArrayLike = 0.0,
+    with_share: bool = True,
+) -> TextArrays:
+    """The cheapest tensor-parallel size per scenario among the first :data:`AUTO_TP_TRIES` of
+    ``candidates`` (valid sizes, ascending) that fit; more GPUs per replica buy memory for a larger
+    batch and cut latency at the price of all-reduces. Cost per token is proportional to TP / tokens
+    per second, so no price is needed. When none fits: the largest candidate (flagged as not fitting);
+    when none meets the targets: the first that fits."""
+    n = int(np.broadcast(np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(ttft_ms), np.asarray(tpot_ms), np.asarray(reserved_bytes)).size)
+    c = len(candidates)
+    rep = lambda x: np.tile(np.broadcast_to(np.asarray(x, dtype=float), (n,)), c)  # noqa: E731
+    tp = np.repeat(np.asarray(candidates, dtype=float), n)
+    r = text_capacity(
+        s, tp=tp, prompt_tokens=rep(prompt_tokens), output_tokens=rep(output_tokens), ttft_ms=rep(ttft_ms), tpot_ms=rep(tpot_ms),
+        reserved_bytes=rep(reserved_bytes), with_share=with_share,
+    )
+    fits = r.fits.reshape(c, n)
+    rank = np.cumsum(fits, axis=0)
+    eligible = fits & (rank <= AUTO_TP_TRIES)
+    none_fit = ~fits.any(axis=0)
+    eligible[-1] |= none_fit
+    tps = r.tokens_per_s.reshape(c, n)
+    priced = eligible & (tps > 0)
+    with np.errstate(divide="ignore"):
+        score = np.where(priced, np.asarray(candidates, dtype=float)[:, None] / np.where(tps > 0, tps, 1.0), np.inf)
+    pick = np.where(priced.any(axis=0), np.argmin(score, axis=0), np.argmax(eligible, axis=0))
+    return r.take(pick * n + np.arange(n))
+
+
+def text_at_batch(
+    s: TextSetup, *, tp: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike
+) -> tuple[transformer.StepCost, transformer.StepCost]:
+    """(steady-state iteration, one prompt's prefill) at a fixed number of sequences in flight, by
+    kernel group: what a benchmark at fixed concurrency measures."""
+    kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp, allreduce=s.allreduce(np.asarray(tp, dtype=float)), floors=s.floors)
+    it = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=prompt_tokens, output_tokens=output_tokens, **kw).at(batch)  # type: ignore[arg-type]
+    pre = transformer.prompt_prefill_terms(s.arch, s.rates, prompt_tokens=prompt_tokens, **kw).at(1.0)  # type: ignore[arg-type]
+    return it, pre
+
+
+def text_cost_per_million(arrays: TextArrays, usd_per_gpu_hour: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike) -> dict[str, np.ndarray]:
+    """USD per million tokens (input + output blended, output only, input only) from a capacity; NaN
+    where nothing is served. The input/output split follows the GPU time prefill and decode take."""
+    tps = arrays.tokens_per_s
+    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    usd_per_s = arrays.tp * np.asarray(usd_per_gpu_hour, dtype=float) / 3600.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out_per_s, in_per_s = tps, tps * P / O
+        served = tps > 0
+        return {
+            "all": np.where(served, usd_per_s / (out_per_s + in_per_s) * 1e6, np.nan),
+            "output": np.where(served, usd_per_s * (1 - arrays.prefill_share) / out_per_s * 1e6, np.nan),
+            "input": np.where(served, usd_per_s * arrays.prefill_share / in_per_s * 1e6, np.nan),
+        }
+
+
+# --- video ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VideoSetup:
+    """One DiT on one GPU at one precision, resolved to model inputs."""
+
+    arch: DiTArchitecture
+    rates: DeviceRates
+    weight_bytes_per_param: float
+    offload: str
+    causal_first_frame: bool
+
+
+@dataclass(frozen=True)
+class VideoArrays:
+    """One video per scenario: the estimate of the clip(s) it is generated as, and totals."""
+
+    gpus: np.ndarray
+    frames: np.ndarray
+    video_s: np.ndarray
+    n_clips: np.ndarray  # clips generated (1 for one sequence)
+    estimate: dit.VideoEstimate  # of one clip (or the one sequence)
+    time_s: np.ndarray  # the whole video
+    gpu_seconds: np.ndarray
+    fits: np.ndarray
+
+    def take(self, i: ArrayLike) -> VideoArrays:
+        est = dit.VideoEstimate(**{k: np.broadcast_to(np.asarray(v), self.gpus.shape)[i] for k, v in self.estimate.__dict__.items()})
+        rest = {k: np.asarray(v)[i] for k, v in self.__dict__.items() if k != "estimate"}
+        return VideoArrays(estimate=est, **rest)
+
+
+def video_frames(causal_first_frame: bool, fps: ArrayLike, *, frames: ArrayLike | None = None, seconds: ArrayLike | None = None, default_frames: float) -> np.ndarray:
+    """Frames to generate: given, from seconds (NaN: the default), or the model's default."""
+    if frames is not None:
+        return np.asarray(frames, dtype=float)
+    if seconds is None:
+        return np.asarray(default_frames, dtype=float)
+    sec = np.asarray(seconds, dtype=float)
+    return np.where(np.isnan(sec), float(default_frames), dit.frames_for_seconds(np.nan_to_num(sec), fps, causal_first_frame))
+
+
+def video_estimate(
+    s: VideoSetup,
+    *,
+    gpus: ArrayLike,
+    width_px: ArrayLike,
+    height_px: ArrayLike,
+    frames: ArrayLike,
+    fps: ArrayLike,
+    steps: ArrayLike,
+    cfg: ArrayLike,
+    clip_seconds: ArrayLike,
+    one_sequence: ArrayLike = False,
+) -> VideoArrays:
+    """A video longer than ``clip_seconds`` is generated as consecutive clips (cost linear in length)
+    unless ``one_sequence``."""
+    shape = np.broadcast(*(np.asarray(x) for x in (gpus, width_px, height_px, frames, fps, steps, cfg, clip_seconds, one_sequence))).shape
+    b = lambda x: np.broadcast_to(np.asarray(x, dtype=float), shape)  # noqa: E731
+    frames_a, fps_a, clip_s = b(frames), b(fps), b(clip_seconds)
+    lead = 1.0 if s.causal_first_frame else 0.0
+    video_s = np.maximum(frames_a - lead, 1.0) / fps_a
+    n_c = dit.clips_needed(video_s, clip_s, fps_a)
+    as_clips = (n_c > 1) & ~np.broadcast_to(np.asarray(one_sequence, dtype=bool), shape)
+    clip_frames = np.where(as_clips, dit.frames_for_seconds(clip_s, fps_a, s.causal_first_frame), frames_a)
+    n_clips = np.where(as_clips, n_c, 1.0)
+    est = dit.estimate_video(
+        s.arch, s.rates, width_px=b(width_px), height_px=b(height_px), frames=clip_frames, steps=b(steps),
+        cfg=np.broadcast_to(np.asarray(cfg, dtype=bool), shape), n_gpus=b(gpus), weight_bytes_per_param=s.weight_bytes_per_param, offload=s.offload,
+    )
+    time_s = np.asarray(est.time_s, dtype=float) * n_clips
+    return VideoArrays(
+        gpus=b(gpus), frames=frames_a, video_s=video_s, n_clips=n_clips, estimate=est, time_s=time_s,
+        gpu_seconds=np.asarray(est.gpu_seconds, dtype=float) * n_clips, fits=np.broadcast_to(np.asarray(est.fits_in_memory, dtype=bool), shape),
+    )
+
+
+def video_auto(s: VideoSetup, *, candidates: tuple[int, ...], **kw: ArrayLike) -> VideoArrays:
+    """The smallest sequence-parallel size in ``candidates`` at which the video fits (the largest
+    when none does, flagged as not fitting)."""
+    shape = np.broadcast(*(np.asarray(v) for v in kw.values())).shape
+    n = int(np.prod(shape))
+    c = len(candidates)
+    stacked = {k: np.tile(np.broadcast_to(np.asarray(v), shape).reshape(n), c) for k, v in kw.items()}
+    r = video_estimate(s, gpus=np.repeat(np.asarray(candidates, dtype=float), n), **stacked)
+    fits = r.fits.reshape(c, n)
+    pick = np.where(fits.any(axis=0), np.argmax(fits, axis=0), c - 1)
+    return r.take(pick * n + np.arange(n))
