@@ -170,6 +170,8 @@ def _load(roots: tuple[Path, ...]) -> Catalog:
             if path.name == "economics.toml":
                 economics_data.update(read_toml(path))
                 continue
+            if path.name == "engines.toml":  # serving-engine profiles: sourced reference data, not yet wired into the models
+                continue
             if path.name == "efficiency.toml":
                 data = read_toml(path)
                 if eff_data is None:
