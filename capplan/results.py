@@ -319,6 +319,8 @@ class PlanResult(_Out):
     crossing: Crossing | None
     uncertainty: Uncertainty | None = None
     warnings: list[str] = Field(default_factory=list)
+    assumptions: Assumptions | None = None
+    demand: DemandSeries | None = None
 
 
 class SweepRow(_Out):
@@ -421,3 +423,34 @@ class CalibrateResult(_Out):
     covers: str = Field(description="what the fit saw: it changes only these kinds, GPUs and stack")
     rejected_rows: list[str] = Field(default_factory=list, description="rows that could not be used, with the reason")
     calibration_file: str | None
+
+
+# --- plan assumptions and demand (appended; filled by plan(), rendered by capplan.report) ----------
+
+
+class DemandSeries(_Out):
+    """The hourly demand a plan was sized against, summed over the services of each kind."""
+
+    text_demand: list[float] | None = Field(default=None, description="text requests per second, all text services, one value per hour [1/s]")
+    video_arrivals: list[float] | None = Field(default=None, description="videos arriving per hour, all video services, one value per hour [1/h]")
+
+
+class Assumptions(_Out):
+    """What a plan's numbers rest on, so that a reader (or a finance team) can check and restate them."""
+
+    stack: str = Field(description="attention / kernel stack whose efficiencies the models used")
+    engine: str | None = Field(default=None, description="serving engine whose defaults (batching, memory reserve) were used")
+    pricing: Literal["rent", "own"]
+    gpu_usd_per_hour: dict[str, float] = Field(description="GPU type -> all-in cost of one GPU-hour used in the plan [USD]")
+    hardware_usd_per_gpu_hour: dict[str, float] | None = Field(
+        default=None, description="GPU type -> rent, or amortised capex + upkeep, per GPU-hour, without energy [USD]"
+    )
+    electricity_usd_per_kwh: float | None = Field(default=None, description="owned GPUs: mean electricity price [USD/kWh]")
+    pue: float | None = Field(default=None, description="owned GPUs: facility power / IT power")
+    backfill_usd_per_gpu_hour: float = Field(description="what an idle GPU-hour is worth when backfilled (batch work, resale) [USD]")
+    tokens_counted: Literal["input + output"] = Field(
+        default="input + output", description="cost per million tokens divides by input + output tokens together (a blended price)"
+    )
+    horizon_hours: int
+    power_cap_mw: float | None = Field(default=None, description="site power cap the plan had to respect (none: uncapped) [MW]")
+    notes: list[str] = Field(default_factory=list, description="other assumptions, one sentence each")
