@@ -1,4 +1,8 @@
-"""Flat renderings for spreadsheets and documents: CSV (one header row) and Markdown tables."""
+"""Flat renderings for spreadsheets and documents: CSV (one header row) and Markdown tables.
+
+A plan is the exception: its CSV is long (one row per arrangement, GPU and metric, so the columns stay
+the same whichever GPUs the optimizer picked), its schedule has a CSV of its own, and its Markdown is a
+readable report (capplan.report.markdown)."""
 
 from __future__ import annotations
 
@@ -61,6 +65,8 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def render_csv(result: BaseModel | Sequence[BaseModel]) -> str:
+    if isinstance(result, PlanResult):
+        return plan_long_csv(result)
     rows = rows_of(result)
     cols = _columns(rows)
     buf = io.StringIO()
@@ -76,6 +82,10 @@ def _md_escape(s: str) -> str:
 
 
 def render_markdown(result: BaseModel | Sequence[BaseModel]) -> str:
+    if isinstance(result, PlanResult):
+        from capplan.report.markdown import plan_markdown
+
+        return plan_markdown(result)
     rows = rows_of(result)
     if len(rows) == 1:
         lines = ["| field | value |", "| --- | --- |"]
@@ -85,3 +95,73 @@ def render_markdown(result: BaseModel | Sequence[BaseModel]) -> str:
     lines = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
     lines += ["| " + " | ".join(_md_escape(_cell(r.get(c))) for c in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+PLAN_CSV_COLUMNS = ("arrangement", "gpu", "metric", "value")
+SCHEDULE_CSV_COLUMNS = ("arrangement", "hour", "text_gpus", "video_gpus", "switching_gpus", "idle_gpus", "video_backlog", "power_mw")
+
+#: FleetPlan fields written once per arrangement, in this order (a missing value is an empty cell, never a missing row).
+FLEET_METRICS = (
+    "status", "racks", "total_cost_usd", "cost_per_hour_usd", "hardware_cost_usd", "energy_cost_usd", "fixed_cost_usd",
+    "network_cost_usd", "text_cost_usd", "video_cost_usd", "cost_per_video_minute_usd", "cost_per_million_tokens_usd",
+    "utilization", "idle_gpu_hours", "backfill_value_usd", "peak_power_mw", "energy_mwh", "mip_gap",
+)
+PLAN_METRICS = (
+    "scenario", "scenario_file", "currency", "horizon_hours", "pricing", "video_minutes", "million_tokens",
+    "savings_usd", "savings_pct", "consolidated_sharing",
+)
+
+
+def _write(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows([_cell(v) for v in r] for r in rows)
+    return buf.getvalue()
+
+
+def plan_long_rows(r: PlanResult) -> list[tuple[str, str, str, Any]]:
+    """(arrangement, gpu, metric, value) rows of a plan. ``arrangement`` is siloed or consolidated, empty
+    for what belongs to the plan as a whole; ``gpu`` is empty for totals and for what has no GPU."""
+    from capplan.report.planfacts import assumption_values, uncertainty_bands
+
+    # Every GPU type the plan considered gets a count (0 when not picked), so that the rows depend on
+    # the scenario, not on the solver's choice.
+    gpus = list(dict.fromkeys([c.gpu for c in r.capacities] + [*r.siloed.gpus, *r.consolidated.gpus]))
+    rows: list[tuple[str, str, str, Any]] = [("", "", m, getattr(r, m)) for m in PLAN_METRICS]
+    for p in (r.siloed, r.consolidated):
+        a = p.mode
+        rows.append((a, "", "gpus", p.total_gpus))
+        rows += [(a, g, "gpus", p.gpus.get(g, 0)) for g in gpus]
+        for fleet, counts in p.fleets.items():
+            rows.append((a, "", f"fleet_gpus.{fleet}", sum(counts.values())))
+            rows += [(a, g, f"fleet_gpus.{fleet}", counts.get(g, 0)) for g in gpus]
+        rows += [(a, "", m, getattr(p, m)) for m in FLEET_METRICS]
+    for c in r.capacities:
+        rows.append(("", c.gpu, f"capacity_per_gpu.{c.service}", c.capacity_per_gpu))
+        rows.append(("", c.gpu, f"gpus_per_replica.{c.service}", c.gpus_per_replica))
+    if r.crossing is not None:
+        rows += [("", "", f"crossing.{k}", v) for k, v in r.crossing.model_dump().items()]
+    if r.assumptions is not None:
+        rows += [("", g, f"assumption.{m}", v) for m, g, v in assumption_values(r.assumptions)]
+    for b in uncertainty_bands(r.uncertainty):
+        rows += [("", "", f"uncertainty.{b.metric}.{q}", getattr(b, q)) for q in ("p10", "p50", "p90")]
+    rows += [("", "", "warning", w) for w in r.warnings]
+    return rows
+
+
+def plan_long_csv(r: PlanResult) -> str:
+    """The plan as a long CSV: columns arrangement, gpu, metric, value (full precision)."""
+    return _write(PLAN_CSV_COLUMNS, plan_long_rows(r))
+
+
+def plan_schedule_csv(r: PlanResult) -> str:
+    """Both hourly schedules, one row per arrangement and hour."""
+    rows = [
+        (p.mode, h.hour, h.text_gpus, h.video_gpus, h.switching_gpus, h.idle_gpus, h.video_backlog, h.power_mw)
+        for p in (r.siloed, r.consolidated)
+        for h in p.schedule
+    ]
+    return _write(SCHEDULE_CSV_COLUMNS, rows)
