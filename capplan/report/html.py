@@ -1,40 +1,54 @@
-"""A plan as one self-contained HTML page: inline CSS and inline SVG charts drawn here, nothing fetched
-at view time (no scripts, fonts, images or style sheets from the network), light theme, printable.
+"""A plan as one self-contained HTML page: inline CSS and inline SVG charts (capplan.report.charts),
+nothing fetched at view time (no scripts, fonts, images or style sheets from the network), light theme,
+printable.
 
 Same input, same bytes: no timestamps, and every coordinate is written with a fixed number of decimals.
-Only the standard library and numpy are imported (the result model is a type hint only).
+Only the standard library, numpy and capplan.report's own helpers are imported (the result model is a
+type hint only), so that the page renders without pydantic loaded.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from capplan.report.charts import (
+    C_BACKLOG,
+    C_HIGH,
+    C_IDLE,
+    C_LOW,
+    C_SWITCH,
+    C_TEXT,
+    C_VIDEO,
+    COST_PARTS,
+    MAX_POINTS,
+    _bucket_hours,
+    cost_svg,
+    demand_svg,
+    schedule_svg,
+    tornado_svg,
+)
 from capplan.report.fmt import pct, sig, usd
+from capplan.report.planfacts import (
+    assumption_lines,
+    hours_text,
+    metric_label,
+    metric_value,
+    savings_sentence,
+    uncertainty_bands,
+    uncertainty_note,
+)
 
 if TYPE_CHECKING:
     from capplan.results import FleetPlan, PlanResult
 
-MAX_POINTS = 168  # schedule charts average longer horizons into at most this many buckets
+__all__ = ["C_BACKLOG", "C_HIGH", "C_IDLE", "C_LOW", "C_SWITCH", "C_TEXT", "C_VIDEO", "COST_PARTS", "MAX_POINTS", "render_html"]
 
-# Okabe-Ito colours (distinguishable with colour-blindness), and a light grey for idle GPUs.
-C_TEXT = "#0072B2"
-C_VIDEO = "#CC79A7"
-C_SWITCH = "#E69F00"
-C_IDLE = "#E4E4E4"
-C_BACKLOG = "#222222"
-COST_PARTS = (
-    ("hardware_cost_usd", "Hardware", "#0072B2"),
-    ("energy_cost_usd", "Energy", "#E69F00"),
-    ("fixed_cost_usd", "Fixed (per fleet)", "#009E73"),
-    ("network_cost_usd", "Network", "#CC79A7"),
-)
-C_LOW = "#56B4E9"
-C_HIGH = "#D55E00"
+#: FleetPlan cost fields in the order of charts.COST_PARTS.
+COST_FIELDS = ("hardware_cost_usd", "energy_cost_usd", "fixed_cost_usd", "network_cost_usd")
 
 CSS = """
 :root { color-scheme: light; }
@@ -95,10 +109,6 @@ def _e(x: object) -> str:
     return escape(str(x), quote=True)
 
 
-def _f(x: float) -> str:
-    """An SVG coordinate: one decimal, never '-0.0'."""
-    s = f"{x:.1f}"
-    return "0.0" if s == "-0.0" else s
 
 
 def _maybe(x: float | None, f: Callable[[float], str]) -> str:
@@ -117,288 +127,12 @@ def _gap(g: float) -> str:
     return "0%" if abs(g) < 1e-9 else f"{g * 100:.2g}%"
 
 
-def _hours(h: int) -> str:
-    if h % 24 == 0 and h >= 48:
-        return f"{h:,} h ({h // 24:,} days)"
-    return f"{h:,} h"
-
-
-def _nice_step(span: float, n: int) -> float:
-    raw = span / n
-    mag = 10 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
-
-
-def _nice_ticks(vmax: float, n: int = 5) -> list[float]:
-    """0 and round steps (1, 2, 2.5, 5 x 10^k) up to at least ``vmax``."""
-    if not math.isfinite(vmax) or vmax <= 0:
-        return [0.0, 1.0]
-    step = _nice_step(vmax, n)
-    k = math.ceil(vmax / step - 1e-9)
-    return [i * step for i in range(k + 1)]
-
-
-def _nice_range(lo: float, hi: float, n: int = 5) -> list[float]:
-    """Round ticks covering [lo, hi]."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        c = lo if math.isfinite(lo) else 0.0
-        lo, hi = c - max(abs(c) * 0.1, 1.0), c + max(abs(c) * 0.1, 1.0)
-    step = _nice_step(hi - lo, n)
-    i0, i1 = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
-    return [i * step for i in range(i0, i1 + 1)]
-
-
-def _short(v: float) -> str:
-    """3 significant figures without trailing zeros: 20000 -> '20', 2500 -> '2.5'."""
-    return f"{float(sig(v).replace(',', '')):g}"
-
-
-def _tick_labels(ticks: Sequence[float], prefix: str = "") -> list[str]:
-    """Axis labels with one scale for the whole axis: 0, 5k, 10k, 15k (not 5,000, 10k)."""
-    top = max((abs(t) for t in ticks), default=0.0)
-    scale, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k") if top >= 1e4 else (1.0, "")
-    out = []
-    for t in ticks:
-        v = t / scale
-        sign = "−" if v < 0 else ""
-        body = "0" if v == 0 else (f"{abs(v):,.0f}" if float(v).is_integer() else _short(abs(v)))
-        out.append(f"{sign}{prefix}{body}{suffix if v else ''}")
-    return out
-
-
 def _legend(items: Sequence[tuple[str, str]], line: tuple[str, str] | None = None) -> str:
     out = [f'<span><i style="background:{c}"></i>{_e(name)}</span>' for name, c in items]
     if line is not None:
         out.append(f'<span><i class="line" style="border-top-color:{line[1]}"></i>{_e(line[0])}</span>')
     return f'<div class="legend">{"".join(out)}</div>'
 
-
-# --- charts --------------------------------------------------------------------------------------
-
-
-def _bucket_hours(n: int, max_points: int = MAX_POINTS) -> int:
-    """Hours per bucket: the smallest divisor of a day (1, 2, 3, 4, 6, 8, 12) or whole number of days
-    that keeps ``n`` hours within ``max_points`` buckets, so that averages do not beat against the
-    daily cycle."""
-    need = max(1, -(-n // max_points))
-    for h in (1, 2, 3, 4, 6, 8, 12):
-        if h >= need:
-            return h
-    return 24 * -(-need // 24)
-
-
-def _buckets(n: int, max_points: int = MAX_POINTS) -> list[tuple[int, int]]:
-    per = _bucket_hours(n, max_points)
-    return [(s, min(s + per, n)) for s in range(0, n, per)]
-
-
-def _x_labels(n: int) -> list[tuple[float, str]]:
-    """Positions (in hours) and labels of x-axis ticks for an ``n``-hour horizon."""
-    if n <= 48:
-        step = 3 if n <= 24 else 6
-        return [(h, f"{h:02d}h" if n <= 24 else f"d{h // 24} {h % 24:02d}h") for h in range(0, n + 1, step)]
-    days = n / 24
-    every = next(d for d in (1, 2, 7, 14, 30, 61, 91, 183, 366) if days / d <= 14)
-    return [(d * 24.0, f"day {d}") for d in range(0, int(days) + 1, every)]
-
-
-def schedule_svg(p: FleetPlan, chart_id: str, *, gpu_max: float | None = None, backlog_max: float | None = None) -> str:
-    """Hourly GPUs on text, video, switching, idle as stacked steps; video backlog as a line on a
-    right-hand axis. Horizons longer than MAX_POINTS hours are averaged into buckets."""
-    sched = p.schedule
-    n = len(sched)
-    W, H = 1040, 300
-    L, R, T, B = 64, 74, 14, 40
-    pw, ph = W - L - R, H - T - B
-    cols = np.array([[h.text_gpus, h.video_gpus, h.switching_gpus, h.idle_gpus, h.video_backlog] for h in sched], dtype=float).reshape(n, 5)
-    buckets = _buckets(n)
-    per = _bucket_hours(n)
-    agg = np.array([cols[a:b].mean(axis=0) for a, b in buckets]).reshape(len(buckets), 5)
-
-    top = max(gpu_max if gpu_max is not None else 0.0, float(p.total_gpus), float(agg[:, :4].sum(axis=1).max(initial=0.0)))
-    yt = _nice_ticks(top)
-    ymax = yt[-1]
-    bl_top = max(backlog_max if backlog_max is not None else 0.0, float(agg[:, 4].max(initial=0.0)))
-    has_backlog = bl_top > 0.0
-    bt = _nice_ticks(bl_top) if has_backlog else [0.0, 1.0]
-    bmax = bt[-1]
-
-    def x(hour: float) -> float:
-        return L + pw * hour / max(n, 1)
-
-    def y(v: float) -> float:
-        return T + ph * (1 - v / ymax)
-
-    def yb(v: float) -> float:
-        return T + ph * (1 - v / bmax)
-
-    parts: list[str] = []
-    for v, lab in zip(yt, _tick_labels(yt)):
-        parts.append(f'<line class="grid" x1="{L}" x2="{L + pw}" y1="{_f(y(v))}" y2="{_f(y(v))}"/>')
-        parts.append(f'<text x="{L - 6}" y="{_f(y(v) + 4)}" text-anchor="end">{_e(lab)}</text>')
-    for hx, lab in _x_labels(n):
-        parts.append(f'<line class="axis" x1="{_f(x(hx))}" x2="{_f(x(hx))}" y1="{T + ph}" y2="{T + ph + 4}"/>')
-        parts.append(f'<text x="{_f(x(hx))}" y="{T + ph + 17}" text-anchor="middle">{_e(lab)}</text>')
-
-    # Stacked steps: each layer is a polygon over the bucket edges, from its lower to its upper edge.
-    names = ("text", "video", "switching", "idle")
-    colours = (C_TEXT, C_VIDEO, C_SWITCH, C_IDLE)
-    cum = np.concatenate([np.zeros((len(buckets), 1)), np.cumsum(agg[:, :4], axis=1)], axis=1)
-    for li, (name, colour) in enumerate(zip(names, colours)):
-        if not agg[:, li].any():
-            continue
-        upper: list[str] = []
-        lower: list[str] = []
-        for bi, (a, b) in enumerate(buckets):
-            upper += [f"{_f(x(a))},{_f(y(cum[bi, li + 1]))}", f"{_f(x(b))},{_f(y(cum[bi, li + 1]))}"]
-            lower += [f"{_f(x(a))},{_f(y(cum[bi, li]))}", f"{_f(x(b))},{_f(y(cum[bi, li]))}"]
-        pts = " ".join(upper + lower[::-1])
-        parts.append(f'<polygon class="layer layer-{name}" points="{pts}" fill="{colour}" stroke="none"/>')
-
-    if has_backlog:
-        # Hourly: the backlog at the end of each hour; averaged: the mean, mid-bucket.
-        pts = " ".join(f"{_f(x(b if per == 1 else (a + b) / 2))},{_f(yb(agg[bi, 4]))}" for bi, (a, b) in enumerate(buckets))
-        parts.append(f'<polyline class="backlog" points="{pts}" fill="none" stroke="{C_BACKLOG}" stroke-width="1.8" stroke-linejoin="round"/>')
-        for v, lab in zip(bt, _tick_labels(bt)):
-            parts.append(f'<text x="{L + pw + 6}" y="{_f(yb(v) + 4)}" text-anchor="start">{_e(lab)}</text>')
-        parts.append(
-            f'<text x="{W - 12}" y="{_f(T + ph / 2)}" text-anchor="middle" transform="rotate(90 {W - 12} {_f(T + ph / 2)})">'
-            "video backlog [videos]</text>"
-        )
-    parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{T + ph}" y2="{T + ph}"/>')
-    parts.append(f'<line class="axis" x1="{L}" x2="{L}" y1="{T}" y2="{T + ph}"/>')
-    if has_backlog:
-        parts.append(f'<line class="axis" x1="{L + pw}" x2="{L + pw}" y1="{T}" y2="{T + ph}"/>')
-    parts.append(f'<text x="14" y="{_f(T + ph / 2)}" text-anchor="middle" transform="rotate(-90 14 {_f(T + ph / 2)})">GPUs</text>')
-    parts.append(f'<line x1="{L}" x2="{L + pw}" y1="{_f(y(p.total_gpus))}" y2="{_f(y(p.total_gpus))}" stroke="#555" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{L + pw - 4}" y="{_f(y(p.total_gpus) - 4)}" text-anchor="end" class="halo">{p.total_gpus:,} GPUs owned</text>')
-
-    # Hover read-outs (no script: an invisible column per bucket with a <title>).
-    for bi, (a, b) in enumerate(buckets):
-        tx, vd, sw, idle, bl = agg[bi]
-        when = f"hour {a}" if b - a == 1 else f"hours {a}–{b - 1} (mean)"
-        tip = f"{when}: text {tx:,.0f}, video {vd:,.0f}, switching {sw:,.1f}, idle {idle:,.0f} GPUs; backlog {bl:,.0f} videos"
-        parts.append(f'<rect x="{_f(x(a))}" y="{T}" width="{_f(x(b) - x(a))}" height="{ph}" fill="transparent"><title>{_e(tip)}</title></rect>')
-
-    peak_busy = float((agg[:, 0] + agg[:, 1]).max(initial=0.0))
-    label = (
-        f"{p.mode} plan: GPUs busy on text and video, switching and idle, per hour over {n} hours"
-        f"{'' if per == 1 else f' ({per}-hour averages)'}; {p.total_gpus} GPUs owned, at most {peak_busy:,.0f} busy"
-        + (f"; video backlog up to {float(agg[:, 4].max()):,.0f} videos" if has_backlog else "")
-    )
-    return (
-        f'<svg id="{_e(chart_id)}" class="chart chart-schedule" role="img" aria-label="{_e(label)}" viewBox="0 0 {W} {H}" '
-        f'width="{W}" height="{H}" preserveAspectRatio="xMidYMid meet"><title>{_e(label)}</title>{"".join(parts)}</svg>'
-    )
-
-
-def cost_svg(r: PlanResult, chart_id: str = "chart-cost") -> str:
-    """Stacked columns of hardware, energy, fixed and network cost, one column per plan."""
-    plans = (("Siloed", r.siloed), ("Consolidated", r.consolidated))
-    W, H = 420, 470
-    L, R, T, B = 62, 12, 26, 34
-    pw, ph = W - L - R, H - T - B
-    top = max(sum(max(getattr(p, f), 0.0) for f, _, _ in COST_PARTS) for _, p in plans)
-    ticks = _nice_ticks(top, 5)
-    ymax = ticks[-1]
-
-    def y(v: float) -> float:
-        return T + ph * (1 - v / ymax)
-
-    parts: list[str] = []
-    for v, lab in zip(ticks, _tick_labels(ticks, prefix="$")):
-        parts.append(f'<line class="grid" x1="{L}" x2="{L + pw}" y1="{_f(y(v))}" y2="{_f(y(v))}"/>')
-        parts.append(f'<text x="{L - 6}" y="{_f(y(v) + 4)}" text-anchor="end">{_e(lab)}</text>')
-    slot = pw / len(plans)
-    bar_w = min(110.0, slot * 0.55)
-    for i, (name, p) in enumerate(plans):
-        x0 = L + slot * i + (slot - bar_w) / 2
-        cx = x0 + bar_w / 2
-        parts.append(f'<text x="{_f(cx)}" y="{T + ph + 20}" text-anchor="middle" font-weight="600">{_e(name)}</text>')
-        acc = 0.0
-        for field, part, colour in COST_PARTS:
-            v = max(getattr(p, field), 0.0)
-            if v <= 0:
-                continue
-            y_hi, y_lo = y(acc + v), y(acc)
-            tip = f"{name}: {part.lower()} {usd(v)} ({v / max(p.total_cost_usd, 1e-300) * 100:.1f}%)"
-            parts.append(
-                f'<rect class="seg seg-{field.split("_")[0]}" x="{_f(x0)}" y="{_f(y_hi)}" width="{_f(bar_w)}" '
-                f'height="{_f(max(y_lo - y_hi, 0.5))}" fill="{colour}"><title>{_e(tip)}</title></rect>'
-            )
-            if y_lo - y_hi >= 18:
-                parts.append(f'<text x="{_f(cx)}" y="{_f((y_hi + y_lo) / 2 + 4)}" text-anchor="middle" style="fill:#fff">{_e(usd(v))}</text>')
-            acc += v
-        parts.append(f'<text x="{_f(cx)}" y="{_f(y(acc) - 7)}" text-anchor="middle" font-weight="600">{_e(usd(p.total_cost_usd))}</text>')
-    parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{T + ph}" y2="{T + ph}"/>')
-    parts.append(f'<line class="axis" x1="{L}" x2="{L}" y1="{T}" y2="{T + ph}"/>')
-    label = (
-        f"Total cost over {r.horizon_hours} hours by part (hardware, energy, fixed, network): siloed {usd(r.siloed.total_cost_usd)}, "
-        f"consolidated {usd(r.consolidated.total_cost_usd)}"
-    )
-    return (
-        f'<svg id="{_e(chart_id)}" class="chart chart-cost" role="img" aria-label="{_e(label)}" viewBox="0 0 {W} {H}" '
-        f'width="{W}" height="{H}" preserveAspectRatio="xMidYMid meet"><title>{_e(label)}</title>{"".join(parts)}</svg>'
-    )
-
-
-def tornado_svg(
-    rows: Sequence[tuple[str, float | None, float | None]],
-    base: float,
-    *,
-    metric: str,
-    fmt: Callable[[float], str],
-    chart_id: str = "chart-sensitivity",
-) -> str:
-    """Tornado chart: for each input, a bar from the base value to the result at the input's low
-    value and one to the result at its high value; widest swing first."""
-    def num(v: float | None) -> float:
-        return math.nan if v is None else float(v)
-
-    def swing(t: tuple[str, float, float]) -> float:
-        d = abs(t[2] - t[1])
-        return -d if math.isfinite(d) else -math.inf  # a missing end (cannot be computed) sorts first
-
-    # Stable order: widest swing first, then by name.
-    items = sorted(((str(nm), num(lo), num(hi)) for nm, lo, hi in rows), key=lambda t: (swing(t), t[0]))
-    W, row_h, gap = 1040, 26, 8
-    L, R, T = 240, 200, 12
-    axis_h = 30
-    H = T + len(items) * (row_h + gap) + axis_h
-    pw = W - L - R
-    vals = [base] + [v for _, lo, hi in items for v in (lo, hi) if math.isfinite(v)]
-    ticks = _nice_range(min(vals), max(vals))
-    vmin, vmax = ticks[0], ticks[-1]
-
-    def x(v: float) -> float:
-        return L + pw * (v - vmin) / (vmax - vmin)
-
-    base_y = T + len(items) * (row_h + gap)
-    parts: list[str] = []
-    labels = _tick_labels(ticks, prefix="$") if fmt is usd else [fmt(v) for v in ticks]
-    for v, lab in zip(ticks, labels):
-        parts.append(f'<line class="grid" x1="{_f(x(v))}" x2="{_f(x(v))}" y1="{T}" y2="{base_y}"/>')
-        parts.append(f'<text x="{_f(x(v))}" y="{base_y + 18}" text-anchor="middle">{_e(lab)}</text>')
-    for i, (name, lo, hi) in enumerate(items):
-        y0 = T + i * (row_h + gap)
-        parts.append(f'<text x="{L - 8}" y="{_f(y0 + row_h / 2 + 4)}" text-anchor="end">{_e(name)}</text>')
-        for which, v, colour in (("low", lo, C_LOW), ("high", hi, C_HIGH)):
-            if not math.isfinite(v):
-                continue
-            a, b = sorted((x(base), x(v)))
-            tip = f"{name} at its {which} value: {metric} {fmt(v)} ({'+' if v >= base else '−'}{fmt(abs(v - base))})"
-            parts.append(
-                f'<rect class="bar-{which}" x="{_f(a)}" y="{y0}" width="{_f(max(b - a, 0.5))}" height="{row_h}" fill="{colour}"><title>{_e(tip)}</title></rect>'
-            )
-        ends = " … ".join(fmt(v) if math.isfinite(v) else "—" for v in (lo, hi))
-        parts.append(f'<text x="{L + pw + 10}" y="{_f(y0 + row_h / 2 + 4)}">{_e(ends)}</text>')
-    parts.append(f'<line x1="{_f(x(base))}" x2="{_f(x(base))}" y1="{T - 4}" y2="{base_y}" stroke="#222" stroke-width="1.5"/>')
-    parts.append(f'<line class="axis" x1="{L}" x2="{L + pw}" y1="{base_y}" y2="{base_y}"/>')
-    label = f"Sensitivity of {metric} (base {fmt(base)}) to {len(items)} inputs, widest swing first"
-    return (
-        f'<svg id="{_e(chart_id)}" class="chart chart-sensitivity" role="img" aria-label="{_e(label)}" viewBox="0 0 {W} {H}" '
-        f'width="{W}" height="{H}" preserveAspectRatio="xMidYMid meet"><title>{_e(label)}</title>{"".join(parts)}</svg>'
-    )
 
 
 # --- tables --------------------------------------------------------------------------------------
@@ -490,7 +224,7 @@ def _inputs(r: PlanResult) -> str:
     gpus = list(dict.fromkeys(c.gpu for c in r.capacities))
     items = [
         ("Scenario file", r.scenario_file),
-        ("Horizon", _hours(r.horizon_hours)),
+        ("Horizon", hours_text(r.horizon_hours)),
         ("Pricing", "rented GPUs" if r.pricing == "rent" else "owned GPUs (amortised capex, upkeep and energy)"),
         ("Services", ", ".join(f"{s} ({k})" for s, k in services.items()) or "—"),
         ("GPU types considered", ", ".join(gpus) or "—"),
@@ -499,6 +233,39 @@ def _inputs(r: PlanResult) -> str:
         ("Currency", r.currency),
     ]
     return '<dl class="inputs">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
+
+
+def assumptions_list(r: PlanResult) -> str:
+    if r.assumptions is None:
+        return '<p id="assumptions" class="muted">This result does not list its assumptions.</p>'
+    items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in assumption_lines(r.assumptions))
+    return f'<dl id="assumptions" class="inputs">{items}</dl>'
+
+
+def uncertainty_table(r: PlanResult) -> str:
+    """P10 / P50 / P90 of each Monte Carlo metric, with the draws behind them."""
+    u = r.uncertainty
+    if u is None:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(metric_label(b.metric))}</td>"
+        + "".join(f'<td class="num" data-metric="{_e(b.metric)}" data-value="{_e(repr(v))}">{_e(metric_value(b.metric, v))}</td>' for v in (b.p10, b.p50, b.p90))
+        + "</tr>"
+        for b in uncertainty_bands(u)
+    )
+    return (
+        '<table id="uncertainty"><thead><tr><th>Monte Carlo</th><th class="num">P10</th><th class="num">P50</th><th class="num">P90</th></tr></thead>'
+        f'<tbody>{rows}</tbody></table><p class="muted">{_e(uncertainty_note(u))}.</p>'
+    )
+
+
+def _cost_columns(r: PlanResult) -> list[tuple[str, list[float], float]]:
+    return [(name, [getattr(p, f) for f in COST_FIELDS], p.total_cost_usd) for name, p in (("Siloed", r.siloed), ("Consolidated", r.consolidated))]
+
+
+def _schedule(p: FleetPlan, gpu_max: float, backlog_max: float) -> str:
+    hours = np.array([[h.text_gpus, h.video_gpus, h.switching_gpus, h.idle_gpus, h.video_backlog] for h in p.schedule], dtype=float).reshape(-1, 5)
+    return schedule_svg(hours, owned_gpus=p.total_gpus, name=f"{p.mode} plan", chart_id=f"chart-schedule-{p.mode}", gpu_max=gpu_max, backlog_max=backlog_max)
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -534,16 +301,17 @@ def render_html(
         f"<style>{CSS}</style>",
         "</head><body><main>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="sub">Siloed text and video fleets vs. one consolidated fleet over {_e(_hours(r.horizon_hours))}, '
+        f'<p class="sub">Siloed text and video fleets vs. one consolidated fleet over {_e(hours_text(r.horizon_hours))}, '
         f"{_e('rented' if r.pricing == 'rent' else 'owned')} GPUs.</p>",
         _inputs(r),
     ]
     good = r.savings_usd >= 0
-    verb = "saves" if good else "costs"
     out.append(
-        f'<p id="savings" class="savings {"good" if good else "bad"}">Consolidation {verb} {_e(usd(abs(r.savings_usd)))} '
-        f"({abs(r.savings_pct):.1f}%) over the horizon: {_e(usd(s.total_cost_usd))} siloed vs. {_e(usd(c.total_cost_usd))} consolidated.</p>"
+        f'<p id="savings" class="savings {"good" if good else "bad"}">{_e(savings_sentence(r))}: '
+        f"{_e(usd(s.total_cost_usd))} siloed vs. {_e(usd(c.total_cost_usd))} consolidated.</p>"
     )
+    if r.uncertainty is not None:
+        out.append(uncertainty_table(r))
     out.append(f'<p id="cost-split" class="muted">Cost split: {_e(r.cost_split)}; a siloed fleet\'s cost goes to its own workload.</p>')
     if r.crossing is not None:
         x = r.crossing
@@ -556,9 +324,9 @@ def render_html(
     out += ["<h2>Siloed vs. consolidated</h2>", compare_table(r), "</section><aside>"]
     out.append("<h2>Cost breakdown</h2>")
     out.append(
-        f"<figure><figcaption>Total cost over {_e(_hours(r.horizon_hours))}, by part"
+        f"<figure><figcaption>Total cost over {_e(hours_text(r.horizon_hours))}, by part"
         f"{' (energy is included in the rent)' if r.pricing == 'rent' else ''}</figcaption>"
-        f"{_legend([(name, col) for _, name, col in COST_PARTS])}{cost_svg(r)}</figure>"
+        f"{_legend([(name, col) for _, name, col in COST_PARTS])}{cost_svg(_cost_columns(r), horizon_hours=r.horizon_hours)}</figure>"
     )
     out.append("</aside></div>")
 
@@ -575,10 +343,21 @@ def render_html(
     for name, p in (("Siloed", s), ("Consolidated", c)):
         out.append(
             f"<figure><figcaption>{_e(name)}: {p.total_gpus:,} GPUs, {_e(pct(p.utilization))} utilised, peak {_e(sig(p.peak_power_mw))} MW</figcaption>"
-            f"{legend}{schedule_svg(p, f'chart-schedule-{p.mode}', gpu_max=gpu_max, backlog_max=bl_max)}</figure>"
+            f"{legend}{_schedule(p, gpu_max, bl_max)}</figure>"
         )
+    if r.demand is not None and (r.demand.text_demand or r.demand.video_arrivals):
+        d = r.demand
+        out.append("<h2>Demand</h2>")
+        out.append(
+            '<p class="muted">What the fleets were sized against: text requests per second (filled, left-hand axis) '
+            "and videos arriving per hour (line, right-hand axis), summed over services.</p>"
+        )
+        series = [(n, col) for n, col, v in (("text requests/s", C_TEXT, d.text_demand), ("video arrivals/hour", C_VIDEO, d.video_arrivals)) if v]
+        out.append(f"<figure>{_legend(series)}{demand_svg(d.text_demand, d.video_arrivals)}</figure>")
 
     out += ["<h2>Per-GPU capacity</h2>", '<p class="muted">From the text and video models, per GPU type.</p>', capacity_table(r)]
+    out.append("<h2>Assumptions</h2>")
+    out.append(assumptions_list(r))
 
     if sensitivity:
         base = c.total_cost_usd if sensitivity_base is None else float(sensitivity_base)

@@ -7,7 +7,8 @@ from rich.table import Table
 from rich.text import Text
 
 from capplan.report.fmt import pct, sig, usd
-from capplan.results import FleetPlan, PlanResult
+from capplan.report.planfacts import assumption_lines, metric_label, metric_value, uncertainty_bands, uncertainty_note
+from capplan.results import Assumptions, FleetPlan, PlanResult
 
 CHART_ROWS = 48
 CHART_WIDTH = 44
@@ -70,6 +71,15 @@ def schedule_chart(p: FleetPlan) -> Group:
     return Group(*lines)
 
 
+def assumptions_table(a: Assumptions) -> Table:
+    t = Table(title="Assumptions", title_justify="left", show_header=False)
+    t.add_column("", no_wrap=True)
+    t.add_column("")
+    for k, v in assumption_lines(a):
+        t.add_row(k, v)
+    return t
+
+
 def plan_report(r: PlanResult) -> Group:
     out: list = [compare_table(r)]
     sign = "saves" if r.savings_usd >= 0 else "costs"
@@ -82,8 +92,9 @@ def plan_report(r: PlanResult) -> Group:
     )
     out.append(Text(f"The consolidated fleet {how}.", style="dim"))
     if r.uncertainty is not None:
-        u = r.uncertainty
-        out.append(Text(f"Consolidated total cost P10 / P50 / P90: {usd(u.p10)} / {usd(u.p50)} / {usd(u.p90)} ({u.valid_samples} of {u.samples} draws feasible; {', '.join(f'{k} {lo:g}-{hi:g}' for k, (lo, hi) in u.ranges.items())}; seed {u.seed})"))
+        for b in uncertainty_bands(r.uncertainty):
+            out.append(Text(f"{metric_label(b.metric)} P10 / P50 / P90: " + " / ".join(metric_value(b.metric, v) for v in (b.p10, b.p50, b.p90))))
+        out.append(Text(f"Monte Carlo: {uncertainty_note(r.uncertainty)}.", style="dim"))
     if r.crossing is not None:
         c = r.crossing
         out.append(
@@ -100,7 +111,10 @@ def plan_report(r: PlanResult) -> Group:
         unit = "req/s" if c.kind == "text" else "videos/h"
         co = "" if c.capacity_per_gpu_co_resident is None else f"{sig(c.capacity_per_gpu_co_resident)} {unit}"
         cap.add_row(c.service, c.gpu, str(c.gpus_per_replica), f"{sig(c.capacity_per_gpu)} {unit}" if c.capacity_per_gpu else "—", co, c.note[:60])
-    out += [Text(""), cap, Text(""), schedule_chart(r.siloed), Text(""), schedule_chart(r.consolidated)]
+    out += [Text(""), cap]
+    if r.assumptions is not None:
+        out += [Text(""), assumptions_table(r.assumptions)]
+    out += [Text(""), schedule_chart(r.siloed), Text(""), schedule_chart(r.consolidated)]
     for w in r.warnings:
         out.append(Text(f"note: {w}", style="yellow"))
     return Group(*out)
