@@ -111,7 +111,8 @@ def assumption_values(a: Assumptions) -> list[tuple[str, str, Any]]:
     Per-GPU prices get one row per GPU type; ``gpu`` is empty otherwise."""
     out: list[tuple[str, str, Any]] = [("stack", "", a.stack), ("engine", "", a.engine), ("pricing", "", a.pricing)]
     out += [("gpu_usd_per_hour", g, v) for g, v in a.gpu_usd_per_hour.items()]
-    out += [("hardware_usd_per_gpu_hour", g, v) for g, v in (a.hardware_usd_per_gpu_hour or {}).items()]
+    hw = a.hardware_usd_per_gpu_hour or {}
+    out += [("hardware_usd_per_gpu_hour", g, hw.get(g)) for g in dict.fromkeys([*a.gpu_usd_per_hour, *hw])]
     out += [
         ("electricity_usd_per_kwh", "", a.electricity_usd_per_kwh),
         ("pue", "", a.pue),
