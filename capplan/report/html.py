@@ -330,6 +330,18 @@ def render_html(
     )
     out.append("</aside></div>")
 
+    if r.demand is not None and (r.demand.text_demand or r.demand.video_arrivals):
+        d = r.demand
+        out.append("<h2>Demand</h2>")
+        what = (
+            "text requests per second (filled, left-hand axis) and videos arriving per hour (line, right-hand axis)"
+            if d.text_demand and d.video_arrivals
+            else "text requests per second" if d.text_demand else "videos arriving per hour"
+        )
+        out.append(f'<p class="muted">What the fleets were sized against: {what}, summed over services.</p>')
+        series = [(n, col) for n, col, v in (("text requests/s", C_TEXT, d.text_demand), ("video arrivals/hour", C_VIDEO, d.video_arrivals)) if v]
+        out.append(f"<figure>{_legend(series)}{demand_svg(d.text_demand, d.video_arrivals)}</figure>")
+
     out.append("<h2>Hourly schedule</h2>")
     per = _bucket_hours(len(s.schedule))
     out.append(
@@ -345,16 +357,6 @@ def render_html(
             f"<figure><figcaption>{_e(name)}: {p.total_gpus:,} GPUs, {_e(pct(p.utilization))} utilised, peak {_e(sig(p.peak_power_mw))} MW</figcaption>"
             f"{legend}{_schedule(p, gpu_max, bl_max)}</figure>"
         )
-    if r.demand is not None and (r.demand.text_demand or r.demand.video_arrivals):
-        d = r.demand
-        out.append("<h2>Demand</h2>")
-        out.append(
-            '<p class="muted">What the fleets were sized against: text requests per second (filled, left-hand axis) '
-            "and videos arriving per hour (line, right-hand axis), summed over services.</p>"
-        )
-        series = [(n, col) for n, col, v in (("text requests/s", C_TEXT, d.text_demand), ("video arrivals/hour", C_VIDEO, d.video_arrivals)) if v]
-        out.append(f"<figure>{_legend(series)}{demand_svg(d.text_demand, d.video_arrivals)}</figure>")
-
     out += ["<h2>Per-GPU capacity</h2>", '<p class="muted">From the text and video models, per GPU type.</p>', capacity_table(r)]
     out.append("<h2>Assumptions</h2>")
     out.append(assumptions_list(r))
