@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("capplan.cli.calibrate", "validate"),
     "calibrate": ("capplan.cli.calibrate", "calibrate"),
     "schema": ("capplan.cli.schema", "schema"),
+    "diff": ("capplan.cli.diff", "diff"),
     "list": ("capplan.cli.listing", "app"),
 }
 
