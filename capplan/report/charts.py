@@ -165,10 +165,10 @@ def schedule_svg(
         parts.append(f'<text x="{_f(x(hx))}" y="{T + ph + 17}" text-anchor="middle">{_e(lab)}</text>')
 
     # Stacked steps: each layer is a polygon over the bucket edges, from its lower to its upper edge.
-    names = ("text", "video", "switching", "idle")
+    layers = ("text", "video", "switching", "idle")
     colours = (C_TEXT, C_VIDEO, C_SWITCH, C_IDLE)
     cum = np.concatenate([np.zeros((len(buckets), 1)), np.cumsum(agg[:, :4], axis=1)], axis=1)
-    for li, (name, colour) in enumerate(zip(names, colours)):
+    for li, (layer, colour) in enumerate(zip(layers, colours)):
         if not agg[:, li].any():
             continue
         upper: list[str] = []
@@ -177,7 +177,7 @@ def schedule_svg(
             upper += [f"{_f(x(a))},{_f(y(cum[bi, li + 1]))}", f"{_f(x(b))},{_f(y(cum[bi, li + 1]))}"]
             lower += [f"{_f(x(a))},{_f(y(cum[bi, li]))}", f"{_f(x(b))},{_f(y(cum[bi, li]))}"]
         pts = " ".join(upper + lower[::-1])
-        parts.append(f'<polygon class="layer layer-{name}" points="{pts}" fill="{colour}" stroke="none"/>')
+        parts.append(f'<polygon class="layer layer-{layer}" points="{pts}" fill="{colour}" stroke="none"/>')
 
     if has_backlog:
         # Hourly: the backlog at the end of each hour; averaged: the mean, mid-bucket.

@@ -412,3 +412,51 @@ def test_renders_in_headless_chromium(small_plan, tmp_path):
     tags = [t for t, _ in doc.tags]
     assert tags.count("svg") == 3 and tags.count("polygon") >= 4 and tags.count("polyline") >= 1
     assert 'id="comparison"' in dom.stdout and small_plan.scenario in dom.stdout
+
+
+# --- assumptions, demand, Monte Carlo (hand-built plan) ------------------------------------------
+
+
+def test_schedule_charts_are_labelled_by_plan(page):
+    doc = _parse(page)
+    assert _svg(doc, "chart-schedule-siloed")["aria-label"].startswith("siloed plan: GPUs busy")
+    assert _svg(doc, "chart-schedule-consolidated")["aria-label"].startswith("consolidated plan: GPUs busy")
+
+
+def test_assumptions_demand_and_monte_carlo_on_the_page(tiny_plan):
+    from types import SimpleNamespace
+
+    several = SimpleNamespace(
+        metrics={"siloed.total_cost_usd": {"p10": 90.0, "p50": 100.0, "p90": 120.0}, "savings_usd": {"p10": 10.0, "p50": 20.0, "p90": 30.5}},
+        samples=10, valid_samples=8, seed=4, ranges={"text_demand": [1.0, 1.5]},
+    )
+    html = render_html(tiny_plan.model_copy(update={"uncertainty": several}))
+    doc = _parse(html)
+    assert _svg(doc, "chart-demand")["aria-label"].startswith("Demand per hour over 2 hours: text up to 2.00 requests/s")
+    assert html.index('id="chart-demand"') < html.index('id="chart-schedule-siloed"')  # demand first: it drives the schedule
+    block = re.search(r'<dl id="assumptions".*?</dl>', html, flags=re.S).group(0)
+    for k, v in (("Attention / kernel stack", "fa3"), ("Price used, b", "$4.00 per GPU-hour"), ("Power cap", "1.50 MW"), ("Idle GPU-hours (backfill)", "$0.500 per idle GPU-hour")):
+        assert f"<dt>{k}</dt><dd>{v}</dd>" in block
+    cells = [(a["data-metric"], float(a["data-value"])) for t, a in doc.tags if t == "td" and "data-metric" in a]
+    assert cells == [("siloed.total_cost_usd", 90.0), ("siloed.total_cost_usd", 100.0), ("siloed.total_cost_usd", 120.0), ("savings_usd", 10.0), ("savings_usd", 20.0), ("savings_usd", 30.5)]
+    assert "Saving from consolidation" in html and "8 of 10 draws feasible; text_demand 1–1.5; seed 4." in html
+
+
+def test_older_results_without_assumptions_or_demand(tiny_plan):
+    from planbuild import make_plan
+
+    html = render_html(make_plan(assumptions=None, demand=None))
+    assert "chart-demand" not in html and "<h2>Demand</h2>" not in html
+    assert "This result does not list its assumptions." in html
+    assert 'id="uncertainty"' not in html
+
+
+def test_demand_assumptions_render_in_headless_chromium(tiny_plan, tmp_path):
+    exe = _chromium()
+    page_file = tmp_path / "tiny.html"
+    page_file.write_text(render_html(tiny_plan), encoding="utf-8")
+    dom = _chromium_run(exe, tmp_path / "profile-dom", "--dump-dom", page_file.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    doc = _parse(dom.stdout)
+    assert [a.get("id") for t, a in doc.tags if t == "svg"] == ["chart-cost", "chart-demand", "chart-schedule-siloed", "chart-schedule-consolidated"]
+    assert any(t == "dl" and a.get("id") == "assumptions" for t, a in doc.tags)
