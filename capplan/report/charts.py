@@ -396,12 +396,11 @@ def demand_svg(
         tip = f"{when}: " + ", ".join(f"{k} {sig(float(agg[k][bi]))} {unit[k]}" for k, _ in series)
         out.append(f'<rect x="{_f(x(a))}" y="{T}" width="{_f(x(b) - x(a))}" height="{ph}" fill="transparent"><title>{_e(tip)}</title></rect>')
     desc = []
-    if "text" in agg:
-        v = dict(series)["text"]
-        desc.append(f"text up to {sig(float(v.max()))} requests/s (mean {sig(float(v.mean()))})")
-    if "video" in agg:
-        v = dict(series)["video"]
-        desc.append(f"video up to {sig(float(v.max()))} videos/hour ({float(v.sum()):,.0f} in all)")
+    full = dict(series)
+    if "text" in full:
+        desc.append(f"text up to {sig(float(full['text'].max()))} requests/s (mean {sig(float(full['text'].mean()))})")
+    if "video" in full:
+        desc.append(f"video up to {sig(float(full['video'].max()))} videos/hour ({float(full['video'].sum()):,.0f} in all)")
     label = f"Demand per hour over {n} hours{'' if per == 1 else f' ({per}-hour averages)'}: " + "; ".join(desc)
     return (
         f'<svg id="{_e(chart_id)}" class="chart chart-demand" role="img" aria-label="{_e(label)}" viewBox="0 0 {W} {H}" '

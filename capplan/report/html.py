@@ -166,10 +166,21 @@ def compare_table(r: PlanResult) -> str:
 
     group("Fleet")
     row("GPUs", "total_gpus", lambda p: p.total_gpus, lambda p: f"{p.total_gpus:,}")
+
+    def count_of(g: str) -> Callable[[FleetPlan], int]:
+        return lambda p: p.gpus.get(g, 0)
+
+    def count_text(g: str) -> Callable[[FleetPlan], str]:
+        return lambda p: f"{p.gpus.get(g, 0):,}" if p.gpus.get(g) else "—"
+
+    def no_value(p: FleetPlan) -> None:
+        return None
+
     for g in _gpu_order(r):
-        row(g, f"gpus.{g}", lambda p, g=g: p.gpus.get(g, 0), lambda p, g=g: f"{p.gpus.get(g, 0):,}" if p.gpus.get(g) else "—", indent=True)
+        row(g, f"gpus.{g}", count_of(g), count_text(g), indent=True)
+
     row(
-        "Fleets", "fleets", lambda p: None,
+        "Fleets", "fleets", no_value,
         lambda p: "; ".join(f"{f}: {sum(d.values()):,}" for f, d in p.fleets.items()) or "—",
     )
     row("Racks", "racks", lambda p: p.racks, lambda p: f"{p.racks:,}")
@@ -192,7 +203,7 @@ def compare_table(r: PlanResult) -> str:
     row("Peak power", "peak_power_mw", lambda p: p.peak_power_mw, lambda p: f"{sig(p.peak_power_mw)} MW")
     row("Energy", "energy_mwh", lambda p: p.energy_mwh, lambda p: f"{sig(p.energy_mwh)} MWh")
     group("Solver")
-    row("Status", "status", lambda p: None, lambda p: p.status)
+    row("Status", "status", no_value, lambda p: p.status)
     row("Solve time", "solve_s", lambda p: p.solve_s, lambda p: f"{p.solve_s:.2f} s")
     row("MIP gap", "mip_gap", lambda p: p.mip_gap, lambda p: _maybe(p.mip_gap, _gap))
     return (

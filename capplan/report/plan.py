@@ -107,10 +107,10 @@ def plan_report(r: PlanResult) -> Group:
     cap = Table(title="Per-GPU capacity (from the text and video models)", title_justify="left")
     for col in ("service", "GPU", "GPUs/replica", "capacity per GPU", "co-resident", "note"):
         cap.add_column(col)
-    for c in r.capacities:
-        unit = "req/s" if c.kind == "text" else "videos/h"
-        co = "" if c.capacity_per_gpu_co_resident is None else f"{sig(c.capacity_per_gpu_co_resident)} {unit}"
-        cap.add_row(c.service, c.gpu, str(c.gpus_per_replica), f"{sig(c.capacity_per_gpu)} {unit}" if c.capacity_per_gpu else "—", co, c.note[:60])
+    for sc in r.capacities:
+        unit = "req/s" if sc.kind == "text" else "videos/h"
+        co = "" if sc.capacity_per_gpu_co_resident is None else f"{sig(sc.capacity_per_gpu_co_resident)} {unit}"
+        cap.add_row(sc.service, sc.gpu, str(sc.gpus_per_replica), f"{sig(sc.capacity_per_gpu)} {unit}" if sc.capacity_per_gpu else "—", co, sc.note[:60])
     out += [Text(""), cap]
     if r.assumptions is not None:
         out += [Text(""), assumptions_table(r.assumptions)]
