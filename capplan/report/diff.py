@@ -29,7 +29,7 @@ from capplan.results import FleetPlan, PlanResult
 REL_TOL = 1e-6
 
 Kind = Literal["usd", "count", "frac", "pct", "mw", "mwh", "hours", "number", "text"]
-SECTIONS = ("inputs", "fleet", "cost", "savings", "use", "assumptions", "uncertainty")
+SECTIONS = ("inputs", "fleet", "cost", "savings", "use", "capacity", "assumptions", "uncertainty")
 
 COST_FIELDS: tuple[tuple[str, str], ...] = (
     ("total_cost_usd", "total cost"),
@@ -135,6 +135,9 @@ def plan_facts(r: PlanResult, gpus: list[str] | None = None) -> list[Fact]:
         Fact("savings_usd", "savings", "saving from consolidation", "usd", r.savings_usd),
         Fact("savings_pct", "savings", "saving from consolidation [%]", "pct", r.savings_pct),
     ]
+    for c in r.capacities:
+        unit = "requests/s" if c.kind == "text" else "videos/hour"
+        out.append(Fact(f"capacity.{c.service}.{c.gpu}", "capacity", f"{c.service} on {c.gpu} [{unit} per GPU]", "number", c.capacity_per_gpu))
     if r.assumptions is not None:
         for metric, gpu, v in assumption_values(r.assumptions):
             kind: Kind = "text" if isinstance(v, str) else "usd" if "usd" in metric else "number"

@@ -35,13 +35,12 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def rows_of(result: BaseModel | Sequence[BaseModel]) -> list[dict[str, Any]]:
-    """The rows a result is made of: one per item of a list, one per plan mode, else one."""
+    """The rows a result is made of: one per item of a list, else one. (Plans have their own long
+    format, :func:`plan_long_rows`.)"""
     if isinstance(result, SweepResult):
         return [flatten(r.model_dump(mode="json")) for r in result.rows]
     if isinstance(result, PlanResult):
-        d = result.model_dump(mode="json")
-        top = {k: v for k, v in flatten(d).items() if not k.startswith(("siloed.", "consolidated."))}
-        return [{**top, **{f"plan.{k}": v for k, v in flatten(d[m]).items()}} for m in ("siloed", "consolidated")]
+        return [{"arrangement": a, "gpu": g, "metric": m, "value": v} for a, g, m, v in plan_long_rows(result)]
     if isinstance(result, BaseModel):
         return [flatten(result.model_dump(mode="json"))]
     return [flatten(r.model_dump(mode="json")) for r in result]

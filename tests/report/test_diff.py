@@ -38,7 +38,7 @@ def test_changed_figures_and_their_deltas(tiny_plan):
     assert show_change(k["siloed.total_cost_usd"]) == "="
     # Sections in reading order, whatever order the facts were built in.
     sections = [c.section for c in d.rows]
-    assert sections == sorted(sections, key=["inputs", "fleet", "cost", "savings", "use", "assumptions", "uncertainty"].index)
+    assert sections == sorted(sections, key=["inputs", "fleet", "cost", "savings", "use", "capacity", "assumptions", "uncertainty"].index)
 
 
 def test_a_gpu_only_one_plan_uses_counts_as_zero_in_the_other(tiny_plan):
@@ -103,3 +103,9 @@ def test_formats(tiny_plan):
     buf = io.StringIO()
     Console(file=buf, width=120).print(diff_table(diff_plans(tiny_plan, tiny_plan)))
     assert f"No differences in {len(d.rows)} compared figures." in buf.getvalue()
+
+
+def test_capacity_per_gpu_is_compared(tiny_plan):
+    caps = [tiny_plan.capacities[0].model_copy(update={"capacity_per_gpu": 3.0}), *tiny_plan.capacities[1:]]
+    d = diff_plans(tiny_plan, make_plan(capacities=caps))
+    assert [(c.key, c.label, c.a, c.b) for c in d.changes] == [("capacity.chat.a", "chat on a [requests/s per GPU]", 2.5, 3.0)]
