@@ -33,6 +33,8 @@ COST_PARTS = (
 )
 C_LOW = "#56B4E9"
 C_HIGH = "#D55E00"
+#: Only a stand-alone SVG file declares it; a chart inside an HTML page needs no namespace.
+SVG_NS = "http://www.w3.org/2000/svg"
 
 
 def _e(x: object) -> str:
@@ -406,3 +408,22 @@ def demand_svg(
         f'<svg id="{_e(chart_id)}" class="chart chart-demand" role="img" aria-label="{_e(label)}" viewBox="0 0 {W} {H}" '
         f'width="{W}" height="{H}" preserveAspectRatio="xMidYMid meet"><title>{_e(label)}</title>{"".join(out)}</svg>'
     )
+
+
+#: What the HTML page's style sheet gives the charts, for an SVG that stands on its own.
+STANDALONE_STYLE = (
+    "text { fill: #333; font: 12px system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif; } "
+    ".chart-cost text { font-size: 13.5px; } "
+    ".axis { stroke: #888; stroke-width: 1; } .grid { stroke: #e6e6e6; stroke-width: 1; } "
+    "text.halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }"
+)
+
+
+def standalone_svg(svg: str) -> str:
+    """A chart as an SVG file: the XML declaration and namespace a viewer needs, its own style, and a
+    white background (the page's CSS and background are not there)."""
+    if not svg.startswith("<svg "):
+        raise ValueError("standalone_svg takes one <svg> element from this module")
+    head, sep, rest = svg.partition(">")
+    body = f'<style>{STANDALONE_STYLE}</style><rect width="100%" height="100%" fill="#fff"/>'
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="{SVG_NS}" {head[5:]}{sep}{body}{rest}\n'

@@ -13,8 +13,6 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from capplan.report.charts import (
     C_BACKLOG,
     C_HIGH,
@@ -26,12 +24,10 @@ from capplan.report.charts import (
     COST_PARTS,
     MAX_POINTS,
     _bucket_hours,
-    cost_svg,
-    demand_svg,
-    schedule_svg,
     tornado_svg,
 )
 from capplan.report.fmt import pct, sig, usd
+from capplan.report.plancharts import plan_cost_svg, plan_demand_svg, plan_schedule_svg, schedule_axes
 from capplan.report.planfacts import (
     assumption_lines,
     hours_text,
@@ -46,9 +42,6 @@ if TYPE_CHECKING:
     from capplan.results import FleetPlan, PlanResult
 
 __all__ = ["C_BACKLOG", "C_HIGH", "C_IDLE", "C_LOW", "C_SWITCH", "C_TEXT", "C_VIDEO", "COST_PARTS", "MAX_POINTS", "render_html"]
-
-#: FleetPlan cost fields in the order of charts.COST_PARTS.
-COST_FIELDS = ("hardware_cost_usd", "energy_cost_usd", "fixed_cost_usd", "network_cost_usd")
 
 CSS = """
 :root { color-scheme: light; }
@@ -270,15 +263,6 @@ def uncertainty_table(r: PlanResult) -> str:
     )
 
 
-def _cost_columns(r: PlanResult) -> list[tuple[str, list[float], float]]:
-    return [(name, [getattr(p, f) for f in COST_FIELDS], p.total_cost_usd) for name, p in (("Siloed", r.siloed), ("Consolidated", r.consolidated))]
-
-
-def _schedule(p: FleetPlan, gpu_max: float, backlog_max: float) -> str:
-    hours = np.array([[h.text_gpus, h.video_gpus, h.switching_gpus, h.idle_gpus, h.video_backlog] for h in p.schedule], dtype=float).reshape(-1, 5)
-    return schedule_svg(hours, owned_gpus=p.total_gpus, name=f"{p.mode} plan", chart_id=f"chart-schedule-{p.mode}", gpu_max=gpu_max, backlog_max=backlog_max)
-
-
 # --- the page ------------------------------------------------------------------------------------
 
 
@@ -337,11 +321,12 @@ def render_html(
     out.append(
         f"<figure><figcaption>Total cost over {_e(hours_text(r.horizon_hours))}, by part"
         f"{' (energy is included in the rent)' if r.pricing == 'rent' else ''}</figcaption>"
-        f"{_legend([(name, col) for _, name, col in COST_PARTS])}{cost_svg(_cost_columns(r), horizon_hours=r.horizon_hours)}</figure>"
+        f"{_legend([(name, col) for _, name, col in COST_PARTS])}{plan_cost_svg(r)}</figure>"
     )
     out.append("</aside></div>")
 
-    if r.demand is not None and (r.demand.text_demand or r.demand.video_arrivals):
+    demand = plan_demand_svg(r)
+    if demand is not None and r.demand is not None:
         d = r.demand
         out.append("<h2>Demand</h2>")
         what = (
@@ -351,7 +336,7 @@ def render_html(
         )
         out.append(f'<p class="muted">What the fleets were sized against: {what}, summed over services.</p>')
         series = [(n, col) for n, col, v in (("text requests/s", C_TEXT, d.text_demand), ("video arrivals/hour", C_VIDEO, d.video_arrivals)) if v]
-        out.append(f"<figure>{_legend(series)}{demand_svg(d.text_demand, d.video_arrivals)}</figure>")
+        out.append(f"<figure>{_legend(series)}{demand}</figure>")
 
     out.append("<h2>Hourly schedule</h2>")
     per = _bucket_hours(len(s.schedule))
@@ -360,13 +345,12 @@ def render_html(
         "the black line is the video backlog (videos waiting at the end of the hour, right-hand axis). "
         f"Both charts share their scales.{f' Each step is a {per}-hour average.' if per > 1 else ''}</p>"
     )
-    gpu_max = float(max(s.total_gpus, c.total_gpus))
-    bl_max = max((h.video_backlog for p in (s, c) for h in p.schedule), default=0.0)
+    gpu_max, bl_max = schedule_axes(r)
     legend = _legend([("text", C_TEXT), ("video", C_VIDEO), ("switching", C_SWITCH), ("idle", C_IDLE)], line=("video backlog", C_BACKLOG))
     for name, p in (("Siloed", s), ("Consolidated", c)):
         out.append(
             f"<figure><figcaption>{_e(name)}: {p.total_gpus:,} GPUs, {_e(pct(p.utilization))} utilised, peak {_e(sig(p.peak_power_mw))} MW</figcaption>"
-            f"{legend}{_schedule(p, gpu_max, bl_max)}</figure>"
+            f"{legend}{plan_schedule_svg(p, gpu_max, bl_max)}</figure>"
         )
     out += ["<h2>Per-GPU capacity</h2>", '<p class="muted">From the text and video models, per GPU type.</p>', capacity_table(r)]
     out.append("<h2>Assumptions</h2>")

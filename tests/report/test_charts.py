@@ -87,3 +87,26 @@ def test_schedule_chart_from_plain_rows():
     assert "video backlog up to 3 videos" in root["aria-label"]
     assert "4 GPUs owned" in svg
     assert svg == schedule_svg(tuple(map(tuple, rows)), owned_gpus=4, name="siloed plan", chart_id="chart-x")
+
+
+def test_standalone_svg_files_are_well_formed_xml(tiny_plan, golden_plan):
+    import xml.etree.ElementTree as ET
+
+    from capplan.report.charts import SVG_NS, standalone_svg
+    from capplan.report.plancharts import plan_svgs
+
+    files = plan_svgs(tiny_plan)
+    assert list(files) == ["cost.svg", "demand.svg", "schedule-siloed.svg", "schedule-consolidated.svg"]
+    assert list(plan_svgs(golden_plan)) == ["cost.svg", "schedule-siloed.svg", "schedule-consolidated.svg"]  # no demand recorded
+    for name, doc in files.items():
+        assert doc.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns=')
+        root = ET.fromstring(doc.encode("utf-8"))
+        assert root.tag == f"{{{SVG_NS}}}svg", name
+        assert root.get("role") == "img" and root.get("aria-label")
+        children = [c.tag.split("}")[1] for c in root]
+        assert children[:3] == ["style", "rect", "title"]  # own style, white background, then the chart
+    # A label with markup characters stays well-formed.
+    doc = standalone_svg(cost_svg([("<A & B>", [1.0, 0.0, 0.0, 0.0], 1.0)], horizon_hours=1))
+    assert ET.fromstring(doc.encode("utf-8")) is not None
+    with pytest.raises(ValueError):
+        standalone_svg("<div></div>")
