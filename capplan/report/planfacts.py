@@ -61,9 +61,17 @@ def metric_value(name: str, v: float) -> str:
 
 
 def uncertainty_note(u: Uncertainty) -> str:
-    """Draws, ranges and seed, for the line under the bands."""
-    ranges = ", ".join(f"{k} {lo:g}–{hi:g}" for k, (lo, hi) in u.ranges.items())
-    return f"{u.valid_samples} of {u.samples} draws feasible; {ranges}; seed {u.seed}"
+    """Draws, ranges and seed, for the line under the bands (whichever of them the result has)."""
+    parts = []
+    samples, valid = _get(u, "samples"), _get(u, "valid_samples")
+    if samples is not None:
+        parts.append(f"{valid} of {samples} draws feasible" if valid is not None else f"{samples} draws")
+    ranges = _get(u, "ranges") or {}
+    if ranges:
+        parts.append(", ".join(f"{k} {lo:g}–{hi:g}" for k, (lo, hi) in ranges.items()))
+    if _get(u, "seed") is not None:
+        parts.append(f"seed {_get(u, 'seed')}")
+    return "; ".join(parts)
 
 
 def savings_sentence(r: PlanResult) -> str:

@@ -42,3 +42,10 @@ def test_several_metrics_monte_carlo(tiny_plan):
     out = _text(tiny_plan.model_copy(update={"uncertainty": u}))
     assert "Siloed total cost P10 / P50 / P90: $90.00 / $100 / $120" in out
     assert "Saving from consolidation [%] P10 / P50 / P90: 5.0% / 20.0% / 25.2%" in out
+
+
+def test_monte_carlo_note_uses_what_the_result_has(tiny_plan):
+    from capplan.report.planfacts import uncertainty_note
+
+    assert uncertainty_note(SimpleNamespace(metrics={}, samples=20, valid_samples=18, seed=1, ranges={"a": [1, 2]})) == "18 of 20 draws feasible; a 1–2; seed 1"
+    assert uncertainty_note(SimpleNamespace(metrics={}, samples=20)) == "20 draws"
