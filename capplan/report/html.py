@@ -33,6 +33,7 @@ from capplan.report.planfacts import (
     hours_text,
     metric_label,
     metric_value,
+    pricing_text,
     savings_sentence,
     uncertainty_bands,
     uncertainty_note,
@@ -229,11 +230,11 @@ def _inputs(r: PlanResult) -> str:
     items = [
         ("Scenario file", r.scenario_file),
         ("Horizon", hours_text(r.horizon_hours)),
-        ("Pricing", "rented GPUs" if r.pricing == "rent" else "owned GPUs (amortised capex, upkeep and energy)"),
+        ("Pricing", pricing_text(r.pricing)),
         ("Services", ", ".join(f"{s} ({k})" for s, k in services.items()) or "—"),
         ("GPU types considered", ", ".join(gpus) or "—"),
         ("Video demand", f"{_count(r.video_minutes)} minutes of video"),
-        ("Text demand", f"{_count(r.million_tokens * 1e6)} tokens"),
+        ("Text demand", f"{_count(r.million_tokens * 1e6)} tokens (input + output)"),
         ("Currency", r.currency),
     ]
     return '<dl class="inputs">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items) + "</dl>"
