@@ -123,6 +123,7 @@ def plan_facts(r: PlanResult, gpus: list[str] | None = None) -> list[Fact]:
     gpus = gpus if gpus is not None else list(dict.fromkeys([*r.siloed.gpus, *r.consolidated.gpus]))
     out = [
         Fact("scenario", "inputs", "scenario", "text", r.scenario),
+        Fact("capplan_version", "inputs", "made by capplan", "text", r.capplan_version),
         Fact("horizon_hours", "inputs", "horizon", "hours", r.horizon_hours),
         Fact("pricing", "inputs", "pricing", "text", r.pricing),
         Fact("video_minutes", "inputs", "minutes of video", "number", r.video_minutes),

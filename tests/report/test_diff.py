@@ -109,3 +109,8 @@ def test_capacity_per_gpu_is_compared(tiny_plan):
     caps = [tiny_plan.capacities[0].model_copy(update={"capacity_per_gpu": 3.0}), *tiny_plan.capacities[1:]]
     d = diff_plans(tiny_plan, make_plan(capacities=caps))
     assert [(c.key, c.label, c.a, c.b) for c in d.changes] == [("capacity.chat.a", "chat on a [requests/s per GPU]", 2.5, 3.0)]
+
+
+def test_a_plan_made_by_another_capplan_says_so(tiny_plan):
+    d = diff_plans(tiny_plan, make_plan(capplan_version="9.9"))
+    assert [(c.key, c.a, c.b) for c in d.changes] == [("capplan_version", "0.0.test", "9.9")]
