@@ -128,13 +128,13 @@ def plan_facts(r: PlanResult, gpus: list[str] | None = None) -> list[Fact]:
         Fact("pricing", "inputs", "pricing", "text", r.pricing),
         Fact("video_minutes", "inputs", "minutes of video", "number", r.video_minutes),
         Fact("million_tokens", "inputs", "million tokens (input + output)", "number", r.million_tokens),
-        Fact("consolidated_sharing", "inputs", "consolidated GPUs share by", "text", r.consolidated_sharing),
+        Fact("consolidated_sharing", "inputs", "consolidated sharing", "text", r.consolidated_sharing),
     ]
     for p in (r.siloed, r.consolidated):
         out += _fleet_facts(p, gpus, list(p.fleets))
     out += [
-        Fact("savings_usd", "savings", "saving from consolidation", "usd", r.savings_usd),
-        Fact("savings_pct", "savings", "saving from consolidation [%]", "pct", r.savings_pct),
+        Fact("savings_usd", "savings", "saving", "usd", r.savings_usd),
+        Fact("savings_pct", "savings", "saving [%]", "pct", r.savings_pct),
     ]
     for c in r.capacities:
         unit = "requests/s" if c.kind == "text" else "videos/hour"
@@ -234,10 +234,13 @@ def diff_table(d: PlanDiff, *, show_all: bool = False) -> Group:
     t.add_column("B − A", justify="right")
     last = None
     for c in shown:
-        if c.section != last:
-            t.add_row(Text(c.section.capitalize(), style="bold"), "", "", "")
-            last = c.section
-        t.add_row(f"  {c.label}", show(c.kind, c.a), show(c.kind, c.b), show_change(c))
+        # "siloed: total cost" under a "Cost, siloed" heading: shorter rows that fit 80 columns.
+        mode, label = c.label.split(": ", 1) if c.label.startswith(("siloed: ", "consolidated: ")) else ("", c.label)
+        head = c.section.capitalize() + (f", {mode}" if mode else "")
+        if head != last:
+            t.add_row(Text(head, style="bold"), "", "", "")
+            last = head
+        t.add_row(f"  {label}", show(c.kind, c.a), show(c.kind, c.b), show_change(c))
     return Group(t, Text(_summary(d, shown), style="dim"))
 
 

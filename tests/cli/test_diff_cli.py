@@ -31,11 +31,17 @@ def test_table_lists_what_changed(cli, plans):
     r = cli("diff", str(a), str(b))
     assert r.code == 0, r.err
     assert "A =" in r.out and "a.json" in r.out and "b.json" in r.out
-    assert "consolidated: h200-sxm" in r.out and "+1" in r.out
-    assert "consolidated: total cost" in r.out and "+$100" in r.out
+    lines = r.out.splitlines()
+
+    def after(head: str, label: str) -> str:
+        i = next(i for i, x in enumerate(lines) if head in x)
+        return next(x for x in lines[i:] if label in x)
+
+    assert "+1 (+" in after("Fleet, consolidated", "h200-sxm")
+    assert "+$100" in after("Cost, consolidated", "total cost")
     assert "3 of" in r.out  # total GPUs, H200 count, total cost
-    assert "siloed: total cost" not in r.out  # unchanged figures are left out without --all
-    assert "siloed: total cost" in cli("diff", str(a), str(b), "--all").out
+    assert "Cost, siloed" not in r.out  # unchanged figures are left out without --all
+    assert "Cost, siloed" in cli("diff", str(a), str(b), "--all").out
 
 
 def test_same_plan_exits_zero(cli, plans):
