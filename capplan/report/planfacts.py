@@ -107,7 +107,7 @@ def assumption_lines(a: Assumptions) -> list[tuple[str, str]]:
         out.append(("PUE", f"{a.pue:g}"))
     backfill = f"{usd(a.backfill_usd_per_gpu_hour)} per idle GPU-hour" if a.backfill_usd_per_gpu_hour else "not valued ($0 per idle GPU-hour)"
     out.append(("Idle GPU-hours (backfill)", backfill))
-    out.append(("Tokens", f"cost per million tokens counts {a.tokens_counted} tokens together (a blended price)"))
+    out.append(("Tokens", f"{a.tokens_counted} together (a blended cost per million tokens)"))
     out.append(("Horizon", hours_text(a.horizon_hours)))
     out.append(("Power cap", "none" if a.power_cap_mw is None else f"{sig(a.power_cap_mw)} MW"))
     out += [("Note", n) for n in a.notes]

@@ -47,7 +47,7 @@ def test_assumptions_table(tiny_plan):
         "| Price used, a | $2.50 per GPU-hour |",
         "| Price used, b | $4.00 per GPU-hour |",
         "| Idle GPU-hours (backfill) | $0.500 per idle GPU-hour |",
-        "| Tokens | cost per million tokens counts input + output tokens together (a blended price) |",
+        "| Tokens | input + output together (a blended cost per million tokens) |",
         "| Horizon | 2 h |",
         "| Power cap | 1.50 MW |",
     ):
