@@ -10,7 +10,7 @@ import io
 import os
 from pathlib import Path
 
-COMMANDS = ["video", "text", "plan", "sweep", "sensitivity", "validate", "calibrate", "schema", "list gpus", "list workloads"]
+COMMANDS = ["video", "text", "plan", "diff", "sweep", "sensitivity", "validate", "calibrate", "schema", "list gpus", "list workloads"]
 OUT = Path(__file__).with_name("cli.md")
 
 

@@ -9,9 +9,9 @@ import pytest
 
 import capplan
 from capplan.analysis.calibrate import calibrate, calibrate_rows
+from capplan.analysis.validate import VIDEO_COLUMNS, text_comparisons, video_comparisons
 from capplan.catalog import load_catalog
 from capplan.errors import UserError
-from capplan.analysis.validate import VIDEO_COLUMNS, text_comparisons, video_comparisons
 
 TRUTH = {"gemm": 0.9, "attention": 1.15, "bandwidth": 0.8, "conv": 0.6}
 # class knobs (capplan.catalog.knobs): each scales its op class in every precision

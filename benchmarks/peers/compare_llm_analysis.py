@@ -49,8 +49,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))  # compare the checkout, not some installed capplan
 
-from capplan.catalog import load_catalog  # noqa: E402
 from capplan.analysis.validate import text_comparisons, validation_dir  # noqa: E402
+from capplan.catalog import load_catalog  # noqa: E402
 
 LLM_ANALYSIS_SPEC = "llm-analysis==0.2.2"
 DEFAULT_VENV = HERE / ".venv-llm-analysis"

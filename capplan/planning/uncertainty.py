@@ -116,7 +116,7 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
     d = draw(ranges, n, seed)
     setup = text_setup(
         w, g, catalog.efficiency.gpu[g.id][i.stack], catalog.efficiency.runtime, i.stack, i.precision, i.kv_precision,
-        calibration=calibration, values=_class_values(d),
+        calibration=calibration, values={k: v.reshape(-1, 1) for k, v in _class_values(d).items()},  # the core's (scenario, 1) columns
     )
     P = np.rint(d["prompt_tokens"]) if "prompt_tokens" in d else np.full(n, float(i.prompt_tokens))
     O = np.rint(d["output_tokens"]) if "output_tokens" in d else np.full(n, float(i.output_tokens))
