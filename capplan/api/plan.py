@@ -26,7 +26,7 @@ from capplan.models import power
 from capplan.planning import demand as demand_model
 from capplan.planning.costs import gpu_hour_cost
 from capplan.planning.uncertainty import PLAN_KEYS, draw, parse_ranges, summary
-from capplan.results import Crossing, FleetPlan, HourPlan, PlanResult, ServiceCapacity, Uncertainty
+from capplan.results import Assumptions, Crossing, DemandSeries, FleetPlan, HourPlan, PlanResult, ServiceCapacity, Uncertainty
 
 DEFAULT_SCENARIO = "chat-and-video"
 HOURS_PER_MONTH = 8760.0 / 12.0
@@ -406,6 +406,17 @@ def plan(
         consolidated_sharing=sharing,  # type: ignore[arg-type]
         crossing=crossing,
         warnings=warnings,
+        assumptions=Assumptions(
+            stack=cat.stack(sc.fleet.stack), engine=None, pricing=econ.pricing,
+            gpu_usd_per_hour={g: float(h.usd_per_hour) for g, h in zip(gpus, hour_costs)},
+            hardware_usd_per_gpu_hour={g: float(h.hardware_usd_per_hour) for g, h in zip(gpus, hour_costs)},
+            electricity_usd_per_kwh=econ.energy.mean_usd_per_kwh if econ.pricing == "own" else None,
+            pue=econ.energy.pue if econ.pricing == "own" else None,
+            backfill_usd_per_gpu_hour=sc.backfill_usd_per_gpu_hour, horizon_hours=T, power_cap_mw=cap_mw or None,
+        ),
+        demand=DemandSeries(
+            text_demand=text_demand.sum(axis=0).tolist() if J else None, video_arrivals=video_arrivals.sum(axis=0).tolist() if K else None
+        ),
     ), where)
 
 
