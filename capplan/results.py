@@ -3,8 +3,12 @@ these models, so their field names are the JSON contract; ``capplan schema`` pri
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = "1"
@@ -351,6 +355,61 @@ class SweepResult(_Out):
     fixed: dict[str, Any]
     n_scenarios: int
     rows: list[SweepRow]
+
+
+@dataclass(frozen=True)
+class SweepColumns:
+    """A chunk of a sweep as columns (one entry per scenario, grid order from ``start``): what
+    :func:`capplan.api.sweep.iter_sweep` yields, so that large sweeps are priced and written without
+    one object per row. NaN in a numeric column is a missing value (null in JSON)."""
+
+    command: str
+    varied: list[str]
+    fixed: dict[str, Any]
+    start: int
+    n_total: int
+    unit: str
+    throughput_unit: str
+    grid: dict[str, list[Any]]  # each varied key's values
+    index: dict[str, np.ndarray]  # each scenario's index into them
+    data: dict[str, Any]
+
+    @property
+    def n(self) -> int:
+        return len(self.data["status"])
+
+    @property
+    def inputs(self) -> dict[str, list[Any]]:
+        return {k: [v[i] for i in self.index[k].tolist()] for k, v in self.grid.items()}
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Each scenario as a dict with the keys (and order) of :class:`SweepRow`."""
+        d = self.data
+        num = {k: np.asarray(d[k], dtype=float).tolist() for k in ("cost_per_unit_usd", "time_s", "gpu_seconds", "peak_memory_gb", "energy_kwh_per_unit", "throughput")}
+        ints = {k: np.asarray(d[k], dtype=float).tolist() for k in ("max_batch", "gpus_per_replica")}
+        fits = np.asarray(d["fits_in_memory"], dtype=float).tolist()
+        status, reason = list(d["status"]), list(d["reason"])
+        inputs = self.inputs
+        keys = list(inputs)
+        cols = [inputs[k] for k in keys]
+        nan = math.isnan
+        for i in range(self.n):
+            yield {
+                "inputs": {k: c[i] for k, c in zip(keys, cols)},
+                "status": status[i],
+                "reason": reason[i],
+                "cost_per_unit_usd": None if nan(num["cost_per_unit_usd"][i]) else num["cost_per_unit_usd"][i],
+                "unit": self.unit,
+                "time_s": None if nan(num["time_s"][i]) else num["time_s"][i],
+                "gpu_seconds": None if nan(num["gpu_seconds"][i]) else num["gpu_seconds"][i],
+                "peak_memory_gb": None if nan(num["peak_memory_gb"][i]) else num["peak_memory_gb"][i],
+                "fits_in_memory": None if nan(fits[i]) else bool(fits[i]),
+                "energy_kwh_per_unit": None if nan(num["energy_kwh_per_unit"][i]) else num["energy_kwh_per_unit"][i],
+                "throughput": None if nan(num["throughput"][i]) else num["throughput"][i],
+                "throughput_unit": self.throughput_unit,
+                "max_batch": None if nan(ints["max_batch"][i]) else int(ints["max_batch"][i]),
+                "gpus_per_replica": None if nan(ints["gpus_per_replica"][i]) else int(ints["gpus_per_replica"][i]),
+            }
 
 
 class SensitivityRow(_Out):

@@ -9,10 +9,8 @@ scenario by scenario (tested).
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +39,9 @@ from capplan.models import dit
 from capplan.planning import core
 from capplan.planning.costs import gpu_hour_cost
 from capplan.planning.resolve import text_setup, video_setup
-from capplan.results import SweepResult, SweepRow
+from capplan.results import SweepColumns, SweepResult, SweepRow
 
-_ROW_DEFAULTS: dict[str, Any] = {"max_batch": None, "gpus_per_replica": None, "status": "ok", "reason": None}
-_NOT_RUN: dict[str, Any] = dict(
-    status="cannot run", cost_per_unit_usd=None, time_s=None, gpu_seconds=None, peak_memory_gb=None, fits_in_memory=None,
-    energy_kwh_per_unit=None, throughput=None,
-)
+_NOT_RUN: dict[str, Any] = {"status": "cannot run"}
 
 VIDEO_GROUP = ("workload", "gpu", "precision", "stack", "offload", "pricing", "clip_seconds", "long_video")
 VIDEO_NUMERIC = ("gpus", "resolution", "seconds", "frames", "fps", "steps", "cfg", "price_per_gpu_hour", "pue", "electricity_usd_per_kwh")
@@ -72,12 +66,103 @@ def parse_vary(items: list[str] | None, allowed: tuple[str, ...]) -> dict[str, l
     return out
 
 
-def _grid(vary: dict[str, list[Any]], fixed: dict[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    keys = list(vary)
+def _grid_size(vary: dict[str, list[Any]]) -> int:
     n = math.prod(len(v) for v in vary.values()) if vary else 1
     if n > MAX_SCENARIOS:
         raise UserError("--vary", f"{n:,} scenarios", f"a sweep is limited to {MAX_SCENARIOS:,} scenarios")
-    return keys, list(itertools.product(*(vary[k] for k in keys)))
+    return n
+
+
+#: Scenarios evaluated at once: memory stays flat in the size of the grid.
+CHUNK = 65_536
+_COLUMNS = ("status", "reason", "cost_per_unit_usd", "time_s", "gpu_seconds", "peak_memory_gb", "fits_in_memory", "energy_kwh_per_unit", "throughput", "max_batch", "gpus_per_replica")
+
+
+def iter_sweep(
+    command: str,
+    vary: list[str] | None = None,
+    *,
+    fixed: dict[str, Any] | None = None,
+    sets: list[str] | None = None,
+    calibration: str | Path | None = None,
+    catalog: Catalog | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[SweepColumns]:
+    """The sweep in chunks of at most ``chunk`` scenarios, in grid order, as columns (numpy arrays and
+    lists): what large sweeps and streaming writers use. Validation happens before the first chunk."""
+    if command not in ("video", "text"):
+        raise UserError("COMMAND", command, "sweep video or text")
+    cat = catalog or load_catalog()
+    cal = load_calibration(calibration, set(cat.gpus))
+    allowed = (VIDEO_GROUP + VIDEO_NUMERIC) if command == "video" else (TEXT_GROUP + TEXT_NUMERIC)
+    grid_keys = parse_vary(vary, allowed)
+    fixed = {k: v for k, v in (fixed or {}).items() if v is not None}
+    n_total = _grid_size(grid_keys)
+    _check_ids(cat, command, {**{k: [v] for k, v in fixed.items()}, **grid_keys})
+    keys = list(grid_keys)
+    for k in keys:  # numeric values are checked once over the whole grid, not per chunk
+        if k not in (VIDEO_GROUP if command == "video" else TEXT_GROUP) and "." not in k and k not in ("resolution", "cfg"):
+            _arr({k: grid_keys[k]}, k, 0, len(grid_keys[k]), f"--{k.replace('_', '-')}", positive=k != "electricity_usd_per_kwh",
+                 integer=k in ("gpus", "steps", "frames", "prompt_tokens", "output_tokens"))
+    return _chunks(cat, cal, command, keys, grid_keys, fixed, list(sets or []), n_total, chunk)
+
+
+def _chunks(
+    cat: Catalog, cal: Calibration, command: str, keys: list[str], grid_keys: dict[str, list[Any]], fixed: dict[str, Any],
+    sets: list[str], n_total: int, chunk: int,
+) -> Iterator[SweepColumns]:
+    """The grid walked by index arithmetic (no Python object per scenario): scenario i has value
+    ``(i // stride[k]) % size[k]`` of key k, the last key varying fastest (itertools.product's order)."""
+    group_keys = VIDEO_GROUP if command == "video" else TEXT_GROUP
+    is_group = [k in group_keys or "." in k for k in keys]
+    group_names = [k for k, g in zip(keys, is_group) if g]
+    unit = "video-minute" if command == "video" else "million tokens (input + output)"
+    throughput_unit = "video-minutes per GPU-hour" if command == "video" else "output tokens/s per GPU"
+    sizes = [len(grid_keys[k]) for k in keys]
+    strides = [math.prod(sizes[j + 1 :]) for j in range(len(keys))]
+    values = {k: _value_array(k, grid_keys[k]) for k, g in zip(keys, is_group) if not g}
+    fn = _video_group if command == "video" else _text_group
+    for start in range(0, n_total, chunk):
+        flat = np.arange(start, min(n_total, start + chunk), dtype=np.int64)
+        n = len(flat)
+        index = {k: (flat // strides[j]) % sizes[j] for j, k in enumerate(keys)}
+        gid = np.zeros(n, dtype=np.int64)
+        for k, g in zip(keys, is_group):
+            if g:
+                gid = gid * len(grid_keys[k]) + index[k]
+        cols: dict[str, np.ndarray] = {
+            "status": np.full(n, "ok", dtype=object), "reason": np.full(n, None, dtype=object),
+            **{c: np.full(n, np.nan) for c in _COLUMNS[2:]},
+        }
+        order = np.argsort(gid, kind="stable")
+        bounds = np.flatnonzero(np.diff(gid[order])) + 1
+        for ix in np.split(order, bounds) if n else []:
+            first = ix[0]
+            gfixed = {**fixed, **{k: grid_keys[k][int(index[k][first])] for k in group_names}}
+            gsets = sets + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in gfixed.items() if "." in k]
+            gfixed = {k: v for k, v in gfixed.items() if "." not in k}
+            numeric = {k: v[index[k][ix]] for k, v in values.items()}
+            try:
+                out = fn(cat, gfixed, gsets, numeric, len(ix), cal)
+            except CellError as exc:
+                out = {**_NOT_RUN, "reason": np.full(len(ix), str(exc.error), dtype=object)}
+            for c in _COLUMNS:
+                if c in out:
+                    cols[c][ix] = out[c]
+        yield SweepColumns(
+            command=command, varied=keys, fixed=fixed, start=start, n_total=n_total, unit=unit, throughput_unit=throughput_unit,
+            grid={k: grid_keys[k] for k in keys}, index=index, data=cols,
+        )
+
+
+def _value_array(key: str, vals: list[Any]) -> np.ndarray:
+    """A varied key's values as an array the group functions index: numbers as floats, booleans as
+    bools, anything else (resolutions) as objects."""
+    if all(isinstance(v, bool) for v in vals):
+        return np.array(vals, dtype=bool)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+        return np.array(vals, dtype=float)
+    return np.array(vals, dtype=object)
 
 
 def sweep(
@@ -94,47 +179,29 @@ def sweep(
     inputs from ``fixed`` (the command's options) and ``sets`` (``--set`` keys applied to every scenario).
 
     A cell that cannot run (a precision the chip lacks, a model that does not fit, targets no batch
-    meets) is a row with its ``status`` and ``reason``; the sweep fails only when no cell ran."""
-    if command not in ("video", "text"):
-        raise UserError("COMMAND", command, "sweep video or text")
-    cat = catalog or load_catalog()
-    cal = load_calibration(calibration, set(cat.gpus))
-    allowed = (VIDEO_GROUP + VIDEO_NUMERIC) if command == "video" else (TEXT_GROUP + TEXT_NUMERIC)
-    grid_keys = parse_vary(vary, allowed)
-    fixed = {k: v for k, v in (fixed or {}).items() if v is not None}
-    keys, combos = _grid(grid_keys, fixed)
-    _check_ids(cat, command, {**{k: [v] for k, v in fixed.items()}, **grid_keys})
-    group_keys = VIDEO_GROUP if command == "video" else TEXT_GROUP
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    is_group = [k in group_keys or "." in k for k in keys]
-    for i, combo in enumerate(combos):
-        groups[tuple(v for v, g in zip(combo, is_group) if g)].append(i)
-    group_names = [k for k, g in zip(keys, is_group) if g]
-    rows: list[SweepRow | None] = [None] * len(combos)
-    done = 0
-    unit = "video-minute" if command == "video" else "million tokens (input + output)"
-    throughput_unit = "video-minutes per GPU-hour" if command == "video" else "output tokens/s per GPU"
-    for gvals, idx in groups.items():
-        gfixed = {**fixed, **dict(zip(group_names, gvals))}
-        gsets = list(sets or []) + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in gfixed.items() if "." in k]
-        gfixed = {k: v for k, v in gfixed.items() if "." not in k}
-        numeric = {k: [combos[i][keys.index(k)] for i in idx] for k, g in zip(keys, is_group) if not g}
-        fn = _video_group if command == "video" else _text_group
-        try:
-            out = fn(cat, gfixed, gsets, numeric, len(idx), cal)
-        except CellError as exc:
-            out = [dict(_NOT_RUN, reason=str(exc.error))] * len(idx)
-        for i, row in zip(idx, out):
-            rows[i] = SweepRow.model_construct(
-                inputs={k: combos[i][j] for j, k in enumerate(keys)}, unit=unit, throughput_unit=throughput_unit, **{**_ROW_DEFAULTS, **row}
-            )
-        done += len(idx)
+    meets) is a row with its ``status`` and ``reason``; the sweep fails only when no cell ran. For large
+    grids, :func:`iter_sweep` gives the same numbers as columns, chunk by chunk."""
+    rows: list[SweepRow] = []
+    meta: SweepColumns | None = None
+    for part in iter_sweep(command, vary, fixed=fixed, sets=sets, calibration=calibration, catalog=catalog):
+        meta = part
+        rows += [SweepRow.model_construct(**r) for r in part.rows()]
         if progress:
-            progress(done, len(combos))
-    final = [r for r in rows if r is not None]
-    if final and all(r.status == "cannot run" for r in final):
-        raise UserError("--vary", "(every cell)", f"no scenario can run: {final[0].reason}")
-    return SweepResult(capplan_version=__version__, command=command, varied=keys, fixed=fixed, n_scenarios=len(combos), rows=final)
+            progress(part.start + part.n, part.n_total)
+    assert meta is not None
+    check_some_ran(rows)
+    return SweepResult(capplan_version=__version__, command=command, varied=meta.varied, fixed=meta.fixed, n_scenarios=meta.n_total, rows=rows)
+
+
+def check_some_ran(rows: Iterable[Any]) -> None:
+    """A sweep where no cell could run is an error (the first reason says why)."""
+    first = None
+    for r in rows:
+        status = r.status if hasattr(r, "status") else r["status"]
+        if status != "cannot run":
+            return
+        first = first or (r.reason if hasattr(r, "reason") else r["reason"])
+    raise UserError("--vary", "(every cell)", f"no scenario can run: {first}")
 
 
 def _check_ids(cat: Catalog, command: str, values: dict[str, list[Any]]) -> None:
@@ -161,10 +228,12 @@ class CellError(Exception):
         self.error = error
 
 
-def _arr(numeric: dict[str, list[Any]], key: str, default: Any, n: int, option: str, *, integer: bool = False, positive: bool = True) -> np.ndarray:
+def _arr(numeric: dict[str, Any], key: str, default: Any, n: int, option: str, *, integer: bool = False, positive: bool = True) -> np.ndarray:
     vals = numeric.get(key)
     if vals is None:
         return np.full(n, default, dtype=float)
+    if isinstance(vals, np.ndarray) and vals.dtype == float:
+        return vals  # checked once for the whole grid (iter_sweep)
     if any(isinstance(v, bool) for v in vals):
         raise UserError("--vary", f"{key}={','.join(map(str, vals))}", f"{option} takes numbers")
     try:
@@ -193,7 +262,7 @@ def _resolved(cat: Catalog, fixed: dict[str, Any], sets: list[str], command: str
     return cat, w, g, (econ, stack)
 
 
-def _prices(numeric: dict[str, list[Any]], fixed: dict[str, Any], econ: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _prices(numeric: dict[str, Any], fixed: dict[str, Any], econ: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     price = (
         _arr(numeric, "price_per_gpu_hour", fixed.get("price_per_gpu_hour", np.nan), n, "--price-per-gpu-hour")
         if ("price_per_gpu_hour" in numeric or fixed.get("price_per_gpu_hour") is not None)
@@ -204,16 +273,18 @@ def _prices(numeric: dict[str, list[Any]], fixed: dict[str, Any], econ: Any, n: 
     return price, pue, elec
 
 
-def _bools(numeric: dict[str, list[Any]], key: str, default: bool, n: int) -> np.ndarray:
+def _bools(numeric: dict[str, Any], key: str, default: bool, n: int) -> np.ndarray:
     vals = numeric.get(key)
     if vals is None:
         return np.full(n, default)
+    if isinstance(vals, np.ndarray) and vals.dtype == bool:
+        return vals
     if not all(isinstance(v, bool) for v in vals):
         raise UserError("--vary", f"{key}={','.join(map(str, vals))}", f"{key} takes true or false")
     return np.array(vals, dtype=bool)
 
 
-def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, list[Any]], n: int, cal: Calibration) -> list[dict[str, Any]]:
+def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, Any], n: int, cal: Calibration) -> list[dict[str, Any]]:
     try:
         cat, w, g, (econ, stack) = _resolved(cat, fixed, sets, "video")
         precision = fixed.get("precision", "bf16")
@@ -256,24 +327,25 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
     cost = gpu_s / 3600.0 * np.asarray(hour.usd_per_hour)
     minutes = r.video_s / 60.0
     energy_kwh = gpu_s * np.asarray(hour.facility_w) / 3.6e6
-    peak = np.asarray(r.estimate.peak_memory_bytes, dtype=float)
-    return [
-        dict(
-            status="ok" if r.fits[i] else "does not fit",
-            reason=None if r.fits[i] else f"{peak[i] / GB:.1f} GB needed, {g.memory.memory_gb:g} GB on {g.id}",
-            cost_per_unit_usd=float(cost[i] / minutes[i]) if r.fits[i] else None,
-            time_s=float(r.time_s[i]),
-            gpu_seconds=float(gpu_s[i]),
-            peak_memory_gb=float(peak[i] / GB),
-            fits_in_memory=bool(r.fits[i]),
-            energy_kwh_per_unit=float(energy_kwh[i] / minutes[i]),
-            throughput=float(3600.0 / gpu_s[i] * r.video_s[i] / 60.0),
-        )
-        for i in range(n)
-    ]
+    peak = np.asarray(r.estimate.peak_memory_bytes, dtype=float) / GB
+    fits = np.asarray(r.fits, dtype=bool)
+    reason = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(~fits):
+        reason[i] = f"{peak[i]:.1f} GB needed, {g.memory.memory_gb:g} GB on {g.id}"
+    return dict(
+        status=np.where(fits, "ok", "does not fit").astype(object),
+        reason=reason,
+        cost_per_unit_usd=np.where(fits, cost / minutes, np.nan),
+        time_s=r.time_s,
+        gpu_seconds=gpu_s,
+        peak_memory_gb=peak,
+        fits_in_memory=fits,
+        energy_kwh_per_unit=energy_kwh / minutes,
+        throughput=3600.0 / gpu_s * r.video_s / 60.0,
+    )
 
 
-def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, list[Any]], n: int, cal: Calibration) -> list[dict[str, Any]]:
+def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, Any], n: int, cal: Calibration) -> list[dict[str, Any]]:
     try:
         cat, w, g, (econ, stack) = _resolved(cat, fixed, sets, "text")
         rt = cat.efficiency.runtime
@@ -308,30 +380,20 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
     tps, tpa = arr.tokens_per_s, arr.tp
     with np.errstate(divide="ignore", invalid="ignore"):
         energy = np.where(tps > 0, tpa * np.asarray(hour.facility_w) / 1e3 / (tps * 3600.0) * 1e6, np.nan)
-    rows = []
-    for i in range(n):
-        if too_long[i]:
-            status, reason = "cannot run", f"prompt + output ({int(P[i] + O[i])}) exceeds {w.id}'s context of {w.architecture.max_context} tokens"
-        elif not arr.fits[i]:
-            status, reason = "does not fit", f"{float(core.text_need_bytes(setup, tpa[i], P[i] + O[i])) / GB:.1f} GB per GPU needed at {int(tpa[i])} GPU(s) per replica, {setup.usable_bytes / GB:.1f} GB usable"
-        elif arr.max_batch[i] == 0:
-            status, reason = "no batch meets the targets", f"batch 1 takes TPOT {arr.tpot_s[i] * 1e3:.1f} ms, TTFT {arr.ttft_s[i] * 1e3:.1f} ms"
-        else:
-            status, reason = "ok", None
-        ok = status == "ok"
-        rows.append(
-            dict(
-                status=status,
-                reason=reason,
-                cost_per_unit_usd=float(cost[i]) if ok else None,
-                time_s=None,
-                gpu_seconds=None,
-                peak_memory_gb=float(arr.weights_bytes[i]) / GB,
-                fits_in_memory=bool(arr.fits[i]),
-                energy_kwh_per_unit=float(energy[i]) if ok else None,
-                throughput=float(tps[i] / tpa[i]) if not too_long[i] else None,
-                max_batch=int(arr.max_batch[i]),
-                gpus_per_replica=int(tpa[i]),
-            )
-        )
-    return rows
+    # (per-row reasons only where a status alone does not say it: numbers live in the other columns)
+    status = np.where(too_long, "cannot run", np.where(~arr.fits, "does not fit", np.where(arr.max_batch == 0, "no batch meets the targets", "ok"))).astype(object)
+    reason = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(too_long):
+        reason[i] = f"prompt + output ({int(P[i] + O[i])}) exceeds {w.id}'s context of {w.architecture.max_context} tokens"
+    ok = status == "ok"
+    return dict(
+        status=status,
+        reason=reason,
+        cost_per_unit_usd=np.where(ok, cost, np.nan),
+        peak_memory_gb=arr.weights_bytes / GB,
+        fits_in_memory=arr.fits,
+        energy_kwh_per_unit=np.where(ok, energy, np.nan),
+        throughput=np.where(too_long, np.nan, tps / tpa),
+        max_batch=arr.max_batch,
+        gpus_per_replica=tpa,
+    )

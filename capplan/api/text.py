@@ -166,7 +166,7 @@ def text(
     served = fits and max_batch > 0
     iteration = None
     if served:
-        it, _ = text_at_batch(setup, tp=tp, batch=float(max_batch), prompt_tokens=prompt_tokens, output_tokens=output_tokens)
+        it = arr.iteration if arr.iteration is not None else text_at_batch(setup, tp=tp, batch=float(max_batch), prompt_tokens=prompt_tokens, output_tokens=output_tokens)[0]
         iteration = _iteration_by_part(it, 0)
     costs = text_cost_per_million(arr, price, prompt_tokens, output_tokens)
     cost_all = float(costs["all"][0]) if served else None

@@ -99,6 +99,8 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
     be an array (one group size per scenario), giving an AllReduce of arrays."""
     link = gpu.interconnect.scale_up_gb_per_s
     t = np.asarray(tp, dtype=float)
+    if t.size == 1:
+        t = t.reshape(())
     if t.ndim == 0:
         ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(int(t), link)
         return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)

@@ -325,6 +325,11 @@ class StepTerms:
     f_ew: float
     is_moe: bool
 
+    def part(self, i: int) -> StepTerms:
+        """Mix ``i`` of terms built for mixes stacked on the first axis (see :func:`serving_terms`)."""
+        pick = lambda v: v[i] if isinstance(v, np.ndarray) and v.ndim > 0 else v  # noqa: E731
+        return dataclasses.replace(self, **{f.name: pick(getattr(self, f.name)) for f in dataclasses.fields(self) if isinstance(getattr(self, f.name), np.ndarray)})
+
     def _touched(self, s: ArrayLike) -> np.ndarray:
         return expected_experts_touched(self.n_experts, self.experts_per_token, np.asarray(self.tokens, dtype=float) * s)
 
@@ -585,6 +590,36 @@ def serving_points(
         iteration=it,
         prefill=pre,
     )
+
+
+def serving_terms(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    prompt_tokens: ArrayLike,
+    output_tokens: ArrayLike,
+    weight_bytes_per_param: ArrayLike,
+    kv_bytes: ArrayLike = 2.0,
+    tp: ArrayLike = 1,
+    act_bytes: float = 2.0,
+    allreduce: AllReduce | None = None,
+    floors: KernelFloors | None = None,
+) -> tuple[StepTerms, StepTerms, StepTerms, StepTerms]:
+    """The four iterations a serving estimate needs, built in one pass (the mixes stacked on a new first
+    axis): the steady state of one sequence (:func:`steady_state_terms`), one prompt's prefill
+    (:func:`prompt_prefill_terms`), and the steady state's prefill and decode parts alone."""
+    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    ax = (4,) + (1,) * max(P.ndim, O.ndim, np.ndim(tp))
+    col = lambda *v: np.array(v, dtype=float).reshape(ax)  # noqa: E731
+    dec, pre, prompt = col(1, 0, 0, 1), col(1, 0, 1, 0), col(0, 1, 0, 0)
+    ctx = P + O / 2.0
+    terms = step_terms(
+        a, device, decode_tokens=dec, decode_context=ctx * dec, prefill_tokens=pre * P / O + prompt * P, prefill_context=P / 2.0 + 0 * dec,
+        prefill_sequences=pre / O + prompt, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
+        tp=np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O))) + 0 * dec,
+        allreduce=allreduce, floors=floors,
+    )
+    return terms.part(0), terms.part(1), terms.part(2), terms.part(3)
 
 
 def prompt_prefill_terms(

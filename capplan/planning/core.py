@@ -79,9 +79,11 @@ class TextArrays:
     kv_cache_bytes: np.ndarray  # per GPU at max_batch
     weights_bytes: np.ndarray  # per GPU
     prefill_share: np.ndarray  # prefill's share of GPU time at max_batch (0 when max_batch = 0)
+    iteration: transformer.StepCost | None = None  # by kernel group at max_batch (with_share only)
 
     def take(self, i: ArrayLike) -> TextArrays:
-        return TextArrays(**{k: np.asarray(v)[i] for k, v in self.__dict__.items()})
+        out = {k: np.asarray(v)[i] for k, v in self.__dict__.items() if k != "iteration"}
+        return TextArrays(**out, iteration=None)
 
 
 def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
@@ -129,8 +131,8 @@ def text_capacity(
     b_mem = np.where((b_mem > 0) & ~mem_ok(b_mem), b_mem - 1, b_mem)
 
     rates, kw = s.rates, dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors)
-    terms = transformer.steady_state_terms(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    prefill_s = transformer.prompt_prefill_terms(a, rates, prompt_tokens=P, **kw).time_s(1.0)  # type: ignore[arg-type]
+    terms, prompt_terms, pre_part, dec_part = transformer.serving_terms(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    prefill_s = prompt_terms.time_s(1.0)
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -160,9 +162,9 @@ def text_capacity(
     t_k = terms.time_s(k)
     served = max_batch > 0
     share = np.zeros_like(t_k)
+    iteration = terms.at(k) if with_share else None
     if with_share and served.any():
-        pre = transformer.steady_state_terms(a, rates, prompt_tokens=P, output_tokens=O, part="prefill", **kw).time_s(k)  # type: ignore[arg-type]
-        dec = transformer.steady_state_terms(a, rates, prompt_tokens=P, output_tokens=O, part="decode", **kw).time_s(k)  # type: ignore[arg-type]
+        pre, dec = pre_part.time_s(k), dec_part.time_s(k)
         share = np.where(served, pre / (pre + dec), 0.0)
     flat = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n, 1)).reshape(n)  # noqa: E731
     return TextArrays(
@@ -176,6 +178,7 @@ def text_capacity(
         kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c), 0.0)),
         weights_bytes=flat(weights),
         prefill_share=flat(share),
+        iteration=iteration,
     )
 
 
@@ -197,23 +200,28 @@ def text_auto(
     when none meets the targets: the first that fits."""
     n = int(np.broadcast(np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(ttft_ms), np.asarray(tpot_ms), np.asarray(reserved_bytes)).size)
     c = len(candidates)
-    rep = lambda x: np.tile(np.broadcast_to(np.asarray(x, dtype=float), (n,)), c)  # noqa: E731
-    tp = np.repeat(np.asarray(candidates, dtype=float), n)
+    b = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,))  # noqa: E731
+    P, O, reserved = b(prompt_tokens), b(output_tokens), b(reserved_bytes)
+    # Which (candidate, scenario) pairs to price: the first AUTO_TP_TRIES that fit (closed form), or
+    # the largest candidate when none fits. Only those go through the batch search.
+    cand = np.asarray(candidates, dtype=float)[:, None]
+    fits = text_need_bytes(s, cand, (P + O)[None, :]) <= s.usable_bytes - reserved[None, :]
+    eligible = fits & (np.cumsum(fits, axis=0) <= AUTO_TP_TRIES)
+    eligible[-1] |= ~fits.any(axis=0)
+    ci, si = np.nonzero(eligible)
     r = text_capacity(
-        s, tp=tp, prompt_tokens=rep(prompt_tokens), output_tokens=rep(output_tokens), ttft_ms=rep(ttft_ms), tpot_ms=rep(tpot_ms),
-        reserved_bytes=rep(reserved_bytes), with_share=with_share,
+        s, tp=cand[ci, 0], prompt_tokens=P[si], output_tokens=O[si], ttft_ms=b(ttft_ms)[si], tpot_ms=b(tpot_ms)[si],
+        reserved_bytes=reserved[si], with_share=with_share,
     )
-    fits = r.fits.reshape(c, n)
-    rank = np.cumsum(fits, axis=0)
-    eligible = fits & (rank <= AUTO_TP_TRIES)
-    none_fit = ~fits.any(axis=0)
-    eligible[-1] |= none_fit
-    tps = r.tokens_per_s.reshape(c, n)
+    tps = np.zeros((c, n))
+    tps[ci, si] = r.tokens_per_s
+    where = np.full((c, n), -1)
+    where[ci, si] = np.arange(len(ci))
     priced = eligible & (tps > 0)
     with np.errstate(divide="ignore"):
-        score = np.where(priced, np.asarray(candidates, dtype=float)[:, None] / np.where(tps > 0, tps, 1.0), np.inf)
+        score = np.where(priced, cand / np.where(tps > 0, tps, 1.0), np.inf)
     pick = np.where(priced.any(axis=0), np.argmin(score, axis=0), np.argmax(eligible, axis=0))
-    return r.take(pick * n + np.arange(n))
+    return r.take(where[pick, np.arange(n)])
 
 
 def text_at_batch(
