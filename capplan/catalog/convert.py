@@ -66,6 +66,16 @@ def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
         vae_params=v.params,
         vae_decode_flop_per_pixel=v.decode_flop_per_pixel,
         text_encoder_params=sum(t.params for t in w.text_encoders),
+        video_token_params=d.video_token_params,
+        text_token_params=d.text_token_params,
+        guided_forwards_per_step=w.defaults.guided_forwards_per_step,
+        vae_chunk_frames=v.chunk_frames or 0,
+        vae_chunk_latent_frames=v.chunk_latent_frames or 0,
+        vae_decode_time_factor=v.decode_time_factor,
+        vae_decode_split=w.pipeline.vae_decode_split,
+        text_encoder_split=w.pipeline.text_encoder_split,
+        all_to_all_latency_s=w.pipeline.all_to_all_latency_s,
+        all_to_all_bandwidth_frac=w.pipeline.all_to_all_bandwidth_frac,
     )
 
 
