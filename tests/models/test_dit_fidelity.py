@@ -10,7 +10,6 @@ import pytest
 from capplan.catalog import load_catalog
 from capplan.catalog.convert import dit_architecture
 from capplan.models.dit import estimate_video, forward_flop, latent_frames, token_params, video_token_grid
-
 from tests.models.test_dit import ARCH, DEVICE
 
 
