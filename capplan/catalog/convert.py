@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
-from capplan.models.dit import DiTArchitecture
+from capplan.models.dit import ELEMENTWISE_FFN_PASSES, ELEMENTWISE_HIDDEN_PASSES, DiTArchitecture
 from capplan.models.precision import COMPUTE_PRECISION
 from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
 
@@ -76,7 +76,14 @@ def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
         text_encoder_split=w.pipeline.text_encoder_split,
         all_to_all_latency_s=w.pipeline.all_to_all_latency_s,
         all_to_all_bandwidth_frac=w.pipeline.all_to_all_bandwidth_frac,
+        elementwise_hidden_passes=_or(d.elementwise_hidden_passes, ELEMENTWISE_HIDDEN_PASSES),
+        elementwise_inner_passes=_or(d.elementwise_inner_passes, 0.0),
+        elementwise_ffn_passes=_or(d.elementwise_ffn_passes, ELEMENTWISE_FFN_PASSES),
     )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def llm_architecture(w: TextWorkload) -> LLMArchitecture:

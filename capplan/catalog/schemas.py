@@ -187,6 +187,12 @@ class DiTSection(_Strict):
     video_token_params: Params | None = None
     text_token_params: Annotated[float, Field(ge=0, le=1e14, allow_inf_nan=False)] | None = None
     token_params_source: str | None = None
+    # Memory-bound traffic per token and block of the reference implementation, in passes of a bf16
+    # vector of the hidden / attention / ffn width (see capplan.models.dit.ELEMENTWISE_HIDDEN_PASSES).
+    elementwise_hidden_passes: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    elementwise_inner_passes: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    elementwise_ffn_passes: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    elementwise_source: str | None = None
 
     @model_validator(mode="after")
     def _token_params_within_total(self) -> DiTSection:

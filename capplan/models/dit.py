@@ -21,11 +21,12 @@ from numpy.typing import ArrayLike
 from capplan.models.device import DeviceRates, Number
 from capplan.models.roofline import compute_time_s, link_time_s, memory_time_s, roofline_time_s
 
-# Per-token activation traffic of the memory-bound ops in one DiT block, in units of one hidden-size
-# vector: two (adaptive) norms and modulations, two gated residual adds, reading and writing each
-# (6 ops x 2). The MLP's activation function reads and writes an ffn-size vector (and the gate's
-# product a third one in gated MLPs). Counted from the block structure of DiT (Peebles & Xie 2023,
-# fig. 3, adaLN-Zero) as used by all catalogued models; not a fitted constant.
+# Per-token activation traffic of the memory-bound ops in one DiT block, in units of one bf16 vector
+# read or written (an fp32 one counts 2): the minimum of a fused adaLN-Zero block (Peebles & Xie 2023,
+# fig. 3): two norms with modulation and two gated residual adds (6 ops x read + write) on the hidden
+# size, the MLP activation on the ffn size. Workloads count their reference implementation's eager ops
+# instead ([dit] elementwise_*_passes: fp32 upcasts, RoPE, QK norms, layout copies on the attention
+# width); this minimum applies to files that do not.
 ELEMENTWISE_HIDDEN_PASSES = 12
 ELEMENTWISE_FFN_PASSES = 2
 
@@ -75,6 +76,11 @@ class DiTArchitecture:
     # Sequence-parallel all-to-all: fixed cost of one collective and achieved share of the link.
     all_to_all_latency_s: float = 0.0
     all_to_all_bandwidth_frac: float = 1.0
+    # Memory-bound traffic per token and block, in bf16-vector passes of the hidden, attention (heads x
+    # head_dim) and ffn widths (see ELEMENTWISE_HIDDEN_PASSES).
+    elementwise_hidden_passes: float = ELEMENTWISE_HIDDEN_PASSES
+    elementwise_inner_passes: float = 0.0
+    elementwise_ffn_passes: float = ELEMENTWISE_FFN_PASSES
 
     @property
     def inner_dim(self) -> int:
@@ -277,7 +283,15 @@ def estimate_video(
     )
     t_attn = compute_time_s((flop_self + flop_cross) / n, device.bf16_flop_per_s, device.attention_frac)
     elementwise_bytes = (
-        seq * (ELEMENTWISE_HIDDEN_PASSES * arch.hidden_size + ELEMENTWISE_FFN_PASSES * arch.ffn_size) * act_bytes * arch.layers * passes
+        seq
+        * (
+            arch.elementwise_hidden_passes * arch.hidden_size
+            + arch.elementwise_inner_passes * arch.inner_dim
+            + arch.elementwise_ffn_passes * arch.ffn_size
+        )
+        * act_bytes
+        * arch.layers
+        * passes
     )
     t_elem = memory_time_s(elementwise_bytes / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
     # Ulysses sequence parallelism: per layer, all-to-alls of Q, K, V and the attention output; each GPU
