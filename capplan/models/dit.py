@@ -32,12 +32,6 @@ ELEMENTWISE_FFN_PASSES = 2
 
 OFFLOAD_MODES: tuple[str, ...] = ("none", "model", "sequential")
 
-# GEMM efficiency against the tokens each GPU multiplies (M): the serving-shape figure of the efficiency
-# profile was measured at M = 256-4096 tokens, the best-shape figure at large square shapes. Between the
-# two the DiT's GEMMs go from ~5 to ~20 waves of 128x256 output tiles on a 132-SM GPU at DiT widths
-# (tail effect from ~17% to ~5%), so the efficiency is interpolated on log2(M) from 4096 to 16384 tokens.
-SERVING_SHAPE_MAX_TOKENS = 4096.0
-BEST_SHAPE_MIN_TOKENS = 16384.0
 
 
 @dataclass(frozen=True)
@@ -201,18 +195,6 @@ def forward_flop(width_px: ArrayLike, height_px: ArrayLike, frames: ArrayLike, a
     return {"linear": linear, "self_attention": self_attn, "cross_attention": cross, "sequence_tokens": seq}
 
 
-def gemm_frac_at(tokens_per_gpu: ArrayLike, device: DeviceRates) -> np.ndarray:
-    """GEMM efficiency for M = ``tokens_per_gpu``: the serving-shape figure up to 4096 tokens, the
-    best-shape figure from 16384, log-linear between (devices without a serving figure: best shape)."""
-    best = np.asarray(device.gemm_frac, dtype=float)
-    if device.serving_gemm_frac is None:
-        return best * np.ones_like(np.asarray(tokens_per_gpu, dtype=float))
-    serving = np.asarray(device.serving_gemm_frac, dtype=float)
-    m = np.maximum(np.asarray(tokens_per_gpu, dtype=float), 1.0)
-    x = np.clip(np.log2(m / SERVING_SHAPE_MAX_TOKENS) / np.log2(BEST_SHAPE_MIN_TOKENS / SERVING_SHAPE_MAX_TOKENS), 0.0, 1.0)
-    return serving + (best - serving) * x
-
-
 def token_params(arch: DiTArchitecture) -> tuple[float, float]:
     """(weights acting on each video token, on each text token); without a stated split every weight
     counts against every token of the sequence (text tokens only in joint models)."""
@@ -296,7 +278,7 @@ def estimate_video(
         flop_linear / n,
         dit_weight_bytes * steps_a,
         device.gemm_flop_per_s,
-        gemm_frac_at(seq / n, device),
+        device.gemm_frac,
         device.memory_bandwidth_bytes_per_s,
         device.memory_bandwidth_frac,
     )

@@ -112,3 +112,21 @@ def test_all_to_all_latency_and_bandwidth_share():
     assert slow.time_communication_s == pytest.approx(2 * base.time_communication_s + calls * 20e-6)
     one = estimate_video(a2a, DEVICE, width_px=1280, height_px=720, frames=49, steps=50, cfg=True, n_gpus=1)
     assert one.time_communication_s == 0  # no collective on one GPU
+
+
+def test_elementwise_traffic_counts_hidden_attention_and_ffn_widths():
+    counted = dataclasses.replace(ARCH, elementwise_hidden_passes=20.0, elementwise_inner_passes=30.0, elementwise_ffn_passes=4.0)
+    dev = dataclasses.replace(DEVICE, memory_bandwidth_frac=1.0)
+    e = estimate_video(counted, dev, width_px=720, height_px=480, frames=49, steps=50, cfg=True)
+    n = 13 * 1350 + 226
+    per_token = (20 * 3072 + 30 * 48 * 64 + 4 * 12288) * 2  # bytes per token and block
+    assert float(e.time_elementwise_s) == pytest.approx(n * per_token * 42 * 100 / 2e12)
+    base = estimate_video(ARCH, dev, width_px=720, height_px=480, frames=49, steps=50, cfg=True)
+    assert float(base.time_elementwise_s) == pytest.approx(n * (12 * 3072 + 2 * 12288) * 2 * 42 * 100 / 2e12)
+
+
+def test_catalogued_elementwise_counts_exceed_the_fused_minimum(cat):
+    for wid, w in cat.video.items():
+        d = w.dit
+        assert d.elementwise_hidden_passes is not None and d.elementwise_source, wid
+        assert d.elementwise_hidden_passes >= 12 or (d.elementwise_inner_passes or 0) > 0, wid
