@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from statistics import median
 
-from capplan.validation import video_comparisons
+from capplan.analysis.validate import video_comparisons
 
 
 def test_video_rows_meet_the_accuracy_target_without_a_systematic_bias():
