@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
-from capplan.models.dit import DiTArchitecture
+from capplan.models.dit import ELEMENTWISE_FFN_PASSES, ELEMENTWISE_HIDDEN_PASSES, DiTArchitecture
 from capplan.models.precision import COMPUTE_PRECISION
 from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
 
@@ -66,7 +66,24 @@ def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
         vae_params=v.params,
         vae_decode_flop_per_pixel=v.decode_flop_per_pixel,
         text_encoder_params=sum(t.params for t in w.text_encoders),
+        video_token_params=d.video_token_params,
+        text_token_params=d.text_token_params,
+        guided_forwards_per_step=w.defaults.guided_forwards_per_step,
+        vae_chunk_frames=v.chunk_frames or 0,
+        vae_chunk_latent_frames=v.chunk_latent_frames or 0,
+        vae_decode_time_factor=v.decode_time_factor,
+        vae_decode_split=w.pipeline.vae_decode_split,
+        text_encoder_split=w.pipeline.text_encoder_split,
+        all_to_all_latency_s=w.pipeline.all_to_all_latency_s,
+        all_to_all_bandwidth_frac=w.pipeline.all_to_all_bandwidth_frac,
+        elementwise_hidden_passes=_or(d.elementwise_hidden_passes, ELEMENTWISE_HIDDEN_PASSES),
+        elementwise_inner_passes=_or(d.elementwise_inner_passes, 0.0),
+        elementwise_ffn_passes=_or(d.elementwise_ffn_passes, ELEMENTWISE_FFN_PASSES),
     )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def llm_architecture(w: TextWorkload) -> LLMArchitecture:

@@ -181,6 +181,26 @@ class DiTSection(_Strict):
     text_conditioning: Literal["joint", "cross"]
     text_tokens: PositiveInt
     source: Source
+    # Weights acting on each video / each text token (counted from the model code; see dit.token_params).
+    # Without them every weight counts against every token, which overstates the linear FLOPs of models
+    # whose adaLN modulation, text stream or cross-attention K/V are a large share of the parameters.
+    video_token_params: Params | None = None
+    text_token_params: Annotated[float, Field(ge=0, le=1e14, allow_inf_nan=False)] | None = None
+    token_params_source: str | None = None
+    # Memory-bound traffic per token and block of the reference implementation, in passes of a bf16
+    # vector of the hidden / attention / ffn width (see capplan.models.dit.ELEMENTWISE_HIDDEN_PASSES).
+    elementwise_hidden_passes: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    elementwise_inner_passes: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    elementwise_ffn_passes: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] | None = None
+    elementwise_source: str | None = None
+
+    @model_validator(mode="after")
+    def _token_params_within_total(self) -> DiTSection:
+        for name in ("video_token_params", "text_token_params"):
+            v = getattr(self, name)
+            if v is not None and v > self.params:
+                raise ValueError(f"{name} ({v:g}) exceeds params ({self.params:g})")
+        return self
 
 
 class VAESection(_Strict):
@@ -191,6 +211,18 @@ class VAESection(_Strict):
     params: Params
     decode_flop_per_pixel: Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
     source: Source
+    # A VAE that decodes independent chunks of frames (Step-Video-T2V: 17 frames <-> 3 latent frames).
+    chunk_frames: PositiveInt | None = None
+    chunk_latent_frames: PositiveInt | None = None
+    # Published decode time / the conv-rule time (decode FLOPs at conv_frac) on the benchmark's GPU.
+    decode_time_factor: Annotated[float, Field(ge=0.1, le=100, allow_inf_nan=False)] = 1.0
+    decode_time_source: str | None = None
+
+    @model_validator(mode="after")
+    def _chunks_paired(self) -> VAESection:
+        if (self.chunk_frames is None) != (self.chunk_latent_frames is None):
+            raise ValueError("chunk_frames and chunk_latent_frames go together")
+        return self
 
 
 class TextEncoder(_Strict):
@@ -207,6 +239,17 @@ class VideoDefaults(_Strict):
     steps: Annotated[int, Field(gt=0, le=10_000)]
     cfg: bool
     source: Source
+    guided_forwards_per_step: Annotated[int, Field(ge=2, le=8)] = 2  # DiT forwards per step with guidance on
+
+
+class VideoPipeline(_Strict):
+    """How the model's reference multi-GPU pipeline runs the stages around the DiT."""
+
+    vae_decode_split: bool = False  # VAE decode divided across the sequence-parallel GPUs
+    text_encoder_split: bool = False
+    all_to_all_latency_s: NonNegFloat = 0.0  # fixed cost of one Ulysses all-to-all
+    all_to_all_bandwidth_frac: Fraction = 1.0  # achieved share of the scale-up link's bandwidth
+    source: str = ""
 
 
 class VideoWorkload(_Strict):
@@ -220,6 +263,7 @@ class VideoWorkload(_Strict):
     vae: VAESection
     text_encoders: list[TextEncoder] = Field(default_factory=list)
     defaults: VideoDefaults
+    pipeline: VideoPipeline = Field(default_factory=VideoPipeline)
 
     @property
     def native_seconds(self) -> float:

@@ -21,15 +21,17 @@ from numpy.typing import ArrayLike
 from capplan.models.device import DeviceRates, Number
 from capplan.models.roofline import compute_time_s, link_time_s, memory_time_s, roofline_time_s
 
-# Per-token activation traffic of the memory-bound ops in one DiT block, in units of one hidden-size
-# vector: two (adaptive) norms and modulations, two gated residual adds, reading and writing each
-# (6 ops x 2). The MLP's activation function reads and writes an ffn-size vector (and the gate's
-# product a third one in gated MLPs). Counted from the block structure of DiT (Peebles & Xie 2023,
-# fig. 3, adaLN-Zero) as used by all catalogued models; not a fitted constant.
+# Per-token activation traffic of the memory-bound ops in one DiT block, in units of one bf16 vector
+# read or written (an fp32 one counts 2): the minimum of a fused adaLN-Zero block (Peebles & Xie 2023,
+# fig. 3): two norms with modulation and two gated residual adds (6 ops x read + write) on the hidden
+# size, the MLP activation on the ffn size. Workloads count their reference implementation's eager ops
+# instead ([dit] elementwise_*_passes: fp32 upcasts, RoPE, QK norms, layout copies on the attention
+# width); this minimum applies to files that do not.
 ELEMENTWISE_HIDDEN_PASSES = 12
 ELEMENTWISE_FFN_PASSES = 2
 
 OFFLOAD_MODES: tuple[str, ...] = ("none", "model", "sequential")
+
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,31 @@ class DiTArchitecture:
     vae_params: float
     vae_decode_flop_per_pixel: float
     text_encoder_params: float
+    # Weights that act on each video token and on each text token. Conditioning weights (adaLN
+    # modulation, timestep and pooled-text embedders) act on one vector per forward, a text stream or a
+    # cross-attention K/V projection only on the text tokens. None: every weight on every token of the
+    # sequence (an upper bound; the behaviour of catalogue files that do not state the split).
+    video_token_params: float | None = None
+    text_token_params: float | None = None
+    # DiT forwards per step when guidance is on (2: conditional + unconditional; Open-Sora 2.0's
+    # text-and-image guidance runs 3).
+    guided_forwards_per_step: int = 2
+    # VAEs that decode independent chunks (Step-Video: 17 frames <-> 3 latent frames); 0 = none.
+    vae_chunk_frames: int = 0
+    vae_chunk_latent_frames: int = 0
+    # Measured decode time / conv-rule time of the VAE on its benchmark GPU (1 = the rule holds).
+    vae_decode_time_factor: float = 1.0
+    # Whether the pipeline splits the VAE decode / text encoding across the sequence-parallel GPUs.
+    vae_decode_split: bool = False
+    text_encoder_split: bool = False
+    # Sequence-parallel all-to-all: fixed cost of one collective and achieved share of the link.
+    all_to_all_latency_s: float = 0.0
+    all_to_all_bandwidth_frac: float = 1.0
+    # Memory-bound traffic per token and block, in bf16-vector passes of the hidden, attention (heads x
+    # head_dim) and ffn widths (see ELEMENTWISE_HIDDEN_PASSES).
+    elementwise_hidden_passes: float = ELEMENTWISE_HIDDEN_PASSES
+    elementwise_inner_passes: float = 0.0
+    elementwise_ffn_passes: float = ELEMENTWISE_FFN_PASSES
 
     @property
     def inner_dim(self) -> int:
@@ -107,9 +134,18 @@ def frames_for_seconds(seconds: ArrayLike, fps: ArrayLike, causal_first_frame: b
     return n + (1.0 if causal_first_frame else 0.0)
 
 
-def latent_frames(frames: ArrayLike, temporal_compression: int, causal_first_frame: bool) -> np.ndarray:
-    """Latent frames after the VAE's temporal compression (a partial group is padded to a whole one)."""
+def latent_frames(
+    frames: ArrayLike, temporal_compression: int, causal_first_frame: bool, chunk_frames: int = 0, chunk_latent_frames: int = 0
+) -> np.ndarray:
+    """Latent frames after the VAE's temporal compression (a partial group is padded to a whole one).
+
+    A chunked VAE (``chunk_frames`` > 0) maps each whole chunk of frames to ``chunk_latent_frames``
+    latent frames and drops a partial chunk, at least one chunk (Step-Video-T2V's pipelines:
+    ``max(num_frames // 17 * 3, 1)``; 204 frames -> 36 latent frames, not 204 / 8).
+    """
     f = np.asarray(frames, dtype=float)
+    if chunk_frames > 0:
+        return np.maximum(np.floor(f / chunk_frames), 1.0) * chunk_latent_frames
     if causal_first_frame:
         return 1.0 + np.ceil(np.maximum(f - 1.0, 0.0) / temporal_compression)
     return np.ceil(f / temporal_compression)
@@ -125,7 +161,7 @@ def patches_per_frame(width_px: ArrayLike, height_px: ArrayLike, arch: DiTArchit
 
 def video_token_grid(width_px: ArrayLike, height_px: ArrayLike, frames: ArrayLike, arch: DiTArchitecture) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(latent frames, patches per frame, video tokens) of a clip."""
-    lat = latent_frames(frames, arch.vae_temporal_compression, arch.vae_causal_first_frame)
+    lat = latent_frames(frames, arch.vae_temporal_compression, arch.vae_causal_first_frame, arch.vae_chunk_frames, arch.vae_chunk_latent_frames)
     ppf = patches_per_frame(width_px, height_px, arch)
     tokens = np.ceil(lat / arch.patch_t) * ppf
     return lat, ppf, tokens
@@ -134,8 +170,9 @@ def video_token_grid(width_px: ArrayLike, height_px: ArrayLike, frames: ArrayLik
 def forward_flop(width_px: ArrayLike, height_px: ArrayLike, frames: ArrayLike, arch: DiTArchitecture) -> dict[str, np.ndarray]:
     """FLOPs of one DiT forward pass for one sample, split by op class [FLOP].
 
-    linear : 2 x params x sequence tokens (every weight does one multiply-add per token; Kaplan et al.
-        2020, sec. 2.1)
+    linear : 2 x (video-token params x video tokens + text-token params x text tokens): every weight
+        does one multiply-add per token it acts on (Kaplan et al. 2020, sec. 2.1). Conditioning weights
+        (adaLN modulation, timestep embedders) act on one vector per forward and are not counted.
     self_attention : 4 x N^2 x heads x head_dim x layers for full 3-D attention over N tokens (QK^T and
         PV each 2 N^2 d per layer; FlashAttention-2 paper's FLOP count, non-causal). Factorised models
         attend within each latent frame (spatial, P patches) and across frames at each position
@@ -147,7 +184,8 @@ def forward_flop(width_px: ArrayLike, height_px: ArrayLike, frames: ArrayLike, a
     text = float(arch.text_tokens)
     seq = video_tokens + (text if arch.joint_text else 0.0)
     d = float(arch.inner_dim) * arch.layers
-    linear = 2.0 * arch.dit_params * seq
+    p_video, p_text = token_params(arch)
+    linear = 2.0 * (p_video * video_tokens + p_text * text)
     if arch.full_3d_attention:
         self_attn = 4.0 * seq**2 * d
     else:
@@ -155,6 +193,15 @@ def forward_flop(width_px: ArrayLike, height_px: ArrayLike, frames: ArrayLike, a
         self_attn = 4.0 * d * (t * ppf**2 + ppf * t**2)
     cross = np.zeros_like(seq) if arch.joint_text else 4.0 * video_tokens * text * d
     return {"linear": linear, "self_attention": self_attn, "cross_attention": cross, "sequence_tokens": seq}
+
+
+def token_params(arch: DiTArchitecture) -> tuple[float, float]:
+    """(weights acting on each video token, on each text token); without a stated split every weight
+    counts against every token of the sequence (text tokens only in joint models)."""
+    p_video = arch.dit_params if arch.video_token_params is None else arch.video_token_params
+    if arch.text_token_params is not None:
+        return p_video, arch.text_token_params
+    return p_video, (arch.dit_params if arch.joint_text else 0.0)
 
 
 def activation_bytes_per_token(arch: DiTArchitecture, act_bytes: float) -> float:
@@ -205,7 +252,8 @@ def estimate_video(
         raise ValueError(f"offload must be one of {OFFLOAD_MODES}")
     frames_a = np.asarray(frames, dtype=float)
     steps_a = np.asarray(steps, dtype=float)
-    cfg_factor = np.where(np.asarray(cfg, dtype=bool), 2.0, 1.0)
+    guided = np.asarray(cfg, dtype=bool)
+    cfg_factor = np.where(guided, float(arch.guided_forwards_per_step), 1.0)
     n = np.asarray(n_gpus, dtype=float)
     wbytes = np.asarray(weight_bytes_per_param, dtype=float)
 
@@ -217,7 +265,7 @@ def estimate_video(
     flop_linear = fwd["linear"] * passes
     flop_self = fwd["self_attention"] * passes
     flop_cross = fwd["cross_attention"] * passes
-    text_batch = cfg_factor  # the negative prompt is encoded too when CFG is on
+    text_batch = np.where(guided, 2.0, 1.0)  # the negative prompt is encoded too when CFG is on
     flop_te = 2.0 * arch.text_encoder_params * arch.text_tokens * text_batch
     pixels = np.asarray(width_px, dtype=float) * np.asarray(height_px, dtype=float) * frames_a
     flop_vae = arch.vae_decode_flop_per_pixel * pixels
@@ -236,18 +284,33 @@ def estimate_video(
     )
     t_attn = compute_time_s((flop_self + flop_cross) / n, device.bf16_flop_per_s, device.attention_frac)
     elementwise_bytes = (
-        seq * (ELEMENTWISE_HIDDEN_PASSES * arch.hidden_size + ELEMENTWISE_FFN_PASSES * arch.ffn_size) * act_bytes * arch.layers * passes
+        seq
+        * (
+            arch.elementwise_hidden_passes * arch.hidden_size
+            + arch.elementwise_inner_passes * arch.inner_dim
+            + arch.elementwise_ffn_passes * arch.ffn_size
+        )
+        * act_bytes
+        * arch.layers
+        * passes
     )
     t_elem = memory_time_s(elementwise_bytes / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
     # Ulysses sequence parallelism: per layer, all-to-alls of Q, K, V and the attention output; each GPU
     # sends (n-1)/n of its 1/n share (Jacobs et al. 2023, DeepSpeed-Ulysses, sec. 3).
+    # Each collective also pays a fixed latency; the link delivers all_to_all_bandwidth_frac of its rate.
     a2a_bytes = 4.0 * seq / n * arch.inner_dim * act_bytes * (n - 1.0) / n * arch.layers * passes
-    t_comm = link_time_s(a2a_bytes, device.scale_up_bytes_per_s)
+    a2a_calls = np.where(n > 1.0, 4.0 * arch.layers * passes, 0.0)
+    t_comm = link_time_s(a2a_bytes, device.scale_up_bytes_per_s * arch.all_to_all_bandwidth_frac) + a2a_calls * arch.all_to_all_latency_s
     t_dit = t_linear + t_attn + t_elem + t_comm
 
-    # Text encoder and VAE decoder run on one GPU, before and after the denoising loop.
-    t_te = compute_time_s(flop_te, device.bf16_flop_per_s, device.bf16_gemm_frac)
-    t_vae = compute_time_s(flop_vae, device.bf16_flop_per_s, device.conv_frac)
+    # Text encoder and VAE decoder run before and after the denoising loop, on one GPU unless the
+    # pipeline splits them across the n GPUs. The VAE's convolution-rule time is scaled by the ratio
+    # its published decode benchmark measured (real decoders: causal frame-by-frame caching, GroupNorm
+    # and upsampling traffic, tiling overlap).
+    te_split = n if arch.text_encoder_split else 1.0
+    vae_split = n if arch.vae_decode_split else 1.0
+    t_te = compute_time_s(flop_te / te_split, device.bf16_flop_per_s, device.bf16_gemm_frac)
+    t_vae = compute_time_s(flop_vae / vae_split, device.bf16_flop_per_s, device.conv_frac) * arch.vae_decode_time_factor
 
     te_bytes = arch.text_encoder_params * act_bytes
     vae_bytes = arch.vae_params * act_bytes
