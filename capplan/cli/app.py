@@ -1,13 +1,13 @@
 """The root typer app; each command lives in its own module and is registered here.
 
 Only the command being run is imported (``build_app(only=...)``): a what-if pays for its own imports,
-not for the optimizer's or the HTML report's. ``--help`` and unknown commands get every command.
+not for the optimizer's or the HTML report's. ``--help``, completion and unknown commands get every command.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "video": ("capplan.cli.video", "video"),
     "text": ("capplan.cli.text", "text"),
     "plan": ("capplan.cli.plan", "plan"),
+    "init": ("capplan.cli.init", "init"),
     "sweep": ("capplan.cli.sweep", "sweep"),
     "sensitivity": ("capplan.cli.sensitivity", "sensitivity"),
     "validate": ("capplan.cli.calibrate", "validate"),
@@ -25,6 +26,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("capplan.cli.schema", "schema"),
     "diff": ("capplan.cli.diff", "diff"),
     "list": ("capplan.cli.listing", "app"),
+}
+
+#: help panels of the command list
+PANELS = {
+    "video": "What-if",
+    "text": "What-if",
+    "plan": "Fleet planning",
+    "init": "Fleet planning",
+    "sweep": "Analysis",
+    "sensitivity": "Analysis",
+    "validate": "Analysis",
+    "calibrate": "Analysis",
+    "schema": "Reference",
+    "list": "Reference",
 }
 
 
@@ -39,27 +54,28 @@ def build_app(only: str | None = None) -> typer.Typer:
     app = typer.Typer(
         name="capplan",
         help="GPU cost and capacity planning for generative-AI inference (DiT video and LLM text).",
-        add_completion=False,
+        add_completion=True,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
-        rich_markup_mode=None,
+        rich_markup_mode="markdown",
         context_settings={"help_option_names": ["-h", "--help"]},
     )
 
     @app.callback()
     def root(
-        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+        debug: Annotated[bool, typer.Option("--debug", metavar="", help="Show the traceback of an error (any command takes it; or set CAPPLAN_DEBUG=1).")] = False,
     ) -> None:
-        """GPU cost and capacity planning for generative-AI inference. Add --debug to any command for tracebacks."""
+        """GPU cost and capacity planning for generative-AI inference. Start with `capplan video`, `capplan text` or `capplan plan`; docs/tutorial.md walks through them."""
 
     names = [only] if only in COMMANDS else list(COMMANDS)
     for name in names:
         module, attr = COMMANDS[name]
         obj = getattr(importlib.import_module(module), attr)
         if name == "list":
-            app.add_typer(obj, name="list")
+            app.add_typer(obj, name="list", rich_help_panel=PANELS[name])
         else:
-            app.command(name)(obj)
+            app.command(name, rich_help_panel=PANELS[name])(obj)
     return app
 
 
