@@ -22,3 +22,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["__version__", *_API]
+
+
+def __dir__() -> list[str]:
+    """The lazily loaded API too, so a notebook or IDE completes ``capplan.vi`` to ``capplan.video``."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__") and n.endswith("__"))})
