@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from capplan import __version__
+from capplan.cli.help import HelpCommand, HelpGroup
 
 #: command name -> (module, function); "list" is a group.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -53,6 +54,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     """The CLI with every command, or with just ``only`` when it names one."""
     app = typer.Typer(
         name="capplan",
+        cls=HelpGroup,
         help="GPU cost and capacity planning for generative-AI inference (DiT video and LLM text).",
         add_completion=True,
         no_args_is_help=True,
@@ -63,8 +65,8 @@ def build_app(only: str | None = None) -> typer.Typer:
 
     @app.callback()
     def root(
-        version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
-        debug: Annotated[bool, typer.Option("--debug", metavar="", help="Show the traceback of an error (any command takes it; or set CAPPLAN_DEBUG=1).")] = False,
+        version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+        debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error (any command takes it; or set CAPPLAN_DEBUG=1).")] = False,
     ) -> None:
         """GPU cost and capacity planning for generative-AI inference. Start with `capplan video`, `capplan text` or `capplan plan`; docs/tutorial.md walks through them."""
 
@@ -75,7 +77,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         if name == "list":
             app.add_typer(obj, name="list", rich_help_panel=PANELS[name])
         else:
-            app.command(name, rich_help_panel=PANELS[name])(obj)
+            app.command(name, rich_help_panel=PANELS[name], cls=HelpCommand)(obj)
     return app
 
 

@@ -19,7 +19,7 @@ def init(
     template: Annotated[
         str, typer.Option(metavar="NAME", help="starter (chat + video), text-only or video-only.", autocompletion=complete.templates)
     ] = DEFAULT_TEMPLATE,
-    force: Annotated[bool, typer.Option("--force", metavar="", help="Overwrite FILE if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a commented scenario TOML to start from; run it with `capplan plan FILE`."""

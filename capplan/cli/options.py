@@ -82,7 +82,7 @@ StackOpt = Annotated[
 
 # --- video settings -------------------------------------------------------------------------------
 StepsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Denoising steps. Default: the model's.", rich_help_panel=VIDEO)]
-CfgOpt = Annotated[Optional[bool], typer.Option("--cfg/--no-cfg", metavar="", help="Classifier-free guidance (2 forwards per step). Default: the model's.", rich_help_panel=VIDEO, show_default=False)]
+CfgOpt = Annotated[Optional[bool], typer.Option("--cfg/--no-cfg", help="Classifier-free guidance (2 forwards per step). Default: the model's.", rich_help_panel=VIDEO, show_default=False)]
 OffloadOpt = Annotated[
     str, typer.Option(metavar="MODE", help="none, model (components take turns on the GPU) or sequential (DiT blocks streamed).", rich_help_panel=VIDEO)
 ]
@@ -92,7 +92,7 @@ LongVideoOpt = Annotated[str, typer.Option(metavar="MODE", help="Generate a long
 # --- serving targets ------------------------------------------------------------------------------
 TtftOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-to-first-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
 TpotOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-per-output-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
-NoLatencyTargetsOpt = Annotated[bool, typer.Option("--no-latency-targets", metavar="", help="Maximise throughput: no TTFT/TPOT targets.", rich_help_panel=SERVING)]
+NoLatencyTargetsOpt = Annotated[bool, typer.Option("--no-latency-targets", help="Maximise throughput: no TTFT/TPOT targets.", rich_help_panel=SERVING)]
 
 # --- economics ------------------------------------------------------------------------------------
 PriceOpt = Annotated[Optional[float], typer.Option(metavar="USD", help="Rent per GPU-hour [USD]. Default: the catalogue price.", rich_help_panel=ECONOMICS)]
@@ -154,13 +154,13 @@ FormatOpt = _panel(_FormatOpt, OUTPUT)
 OutputOpt = _panel(_OutputOpt, OUTPUT, "FILE")
 AllowNoFitOpt = Annotated[
     bool,
-    typer.Option("--allow-no-fit", metavar="", help="Exit 0 when the model does not fit in memory (default: exit 3 with a table; JSON/CSV carry fits_in_memory).", rich_help_panel=OUTPUT),
+    typer.Option("--allow-no-fit", help="Exit 0 when the model does not fit in memory (default: exit 3 with a table; JSON/CSV carry fits_in_memory).", rich_help_panel=OUTPUT),
 ]
 HtmlOpt = Annotated[Optional[Path], typer.Option(metavar="FILE", help="Also write a self-contained HTML report (tables and charts) to this file.", rich_help_panel=OUTPUT)]
 HtmlSensitivityOpt = Annotated[
-    bool, typer.Option("--html-sensitivity", metavar="", help="Add a ±20% sensitivity tornado to the HTML report (solves the plan 13 more times).", rich_help_panel=OUTPUT)
+    bool, typer.Option("--html-sensitivity", help="Add a ±20% sensitivity tornado to the HTML report (solves the plan 13 more times).", rich_help_panel=OUTPUT)
 ]
-DebugOpt = Annotated[bool, typer.Option("--debug", metavar="", help="Show the traceback of an error (or set CAPPLAN_DEBUG=1).", rich_help_panel=OUTPUT)]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error (or set CAPPLAN_DEBUG=1).", rich_help_panel=OUTPUT)]
 
 #: CLI parameters that never reach the API: how to show the result, not what to compute.
 CLI_ONLY = frozenset({"fmt", "output", "allow_no_fit", "debug", "html", "html_sensitivity"})
