@@ -86,7 +86,9 @@ def scenario_file(scenario: str | None) -> Iterator[str | None]:
         given = scenario
         if scenario == "-":
             given = str(Path(tmp) / "stdin.toml")
-            Path(given).write_text(sys.stdin.read(), encoding="utf-8")
+            text = sys.stdin.read()
+            _no_relative_csv(text)
+            Path(given).write_text(text, encoding="utf-8")
             shown[given] = "- (standard input)"
         elif not _is_file(scenario):
             for name, path, _ in scenario_files():
@@ -99,6 +101,24 @@ def scenario_file(scenario: str | None) -> Iterator[str | None]:
 
 
 DEFAULT_SCENARIO = "chat-and-video"
+
+
+def _no_relative_csv(text: str) -> None:
+    """A file names its demand CSVs relative to its own folder; standard input has none, so a relative
+    CSV path there would be read from a temporary folder. Refuse it by name instead."""
+    from capplan.errors import UserError
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return  # the scenario reader names the syntax error
+    for kind, key in (("text", "requests_per_s"), ("video", "videos_per_hour")):
+        services = data.get(kind)
+        for i, svc in enumerate(services if isinstance(services, list) else []):
+            demand = svc.get(key) if isinstance(svc, dict) else None
+            csv = demand.get("csv") if isinstance(demand, dict) else None
+            if isinstance(csv, str) and not Path(csv).is_absolute():
+                raise UserError(f"- (standard input): {kind}.{i}.{key}.csv", csv, "a scenario read from standard input names its CSV by an absolute path")
 
 
 def _is_file(scenario: str | None) -> bool:

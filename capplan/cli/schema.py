@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,7 +31,7 @@ def schema(
     from capplan import results
     from capplan.cli.scenarios import ScenarioListing
 
-    models = {
+    models: dict[str, Any] = {
         "video": results.VideoResult,
         "text": results.TextResult,
         "plan": results.PlanResult,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -46,6 +46,7 @@ def sensitivity(
     from capplan.cli.scenarios import scenario_file
     from capplan.report.sensitivity import tornado
 
+    args: dict[str, Any]
     if command == "plan":
         args = {"pricing": pricing}
     else:

@@ -180,3 +180,22 @@ def test_debug_is_listed_and_accepted_by_every_command(cli):
     os.environ.pop("CAPPLAN_DEBUG", None)
     r = cli("list", "gpus", "--debug", "-f", "json")
     assert r.code == 0 and r.json()
+
+
+def test_a_stdin_scenario_with_a_relative_demand_csv_is_refused_by_name(tmp_path):
+    from capplan.cli.scenarios import template_text
+
+    text = template_text("text-only").replace('{ shape = "business_hours", peak = 200, trough = 30 }', '{ csv = "demand.csv", column = "rps" }')
+    r = subprocess.run([sys.executable, "-m", "capplan", "plan", "-"], input=text, capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == (
+        "Error: - (standard input): text.0.requests_per_s.csv: 'demand.csv' is not allowed; "
+        "a scenario read from standard input names its CSV by an absolute path\n"
+    )
+
+
+def test_init_dash_prints_the_template(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = cli("init", "-", "--template", "video-only")
+    assert r.code == 0 and r.out.startswith("# A capplan scenario: one text-to-video service")
+    assert list(tmp_path.iterdir()) == []
