@@ -1,5 +1,5 @@
 """Command classes for the help screens: typer labels every flag (--help, --install-completion, ...)
-with a value type <bool> although a flag takes no value; these show none."""
+with a value type <bool> although a flag takes no value, and arguments <str>; these show none."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ def _untyped_flags(params: list[Any]) -> list[Any]:
     for p in params:
         if getattr(p, "is_flag", False) and p.metavar is None:
             p.metavar = ""
+        elif p.param_type_name == "argument" and p.metavar:
+            # a named argument (SCENARIO, FILE) says what it is; its help says what it takes
+            p.display_type_rich = _no_type
     return params
+
+
+def _no_type(ctx: Any = None) -> None:
+    return None
 
 
 class HelpCommand(TyperCommand):

@@ -15,7 +15,7 @@ from capplan.errors import UserError
 
 
 def init(
-    file: Annotated[Optional[Path], typer.Argument(metavar="[FILE]", help="Where to write the scenario; - for standard output. Default: scenario.toml.", show_default=False)] = None,
+    file: Annotated[Optional[Path], typer.Argument(metavar="FILE", help="Where to write the scenario; - for standard output. Default: scenario.toml.", show_default=False)] = None,
     template: Annotated[
         str, typer.Option(metavar="NAME", help="starter (chat + video), text-only or video-only.", autocompletion=complete.templates)
     ] = DEFAULT_TEMPLATE,

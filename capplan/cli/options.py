@@ -58,7 +58,7 @@ OutputTokensOpt = Annotated[int, typer.Option(metavar="N", help="Mean output len
 ScenarioArg = Annotated[
     Optional[str],
     typer.Argument(
-        metavar="[SCENARIO]",
+        metavar="SCENARIO",
         help="Scenario TOML file, a bundled scenario's name (see `capplan list scenarios`), or - to read it from standard input. Default: chat-and-video.",
         autocompletion=complete.scenarios,
         show_default=False,

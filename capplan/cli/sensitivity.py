@@ -23,7 +23,7 @@ from capplan.cli.options import (
 )
 from capplan.cli.output import Format, emit
 
-TornadoArg = Annotated[str, typer.Argument(metavar="video|text|plan", help="What to analyse: video, text or plan.", autocompletion=complete.commands)]
+TornadoArg = Annotated[str, typer.Argument(metavar="COMMAND", help="What to analyse: video, text or plan.", autocompletion=complete.commands)]
 
 
 def sensitivity(

@@ -10,7 +10,7 @@ from capplan.cli import complete
 from capplan.cli.options import AnyGpuOpt, AnyWorkloadOpt, CalibrationOpt, DebugOpt, FormatOpt, OutputOpt, SetOpt, VaryOpt
 from capplan.cli.output import Format, emit
 
-SweptArg = Annotated[str, typer.Argument(metavar="video|text", help="What to sweep: video or text.", autocompletion=complete.commands)]
+SweptArg = Annotated[str, typer.Argument(metavar="COMMAND", help="What to sweep: video or text.", autocompletion=complete.commands)]
 
 
 def sweep(
