@@ -38,9 +38,17 @@ def stacks(incomplete: str) -> list[str]:
 
 
 def scenarios(incomplete: str) -> list[str]:
+    """Bundled scenario names, and TOML files, since a completion list replaces the shell's own file completion."""
+    from pathlib import Path
+
     from capplan.cli.scenarios import bundled_scenarios
 
-    return _matching(bundled_scenarios(), incomplete)
+    folder = Path(incomplete.rpartition("/")[0] or "/") if "/" in incomplete else Path(".")
+    try:
+        files = [str(p) if "/" in incomplete else p.name for p in folder.glob("*.toml")]
+    except OSError:
+        files = []
+    return _matching([*bundled_scenarios(), *files], incomplete)
 
 
 def templates(incomplete: str) -> list[str]:

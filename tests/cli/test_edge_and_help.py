@@ -94,10 +94,10 @@ def test_help_does_not_load_the_catalogue(cli, monkeypatch):
         assert cli(command, "--help").code == 0
 
 
-def _complete(line: str) -> list[str]:
+def _complete(line: str, cwd: str | None = None) -> list[str]:
     """What bash completion offers for ``line`` (typer's completion protocol, run in a subprocess)."""
     env = {**os.environ, "_CAPPLAN_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(len(line.split()) - (0 if line.endswith(" ") else 1))}
-    r = subprocess.run([sys.executable, "-m", "capplan"], env=env, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "capplan"], env=env, capture_output=True, text=True, cwd=cwd)
     return r.stdout.split()
 
 
@@ -107,3 +107,12 @@ def test_completion_offers_catalogue_ids():
     assert _complete("capplan text --workload llama-3.1-8") == ["llama-3.1-8b"]
     assert _complete("capplan plan chat") == ["chat-and-video"]
     assert _complete("capplan video --stack fa") == ["fa2", "fa3"]
+
+
+def test_scenario_completion_offers_toml_files_too(tmp_path):
+    (tmp_path / "mine.toml").write_text("")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "other.toml").write_text("")
+    assert _complete("capplan plan mi", cwd=str(tmp_path)) == ["mine.toml"]
+    assert _complete("capplan plan sub/", cwd=str(tmp_path)) == ["sub/other.toml"]
+    assert _complete("capplan init --template v") == ["video-only"]
