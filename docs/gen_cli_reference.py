@@ -28,6 +28,12 @@ JSON and CSV are data for scripts and sweeps over many configurations: "does not
 there, carried by `fits_in_memory` and `suggestion`, so they exit 0 and a script reads the field.
 `--allow-no-fit` makes a table exit 0 as well.
 
+Shell completion: `capplan --install-completion` (bash, zsh, fish, PowerShell), then open a new shell;
+`--workload`, `--gpu`, `--stack`, scenario names and `init --template` complete from the catalogue.
+`capplan init` writes a commented scenario that `capplan plan FILE` runs as written; `capplan plan -`
+reads one from standard input; `capplan list scenarios` lists those found by name. docs/tutorial.md
+walks through all of it.
+
 Library errors name the parameter (`gpus`); the command line shows the flag you typed (`--gpus`), and
 a bundled scenario by its name (`chat-and-video`), not by its path inside the installed package.
 """
