@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -30,7 +30,7 @@ def sweep(
     from capplan import api
     from capplan.report.sweep import sweep_table
 
-    kwargs = {"fixed": {"workload": workload, "gpu": gpu}, "sets": set_, "calibration": calibration}
+    kwargs: dict[str, Any] = {"fixed": {"workload": workload, "gpu": gpu}, "sets": set_, "calibration": calibration}
     if sys.stderr.isatty():
         from rich.progress import Progress
 

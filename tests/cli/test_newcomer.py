@@ -174,6 +174,8 @@ def test_dir_of_capplan_shows_the_public_api():
     for name in ("video", "text", "plan", "sweep", "sensitivity", "list_gpus", "list_workloads", "__version__"):
         assert name in names
     assert not [n for n in names if n.startswith("_") and not n.endswith("__")]
+    for name in capplan.__all__:  # every name it lists resolves
+        assert getattr(capplan, name) is not None, name
 
 
 def test_debug_is_listed_and_accepted_by_every_command(cli):
