@@ -35,6 +35,7 @@ PANELS = {
     "text": "What-if",
     "plan": "Fleet planning",
     "init": "Fleet planning",
+    "diff": "Fleet planning",
     "sweep": "Analysis",
     "sensitivity": "Analysis",
     "validate": "Analysis",
@@ -75,9 +76,9 @@ def build_app(only: str | None = None) -> typer.Typer:
         module, attr = COMMANDS[name]
         obj = getattr(importlib.import_module(module), attr)
         if name == "list":
-            app.add_typer(obj, name="list", rich_help_panel=PANELS[name])
+            app.add_typer(obj, name="list", rich_help_panel=PANELS.get(name, "Commands"))
         else:
-            app.command(name, rich_help_panel=PANELS[name], cls=HelpCommand)(obj)
+            app.command(name, rich_help_panel=PANELS.get(name, "Commands"), cls=HelpCommand)(obj)
     return app
 
 
