@@ -41,7 +41,13 @@ def plan(
     """Size siloed and consolidated fleets against hourly demand and compare their cost."""
     params = api_kwargs(locals())
     from capplan import api
+    from capplan.cli import output as writer
     from capplan.cli.scenarios import scenario_file
+
+    # Two options writing one file: refused before any work (the writer provides the check once merged).
+    refuse_same_output = getattr(writer, "refuse_same_output", None)
+    if refuse_same_output is not None:
+        refuse_same_output({"--output": output, "--html": html})
     from capplan.report.plan import plan_report
 
     with scenario_file(scenario) as path:
