@@ -14,11 +14,20 @@ _API = ("video", "text", "plan", "sweep", "sensitivity", "list_gpus", "list_work
 
 
 def __getattr__(name: str) -> Any:
+    if name == "load_catalog":
+        from capplan.catalog import load_catalog
+
+        return load_catalog
     if name in _API:
         from capplan import api
 
-        return getattr(api, name) if name != "load_catalog" else api.load_catalog
+        return getattr(api, name)
     raise AttributeError(f"module 'capplan' has no attribute {name!r}")
 
 
 __all__ = ["__version__", *_API]
+
+
+def __dir__() -> list[str]:
+    """The lazily loaded API too, so a notebook or IDE completes ``capplan.vi`` to ``capplan.video``."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__") and n.endswith("__"))})

@@ -6,6 +6,19 @@ import os
 import sys
 
 
+def _for_cli(exc: Exception, app: object) -> Exception:
+    """``exc`` named in the CLI's terms: flags for parameter names, catalogue names for bundled paths."""
+    import typer.main
+
+    from capplan.cli.edge import for_cli
+
+    try:
+        command = typer.main.get_command(app)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a message is still better than none
+        command = None
+    return for_cli(exc, command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the typer app; user errors exit 2 with one line, bugs exit 1 with a hint."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -31,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     except UserError as exc:
         if debug:
             raise
-        print(f"Error: {exc}", file=sys.stderr)
+        print(f"Error: {_for_cli(exc, app)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)

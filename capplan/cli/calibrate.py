@@ -7,15 +7,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from capplan.cli.options import CalibrationOpt
-from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
+from capplan.cli.options import OUTPUT, CalibrationOpt, DebugOpt, FormatOpt, OutputOpt, StackFitOpt
+from capplan.cli.output import Format, emit
 
 
 def validate(
-    stack: Annotated[Optional[str], typer.Option(help="Efficiency profile to validate: fa2 or fa3.")] = None,
+    stack: StackFitOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
     """Compare predictions with the published measurements bundled with capplan: median and P90 errors."""
     from capplan.analysis.validate import validate_all
@@ -25,12 +26,15 @@ def validate(
 
 
 def calibrate(
-    measurements: Annotated[Path, typer.Argument(help="CSV of measured runs, laid out like validation/video_measurements.csv or text_measurements.csv.")],
-    write: Annotated[Optional[Path], typer.Option("--write", "-w", help="Write the calibration file here (use it with --calibration).")] = None,
-    stack: Annotated[Optional[str], typer.Option(help="Efficiency profile to fit: fa2 or fa3.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Keep a fit even if it predicts held-out rows worse than the defaults.")] = False,
+    measurements: Annotated[Path, typer.Argument(metavar="CSV", help="CSV of measured runs, laid out like validation/video_measurements.csv or text_measurements.csv.")],
+    write: Annotated[
+        Optional[Path], typer.Option("--write", "-w", metavar="FILE", help="Write the calibration file here (use it with --calibration).", rich_help_panel=OUTPUT)
+    ] = None,
+    stack: StackFitOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Keep a fit even if it predicts held-out rows worse than the defaults.", rich_help_panel=OUTPUT)] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
     """Fit efficiency factors per op class, kind of kernel (video or serving) and GPU to measured runs."""
     from capplan.analysis.calibrate import calibrate as fit_file

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from capplan.cli.output import Format, FormatOpt, OutputOpt, render_table, write_atomic
+from capplan.cli.options import OUTPUT, DebugOpt, FormatOpt, OutputOpt
+from capplan.cli.output import Format, render_table, write_atomic
 from capplan.errors import UserError
 
 if TYPE_CHECKING:
@@ -53,9 +54,10 @@ def load_plan(path: Path, argument: str) -> PlanResult:
 def diff(
     a: Annotated[Path, typer.Argument(help="The first plan (A): a JSON file from `capplan plan --format json`.", metavar="A.json")],
     b: Annotated[Path, typer.Argument(help="The second plan (B), compared with A.", metavar="B.json")],
-    show_all: Annotated[bool, typer.Option("--all", help="List every compared figure, not only those that changed.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List every compared figure, not only those that changed.", rich_help_panel=OUTPUT)] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
     """What changed between two saved plans: fleet per GPU, costs, savings, use, assumptions. Exits 0 either way."""
     from capplan.report import diff as report

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Optional
-
-import typer
-
-from capplan.cli.options import CalibrationOpt, PricingOpt, SamplesOpt, SeedOpt, SetOpt, UncertainOpt
-from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
+from capplan.cli.options import (
+    CalibrationOpt,
+    DebugOpt,
+    FormatOpt,
+    HtmlOpt,
+    HtmlSensitivityOpt,
+    OutputOpt,
+    PowerCapOpt,
+    PricingOpt,
+    SamplesOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    TimeLimitOpt,
+    UncertainOpt,
+    api_kwargs,
+)
+from capplan.cli.output import Format, emit
 
 
 def plan(
-    scenario: Annotated[Optional[str], typer.Argument(help="Scenario TOML file, or a bundled scenario's name. Default: chat-and-video.")] = None,
-    power_cap_mw: Annotated[Optional[float], typer.Option(help="Site power cap [MW], overriding the scenario's.")] = None,
+    scenario: ScenarioArg = None,
+    power_cap_mw: PowerCapOpt = None,
     pricing: PricingOpt = None,
-    time_limit_s: Annotated[float, typer.Option(help="Solver time limit per plan [s].")] = 120.0,
-    html: Annotated[Optional[Path], typer.Option(help="Also write a self-contained HTML report (tables and charts) to this file.")] = None,
-    html_sensitivity: Annotated[bool, typer.Option("--html-sensitivity", help="Add a ±20% sensitivity tornado to the HTML report (solves the plan 13 more times).")] = False,
+    time_limit_s: TimeLimitOpt = 120.0,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
     uncertain: UncertainOpt = None,
@@ -25,19 +34,31 @@ def plan(
     seed: SeedOpt = 0,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    html: HtmlOpt = None,
+    html_sensitivity: HtmlSensitivityOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Size siloed and consolidated fleets against hourly demand and compare their cost."""
+    params = api_kwargs(locals())
     from capplan import api
+    from capplan.cli import output as writer
+    from capplan.cli.scenarios import scenario_file
+
+    # Two options writing one file: refused before any work (the writer provides the check once merged).
+    refuse_same_output = getattr(writer, "refuse_same_output", None)
+    if refuse_same_output is not None:
+        refuse_same_output({"--output": output, "--html": html})
     from capplan.report.plan import plan_report
 
-    result = api.plan(scenario, power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, sets=set_, calibration=calibration, uncertain=uncertain, samples=20 if samples is None else samples, seed=seed)
+    with scenario_file(scenario) as path:
+        result = api.plan(**{**params, "scenario": path})
+        tornado = None
+        if html is not None and html_sensitivity:
+            sens = api.sensitivity("plan", scenario=path, args={"pricing": pricing}, sets=set_, calibration=calibration)
+            tornado = [(r.input, r.output_low, r.output_high) for r in sens.rows]
     if html is not None:
         from capplan.cli.output import write_atomic
         from capplan.report.html import render_html
 
-        tornado = None
-        if html_sensitivity:
-            sens = api.sensitivity("plan", scenario=scenario, args={"pricing": pricing}, sets=set_, calibration=calibration)
-            tornado = [(r.input, r.output_low, r.output_high) for r in sens.rows]
         write_atomic(html, render_html(result, tornado))
     emit(result, fmt, output, plan_report)

@@ -3,32 +3,53 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
+from capplan.cli.options import DebugOpt, FormatOpt, OutputOpt
+from capplan.cli.output import Format, write_atomic
 from capplan.errors import UserError
 
+SCHEMA_COMMANDS = ("video", "text", "plan", "sweep", "sensitivity", "validate", "calibrate", "gpus", "workloads", "scenarios")
 
-def schema(command: Annotated[str, typer.Argument(help="video, text, plan, sweep, sensitivity, validate, gpus or workloads.")]) -> None:
+
+def _complete(incomplete: str) -> list[str]:
+    return [c for c in SCHEMA_COMMANDS if c.startswith(incomplete)]
+
+
+def schema(
+    command: Annotated[str, typer.Argument(metavar="COMMAND", help=f"{', '.join(SCHEMA_COMMANDS[:-1])} or {SCHEMA_COMMANDS[-1]}.", autocompletion=_complete)],
+    fmt: FormatOpt = Format.json,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
     """Print the JSON Schema (draft 2020-12) of a command's JSON output, from its pydantic models."""
     from pydantic import TypeAdapter
 
     from capplan import results
+    from capplan.cli.scenarios import ScenarioListing
 
-    models = {
+    models: dict[str, Any] = {
         "video": results.VideoResult,
         "text": results.TextResult,
         "plan": results.PlanResult,
         "gpus": list[results.GPUListing],
         "workloads": list[results.WorkloadListing],
+        "scenarios": list[ScenarioListing],
         "sweep": results.SweepResult,
         "sensitivity": results.SensitivityResult,
         "validate": results.ValidateResult,
         "calibrate": results.CalibrateResult,
     }
-    extra = getattr(results, "SCHEMA_EXTRA", {})
-    models.update(extra)
+    models.update(getattr(results, "SCHEMA_EXTRA", {}))
     if command not in models:
         raise UserError("COMMAND", command, f"choose one of {', '.join(models)}")
-    typer.echo(json.dumps(TypeAdapter(models[command]).json_schema(), indent=2, sort_keys=True))
+    if fmt not in (Format.json, Format.table):
+        raise UserError("--format", fmt.value, "a JSON Schema is written as json")
+    text = json.dumps(TypeAdapter(models[command]).json_schema(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text)

@@ -2,35 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
-from capplan.cli.options import CalibrationOpt, PricingOpt, SetOpt
-from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
+from capplan.cli import complete
+from capplan.cli.options import (
+    AnyGpuOpt,
+    AnyGpusOpt,
+    AnyPrecisionOpt,
+    AnyWorkloadOpt,
+    CalibrationOpt,
+    DebugOpt,
+    FormatOpt,
+    OutputOpt,
+    PctOpt,
+    PricingOpt,
+    ScenarioArg,
+    SetOpt,
+)
+from capplan.cli.output import Format, emit
+
+TornadoArg = Annotated[str, typer.Argument(metavar="COMMAND", help="What to analyse: video, text or plan.", autocompletion=complete.commands)]
 
 
 def sensitivity(
-    command: Annotated[str, typer.Argument(help="video, text or plan.")],
-    scenario: Annotated[Optional[str], typer.Argument(help="For plan: the scenario (default: the bundled one).")] = None,
-    pct: Annotated[float, typer.Option(help="How far each input moves, in percent.")] = 20.0,
-    workload: Annotated[Optional[str], typer.Option(help="Model id (video/text).")] = None,
-    gpu: Annotated[Optional[str], typer.Option(help="GPU id (video/text).")] = None,
-    gpus: Annotated[Optional[int], typer.Option(help="GPUs per video / per replica.")] = None,
-    precision: Annotated[Optional[str], typer.Option(help="Precision.")] = None,
+    command: TornadoArg,
+    scenario: ScenarioArg = None,
+    pct: PctOpt = 20.0,
+    workload: AnyWorkloadOpt = None,
+    gpu: AnyGpuOpt = None,
+    gpus: AnyGpusOpt = None,
+    precision: AnyPrecisionOpt = None,
     pricing: PricingOpt = None,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
-    """Move each input by ±pct alone and rank inputs by how much the cost moves."""
-    from capplan.api.sensitivity import sensitivity as run
+    """Move each input by ±pct alone and rank inputs by how much the cost moves (plan: SCENARIO as for `capplan plan`)."""
+    from capplan import api
+    from capplan.cli.scenarios import scenario_file
     from capplan.report.sensitivity import tornado
 
+    args: dict[str, Any]
     if command == "plan":
         args = {"pricing": pricing}
     else:
         args = {"workload": workload, "gpu": gpu, "gpus": gpus, "precision": precision, "pricing": pricing}
-    result = run(command, pct=pct, args=args, sets=set_, scenario=scenario, calibration=calibration)
+    with scenario_file(scenario if command == "plan" else None) as path:
+        result = api.sensitivity(command, pct=pct, args=args, sets=set_, scenario=path if command == "plan" else None, calibration=calibration)
     emit(result, fmt, output, tornado)

@@ -2,37 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
-from capplan.cli.options import CalibrationOpt, SetOpt
-from capplan.cli.output import Format, FormatOpt, OutputOpt, emit
+from capplan.cli import complete
+from capplan.cli.options import AnyGpuOpt, AnyWorkloadOpt, CalibrationOpt, DebugOpt, FormatOpt, OutputOpt, SetOpt, VaryOpt
+from capplan.cli.output import Format, emit
+
+SweptArg = Annotated[str, typer.Argument(metavar="COMMAND", help="What to sweep: video or text.", autocompletion=complete.commands)]
 
 
 def sweep(
-    command: Annotated[str, typer.Argument(help="video or text.")],
-    vary: Annotated[Optional[list[str]], typer.Option("--vary", help="key=v1,v2,... Repeatable; the grid is their product. Keys: the command's options (resolution, seconds, fps, steps, gpu, precision, prompt-tokens, tpot-ms, ...) or --set keys.")] = None,
-    workload: Annotated[Optional[str], typer.Option(help="Model id, unless varied.")] = None,
-    gpu: Annotated[Optional[str], typer.Option(help="GPU id, unless varied.")] = None,
+    command: SweptArg,
+    vary: VaryOpt = None,
+    workload: AnyWorkloadOpt = None,
+    gpu: AnyGpuOpt = None,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    debug: DebugOpt = False,
 ) -> None:
     """Evaluate a grid of scenarios; a key varied with one value is simply fixed."""
     import sys
 
-    from capplan.api.sweep import sweep as run
+    from capplan import api
     from capplan.report.sweep import sweep_table
 
-    fixed = {"workload": workload, "gpu": gpu}
+    kwargs: dict[str, Any] = {"fixed": {"workload": workload, "gpu": gpu}, "sets": set_, "calibration": calibration}
     if sys.stderr.isatty():
         from rich.progress import Progress
 
         with Progress(transient=True) as bar:
             task = bar.add_task("sweeping", total=None)
-            result = run(command, vary, fixed=fixed, sets=set_, calibration=calibration, progress=lambda d, n: bar.update(task, completed=d, total=n))
+            result = api.sweep(command, vary, **kwargs, progress=lambda d, n: bar.update(task, completed=d, total=n))
     else:
-        result = run(command, vary, fixed=fixed, sets=set_, calibration=calibration)
+        result = api.sweep(command, vary, **kwargs)
     emit(result, fmt, output, sweep_table)

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from capplan.report.fmt import usd
+from capplan.report.terminal import TerminalOnly
 from capplan.results import SensitivityResult
 
 HALF_WIDTH = 12
@@ -17,7 +18,7 @@ def tornado(r: SensitivityResult) -> Group:
     t.add_column("input", no_wrap=True)
     t.add_column(f"-{r.pct:g}%", justify="right", no_wrap=True)
     t.add_column(f"+{r.pct:g}%", justify="right", no_wrap=True)
-    t.add_column("", no_wrap=True)
+    t.add_column(f"{'cheaper':>{HALF_WIDTH}}│dearer", no_wrap=True)
     span = max((max(abs((x or r.base_value) - r.base_value) for x in (row.output_low, row.output_high)) for row in r.rows), default=0.0) or 1.0
     for row in r.rows:
         lo = row.output_low if row.output_low is not None else r.base_value
@@ -30,4 +31,4 @@ def tornado(r: SensitivityResult) -> Group:
         bar.append("│")
         bar.append("█" * right, style="red")
         t.add_row(row.input, usd(lo) if row.output_low is not None else "—", usd(hi) if row.output_high is not None else "—", bar)
-    return Group(t, Text("green: cheaper than the base run, red: dearer", style="dim"))
+    return Group(t, TerminalOnly(Text("green: cheaper than the base run, red: dearer", style="dim")))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -67,7 +72,7 @@ def video_report(r: VideoResult) -> Group:
     parts = {
         "DiT linear (GEMM)": tb.dit_linear,
         "Attention": tb.attention,
-        "Norms, activations (memory-bound)": tb.elementwise,
+        "Norms, activations": tb.elementwise,
         "Sequence-parallel all-to-all": tb.communication,
         "Text encoder": tb.text_encoder,
         "VAE decode": tb.vae_decode,
@@ -93,7 +98,11 @@ def video_report(r: VideoResult) -> Group:
     verdict = Text("fits", style="green") if r.fits_in_memory else Text("DOES NOT FIT", style="bold red")
     mem.add_row("Peak", f"{gb(r.peak_memory_gb)} of {gb(r.gpu_memory_gb)}", verdict)
 
-    parts_out: list = [head, Text(""), money, Text(""), work, Text(""), time, Text(""), mem]
+    verdict_line: list = []
+    if not r.fits_in_memory:  # before any cost: the cost below is for a run that cannot happen
+        verdict_line = [Text(f"DOES NOT FIT: {gb(r.peak_memory_gb)} needed per GPU, {gb(r.gpu_memory_gb)} on the {i.gpu}. {_advice(r.suggestion)}".strip(), style="bold red")]
+        money.title = "Cost (if it fitted)"
+    parts_out: list = [head, *verdict_line, Text(""), money, Text(""), work, Text(""), time, Text(""), mem]
     if r.long_video is not None:
         lv = r.long_video
         lt = Table(title="Long video: clips vs. one sequence", title_justify="left", box=None)
@@ -107,38 +116,71 @@ def video_report(r: VideoResult) -> Group:
             note += " (does not fit)"
         lt.add_row("one sequence", duration(lv.one_sequence_time_s), usd(lv.one_sequence_cost_per_video_minute_usd), note + (" ◀" if lv.mode == "one-sequence" else ""))
         parts_out += [Text(""), lt]
-    if r.suggestion:
+    if r.suggestion and r.fits_in_memory:
         parts_out += [Text(""), Text(r.suggestion, style="bold yellow")]
     for w in r.warnings:
         parts_out.append(Text(f"note: {w}", style="yellow"))
     return Group(*parts_out)
 
 
+def _advice(suggestion: str | None) -> str:
+    """The suggestion without its own "does not fit" preamble, which the verdict line already says."""
+    text = (suggestion or "").removeprefix("does not fit: ")
+    return text[:1].upper() + text[1:]
+
+
 def gpu_table(rows: list[GPUListing]) -> Table:
-    t = Table(title="GPUs (dense peak figures)", title_justify="left")
-    for col, just in (("id", "left"), ("name", "left"), ("HBM", "right"), ("HBM BW", "right"), ("bf16", "right"), ("fp8", "right"), ("fp4", "right"), ("TDP", "right"), ("$/GPU-h", "right")):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    # ids never wrap (they are typed back as --gpu); the name column gives way on narrow terminals
+    t = Table(title="GPUs: dense peak TFLOP/s, memory, board power and default rent", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    t.add_column("id", no_wrap=True, min_width=max((len(g.id) for g in rows), default=2))
+    t.add_column("name", ratio=1)
+    for col in ("HBM GB", "TB/s", "bf16", "fp8", "fp4", "TDP W", "$/GPU-h"):
+        t.add_column(col, justify="right", no_wrap=True)
     for g in rows:
         t.add_row(
             g.id,
-            g.name,
-            f"{g.memory_gb:g} GB",
-            f"{g.memory_bandwidth_tb_per_s:g} TB/s",
-            f"{g.bf16_tflop_per_s:,.0f} TF/s",
-            f"{g.fp8_tflop_per_s:,.0f} TF/s" if g.fp8_tflop_per_s else "—",
-            f"{g.fp4_tflop_per_s:,.0f} TF/s" if g.fp4_tflop_per_s else "—",
-            f"{g.tdp_w:,.0f} W",
+            _short_name(g),
+            f"{g.memory_gb:g}",
+            f"{g.memory_bandwidth_tb_per_s:.3g}",
+            f"{g.bf16_tflop_per_s:,.0f}",
+            f"{g.fp8_tflop_per_s:,.0f}" if g.fp8_tflop_per_s else "—",
+            f"{g.fp4_tflop_per_s:,.0f}" if g.fp4_tflop_per_s else "—",
+            f"{g.tdp_w:,.0f}",
             f"{g.price_usd_per_gpu_hour:.2f}",
         )
     return t
 
 
+def _short_name(g: GPUListing) -> str:
+    """The product name without what other columns say: the vendor, the memory size."""
+    name = re.sub(rf"^{re.escape(g.vendor)}\s+", "", g.name, flags=re.IGNORECASE)
+    return re.sub(r"\s*\d+\s*GB$", "", name) or g.name
+
+
 def workload_table(rows: list[WorkloadListing]) -> Table:
-    t = Table(title="Workloads", title_justify="left")
-    for col in ("id", "kind", "name", "params", "defaults"):
-        t.add_column(col, justify="right" if col == "params" else "left")
+    t = Table(title="Workloads", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    t.add_column("id", no_wrap=True, min_width=max((len(w.id) for w in rows), default=2))
+    t.add_column("kind", no_wrap=True)
+    t.add_column("name", ratio=1)
+    t.add_column("params", justify="right", no_wrap=True)
+    t.add_column("defaults", ratio=2)
     for w in rows:
         t.add_row(w.id, w.kind, w.name, f"{w.params / 1e9:.3g} B", w.detail)
+    return t
+
+
+class ScenarioRow(Protocol):
+    name: str
+    description: str
+    path: str
+
+
+def scenario_table(rows: Sequence[ScenarioRow]) -> Table:
+    t = Table(title="Scenarios (capplan plan NAME; capplan init writes one to edit)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True)
+    t.add_column("name", no_wrap=True, min_width=max((len(r.name) for r in rows), default=4))
+    t.add_column("description", ratio=1)
+    for r in rows:
+        t.add_row(r.name, r.description)
     return t
 
 

@@ -136,3 +136,10 @@ def test_co_residency_auto_is_the_cheaper_of_reload_and_co_resident(tmp_path):
         # the video pipeline's memory comes out of the KV cache: never more text capacity
         assert all(c.capacity_per_gpu_co_resident is None or c.capacity_per_gpu_co_resident <= c.capacity_per_gpu + 1e-9 for c in text_caps)
     assert costs["auto"] <= min(costs["never"], costs["always"]) + 1e-6
+
+
+@pytest.mark.skipif(not hasattr(__import__("capplan.cli.output").cli.output, "refuse_same_output"), reason="the writer's refuse_same_output is not merged yet")
+def test_html_and_output_to_one_file_are_refused_before_any_work(cli, tmp_path):
+    target = tmp_path / "same.out"
+    r = cli("plan", "--html", str(target), "--output", str(target))
+    assert r.code == 2 and "--html" in r.err and not target.exists()
