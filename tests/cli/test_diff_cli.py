@@ -13,12 +13,12 @@ GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "plan-small.json"
 
 @pytest.fixture
 def plans(tmp_path):
-    """The golden plan (A) and a copy (B) whose consolidated fleet has one more H200 and costs $100 more."""
+    """The golden plan (A) and a copy (B) whose consolidated fleet has one more H100 and costs $100 more."""
     doc = json.loads(GOLDEN.read_text(encoding="utf-8"))
     a = tmp_path / "a.json"
     a.write_text(json.dumps(doc), encoding="utf-8")
     c = doc["consolidated"]
-    c["gpus"]["h200-sxm"] += 1
+    c["gpus"]["h100-sxm"] += 1
     c["total_gpus"] += 1
     c["total_cost_usd"] += 100.0
     b = tmp_path / "b.json"
@@ -37,9 +37,9 @@ def test_table_lists_what_changed(cli, plans):
         i = next(i for i, x in enumerate(lines) if head in x)
         return next(x for x in lines[i:] if label in x)
 
-    assert "+1 (+" in after("Fleet, consolidated", "h200-sxm")
+    assert "+1 (+" in after("Fleet, consolidated", "h100-sxm")
     assert "+$100" in after("Cost, consolidated", "total cost")
-    assert "3 of" in r.out  # total GPUs, H200 count, total cost
+    assert "3 of" in r.out  # total GPUs, H100 count, total cost
     assert "Cost, siloed" not in r.out  # unchanged figures are left out without --all
     assert "Cost, siloed" in cli("diff", str(a), str(b), "--all").out
 
