@@ -41,7 +41,7 @@ MAX_PIXELS_PER_SIDE = 16384
 MAX_GPUS = 4096
 
 
-def parse_resolution(text: str, option: str = "--resolution") -> tuple[int, int]:
+def parse_resolution(text: str, option: str = "resolution") -> tuple[int, int]:
     """'720p' or '1280x720' -> (width, height)."""
     if not isinstance(text, str):
         raise UserError(option, text, f"use one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT")
@@ -71,7 +71,7 @@ def _positive(option: str, value: float | int | None, *, integer: bool = False, 
         raise UserError(option, value, "it must be a whole number")
 
 
-def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...], option: str = "--precision") -> None:
+def _check_precision(gpu: GPUProfile, precision: str, allowed: tuple[str, ...], option: str = "precision") -> None:
     if precision not in allowed:
         raise UserError(option, precision, f"choose one of {', '.join(allowed)}")
     if gpu.peak_tflop_per_s(COMPUTE_PRECISION[precision]) is None:
@@ -91,16 +91,16 @@ def resolve_economics(
     """The catalogue's economics, under a user's --economics file, under --set economics.* keys, under
     single options."""
     if pricing is not None and pricing not in ("rent", "own"):
-        raise UserError("--pricing", pricing, "choose rent or own")
+        raise UserError("pricing", pricing, "choose rent or own")
     if pue is not None and (not isinstance(pue, (int, float)) or not math.isfinite(pue) or not 1.0 <= pue <= 5.0):
-        raise UserError("--pue", pue, "PUE is facility power over IT power: a number from 1 to 5")
+        raise UserError("pue", pue, "PUE is facility power over IT power: a number from 1 to 5")
     if electricity_usd_per_kwh is not None and (not math.isfinite(electricity_usd_per_kwh) or not 0 <= electricity_usd_per_kwh <= 100):
-        raise UserError("--electricity-usd-per-kwh", electricity_usd_per_kwh, "it must be a price from 0 to 100 USD/kWh")
+        raise UserError("electricity_usd_per_kwh", electricity_usd_per_kwh, "it must be a price from 0 to 100 USD/kWh")
     if economics is not None and not isinstance(economics, (str, Path)):
-        raise UserError("--economics", economics, "give the path of a TOML file")
+        raise UserError("economics", economics, "give the path of a TOML file")
     from capplan.catalog.load import existing_file
 
-    path = existing_file("--economics", economics) if economics is not None else None
+    path = existing_file("economics", economics) if economics is not None else None
     return cat.economics(
         path,
         overlay=overlay,
@@ -187,7 +187,7 @@ def _sets_or_uncertainty(
 
     keys = mc.VIDEO_KEYS if kind == "video" else mc.TEXT_KEYS
     ranges = mc.parse_ranges(uncertain, keys)
-    _positive("--samples", samples, integer=True, upper=MAX_SAMPLES)
+    _positive("samples", samples, integer=True, upper=MAX_SAMPLES)
     base = fn(**args, catalog=cat, _economics_overlay=overlay, calibration=calibration)
     if not getattr(base, "fits_in_memory", True) and kind == "text":
         return base  # nothing to sample: no replica fits
@@ -269,7 +269,7 @@ def _efficiency_used(stack: str, rates: Any, eff: Any, *, serving: bool) -> Effi
 def _efficiency(cat: Catalog, gpu_id: str, stack: str):
     by_stack = cat.efficiency.gpu[gpu_id]
     if stack not in by_stack:
-        raise UserError("--stack", stack, f"{gpu_id} has efficiency figures for: {', '.join(by_stack)}")
+        raise UserError("stack", stack, f"{gpu_id} has efficiency figures for: {', '.join(by_stack)}")
     return by_stack[stack]
 
 

@@ -134,13 +134,13 @@ def plan(
     if uncertain:
         ranges = parse_ranges(uncertain, PLAN_KEYS)
         if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= 10_000:
-            raise UserError("--samples", samples, "a whole number of draws from 1 to 10000")
+            raise UserError("samples", samples, "a whole number of draws from 1 to 10000")
         kw = dict(power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, catalog=cat, calibration=calibration)
         base = plan(scenario, sets=sets, **kw)  # type: ignore[arg-type]
         u = plan_uncertainty(lambda extra: plan(scenario, sets=list(sets or []) + extra, **kw), ranges, samples, seed)  # type: ignore[arg-type]
         return base.model_copy(update={"uncertainty": u})
     if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and 0 < time_limit_s <= 86400):
-        raise UserError("--time-limit-s", time_limit_s, "it must be a number of seconds from 0 to 86400")
+        raise UserError("time_limit_s", time_limit_s, "it must be a number of seconds from 0 to 86400")
     parsed = expand_sets(parse_sets(sets))
     if any(k.startswith("workload.") for k, _ in parsed):
         raise UserError("--set", next(k for k, _ in parsed if k.startswith("workload.")), "in a plan, change services with scenario., video. or text. keys")
@@ -157,7 +157,7 @@ def plan(
     for k, v in economics_overlay(parsed).items():
         overlay[k] = {**overlay.get(k, {}), **v} if isinstance(v, dict) and isinstance(overlay.get(k), dict) else v
     if pricing is not None and pricing not in ("rent", "own"):
-        raise UserError("--pricing", pricing, "choose rent or own")
+        raise UserError("pricing", pricing, "choose rent or own")
     econ = cat.economics(None, overlay=overlay, overlay_source=f"scenario {path}", pricing=pricing)
     cat.stack(sc.fleet.stack, option=f"{where}: field fleet.stack")
     for i, s in enumerate(sc.text):
@@ -172,7 +172,7 @@ def plan(
             api.parse_resolution(s.resolution, option=f"{where}: field video.{i}.resolution")
     cap_mw = power_cap_mw if power_cap_mw is not None else (sc.power_cap_mw or econ.site.power_cap_mw)
     if power_cap_mw is not None and not (math.isfinite(power_cap_mw) and power_cap_mw > 0):
-        raise UserError("--power-cap-mw", power_cap_mw, "it must be a number of megawatts greater than 0")
+        raise UserError("power_cap_mw", power_cap_mw, "it must be a number of megawatts greater than 0")
     for i, g in enumerate(sc.fleet.gpus):
         if g not in cat.gpus:
             raise UserError(f"{where}: field fleet.gpus.{i}", g, f"choose catalogued GPUs: {', '.join(sorted(cat.gpus))}")

@@ -103,7 +103,7 @@ def sensitivity(
     from capplan import api
 
     if not (isinstance(pct, (int, float)) and math.isfinite(pct) and 0 < pct < 100):
-        raise UserError("--pct", pct, "a percentage between 0 and 100")
+        raise UserError("pct", pct, "a percentage between 0 and 100")
     args = {k: v for k, v in (args or {}).items() if v is not None}
     if calibration is not None:
         args["calibration"] = calibration

@@ -218,7 +218,7 @@ def _check_ids(cat: Catalog, command: str, values: dict[str, list[Any]]) -> None
     allowed = VIDEO_PRECISIONS if command == "video" else TEXT_PRECISIONS
     for v in values.get("precision", []):
         if v not in allowed:
-            raise UserError("--precision", v, f"choose one of {', '.join(allowed)}")
+            raise UserError("precision", v, f"choose one of {', '.join(allowed)}")
 
 
 class CellError(Exception):
@@ -291,7 +291,7 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
         _check_precision(g, precision, VIDEO_PRECISIONS)
         offload = fixed.get("offload", "none")
         if offload not in dit.OFFLOAD_MODES:
-            raise UserError("--offload", offload, f"choose one of {', '.join(dit.OFFLOAD_MODES)}")
+            raise UserError("offload", offload, f"choose one of {', '.join(dit.OFFLOAD_MODES)}")
         eff = _efficiency(cat, g.id, stack)
     except UserError as exc:
         raise CellError(exc) from None
@@ -352,13 +352,13 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
         precision, kv_precision = fixed.get("precision", "bf16"), fixed.get("kv_precision", "bf16")
         _check_precision(g, precision, TEXT_PRECISIONS)
         if kv_precision not in KV_PRECISIONS:
-            raise UserError("--kv-precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
-        _check_precision(g, kv_precision, KV_PRECISIONS, "--kv-precision")
+            raise UserError("kv_precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
+        _check_precision(g, kv_precision, KV_PRECISIONS, "kv_precision")
         eff = _efficiency(cat, g.id, stack)
         setup = text_setup(w, g, eff, rt, stack, precision, kv_precision, calibration=cal)
         tp = fixed.get("gpus")
         if tp is not None and (isinstance(tp, bool) or not isinstance(tp, int) or not core.valid_tp(setup.arch, tp)):
-            raise UserError("--gpus", tp, f"{w.id} splits over {', '.join(str(t) for t in core.AUTO_TP if core.valid_tp(setup.arch, t))} GPUs")
+            raise UserError("gpus", tp, f"{w.id} splits over {', '.join(str(t) for t in core.AUTO_TP if core.valid_tp(setup.arch, t))} GPUs")
     except UserError as exc:
         raise CellError(exc) from None
     P = _arr(numeric, "prompt_tokens", fixed.get("prompt_tokens", 1024), n, "--prompt-tokens", integer=True)

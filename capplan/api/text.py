@@ -84,27 +84,27 @@ def text(
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)
     rt = cat.efficiency.runtime
-    _positive("--gpus", gpus, integer=True, upper=MAX_GPUS)
-    _positive("--max-gpus", max_gpus, integer=True, upper=MAX_GPUS)
-    _positive("--prompt-tokens", prompt_tokens, integer=True, upper=10_000_000)
-    _positive("--output-tokens", output_tokens, integer=True, upper=10_000_000)
-    _positive("--ttft-ms", ttft_ms, upper=1e9)
-    _positive("--tpot-ms", tpot_ms, upper=1e9)
-    _positive("--price-per-gpu-hour", price_per_gpu_hour, upper=1e6)
+    _positive("gpus", gpus, integer=True, upper=MAX_GPUS)
+    _positive("max_gpus", max_gpus, integer=True, upper=MAX_GPUS)
+    _positive("prompt_tokens", prompt_tokens, integer=True, upper=10_000_000)
+    _positive("output_tokens", output_tokens, integer=True, upper=10_000_000)
+    _positive("ttft_ms", ttft_ms, upper=1e9)
+    _positive("tpot_ms", tpot_ms, upper=1e9)
+    _positive("price_per_gpu_hour", price_per_gpu_hour, upper=1e6)
     if not isinstance(no_latency_targets, bool):
-        raise UserError("--no-latency-targets", no_latency_targets, "choose true or false")
+        raise UserError("no_latency_targets", no_latency_targets, "choose true or false")
     if no_latency_targets and (ttft_ms is not None or tpot_ms is not None):
-        raise UserError("--no-latency-targets", "with --ttft-ms/--tpot-ms", "give latency targets or --no-latency-targets, not both")
+        raise UserError("no_latency_targets", "with --ttft-ms/--tpot-ms", "give latency targets or --no-latency-targets, not both")
     if isinstance(reserved_memory_gb, bool) or not isinstance(reserved_memory_gb, (int, float)) or not 0 <= reserved_memory_gb < 1e6:
         raise UserError("reserved_memory_gb", reserved_memory_gb, "a number of GB from 0")
     _check_precision(g, precision, TEXT_PRECISIONS)
     if kv_precision not in KV_PRECISIONS:
-        raise UserError("--kv-precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
-    _check_precision(g, kv_precision, KV_PRECISIONS, "--kv-precision")
+        raise UserError("kv_precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
+    _check_precision(g, kv_precision, KV_PRECISIONS, "kv_precision")
     context = prompt_tokens + output_tokens
     if context > w.architecture.max_context:
         raise UserError(
-            "--prompt-tokens",
+            "prompt_tokens",
             prompt_tokens,
             f"prompt + output ({context}) must fit {w.id}'s context of {w.architecture.max_context} tokens",
         )
@@ -128,13 +128,13 @@ def text(
     if auto:
         candidates = tuple(t for t in AUTO_TP if valid_tp(arch, t) and (max_gpus is None or t <= max_gpus))
         if not candidates:
-            raise UserError("--max-gpus", max_gpus, f"{w.id} splits over {', '.join(str(t) for t in AUTO_TP if valid_tp(arch, t))} GPUs")
+            raise UserError("max_gpus", max_gpus, f"{w.id} splits over {', '.join(str(t) for t in AUTO_TP if valid_tp(arch, t))} GPUs")
         arr = text_auto(setup, candidates=candidates, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
     else:
         if not valid_tp(arch, int(gpus)):  # type: ignore[arg-type]
             valid = [str(t) for t in range(1, min(MAX_GPUS, arch.heads) + 1) if valid_tp(arch, t)]
             raise UserError(
-                "--gpus", gpus, f"{w.id}'s {arch.heads} attention and {arch.kv_heads} KV heads split evenly over {', '.join(valid)} GPUs (tensor parallelism)"
+                "gpus", gpus, f"{w.id}'s {arch.heads} attention and {arch.kv_heads} KV heads split evenly over {', '.join(valid)} GPUs (tensor parallelism)"
             )
         arr = text_capacity(setup, tp=gpus, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
     tp = int(arr.tp[0])

@@ -90,21 +90,21 @@ def video(
     w = cat.video_workload(workload)
     g = cat.gpu(gpu)
     stack_id = cat.stack(stack)
-    _positive("--gpus", gpus, integer=True, upper=MAX_GPUS)
-    _positive("--seconds", seconds, upper=24 * 3600)
-    _positive("--frames", frames, integer=True, upper=10_000_000)
-    _positive("--fps", fps, upper=1000)
-    _positive("--steps", steps, integer=True, upper=10_000)
-    _positive("--price-per-gpu-hour", price_per_gpu_hour, upper=1e6)
-    _positive("--clip-seconds", clip_seconds, upper=24 * 3600)
+    _positive("gpus", gpus, integer=True, upper=MAX_GPUS)
+    _positive("seconds", seconds, upper=24 * 3600)
+    _positive("frames", frames, integer=True, upper=10_000_000)
+    _positive("fps", fps, upper=1000)
+    _positive("steps", steps, integer=True, upper=10_000)
+    _positive("price_per_gpu_hour", price_per_gpu_hour, upper=1e6)
+    _positive("clip_seconds", clip_seconds, upper=24 * 3600)
     if cfg is not None and not isinstance(cfg, bool):
-        raise UserError("--cfg", cfg, "choose true or false")
+        raise UserError("cfg", cfg, "choose true or false")
     if seconds is not None and frames is not None:
-        raise UserError("--frames", frames, "give --seconds or --frames, not both")
+        raise UserError("frames", frames, "give --seconds or --frames, not both")
     if offload not in dit.OFFLOAD_MODES:
-        raise UserError("--offload", offload, f"choose one of {', '.join(dit.OFFLOAD_MODES)}")
+        raise UserError("offload", offload, f"choose one of {', '.join(dit.OFFLOAD_MODES)}")
     if long_video not in ("clips", "one-sequence"):
-        raise UserError("--long-video", long_video, "choose clips or one-sequence")
+        raise UserError("long_video", long_video, "choose clips or one-sequence")
     _check_precision(g, precision, VIDEO_PRECISIONS)
     eff = _efficiency(cat, g.id, stack_id)
 
@@ -126,7 +126,7 @@ def video(
     kw: dict[str, Any] = dict(width_px=width, height_px=height, frames=n_frames, fps=fps_v, steps=steps_v, cfg=cfg_v, clip_seconds=clip_s)
     auto = gpus is None
     if auto:
-        _positive("--max-gpus", max_gpus, integer=True, upper=MAX_GPUS)
+        _positive("max_gpus", max_gpus, integer=True, upper=MAX_GPUS)
         candidates = tuple(n for n in core.AUTO_VIDEO_GPUS if max_gpus is None or n <= max_gpus) or (1,)
         r = core.video_auto(setup, candidates=candidates, one_sequence=long_video == "one-sequence", **kw).take(0)
     else:

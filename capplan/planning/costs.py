@@ -58,7 +58,7 @@ def gpu_hour_cost(
         return GPUHourCost("rent", out(rent), out(np.zeros_like(np.asarray(rent, dtype=float))), it_w, out(facility_w), out(idle_w))
     if rent_given:
         shown = float(np.nanmax(np.asarray(rent_usd_per_hour, dtype=float)))
-        raise UserError("--price-per-gpu-hour", shown, "it applies to --pricing rent; owned GPUs cost their capex, upkeep and energy")
+        raise UserError("price_per_gpu_hour", shown, "it applies to --pricing rent; owned GPUs cost their capex, upkeep and energy")
     if gpu.price.capex_usd_per_gpu is None:
         raise UserError(f"hardware_profiles/{gpu.id}.toml: field price.capex_usd_per_gpu", "(missing)", "--pricing own needs the GPU's capex")
     o = econ.ownership
