@@ -176,7 +176,7 @@ MAX_SAMPLES = 1_000_000
 
 def _sets_or_uncertainty(
     fn: Any, kind: str, cat: Catalog, args: dict[str, Any], *, sets: list[str] | None, uncertain: list[str] | None,
-    samples: int, seed: int, overlay: dict[str, Any] | None, calibration: str | Path | None = None,
+    samples: int, seed: int, overlay: dict[str, Any] | None, calibration: Any = None,
 ) -> Any:
     """The two ways a video/text call is re-entered: --set (rerun on a changed catalogue) and --uncertain
     (a base run plus a Monte Carlo around it, through the same core)."""
@@ -235,12 +235,12 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
 def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:
     return EconomicsUsed(
         pricing=hour.pricing,  # type: ignore[arg-type]
-        gpu_usd_per_hour=hour.usd_per_hour,
-        hardware_usd_per_gpu_hour=hour.hardware_usd_per_hour,
-        energy_usd_per_gpu_hour=hour.energy_usd_per_hour,
+        gpu_usd_per_hour=float(hour.usd_per_hour),
+        hardware_usd_per_gpu_hour=float(hour.hardware_usd_per_hour),
+        energy_usd_per_gpu_hour=float(hour.energy_usd_per_hour),
         pue=econ.energy.pue,
         electricity_usd_per_kwh=econ.energy.mean_usd_per_kwh,
-        facility_w_per_gpu=hour.facility_w,
+        facility_w_per_gpu=float(hour.facility_w),
         carbon_kg_per_kwh=econ.energy.carbon_kg_per_kwh,
     )
 

@@ -25,7 +25,7 @@ class Factor:
     cap_at_one: bool = False
 
 
-VIDEO_FACTORS = (
+VIDEO_FACTORS: tuple[Factor, ...] = (
     Factor("GPU price (rent) / capex (own)", "price"),
     Factor("GEMM efficiency", "efficiency.gemm_frac", cap_at_one=True),
     Factor("attention efficiency", "efficiency.attention_frac", cap_at_one=True),
@@ -37,7 +37,7 @@ VIDEO_FACTORS = (
     Factor("PUE", "option:pue"),
     Factor("electricity price", "option:electricity_usd_per_kwh"),
 )
-TEXT_FACTORS = (
+TEXT_FACTORS: tuple[Factor, ...] = (
     Factor("GPU price (rent) / capex (own)", "price"),
     Factor("GEMM efficiency", "efficiency.gemm_frac", cap_at_one=True),
     Factor("HBM bandwidth efficiency", "efficiency.memory_bandwidth_frac", cap_at_one=True),
@@ -50,7 +50,7 @@ TEXT_FACTORS = (
     Factor("PUE", "option:pue"),
     Factor("electricity price", "option:electricity_usd_per_kwh"),
 )
-PLAN_FACTORS = (
+PLAN_FACTORS: tuple[Factor, ...] = (
     Factor("text demand", "text.requests_per_s.scale"),
     Factor("video demand", "video.videos_per_hour.scale"),
     Factor("GPU price (rent) / capex (own)", "price"),
@@ -161,7 +161,7 @@ def sensitivity(
         swing = abs((o_hi if o_hi is not None else math.inf) - (o_lo if o_lo is not None else math.inf)) if (o_lo is not None and o_hi is not None) else math.inf
         rows.append(SensitivityRow(input=f.name, key=f.key, output_low=o_lo, output_high=o_hi, swing=swing if math.isfinite(swing) else None))
     rows.sort(key=lambda r: -(r.swing if r.swing is not None else math.inf))
-    return SensitivityResult(capplan_version=__version__, command=command, metric=metric, pct=pct, base_value=base_value, rows=rows)
+    return SensitivityResult(capplan_version=__version__, command=command, metric=metric, pct=pct, base_value=base_value, rows=rows)  # type: ignore[arg-type]
 
 
 def _capped_run(run: Callable[..., Any], value: Callable[[Any], Any], f: Factor) -> float | None:

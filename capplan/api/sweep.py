@@ -190,7 +190,7 @@ def sweep(
             progress(part.start + part.n, part.n_total)
     assert meta is not None
     check_some_ran(rows)
-    return SweepResult(capplan_version=__version__, command=command, varied=meta.varied, fixed=meta.fixed, n_scenarios=meta.n_total, rows=rows)
+    return SweepResult(capplan_version=__version__, command=command, varied=meta.varied, fixed=meta.fixed, n_scenarios=meta.n_total, rows=rows)  # type: ignore[arg-type]
 
 
 def check_some_ran(rows: Iterable[Any]) -> None:
@@ -284,7 +284,7 @@ def _bools(numeric: dict[str, Any], key: str, default: bool, n: int) -> np.ndarr
     return np.array(vals, dtype=bool)
 
 
-def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, Any], n: int, cal: Calibration) -> list[dict[str, Any]]:
+def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, Any], n: int, cal: Calibration) -> dict[str, Any]:
     try:
         cat, w, g, (econ, stack) = _resolved(cat, fixed, sets, "video")
         precision = fixed.get("precision", "bf16")
@@ -345,7 +345,7 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
     )
 
 
-def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, Any], n: int, cal: Calibration) -> list[dict[str, Any]]:
+def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: dict[str, Any], n: int, cal: Calibration) -> dict[str, Any]:
     try:
         cat, w, g, (econ, stack) = _resolved(cat, fixed, sets, "text")
         rt = cat.efficiency.runtime

@@ -26,7 +26,7 @@ from capplan.api.common import (
     resolve_economics,
 )
 from capplan.catalog import Catalog, load_catalog
-from capplan.catalog.calibration import load_calibration
+from capplan.catalog.calibration import Calibration, load_calibration
 from capplan.catalog.convert import GB
 from capplan.errors import UserError
 from capplan.models import dit
@@ -67,7 +67,7 @@ def video(
     electricity_usd_per_kwh: float | None = None,
     economics: str | Path | None = None,
     sets: list[str] | None = None,
-    calibration: str | Path | None = None,
+    calibration: str | Path | Calibration | None = None,
     uncertain: list[str] | None = None,
     samples: int = 1000,
     seed: int = 0,
@@ -130,7 +130,7 @@ def video(
         candidates = tuple(n for n in core.AUTO_VIDEO_GPUS if max_gpus is None or n <= max_gpus) or (1,)
         r = core.video_auto(setup, candidates=candidates, one_sequence=long_video == "one-sequence", **kw).take(0)
     else:
-        r = core.video_estimate(setup, gpus=gpus, one_sequence=long_video == "one-sequence", **kw)
+        r = core.video_estimate(setup, gpus=int(gpus or 1), one_sequence=long_video == "one-sequence", **kw)
     n_gpus = int(r.gpus)
     est, n_clips = r.estimate, int(r.n_clips)
     video_s = float(r.video_s)
@@ -243,7 +243,7 @@ def video(
             long_video=long_info,
             economics=_economics_used(econ, hour),
             cost_breakdown_usd=CostBreakdown(
-                hardware=gpu_s / 3600.0 * hour.hardware_usd_per_hour, energy=gpu_s / 3600.0 * hour.energy_usd_per_hour
+                hardware=gpu_s / 3600.0 * float(hour.hardware_usd_per_hour), energy=gpu_s / 3600.0 * float(hour.energy_usd_per_hour)
             ),
             power_kw=float(hour.facility_w) * n_gpus / 1e3,
             energy_kwh=energy,
