@@ -301,6 +301,17 @@ class Crossing(_Out):
     consolidated_network_cost_usd: float = 0.0
 
 
+class Infeasible(_Out):
+    """Why an arrangement has no plan: the constraint that binds and by how much."""
+
+    constraint: str = Field(description="power_cap, availability, max_racks or demand")
+    reason: str
+    amount: float | None = Field(description="what the plan would need, in unit")
+    limit: float | None = Field(description="what the constraint allows, in unit")
+    unit: str
+    hour: int | None = Field(default=None, description="the hour where it binds (power)")
+
+
 class PlanResult(_Out):
     schema_version: str = SCHEMA_VERSION
     capplan_version: str
@@ -313,10 +324,13 @@ class PlanResult(_Out):
     video_minutes: float
     million_tokens: float
     capacities: list[ServiceCapacity]
-    siloed: FleetPlan
-    consolidated: FleetPlan
-    savings_usd: float
-    savings_pct: float
+    siloed: FleetPlan | None = Field(description="null when no siloed fleet meets the constraints (see infeasible)")
+    consolidated: FleetPlan | None = Field(description="null when no consolidated fleet meets the constraints (see infeasible)")
+    infeasible: dict[str, Infeasible] = Field(
+        default_factory=dict, description="arrangement (siloed, consolidated) -> why no fleet of that arrangement meets the constraints"
+    )
+    savings_usd: float | None = Field(description="siloed minus consolidated total cost; null when either is infeasible")
+    savings_pct: float | None
     consolidated_sharing: Literal["reload", "co-resident"] = Field(
         default="reload", description="reload: GPUs reload the video weights when they change role; co-resident: both models stay in memory"
     )
