@@ -9,27 +9,33 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from capplan import __version__
+from capplan.api.common import KV_PRECISIONS, TEXT_PRECISIONS, VIDEO_PRECISIONS, ensure_finite, parse_resolution
+from capplan.api.text import text
+from capplan.api.video import video
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
 from capplan.catalog.knobs import expand_sets
 from capplan.catalog.load import data_root, read_toml, validate
+from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, set_path
 from capplan.catalog.scenario import Demand, Scenario
 from capplan.errors import UserError
-from capplan.models import power
 from capplan.planning import demand as demand_model
+from capplan.planning import optimize
 from capplan.planning.costs import gpu_hour_cost
+from capplan.planning.fleet import HOURS_PER_MONTH, Capacities, attribute, build_problem
+from capplan.planning.optimize import PlanProblem, PlanSolution
 from capplan.planning.uncertainty import PLAN_KEYS, draw, parse_ranges, summary
-from capplan.results import Assumptions, Crossing, DemandSeries, FleetPlan, HourPlan, PlanResult, ServiceCapacity, Uncertainty
+from capplan.results import Assumptions, Crossing, DemandSeries, PlanResult, ServiceCapacity, Uncertainty
 
 DEFAULT_SCENARIO = "chat-and-video"
-HOURS_PER_MONTH = 8760.0 / 12.0
 
 
 def scenario_path(scenario: str | Path | None) -> Path:
@@ -87,7 +93,6 @@ def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
 
 def load_scenario(path: Path, sets: list[tuple[str, Any]] | None = None) -> Scenario:
     """Read and validate a scenario, with --set scenario./video./text. keys applied first."""
-    from capplan.catalog.overrides import set_path
 
     data = read_toml(path)
     where = str(path)
@@ -125,10 +130,6 @@ def plan(
     ``sets``: ``--set`` keys (scenario.*, video.*/text.* for every service of that kind, gpu.* and
     efficiency.* for every fleet GPU, economics.*).
     """
-    from capplan import api
-    from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets
-    from capplan.planning.optimize import PlanProblem, solve
-
     cat = catalog or load_catalog()
     load_calibration(calibration, set(cat.gpus))  # a bad file fails before any solve
     if uncertain:
@@ -161,15 +162,15 @@ def plan(
     econ = cat.economics(None, overlay=overlay, overlay_source=f"scenario {path}", pricing=pricing)
     cat.stack(sc.fleet.stack, option=f"{where}: field fleet.stack")
     for i, s in enumerate(sc.text):
-        if s.precision not in api.TEXT_PRECISIONS:
-            raise UserError(f"{where}: field text.{i}.precision", s.precision, f"choose one of {', '.join(api.TEXT_PRECISIONS)}")
-        if s.kv_precision not in api.KV_PRECISIONS:
-            raise UserError(f"{where}: field text.{i}.kv_precision", s.kv_precision, f"choose one of {', '.join(api.KV_PRECISIONS)}")
+        if s.precision not in TEXT_PRECISIONS:
+            raise UserError(f"{where}: field text.{i}.precision", s.precision, f"choose one of {', '.join(TEXT_PRECISIONS)}")
+        if s.kv_precision not in KV_PRECISIONS:
+            raise UserError(f"{where}: field text.{i}.kv_precision", s.kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
     for i, s in enumerate(sc.video):
-        if s.precision not in api.VIDEO_PRECISIONS:
-            raise UserError(f"{where}: field video.{i}.precision", s.precision, f"choose one of {', '.join(api.VIDEO_PRECISIONS)}")
+        if s.precision not in VIDEO_PRECISIONS:
+            raise UserError(f"{where}: field video.{i}.precision", s.precision, f"choose one of {', '.join(VIDEO_PRECISIONS)}")
         if s.resolution is not None:
-            api.parse_resolution(s.resolution, option=f"{where}: field video.{i}.resolution")
+            parse_resolution(s.resolution, option=f"{where}: field video.{i}.resolution")
     cap_mw = power_cap_mw if power_cap_mw is not None else (sc.power_cap_mw or econ.site.power_cap_mw)
     if power_cap_mw is not None and not (math.isfinite(power_cap_mw) and power_cap_mw > 0):
         raise UserError("power_cap_mw", power_cap_mw, "it must be a number of megawatts greater than 0")
@@ -187,210 +188,59 @@ def plan(
             raise UserError(f"{where}: field video.{i}.workload", s.workload, f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
 
     gpus = sc.fleet.gpus
-    G, J, K = len(gpus), len(sc.text), len(sc.video)
-    base = path.parent
-    text_demand = np.array([_profile(s.requests_per_s, T, f"{where}: field text.{i}.requests_per_s", base) for i, s in enumerate(sc.text)]).reshape(J, T)
-    video_arrivals = np.array([_profile(s.videos_per_hour, T, f"{where}: field video.{i}.videos_per_hour", base) for i, s in enumerate(sc.video)]).reshape(K, T)
-
-    # Per-GPU capacity of every service on every GPU type, from the what-if models.
-    capacities: list[ServiceCapacity] = []
-    warnings: list[str] = []
-    text_cap = np.zeros((G, J))
-    video_rate = np.zeros((G, K))
-    video_seconds = np.zeros(K)
-    video_weight_bytes = np.zeros(K)
-    tokens_per_request = np.array([s.prompt_tokens + s.output_tokens for s in sc.text], dtype=float)
+    J, K = len(sc.text), len(sc.video)
+    text_demand = np.array([_profile(s.requests_per_s, T, f"{where}: field text.{i}.requests_per_s", path.parent) for i, s in enumerate(sc.text)]).reshape(J, T)
+    video_arrivals = np.array([_profile(v.videos_per_hour, T, f"{where}: field video.{i}.videos_per_hour", path.parent) for i, v in enumerate(sc.video)]).reshape(K, T)
     co_mode = sc.sharing.co_resident if (J and K) else "never"
-    text_cap_co = np.zeros((G, J))
-    for gi, g in enumerate(gpus):
-        video_mem_gb = 0.0  # what a GPU must keep for the video pipeline to be co-resident with text
-        for k, s in enumerate(sc.video):
-            n, rate, note = 0, 0.0, ""
-            try:
-                v = api.video(
-                    s.workload, g, gpus=None, max_gpus=sc.fleet.node_size, resolution=s.resolution, seconds=s.seconds, fps=s.fps, steps=s.steps,
-                    cfg=s.cfg, precision=s.precision, stack=sc.fleet.stack, catalog=cat, calibration=calibration,
-                )
-            except UserError as exc:
-                note = str(exc)
-            else:
-                video_seconds[k] = v.video_seconds
-                video_weight_bytes[k] = v.memory_by_component_gb.dit_weights * GB
-                if v.fits_in_memory:
-                    n, rate = v.inputs.gpus, 3600.0 / v.gpu_seconds
-                    m = v.memory_by_component_gb
-                    video_mem_gb = max(video_mem_gb, m.dit_weights * (1.0 - sc.sharing.shared_weight_frac) + m.text_encoder + m.vae + m.activations)
-                else:
-                    note = v.suggestion or "does not fit"
-            video_rate[gi, k] = rate
-            capacities.append(ServiceCapacity(service=s.id, kind="video", gpu=g, gpus_per_replica=n, capacity_per_gpu=rate, note="" if rate else note))
-        for j, s in enumerate(sc.text):
-            kw = dict(
-                precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
-                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat, max_gpus=sc.fleet.node_size, calibration=calibration,
-            )
-            try:
-                t = api.text(s.workload, g, **kw)
-            except UserError as exc:
-                capacities.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=0, capacity_per_gpu=0.0, note=str(exc)))
-                continue
-            cap = t.requests_per_s_per_replica / t.gpus_per_replica if t.fits_in_memory else 0.0
-            text_cap[gi, j] = cap
-            cap_co = None
-            if co_mode != "never":
-                # Both models resident: the video pipeline's memory comes out of the KV cache.
-                tc = api.text(s.workload, g, reserved_memory_gb=video_mem_gb, **kw)
-                cap_co = tc.requests_per_s_per_replica / tc.gpus_per_replica if tc.fits_in_memory else 0.0
-                text_cap_co[gi, j] = cap_co
-            note = "" if cap > 0 else (t.suggestion or "; ".join(t.warnings) or "no batch meets the targets")
-            capacities.append(
-                ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=t.gpus_per_replica, capacity_per_gpu=cap, capacity_per_gpu_co_resident=cap_co, note=note)
-            )
+    caps, capacities = _capacities(sc, cat, calibration, co_mode)
     for j, s in enumerate(sc.text):
-        if not text_cap[:, j].any() and text_demand[j].any():
+        if not caps.text[:, j].any() and text_demand[j].any():
             raise UserError(f"{where}: field text.{j}", s.id, f"no GPU in fleet.gpus can serve {s.workload} under its targets within a node of {sc.fleet.node_size}")
-    for k, s in enumerate(sc.video):
-        if not video_rate[:, k].any() and video_arrivals[k].any():
-            raise UserError(f"{where}: field video.{k}", s.id, f"no GPU in fleet.gpus can generate {s.workload} at these settings within a node of {sc.fleet.node_size}")
+    for k, v in enumerate(sc.video):
+        if not caps.video[:, k].any() and video_arrivals[k].any():
+            raise UserError(f"{where}: field video.{k}", v.id, f"no GPU in fleet.gpus can generate {v.workload} at these settings within a node of {sc.fleet.node_size}")
 
     hour_costs = [gpu_hour_cost(cat.gpus[g], econ) for g in gpus]
+    by_hour = econ.energy.electricity_usd_per_kwh_by_hour
     if econ.pricing == "own":
-        by_hour = econ.energy.electricity_usd_per_kwh_by_hour
         e_price = demand_model.tile_profile(np.array(by_hour), T) if by_hour else np.full(T, econ.energy.electricity_usd_per_kwh)
-        hw = np.array([h.hardware_usd_per_hour for h in hour_costs])
     else:
-        e_price = np.zeros(T)
-        hw = np.array([h.hardware_usd_per_hour for h in hour_costs])
-    avail = np.array([float(sc.fleet.availability.get(g, np.inf)) for g in gpus])
-    # A GPU switching from text to video loads the video weights it does not share with the text
-    # model over its host link (from host memory), and the text weights back afterwards.
-    unshared = float(video_weight_bytes.max(initial=0.0)) * (1.0 - sc.sharing.shared_weight_frac)
-    switch_h = np.array([unshared / (cat.gpus[g].interconnect.host_link_gb_per_s * GB) / 3600.0 for g in gpus])
-
-    problem = PlanProblem(
-        hours=T,
-        node_size=sc.fleet.node_size,
-        hw_usd_per_gpu_hour=hw,
-        busy_w=np.array([h.facility_w for h in hour_costs]),
-        idle_w=np.array([h.idle_facility_w for h in hour_costs]),
-        energy_usd_per_kwh=e_price,
-        availability=avail,
-        text_demand=text_demand,
-        text_capacity=text_cap,
-        video_arrivals=video_arrivals,
-        video_rate=video_rate,
-        video_deadline_h=np.array([s.deadline_hours for s in sc.video], dtype=int),
-        switch_gpu_hours=switch_h,
-        power_cap_w=cap_mw * 1e6 if cap_mw else None,
-        headroom_frac=sc.fleet.headroom_frac,
-        headroom_gpus=sc.fleet.headroom_gpus,
+        e_price = np.zeros(T)  # the rent includes power
+    problem = build_problem(
+        hours=T, node_size=sc.fleet.node_size, hour_costs=hour_costs, energy_usd_per_kwh=e_price,
+        availability=np.array([float(sc.fleet.availability.get(g, np.inf)) for g in gpus]),
+        host_link_bytes_per_s=np.array([cat.gpus[g].interconnect.host_link_gb_per_s * GB for g in gpus]),
+        text_demand=text_demand, video_arrivals=video_arrivals, caps=caps,
+        deadlines_h=np.array([v.deadline_hours for v in sc.video], dtype=int), shared_weight_frac=sc.sharing.shared_weight_frac,
+        power_cap_w=cap_mw * 1e6 if cap_mw else None, headroom_frac=sc.fleet.headroom_frac, headroom_gpus=sc.fleet.headroom_gpus,
     )
     for name in ("hw_usd_per_gpu_hour", "busy_w", "idle_w", "energy_usd_per_kwh", "text_demand", "text_capacity", "video_arrivals", "video_rate", "switch_gpu_hours"):
         arr = np.asarray(getattr(problem, name), dtype=float)
         if arr.size and not np.all(np.isfinite(arr)):
             raise UserError(where, name, "the scenario's numbers are outside the range the optimizer can use (an input is absurdly large or small)")
-    sols = {mode: solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
-    sharing = "reload"
-    if co_mode != "never" and text_cap_co.any():
-        # Keep both models on every consolidated GPU: no reloads, but less memory for the KV cache.
-        from dataclasses import replace
-
-        co = solve(replace(problem, text_capacity=text_cap_co, switch_gpu_hours=np.zeros(G)), "consolidated", time_limit_s=time_limit_s)
-        reload = sols["consolidated"]
-        cost = lambda x: x.hardware_usd + x.energy_usd  # noqa: E731
-        if co.text_gpus is not None and (co_mode == "always" or reload.text_gpus is None or cost(co) < cost(reload) - 1e-9):
-            sols["consolidated"], sharing = co, "co-resident"
+    sols, sharing = _solve(problem, caps, co_mode, time_limit_s)
     for mode, sol in sols.items():
         if sol.status == "infeasible":
             _explain_infeasible(problem, mode, cap_mw, where, gpus, time_limit_s)
         if sol.text_gpus is None:
             raise UserError(where, sc.name, f"the {mode} plan found no solution within {time_limit_s:g} s ({sol.status}); shorten the horizon or raise the time limit")
 
-    video_minutes = float((video_arrivals.sum(axis=1) * video_seconds).sum() / 60.0)
+    tokens_per_request = np.array([s.prompt_tokens + s.output_tokens for s in sc.text], dtype=float)
+    video_minutes = float((video_arrivals.sum(axis=1) * caps.video_seconds).sum() / 60.0)
     million_tokens = float((text_demand.sum(axis=1) * 3600.0 * tokens_per_request).sum() / 1e6) if J else 0.0
-
-    crossing = None
-    if sc.network is not None and J and K:
-        if sc.network.refiner is not None and sc.network.refiner not in [s.id for s in sc.text]:
-            raise UserError(f"{where}: field network.refiner", sc.network.refiner, f"name a text service: {', '.join(s.id for s in sc.text)}")
-        refiner = next(s for s in sc.text if s.id == sc.network.refiner) if sc.network.refiner else sc.text[0]
-        hidden = cat.text[refiner.workload].architecture.hidden_size
-        text_tokens = max(cat.video[s.workload].dit.text_tokens for s in sc.video)
-        bytes_per_request = float(text_tokens * hidden * 2)  # bf16 hidden states of the refined prompt
-        n_requests = float(video_arrivals.sum()) * sc.network.refined_prompt_frac
-        crossing = Crossing(
-            bytes_per_request=bytes_per_request,
-            siloed_added_latency_ms=bytes_per_request / (sc.network.link_gb_per_s * GB) * 1e3 + sc.network.rtt_ms,
-            siloed_network_cost_usd=bytes_per_request * n_requests / GB * sc.network.usd_per_gb,
+    crossing = _crossing(sc, cat, video_arrivals, where)
+    priced = {
+        mode: attribute(
+            sol, gpus=gpus, problem=problem, it_w=np.array([h.it_w for h in hour_costs]), rack_w=econ.site.rack_kw * 1e3,
+            fixed_usd_per_fleet=sc.fleet.fixed_usd_per_month_per_fleet * T / HOURS_PER_MONTH,
+            network_usd=crossing.siloed_network_cost_usd if crossing else 0.0, video_minutes=video_minutes, million_tokens=million_tokens,
+            backfill_usd_per_gpu_hour=sc.backfill_usd_per_gpu_hour,
         )
-
-    rack_w = econ.site.rack_kw * 1e3
-    it_w = np.array([h.it_w for h in hour_costs])
-    fixed_total = sc.fleet.fixed_usd_per_month_per_fleet * T / HOURS_PER_MONTH
-
-    def fleet_plan(mode: str) -> FleetPlan:
-        sol = sols[mode]
-        n = sol.gpus_total
-        busy_text = sol.text_gpus.sum(axis=1)  # (G, T)
-        busy_video = sol.video_gpus.sum(axis=1)
-        text_h, video_h = float(busy_text.sum()), float(busy_video.sum())
-        fixed = fixed_total * len(sol.fleets)
-        net = crossing.siloed_network_cost_usd if (crossing and mode == "siloed") else 0.0
-        variable = sol.hardware_usd + sol.energy_usd
-        if mode == "siloed":
-            share = {f: (n_f * hw).sum() / max((n * hw).sum(), 1e-300) for f, n_f in sol.fleets.items()}
-            text_cost = variable * share["text"] + fixed_total + net
-            video_cost = variable * share["video"] + fixed_total
-        else:
-            busy = text_h + video_h
-            text_frac = text_h / busy if busy > 0 else 0.5
-            text_cost = (variable + fixed) * text_frac
-            video_cost = (variable + fixed) * (1 - text_frac)
-        total = variable + fixed + net
-        owned_h = float(n.sum()) * T
-        idle = n.sum() - busy_text.sum(axis=0) - busy_video.sum(axis=0) - sol.switch_gpus.sum(axis=0)
-        schedule = [
-            HourPlan(
-                hour=t,
-                text_gpus=max(float(busy_text[:, t].sum()), 0.0),  # solver round-off can be -1e-11
-                video_gpus=max(float(busy_video[:, t].sum()), 0.0),
-                switching_gpus=max(float(sol.switch_gpus[:, t].sum()), 0.0),
-                idle_gpus=float(max(idle[t], 0.0)),
-                video_backlog=max(float(sol.backlog[:, t].sum()), 0.0) if K else 0.0,
-                power_mw=float(sol.power_w[t]) / 1e6,
-            )
-            for t in range(T)
-        ]
-        return FleetPlan(
-            mode=mode,  # type: ignore[arg-type]
-            status=sol.status,
-            gpus={g: int(n[i]) for i, g in enumerate(gpus) if n[i] > 0},
-            fleets={f: {g: int(c[i]) for i, g in enumerate(gpus) if c[i] > 0} for f, c in sol.fleets.items()},
-            total_gpus=int(n.sum()),
-            racks=int(sum(power.racks_needed(n[i], it_w[i], rack_w) for i in range(G))),
-            total_cost_usd=total,
-            cost_per_hour_usd=total / T,
-            hardware_cost_usd=sol.hardware_usd,
-            energy_cost_usd=sol.energy_usd,
-            fixed_cost_usd=fixed,
-            network_cost_usd=net,
-            text_cost_usd=text_cost,
-            video_cost_usd=video_cost,
-            cost_per_video_minute_usd=video_cost / video_minutes if video_minutes > 0 else None,
-            cost_per_million_tokens_usd=text_cost / million_tokens if million_tokens > 0 else None,
-            utilization=(text_h + video_h) / owned_h if owned_h else 0.0,
-            idle_gpu_hours=float(np.clip(idle, 0, None).sum()),
-            backfill_value_usd=float(np.clip(idle, 0, None).sum()) * sc.backfill_usd_per_gpu_hour,
-            peak_power_mw=float(sol.power_w.max()) / 1e6,
-            energy_mwh=float(sol.power_w.sum()) / 1e6,
-            solve_s=sol.solve_s,
-            mip_gap=sol.mip_gap,
-            schedule=schedule,
-        )
-
-    silo, cons = fleet_plan("siloed"), fleet_plan("consolidated")
+        for mode, sol in sols.items()
+    }
+    silo, cons = priced["siloed"], priced["consolidated"]
     savings = silo.total_cost_usd - cons.total_cost_usd
-    return api.ensure_finite(PlanResult(
+    return ensure_finite(PlanResult(
         capplan_version=__version__,
         scenario=sc.name,
         scenario_file=str(path) if not path.is_relative_to(data_root()) else f"bundled:{path.stem}",
@@ -405,7 +255,7 @@ def plan(
         savings_pct=savings / silo.total_cost_usd * 100.0 if silo.total_cost_usd > 0 else 0.0,
         consolidated_sharing=sharing,  # type: ignore[arg-type]
         crossing=crossing,
-        warnings=warnings,
+        warnings=[],
         assumptions=Assumptions(
             stack=cat.stack(sc.fleet.stack), engine=None, pricing=econ.pricing,
             gpu_usd_per_hour={g: float(h.usd_per_hour) for g, h in zip(gpus, hour_costs)},
@@ -420,14 +270,96 @@ def plan(
     ), where)
 
 
-def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gpus: list[str], time_limit_s: float = 120.0) -> None:
+def _capacities(sc: Scenario, cat: Catalog, calibration: Any, co_mode: str) -> tuple[Capacities, list[ServiceCapacity]]:
+    """Per-GPU capacity of every service on every fleet GPU type, from the what-if models (the same
+    calls, and so the same numbers, as `capplan video` / `capplan text` with GPUs left to auto within a node)."""
+    gpus = sc.fleet.gpus
+    G, J, K = len(gpus), len(sc.text), len(sc.video)
+    text_cap, text_cap_co, video_rate = np.zeros((G, J)), np.zeros((G, J)), np.zeros((G, K))
+    video_seconds, video_weight_bytes = np.zeros(K), np.zeros(K)
+    out: list[ServiceCapacity] = []
+    for gi, g in enumerate(gpus):
+        video_mem_gb = 0.0  # what a GPU must keep for the video pipeline to be co-resident with text
+        for k, v in enumerate(sc.video):
+            n, rate, note = 0, 0.0, ""
+            try:
+                r = video(
+                    v.workload, g, gpus=None, max_gpus=sc.fleet.node_size, resolution=v.resolution, seconds=v.seconds, fps=v.fps, steps=v.steps,
+                    cfg=v.cfg, precision=v.precision, stack=sc.fleet.stack, catalog=cat, calibration=calibration,
+                )
+            except UserError as exc:
+                note = str(exc)
+            else:
+                video_seconds[k] = r.video_seconds
+                video_weight_bytes[k] = r.memory_by_component_gb.dit_weights * GB
+                if r.fits_in_memory:
+                    n, rate = r.inputs.gpus, 3600.0 / r.gpu_seconds
+                    m = r.memory_by_component_gb
+                    video_mem_gb = max(video_mem_gb, m.dit_weights * (1.0 - sc.sharing.shared_weight_frac) + m.text_encoder + m.vae + m.activations)
+                else:
+                    note = r.suggestion or "does not fit"
+            video_rate[gi, k] = rate
+            out.append(ServiceCapacity(service=v.id, kind="video", gpu=g, gpus_per_replica=n, capacity_per_gpu=rate, note="" if rate else note))
+        for j, s in enumerate(sc.text):
+            kw: dict[str, Any] = dict(
+                precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
+                ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat, max_gpus=sc.fleet.node_size, calibration=calibration,
+            )
+            try:
+                t = text(s.workload, g, **kw)
+            except UserError as exc:
+                out.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=0, capacity_per_gpu=0.0, note=str(exc)))
+                continue
+            cap = t.requests_per_s_per_replica / t.gpus_per_replica if t.fits_in_memory else 0.0
+            text_cap[gi, j] = cap
+            cap_co = None
+            if co_mode != "never":
+                # Both models resident: the video pipeline's memory comes out of the KV cache.
+                tc = text(s.workload, g, reserved_memory_gb=video_mem_gb, **kw)
+                cap_co = tc.requests_per_s_per_replica / tc.gpus_per_replica if tc.fits_in_memory else 0.0
+                text_cap_co[gi, j] = cap_co
+            note = "" if cap > 0 else (t.suggestion or "; ".join(t.warnings) or "no batch meets the targets")
+            out.append(ServiceCapacity(service=s.id, kind="text", gpu=g, gpus_per_replica=t.gpus_per_replica, capacity_per_gpu=cap, capacity_per_gpu_co_resident=cap_co, note=note))
+    caps = Capacities(text=text_cap, text_co_resident=text_cap_co, video=video_rate, video_seconds=video_seconds, video_weight_bytes=video_weight_bytes)
+    return caps, out
+
+
+def _solve(problem: PlanProblem, caps: Capacities, co_mode: str, time_limit_s: float) -> tuple[dict[str, PlanSolution], str]:
+    """Both arrangements; the consolidated fleet either reloads video weights on a role switch or keeps
+    both models resident (less memory for the KV cache, no reloads), whichever is cheaper (or as told)."""
+    sols = {mode: optimize.solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
+    sharing = "reload"
+    if co_mode != "never" and caps.text_co_resident.any():
+        co = optimize.solve(replace(problem, text_capacity=caps.text_co_resident, switch_gpu_hours=np.zeros(problem.G)), "consolidated", time_limit_s=time_limit_s)
+        reload = sols["consolidated"]
+        cost = lambda x: x.hardware_usd + x.energy_usd  # noqa: E731
+        if co.text_gpus is not None and (co_mode == "always" or reload.text_gpus is None or cost(co) < cost(reload) - 1e-9):
+            sols["consolidated"], sharing = co, "co-resident"
+    return sols, sharing
+
+
+def _crossing(sc: Scenario, cat: Catalog, video_arrivals: np.ndarray, where: str) -> Crossing | None:
+    """What siloed fleets pay to send refined prompts from the text fleet to the video fleet."""
+    if sc.network is None or not sc.text or not sc.video:
+        return None
+    if sc.network.refiner is not None and sc.network.refiner not in [s.id for s in sc.text]:
+        raise UserError(f"{where}: field network.refiner", sc.network.refiner, f"name a text service: {', '.join(s.id for s in sc.text)}")
+    refiner = next(s for s in sc.text if s.id == sc.network.refiner) if sc.network.refiner else sc.text[0]
+    hidden = cat.text[refiner.workload].architecture.hidden_size
+    text_tokens = max(cat.video[v.workload].dit.text_tokens for v in sc.video)
+    bytes_per_request = float(text_tokens * hidden * 2)  # bf16 hidden states of the refined prompt
+    n_requests = float(video_arrivals.sum()) * sc.network.refined_prompt_frac
+    return Crossing(
+        bytes_per_request=bytes_per_request,
+        siloed_added_latency_ms=bytes_per_request / (sc.network.link_gb_per_s * GB) * 1e3 + sc.network.rtt_ms,
+        siloed_network_cost_usd=bytes_per_request * n_requests / GB * sc.network.usd_per_gb,
+    )
+
+
+def _explain_infeasible(problem: PlanProblem, mode: str, cap_mw: float | None, where: str, gpus: list[str], time_limit_s: float = 120.0) -> None:
     """Find which constraint makes a plan infeasible by relaxing them one at a time, and say so."""
-    from dataclasses import replace
-
-    from capplan.planning.optimize import solve
-
     if problem.power_cap_w is not None:
-        relaxed = solve(replace(problem, power_cap_w=None), mode, time_limit_s=time_limit_s)
+        relaxed = optimize.solve(replace(problem, power_cap_w=None), mode, time_limit_s=time_limit_s)
         if relaxed.power_w is not None:
             t = int(np.argmax(relaxed.power_w))
             need = float(relaxed.power_w[t]) / 1e6
@@ -436,7 +368,7 @@ def _explain_infeasible(problem, mode: str, cap_mw: float | None, where: str, gp
                 f"the {mode} fleet needs {need:.2f} MW at hour {t} (day {t // 24}, {t % 24:02d}:00); raise the cap or allow longer video deadlines",
             )
     if np.any(np.isfinite(problem.availability)):
-        relaxed = solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode, time_limit_s=time_limit_s)
+        relaxed = optimize.solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode, time_limit_s=time_limit_s)
         if relaxed.power_w is not None:
             need = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
             raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {need}")
