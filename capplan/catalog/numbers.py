@@ -23,7 +23,7 @@ from capplan.errors import UserError
 MAX_NUMBER_CHARS = 64
 MAX_ABS = 1e18
 #: A number as TOML, a CSV cell or an option writes it (underscores as TOML allows them).
-NUMBER_RE = re.compile(r"[+-]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?")
+NUMBER_RE = re.compile(r"[+-]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?", re.ASCII)
 _BOUNDS = f"numbers are finite, at most {MAX_ABS:.0e} in size and {MAX_NUMBER_CHARS} characters long"
 
 
@@ -54,7 +54,7 @@ def parse_number(text: str, source: str, *, integer: bool = False) -> int | floa
     if not looks_numeric(s) or "__" in s or s.endswith("_"):
         raise UserError(source, s, "it must be a number (digits 0-9, e.g. 12 or 1.5e3)")
     plain = s.replace("_", "")
-    if re.fullmatch(r"[+-]?\d+", plain):
+    if re.fullmatch(r"[+-]?[0-9]+", plain):
         return check_number(int(plain), source)
     if integer:
         raise UserError(source, s, "it must be a whole number")

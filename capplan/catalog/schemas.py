@@ -357,7 +357,7 @@ class TextWorkload(_Strict):
 #: How far a text model's declared params_total may be from the count of its dimensions. The count
 #: leaves out norms and biases (< 0.1%); published totals are rounded to 3 digits and some include modules
 #: that serving skips (DeepSeek-V3's 14B multi-token-prediction layer: 685B on its model card, 671B
-#: served, 2.1%). Every bundled model is within 0.1%. A wrong dimension moves the count by more: one
+#: served, 2.1%). Every bundled model is within 0.11%. A wrong dimension moves the count by more: one
 #: layer too many in an 80-layer model is 1.25%, a digit in hidden_size or vocab_size 10x.
 PARAMS_TOLERANCE_FRAC = 0.05
 
