@@ -100,20 +100,24 @@ def read_demand_csv(path: str | Path, column: str, hours: int, where: str) -> np
     if len(rows) not in (24, 168, hours):
         raise UserError(f"{where}.csv", f"{len(rows)} rows", f"give 24, 168 or horizon_hours ({hours}) rows after the header")
     col, hour_col = names.index(column.strip()), keys.index(HOUR_COLUMN)
-    values = np.empty(len(rows))
-    seen: dict[int, int] = {}
-    for i, row in enumerate(rows):
-        line = f"{path}: row {i + 2}"
-        hour = _cell(row, hour_col, f"{line}, column {names[hour_col]}", integer=True)
-        if hour in seen:
-            raise UserError(f"{line}, column {names[hour_col]}", int(hour), f"hour {int(hour)} is also on row {seen[int(hour)] + 2}; each hour once")
+    hour_name, name = names[hour_col], names[col]
+    index = [int(_cell(row, hour_col, f"{path}: row {i + 2}, column {hour_name}", integer=True)) for i, row in enumerate(rows)]
+    first_row: dict[int, int] = {}
+    for i, hour in enumerate(index):
+        source = f"{path}: row {i + 2}, column {hour_name}"
+        if not 0 <= hour < len(rows):
+            raise UserError(source, hour, f"hours run from 0 (Monday 00:00) to {len(rows) - 1}, one row each")
+        if hour in first_row:
+            raise UserError(source, hour, f"hour {hour} is also on row {first_row[hour] + 2}; each hour once")
+        first_row[hour] = i
+    for i, hour in enumerate(index):  # n distinct hours in 0..n-1: every hour is there, maybe out of order
         if hour != i:
-            problem = "rows must be in hour order, from 0" if 0 <= hour < len(rows) else f"hours run from 0 to {len(rows) - 1}"
-            raise UserError(f"{line}, column {names[hour_col]}", int(hour), f"expected hour {i}: {problem} (sort the file by hour)")
-        seen[int(hour)] = i
-        value = _cell(row, col, f"{line}, column {names[col]}")
+            raise UserError(f"{path}: row {i + 2}, column {hour_name}", hour, f"expected hour {i}: rows must be in hour order (sort the file by hour)")
+    values = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        value = _cell(row, col, f"{path}: row {i + 2}, column {name}")
         if value < 0:
-            raise UserError(f"{line}, column {names[col]}", value, "demand must be a finite number >= 0")
+            raise UserError(f"{path}: row {i + 2}, column {name}", value, "demand must be a finite number >= 0")
         values[i] = value
     return tile_profile(values, hours)
 
