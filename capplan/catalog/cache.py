@@ -1,8 +1,9 @@
 """The validated catalogue, kept between runs so that parsing and validating every TOML file is paid once.
 
-The key is a hash of everything the catalogue is built from: each file's path, size and modification
-time (nanoseconds), the roots in order, and the versions of Python, pydantic and capplan's catalogue code.
-Editing, adding or removing a file changes the key; the next run rebuilds and writes a new entry.
+An entry is keyed by everything the catalogue is built from: each file's path, size and modification
+time (nanoseconds), the roots in order, and the versions of Python, pydantic and capplan's catalogue
+code. The whole key is stored in the entry and compared exactly on reading (the file name is only a
+checksum of it), so editing, adding or removing a file means a rebuild, never a stale catalogue.
 
 Location: ``$XDG_CACHE_HOME/capplan`` or ``~/.cache/capplan``. The cache is an optimisation only: a
 folder that cannot be created or written, a corrupt or foreign entry, or ``CAPPLAN_NO_CACHE=1`` all mean
@@ -14,12 +15,11 @@ writable by others (a pickle from someone else could run code).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import stat
 import sys
-import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +39,24 @@ def enabled() -> bool:
 
 
 def key(manifest: list[tuple[str, ...]]) -> str:
-    """A hash of the files (``manifest`` rows) and of the code that reads them."""
-    h = hashlib.sha256()
+    """Everything the catalogue depends on, as one string: the files (``manifest`` rows) and the code
+    that reads them."""
     import pydantic
 
     here = Path(__file__).parent
-    h.update(f"{sys.version}|{pydantic.VERSION}|".encode())
+    parts = [sys.version, pydantic.VERSION]
     for name in _CODE:
         try:
             st = (here / name).stat()
-            h.update(f"{name}:{st.st_size}:{st.st_mtime_ns}|".encode())
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
         except OSError:
-            h.update(f"{name}:?|".encode())
-    for row in manifest:
-        h.update(("\x1f".join(row) + "\x1e").encode("utf-8", "surrogateescape"))
-    return h.hexdigest()[:32]
+            parts.append(f"{name}:?")
+    parts += ["\x1f".join(row) for row in manifest]
+    return "\x1e".join(parts)
+
+
+def _entry(k: str) -> Path:
+    return cache_dir() / f"catalog-{zlib.crc32(k.encode('utf-8', 'surrogateescape')):08x}.pickle"
 
 
 def _safe_folder(folder: Path) -> bool:
@@ -66,19 +69,19 @@ def _safe_folder(folder: Path) -> bool:
 
 
 def read(k: str) -> Any | None:
-    """The object stored under ``k``, or None (missing, unreadable, corrupt or unsafe)."""
+    """The object stored under ``k``, or None (missing, unreadable, corrupt, unsafe or another key)."""
     if not enabled():
         return None
-    folder = cache_dir()
-    path = folder / f"catalog-{k}.pickle"
+    path = _entry(k)
     try:
-        if not _safe_folder(folder):
+        if not _safe_folder(path.parent):
             return None
         st = path.lstat()
         if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
             return None
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            stored_key, obj = pickle.load(fh)
+        return obj if stored_key == k else None
     except Exception:  # noqa: BLE001 - any failure means "rebuild"
         return None
 
@@ -87,7 +90,10 @@ def write(k: str, obj: Any) -> None:
     """Store ``obj`` under ``k`` atomically; silently does nothing when that is not possible."""
     if not enabled():
         return
-    folder = cache_dir()
+    import tempfile
+
+    path = _entry(k)
+    folder = path.parent
     tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -95,8 +101,8 @@ def write(k: str, obj: Any) -> None:
             return
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".catalog-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"catalog-{k}.pickle")
+            pickle.dump((k, obj), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
         tmp = None
         _prune(folder)
     except Exception:  # noqa: BLE001 - a cache that cannot be written is no error

@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -122,6 +121,8 @@ def read_text(path: str | Path, option: str, max_bytes: int = MAX_TOML_BYTES) ->
 def read_toml(path: Path, option: str | None = None, max_bytes: int = MAX_TOML_BYTES) -> dict[str, Any]:
     """A checked TOML file, every number bounded (:mod:`capplan.catalog.numbers`). Errors name
     ``option`` for problems with the file itself (default: the path) and the path for its contents."""
+    import tomllib
+
     where = str(path)
     text = read_text(path, option or where, max_bytes)
     try:

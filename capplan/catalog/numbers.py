@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from typing import Any
 
 from capplan.errors import UserError
@@ -93,6 +92,8 @@ class _TooLong(ValueError):
 def loads_toml(text: str, where: str) -> dict[str, Any]:
     """``tomllib.loads`` with every number bounded; errors name ``where`` (and the line of a number too
     long to read). TOML syntax errors are left to the caller as ``tomllib.TOMLDecodeError``."""
+    import tomllib  # not at the top: a run served from the catalogue cache parses no TOML
+
     try:
         data = tomllib.loads(text, parse_float=_bounded_float)
     except tomllib.TOMLDecodeError:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from typing import Any
 
 from pydantic import BaseModel
@@ -57,6 +56,8 @@ def parse_value(text: str, source: str = "--vary", key: str | None = None) -> An
     elif s.lower() in _BOOL_WORDS and s not in ("true", "false"):
         raise UserError(source, text, "booleans are written true or false")
     else:
+        import tomllib
+
         try:
             value = loads_toml(f"v = {s}", source)["v"]
         except tomllib.TOMLDecodeError:

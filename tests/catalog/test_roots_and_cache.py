@@ -165,3 +165,11 @@ def test_no_cache_switch(monkeypatch):
     monkeypatch.setenv("CAPPLAN_NO_CACHE", "1")
     load_catalog()
     assert not cache.cache_dir().exists()
+
+
+def test_an_entry_is_used_only_for_exactly_its_key(monkeypatch, tmp_path):
+    monkeypatch.setattr(cache, "_entry", lambda k: tmp_path / "c" / "catalog-same.pickle")  # force a file-name clash
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache.write("key one", {"x": 1})
+    assert cache.read("key one") == {"x": 1}
+    assert cache.read("key two") is None

@@ -1,0 +1,98 @@
+"""Cold start of `capplan video` against the import floor, with the catalogue cache warm and cold.
+
+    python benchmarks/cold_start.py              # 15 interleaved rounds
+    python benchmarks/cold_start.py --runs 30 --json out.json
+
+Each round runs, as new processes and in this order: the floor
+(``python -c "import numpy, typer, rich.table, pydantic"``), ``capplan video`` with a warm catalogue
+cache, and ``capplan video`` with an empty cache folder (a first run after install or after a catalogue
+file changed). Interleaving spreads a busy moment of the machine over all three; round 0 is a warm-up
+and is discarded. The figure is the median wall time; the ratio is median / median of the floor.
+
+Like benchmarks/run.py, every process imports from cached bytecode (a shared fresh
+PYTHONPYCACHEPREFIX, PYTHONDONTWRITEBYTECODE removed), as an installed wheel does. hyperfine is not
+needed; if it is on PATH, ``--hyperfine`` runs the same three commands through it instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FLOOR_CODE = "import numpy, typer, rich.table, pydantic"
+TARGET_RATIO = 1.5
+
+
+def _run(argv: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=env['PYTHONPATH'].split(os.pathsep)[0], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15, help="timed rounds (>= 10 for the documented figure)")
+    ap.add_argument("--json", type=Path, help="also write the raw times here")
+    ap.add_argument("--hyperfine", action="store_true", help="measure the floor and the warm run with hyperfine (must be on PATH)")
+    ap.add_argument("--repo", type=Path, default=REPO, help="the checkout to measure (default: this one), e.g. to compare with main")
+    args = ap.parse_args()
+    repo = args.repo.resolve()
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "CAPPLAN_NO_CACHE", "CAPPLAN_PATH")}
+    env["PYTHONPATH"] = str(repo) + os.pathsep + env.get("PYTHONPATH", "")
+    with tempfile.TemporaryDirectory(prefix="capplan-cold-") as tmp:
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pyc")
+        env["XDG_CACHE_HOME"] = str(Path(tmp) / "warm")
+        video = [sys.executable, "-m", "capplan", "video"]
+        cold_env = dict(env)
+        cases = {"floor": ([sys.executable, "-c", FLOOR_CODE], env), "video, warm cache": (video, env), "video, cold cache": (video, cold_env)}
+        if args.hyperfine:
+            _hyperfine({k: v for k, v in cases.items() if "cold" not in k}, args.runs)
+            return
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for i in range(args.runs + 1):
+            for name, (argv, e) in cases.items():
+                if name.endswith("cold cache"):
+                    cold = Path(tmp) / f"cold-{i}"
+                    e["XDG_CACHE_HOME"] = str(cold)  # a fresh, empty cache folder every round
+                dt = _run(argv, e)
+                if i > 0:
+                    times[name].append(dt)
+                if name.endswith("cold cache"):
+                    shutil.rmtree(cold, ignore_errors=True)
+    floor = statistics.median(times["floor"])
+    print(f"{repo}: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} rounds; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'case':<20} {'median':>9} {'min':>8} {'max':>8} {'ratio':>7}")
+    result = {}
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        ratio = med / floor
+        print(f"{name:<20} {med * 1e3:7.0f} ms {min(ts) * 1e3:5.0f} ms {max(ts) * 1e3:5.0f} ms {ratio:6.2f}x")
+        result[name] = {"times_s": ts, "median_s": med, "ratio": ratio}
+    warm = result["video, warm cache"]["ratio"]
+    print(f"{'PASS' if warm <= TARGET_RATIO else 'MISS'}: capplan video (warm cache) {warm:.2f}x the floor; target <= {TARGET_RATIO}x")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+
+
+def _hyperfine(cases: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> None:
+    exe = shutil.which("hyperfine")
+    if exe is None:
+        raise SystemExit("hyperfine is not on PATH (Debian: apt-get install hyperfine)")
+    argv = [exe, "--warmup", "1", "--runs", str(runs), "-N"]
+    for name, (cmd, _) in cases.items():
+        argv += ["-n", name, " ".join(cmd) if name != "floor" else f"{cmd[0]} -c '{FLOOR_CODE}'"]
+    subprocess.run(argv, env=cases["floor"][1], cwd=REPO, check=True)
+
+
+if __name__ == "__main__":
+    main()
