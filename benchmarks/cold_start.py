@@ -44,11 +44,61 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return dt, usage.ru_utime + usage.ru_stime
 
 
+#: Run in a fresh process by --stages: CPU time of each step of `capplan video` after the floor imports.
+STAGES_CODE = """
+import time, io, contextlib, json
+c = time.process_time
+t = [c()]
+import numpy, typer, rich.table, pydantic
+t.append(c())
+import capplan.catalog.load as load
+t.append(c())
+cat = load.load_catalog()
+t.append(c())
+from capplan import api
+t.append(c())
+from capplan.cli.app import build_app
+app = build_app("video")
+t.append(c())
+result = api.video(catalog=cat)
+t.append(c())
+from capplan.cli.output import Format, emit
+with contextlib.redirect_stdout(io.StringIO()):
+    emit(result, Format.table, None, "capplan.report.tables:video_report")
+t.append(c())
+print(json.dumps([b - a for a, b in zip(t, t[1:])]))
+"""
+STAGE_NAMES = (
+    "floor: numpy, typer, rich.table, pydantic",
+    "import capplan.catalog (pydantic models, schemas)",
+    "load_catalog() (cache read, or parse + validate)",
+    "import capplan.api (results, models, api modules)",
+    "build the typer app for `video`",
+    "api.video() (validators of the models it uses, the estimate)",
+    "render the table (rich)",
+)
+
+
+def stages(env: dict[str, str], runs: int) -> None:
+    """Median CPU time of each step, over ``runs`` fresh processes (after one warm-up)."""
+    per: list[list[float]] = [[] for _ in STAGE_NAMES]
+    for i in range(runs + 1):
+        out = subprocess.run([sys.executable, "-c", STAGES_CODE], env=env, cwd=env["PYTHONPATH"].split(os.pathsep)[0], capture_output=True, text=True, check=True).stdout
+        if i > 0:
+            for k, v in enumerate(json.loads(out)):
+                per[k].append(v)
+    floor = statistics.median(per[0])
+    for name, vals in zip(STAGE_NAMES, per):
+        print(f"{name:<62} {statistics.median(vals) * 1e3:6.1f} ms  {statistics.median(vals) / floor:5.2f}x floor")
+    print(f"{'sum above the floor':<62} {sum(statistics.median(v) for v in per[1:]) * 1e3:6.1f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15, help="timed rounds (>= 10 for the documented figure)")
     ap.add_argument("--json", type=Path, help="also write the raw times here")
     ap.add_argument("--hyperfine", action="store_true", help="measure the floor and the warm run with hyperfine (must be on PATH)")
+    ap.add_argument("--stages", action="store_true", help="instead: CPU time of each step of `capplan video`, warm cache")
     ap.add_argument("--repo", type=Path, default=REPO, help="the checkout to measure (default: this one), e.g. to compare with main")
     args = ap.parse_args()
     repo = args.repo.resolve()
@@ -61,6 +111,10 @@ def main() -> None:
         video = [sys.executable, "-m", "capplan", "video"]
         cold_env = dict(env)
         cases = {"floor": ([sys.executable, "-c", FLOOR_CODE], env), "video, warm cache": (video, env), "video, cold cache": (video, cold_env)}
+        if args.stages:
+            subprocess.run([sys.executable, "-m", "capplan", "video"], env=env, stdout=subprocess.DEVNULL, check=True)  # warm the cache
+            stages(env, args.runs)
+            return
         if args.hyperfine:
             _hyperfine({k: v for k, v in cases.items() if "cold" not in k}, args.runs)
             return
