@@ -191,6 +191,8 @@ class Catalog:
     economics_sources: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: "gpu:<id>" / "video:<id>" / "text:<id>" of a broken CAPPLAN_PATH file -> its error (source, value, allowed)
     broken: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
+    #: the error of an unreadable CAPPLAN_PATH economics.toml, raised when economics are asked for
+    economics_error: tuple[str, Any, str] | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -208,6 +210,8 @@ class Catalog:
         ``overrides`` are dotted keys ("energy.pue") set by command-line options; None values are skipped.
         Tables are merged field by field; an error names the file (or option) that gave the bad field.
         """
+        if self.economics_error is not None:
+            raise UserError(*self.economics_error)
         data: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in self.economics_data.items()}
         sources = dict(self.economics_sources)
         default = next(iter(sources.values()), "hardware_profiles/economics.toml")
@@ -322,13 +326,19 @@ def _build(manifest: list[tuple[str, ...]]) -> Catalog:
     eff_sources: dict[tuple[str, ...], str] = {}
     economics_data: dict[str, Any] = {}
     economics_sources: dict[tuple[str, ...], str] = {}
+    economics_error: tuple[str, Any, str] | None = None
     from_bundle: dict[str, bool] = {}
     models: dict[str, type[BaseModel]] = {"gpu": GPUProfile, "video": VideoWorkload, "text": TextWorkload}
     for index, kind, name, *_ in manifest:
         path = Path(name)
         bundled = index == "0"
         if kind == "gpu" and path.name == "economics.toml":
-            merge_into(economics_data, read_toml(path), str(path), economics_sources)
+            try:
+                merge_into(economics_data, read_toml(path), str(path), economics_sources)
+            except UserError as exc:  # only commands that cost something need economics: they fail on use
+                if bundled:
+                    raise
+                economics_error = economics_error or (exc.source, exc.value, exc.allowed)
             continue
         if kind == "gpu" and path.name == "engines.toml":  # serving-engine profiles: sourced reference data, not yet wired into the models
             continue
@@ -367,7 +377,7 @@ def _build(manifest: list[tuple[str, ...]]) -> Catalog:
             del gpus[gpu_id]
     return Catalog(
         gpus=gpus, efficiency=efficiency, video=items["video"], text=items["text"], economics_data=economics_data,
-        files=files, economics_sources=economics_sources, broken=broken,
+        files=files, economics_sources=economics_sources, broken=broken, economics_error=economics_error,
     )
 
 
@@ -391,8 +401,8 @@ def load_catalog() -> Catalog:
     """The bundled catalogue plus any roots named in $CAPPLAN_PATH (later roots override earlier ids).
 
     A broken GPU or model file in CAPPLAN_PATH is named once on standard error and skipped; using its
-    id is an error naming the file. Broken efficiency or economics files are errors (every estimate
-    uses them)."""
+    id is an error naming the file. A broken efficiency file is an error (every estimate and stack
+    choice uses it); a broken economics file is an error of the commands that cost something."""
     cat = _load(tuple(_roots()))
     for line in cat.problems:
         if line not in _warned:

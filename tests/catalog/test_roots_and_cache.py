@@ -173,3 +173,11 @@ def test_an_entry_is_used_only_for_exactly_its_key(monkeypatch, tmp_path):
     cache.write("key one", {"x": 1})
     assert cache.read("key one") == {"x": 1}
     assert cache.read("key two") is None
+
+
+def test_an_unreadable_capplan_path_economics_file_fails_only_commands_that_cost(monkeypatch, tmp_path, cli):
+    root = _root(tmp_path, {"hardware_profiles/economics.toml": "[energy\n"})
+    monkeypatch.setenv("CAPPLAN_PATH", str(root))
+    assert cli("list", "gpus", "-f", "json").code == 0
+    r = cli("video", "-f", "json")
+    assert r.code == 2 and r.err.startswith(f"Error: {root}/hardware_profiles/economics.toml: '(file contents)' is not allowed; it must be valid TOML")
