@@ -181,3 +181,14 @@ def test_an_unreadable_capplan_path_economics_file_fails_only_commands_that_cost
     assert cli("list", "gpus", "-f", "json").code == 0
     r = cli("video", "-f", "json")
     assert r.code == 2 and r.err.startswith(f"Error: {root}/hardware_profiles/economics.toml: '(file contents)' is not allowed; it must be valid TOML")
+
+
+def test_a_5000_digit_number_in_a_capplan_path_file_is_named_by_line(monkeypatch, tmp_path, cli):
+    gpu = (data_root() / "hardware_profiles" / "h100-sxm.toml").read_text().replace("id = \"h100-sxm\"", 'id = "big"')
+    gpu = gpu.replace("[price]", "[price]\nusd_per_gpu_hour = " + "9" * 5000 + "\n#", 1)
+    root = _root(tmp_path, {"hardware_profiles/big.toml": gpu})
+    monkeypatch.setenv("CAPPLAN_PATH", str(root))
+    r = cli("list", "gpus", "-f", "json")
+    assert r.code == 0 and "big" not in r.out
+    assert r.err.startswith(f"Warning: skipped a broken catalogue file: {root}/hardware_profiles/big.toml: line ")
+    assert "'a number of 5000+ characters' is not allowed" in r.err
