@@ -192,3 +192,19 @@ def test_a_5000_digit_number_in_a_capplan_path_file_is_named_by_line(monkeypatch
     assert r.code == 0 and "big" not in r.out
     assert r.err.startswith(f"Warning: skipped a broken catalogue file: {root}/hardware_profiles/big.toml: line ")
     assert "'a number of 5000+ characters' is not allowed" in r.err
+
+
+def test_cached_entries_are_unpickled_only_when_used():
+    import pickle
+
+    from capplan.catalog.load import LazyModels
+
+    cat = load_catalog()
+    lazy = pickle.loads(pickle.dumps(LazyModels(dict(cat.video))))
+    assert len(lazy) == len(cat.video) and set(lazy) == set(cat.video) and "cogvideox-2b" in lazy
+    assert lazy._models == {}
+    assert lazy["cogvideox-2b"] == cat.video["cogvideox-2b"]
+    assert list(lazy._models) == ["cogvideox-2b"]
+    assert dict(lazy) == dict(cat.video) and lazy.get("nope") is None
+    with pytest.raises(KeyError):
+        lazy["nope"]
