@@ -72,8 +72,8 @@ def read(k: str) -> Any | None:
     """The object stored under ``k``, or None (missing, unreadable, corrupt, unsafe or another key)."""
     if not enabled():
         return None
-    path = _entry(k)
     try:
+        path = _entry(k)  # Path.home() fails without HOME or a password entry
         if not _safe_folder(path.parent):
             return None
         st = path.lstat()
@@ -92,10 +92,10 @@ def write(k: str, obj: Any) -> None:
         return
     import tempfile
 
-    path = _entry(k)
-    folder = path.parent
     tmp = None
     try:
+        path = _entry(k)
+        folder = path.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _safe_folder(folder):
             return

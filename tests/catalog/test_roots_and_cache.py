@@ -208,3 +208,11 @@ def test_cached_entries_are_unpickled_only_when_used():
     assert dict(lazy) == dict(cat.video) and lazy.get("nope") is None
     with pytest.raises(KeyError):
         lazy["nope"]
+
+
+def test_no_home_folder_means_no_cache_not_an_error(monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(cache.Path, "home", classmethod(lambda cls: (_ for _ in ()).throw(RuntimeError("no home"))))
+    cache.write("k", 1)
+    assert cache.read("k") is None
+    assert "h100-sxm" in load_catalog().gpus
