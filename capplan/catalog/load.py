@@ -159,6 +159,10 @@ def validate(model: type[M], data: Any, where: str, sources: dict[tuple[str, ...
         value = err.get("input", "")
         if isinstance(value, dict):
             value = "(table)"
+        elif err["type"] == "extra_forbidden":
+            # a key the schema does not know: name it, never echo its value (the file may not be
+            # capplan's at all, e.g. a credentials file given by mistake)
+            value = "(unknown field)"
         source = f"{where}: field {loc}" if loc else where
         raise UserError(source, value, err["msg"].rstrip(".")) from None
 

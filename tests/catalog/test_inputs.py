@@ -73,3 +73,10 @@ def test_read_toml_names_the_option_for_the_file_and_the_path_for_its_contents(t
     f.write_text("pue = " + "9" * 5000)
     with pytest.raises(UserError, match=rf"^{f}: line 1: "):
         read_toml(f, "--economics")
+
+
+def test_an_unknown_field_is_named_but_its_value_not_echoed(tmp_path, cli):
+    f = tmp_path / "secret.toml"
+    f.write_text('password = "hunter2"\n')
+    r = cli("video", "--economics", str(f))
+    assert r.code == 2 and r.err == f"Error: {f}: field password: '(unknown field)' is not allowed; Extra inputs are not permitted\n"
