@@ -260,10 +260,10 @@ CASES: list[Case] = [
     # 6. catalogue
     Case("set-hidden-size-1e9", ("text", "--workload", "llama-3.1-8b", "--set", "workload.architecture.hidden_size=1000000000"), "counted from the dimensions by more than 5%"),
     Case("set-params-total-off", ("text", "--workload", "llama-3.1-70b", "--set", "workload.architecture.params_total=5.57e11"), "counted from the dimensions"),
-    Case("vary-resolution-0x0-stays-a-string", ("sweep", "video", "--vary", "resolution=0x0"), "--resolution: '0x0'"),
+    Case("vary-resolution-0x0-stays-a-string", ("sweep", "video", "--vary", "resolution=0x0"), "'0x0' is not allowed; use one of 360p"),
     # 2. outputs: the option that failed is named
     plan_case("html-folder-missing-names-html", "--html", extra=("--html", "{tmp}/missing/r.html"), bug="cli/plan.py must pass option='--html' to write_atomic"),
-    plan_case("html-and-output-one-file", "also the --output file", extra=("--html", "{tmp}/same", "-o", "{tmp}/same"), bug="cli/plan.py must call output.refuse_same_output"),
+    plan_case("html-and-output-one-file", "also the --output file", extra=("--html", "{tmp}/same", "-o", "{tmp}/same")),
 ]
 
 assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
