@@ -1,5 +1,5 @@
 """The catalogue: GPUs, software-stack efficiencies and workloads, read from TOML into frozen pydantic models."""
 
-from capplan.catalog.load import Catalog, load_catalog
+from capplan.catalog.load import Catalog, checked_input, find_scenario, list_scenarios, load_catalog, read_text
 
-__all__ = ["Catalog", "load_catalog"]
+__all__ = ["Catalog", "checked_input", "find_scenario", "list_scenarios", "load_catalog", "read_text"]

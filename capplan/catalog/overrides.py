@@ -10,19 +10,23 @@ Keys name a field by its path in the file it comes from, under a prefix that say
 - ``video.<option>`` / ``text.<option>``: a request option, e.g. ``video.fps=30`` (in a plan: every
   video service)
 
-Values are TOML values (``1.9``, ``true``, ``"fa3"``, ``[1, 2]``); a bare word is taken as a string.
+Values are TOML values (``1.9``, ``true``, ``"fa3"``, ``[1, 2]``); a bare word is taken as a string,
+and so is ``WIDTHxHEIGHT`` (TOML would read ``0x0`` as a hexadecimal 0). Numbers pass the bounded parse of
+:mod:`capplan.catalog.numbers`. Booleans are ``true`` or ``false`` only: ``yes``, ``no``, ``on``, ``off``
+(or a number, for a switch such as ``video.cfg``) are refused, never read as "true" by being non-empty.
 Changed entries are validated exactly like the files, so a bad value is refused with its key.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import re
 from typing import Any
 
 from pydantic import BaseModel
 
 from capplan.catalog.load import Catalog, validate
+from capplan.catalog.numbers import loads_toml, looks_numeric, parse_number
 from capplan.catalog.schemas import TextWorkload, VideoWorkload
 from capplan.errors import UserError
 
@@ -33,11 +37,36 @@ class Scale(float):
     """A ``key*=factor`` override: multiply the current value."""
 
 
-def parse_value(text: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
+#: Request options that are switches (video./text. keys, --vary keys): true or false only.
+BOOL_OPTIONS = ("cfg", "no_latency_targets")
+_RESOLUTION = re.compile(r"\d+\s*[xX\u00d7]\s*\d+")
+_BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "t", "f", "true", "false"}
+
+
+def parse_value(text: str, source: str = "--vary", key: str | None = None) -> Any:
+    """A --set or --vary value: a bounded number, a TOML value, or a bare word as a string.
+
+    ``source`` names the option in errors; ``key`` (e.g. "cfg", "video.cfg"), when it names a switch
+    in :data:`BOOL_OPTIONS`, makes anything but true/false an error."""
+    s = text.strip()
+    if _RESOLUTION.fullmatch(s):
+        value: Any = s
+    elif looks_numeric(s):
+        value = parse_number(s, source)
+    elif s.lower() in _BOOL_WORDS and s not in ("true", "false"):
+        raise UserError(source, text, "booleans are written true or false")
+    else:
+        import tomllib
+
+        try:
+            value = loads_toml(f"v = {s}", source)["v"]
+        except tomllib.TOMLDecodeError:
+            value = s
+        except UserError as exc:  # a number too long inside an array or table: name the option only
+            raise UserError(source, exc.value, exc.allowed) from None
+    if key is not None and key.rsplit(".", 1)[-1].replace("-", "_") in BOOL_OPTIONS and not isinstance(value, bool):
+        raise UserError(source, text, f"{key} is a switch: choose true or false")
+    return value
 
 
 def parse_sets(sets: list[str] | None, option: str = "--set") -> list[tuple[str, Any]]:
@@ -52,7 +81,7 @@ def parse_sets(sets: list[str] | None, option: str = "--set") -> list[tuple[str,
         prefix = key.split(".", 1)[0]
         if prefix not in PREFIXES:
             raise UserError(option, item, f"the key must start with one of {', '.join(p + '.' for p in PREFIXES)}")
-        parsed = parse_value(value.strip())
+        parsed = parse_value(value.strip(), f"{option} {key}", key if prefix in ("video", "text") else None)
         if scale:
             if isinstance(parsed, bool) or not isinstance(parsed, (int, float)):
                 raise UserError(option, item, "key*=factor takes a number")

@@ -336,6 +336,31 @@ class TextWorkload(_Strict):
             raise ValueError("attention = 'mla' needs an [mla] table")
         return self
 
+    @model_validator(mode="after")
+    def _params_match_dimensions(self) -> TextWorkload:
+        # capplan costs a model from its dimensions, not from params_total: a declared total far from
+        # the count means a dimension is wrong (hidden_size = 1e9 priced a minute at $1.8e14).
+        from capplan.catalog.convert import llm_architecture
+        from capplan.models.transformer import param_counts
+
+        counted = param_counts(llm_architecture(self)).total
+        declared = self.architecture.params_total
+        if abs(counted - declared) > PARAMS_TOLERANCE_FRAC * declared:
+            raise ValueError(
+                f"architecture.params_total ({declared:.4g}) differs from the {counted:.4g} parameters counted from "
+                f"the dimensions by more than {PARAMS_TOLERANCE_FRAC:.0%}; check layers, hidden_size, ffn sizes, "
+                "experts and vocab_size against the model's config"
+            )
+        return self
+
+
+#: How far a text model's declared params_total may be from the count of its dimensions. The count
+#: leaves out norms and biases (< 0.1%); published totals are rounded to 3 digits and some include modules
+#: that serving skips (DeepSeek-V3's 14B multi-token-prediction layer: 685B on its model card, 671B
+#: served, 2.1%). Every bundled model is within 0.11%. A wrong dimension moves the count by more: one
+#: layer too many in an 80-layer model is 1.25%, a digit in hidden_size or vocab_size 10x.
+PARAMS_TOLERANCE_FRAC = 0.05
+
 
 class RuntimeDefaults(_Strict):
     """Serving-software settings and defaults the models need ([runtime] of efficiency.toml)."""

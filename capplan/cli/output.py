@@ -1,12 +1,21 @@
-"""Output switches shared by every command: --format and --output, written atomically."""
+"""Output switches shared by every command: --format and --output, written atomically.
+
+The one writer of output files (:func:`write_atomic`): every option that writes a file (--output,
+--html, calibrate --write) goes through it and is named in its errors; :func:`refuse_same_output`
+stops two of them writing one file."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
+import signal
+import stat
 import sys
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -30,42 +39,141 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table (for pe
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of standard output (atomically).")]
 
 
-def write_atomic(path: Path, text: str) -> None:
+class _Interrupted(BaseException):
+    """A termination signal that arrived while a temporary file existed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def _cleanup_on_signal(tmp: list[str]) -> Iterator[None]:
+    """While the block runs, SIGTERM/SIGHUP/SIGQUIT remove the temporary file named in ``tmp`` and then
+    end the process by the same signal (its default action), as if the handler had never been there.
+    (SIGINT is Python's KeyboardInterrupt and reaches the ``except BaseException`` below; SIGKILL cannot
+    be caught by anyone.) Handlers can only be set from the main thread; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise _Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in _SIGNALS}
+    try:
+        yield
+    except _Interrupted as exc:
+        _remove(tmp)
+        for s, h in previous.items():
+            signal.signal(s, h)
+        previous = {}
+        signal.signal(exc.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), exc.signum)
+        raise  # only reached if the default action does not end the process
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _remove(tmp: list[str]) -> None:
+    for name in tmp:
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+    tmp.clear()
+
+
+def _target(path: Path, option: str) -> tuple[Path, bool]:
+    """Where writing ``path`` puts the bytes, and whether to write in place (a device or pipe).
+
+    Symbolic links are followed to the file they name (the link itself is kept); a loop of links, a
+    folder or a name the system refuses is a UserError naming ``option``."""
+    if str(path) in ("", "."):
+        raise UserError(option, str(path), "name a file, not a folder")
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        st = None  # a new file, or a link to one
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(option, str(path), "it is a loop of symbolic links; name a file") from None
+        raise UserError(option, str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
+    except ValueError:  # a NUL byte
+        raise UserError(option, str(path), "it is not a valid file name") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UserError(option, str(path), "name a file, not a folder")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return path, True  # /dev/null, /dev/stdout, a pipe: renaming over it would replace the device
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(option, str(path), f"its folder {folder} does not exist")
+    return target, False
+
+
+def write_atomic(path: Path, text: str, option: str = "--output") -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder, then rename: never half a file.
 
+    ``option`` is the option the path came from (--output, --html, --write), named in every error.
     A symlink is followed (its target is replaced, the link kept); a device or pipe such as /dev/null
-    is written to directly, since renaming over it would replace the device.
-    """
+    is written to directly, since renaming over it would replace the device. The temporary file is
+    removed on an error, Ctrl-C, or SIGTERM/SIGHUP/SIGQUIT."""
+    path = Path(path)
     try:
-        if str(path) in ("", ".") or path.is_dir():
-            raise UserError("--output", str(path), "name a file, not a folder")
-        target = path.resolve() if path.is_symlink() else path
-        if target.exists() and not target.is_file():
-            with target.open("w", encoding="utf-8") as fh:
+        target, in_place = _target(path, option)
+        if in_place:
+            with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
             return
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise UserError("--output", str(path), f"its folder {folder} does not exist")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name[:100]}.", suffix=".tmp")
     except OSError as exc:
-        raise UserError("--output", str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
+        raise UserError(option, str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
+    tmp: list[str] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask)
-        os.replace(tmp, target)
+        with _cleanup_on_signal(tmp):
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.", suffix=".tmp")
+            tmp.append(name)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(name, target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask)
+            os.replace(name, target)
+            tmp.clear()
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise UserError("--output", str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
+        _remove(tmp)
+        raise UserError(option, str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
+
+
+def refuse_same_output(outputs: dict[str, Path | None]) -> None:
+    """Refuse two options that would write the same file (``--html x --output x``): the second
+    write would silently replace the first.
+
+    ``outputs`` maps each option to its path (None when not given). Paths are compared after following
+    symbolic links, and by device and inode when both exist; devices such as /dev/null may be shared.
+    Call it before any work, e.g. ``refuse_same_output({"--output": output, "--html": html})``."""
+    seen: dict[Any, str] = {}
+    for option, path in outputs.items():
+        if path is None or str(path) in ("", "."):
+            continue
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            ident: Any = (st.st_dev, st.st_ino)
+        except (OSError, ValueError):
+            ident = os.path.realpath(os.path.abspath(path))
+        if ident in seen:
+            raise UserError(option, str(path), f"it is also the {seen[ident]} file; give each output its own file")
+        seen[ident] = option
 
 
 def render_table(renderable: Any, *, to_file: bool) -> str:
@@ -78,15 +186,10 @@ def render_table(renderable: Any, *, to_file: bool) -> str:
     return buf.getvalue()
 
 
-def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Callable[[Any], Any] | str) -> None:
+def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Callable[[Any], Any] | str, option: str = "--output") -> None:
     """Render ``result`` as ``fmt`` and print it or write it to ``output``. ``table`` renders the
     terminal table; as "module:function" it is imported only when a table is asked for (rich is slow
     to import and JSON does not need it)."""
-    if isinstance(table, str):
-        import importlib
-
-        module, _, fn = table.partition(":")
-        table = getattr(importlib.import_module(module), fn)
     if fmt is Format.json:
         from capplan.report.jsonout import render_json
 
@@ -100,8 +203,16 @@ def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Call
 
         text = render_markdown(result)
     else:
-        text = render_table(table(result), to_file=output is not None)
+        render: Callable[[Any], Any]
+        if isinstance(table, str):
+            import importlib
+
+            module, _, fn = table.partition(":")
+            render = getattr(importlib.import_module(module), fn)
+        else:
+            render = table
+        text = render_table(render(result), to_file=output is not None)
     if output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(output, text)
+        write_atomic(output, text, option)

@@ -215,7 +215,7 @@ CASES: list[Case] = [
     csv_case("csv-nan-cell", csv_with(3, "nan"), "row 5, column rps"),
     csv_case("csv-negative-cell", csv_with(0, "-1"), "demand must be a finite number"),
     csv_case("csv-inf-cell", csv_with(10, "inf"), "row 12"),
-    csv_case("csv-text-cell", csv_with(7, "many"), "it must be a number"),
+    csv_case("csv-text-cell", csv_with(7, "many"), "row 9, column rps"),
     csv_case("csv-empty-cell", csv_with(7, ""), "row 9"),
     csv_case("csv-missing-cell", "hour,rps\n" + "\n".join(CSV_ROWS[:23]) + "\n23\n", "row 25"),
     csv_case("csv-wrong-column", "hour,requests\n" + "\n".join(CSV_ROWS) + "\n", "has columns: hour, requests"),
@@ -226,6 +226,44 @@ CASES: list[Case] = [
     plan_case("csv-is-a-folder", "cannot be read", old='csv = "demand.csv"', new='csv = "."'),
     # BUG-7 (fixed): UnicodeDecodeError, exit 1
     csv_case("csv-latin1", b"hour,rps\n" + b"".join(b"%d,5\n" % h for h in range(23)) + b"23,5\xe9\n", "UTF-8"),
+    # --- Reliability round 2 ----------------------------------------------------------------------------
+    # 1. one bounded number parse: a 5000-digit number crashed on Python's int-string limit
+    Case("set-price-5000-digits", ("video", "--set", "gpu.price.usd_per_gpu_hour=" + "9" * 5000), "--set gpu.price.usd_per_gpu_hour: 'a number of 5000 characters'"),
+    Case("set-steps-5000-digits", ("video", "--set", "video.steps=" + "9" * 5000), "--set video.steps"),
+    Case("set-price-5000-digits-in-an-array", ("video", "--set", "gpu.price.usd_per_gpu_hour=[" + "9" * 5000 + "]"), "--set gpu.price.usd_per_gpu_hour"),
+    Case("set-nan", ("video", "--set", "gpu.price.usd_per_gpu_hour=nan"), "numbers are finite"),
+    Case("vary-5000-digits", ("sweep", "video", "--vary", "steps=" + "9" * 5000), "5000 characters"),
+    econ_case("econ-5000-digits", "video", "[energy]\npue = " + "9" * 5000 + "\n", "econ.toml: line 2"),
+    econ_case("econ-int-beyond-1e18", "text", "[site]\nrack_kw = 99999999999999999999\n", "field site.rack_kw"),
+    plan_case("scenario-5000-digits", "scenario.toml: line 23", append="\nbackfill_usd_per_gpu_hour = " + "9" * 5000 + "\n"),
+    Case("calibration-5000-digits", ("video", "--calibration", "{tmp}/cal.toml"), "cal.toml: line 1", {"cal.toml": "x = " + "9" * 5000 + "\n"}),
+    csv_case("csv-5000-digits", csv_with(4, "9" * 5000), "row 6, column rps"),
+    # 3. input files checked before they are read
+    Case("economics-from-dev-zero", ("video", "--economics", "/dev/zero"), "--economics: '/dev/zero' is not allowed; it cannot be read: it is a device"),
+    Case("calibration-is-a-folder", ("video", "--calibration", "{tmp}"), "--calibration"),
+    # (a demand CSV from /dev/zero or a FIFO is tested on read_demand_csv directly, tests/robustness/test_demand_csv.py:
+    # through plan's old reader it fills memory until the process is killed)
+    plan_case("csv-etc-passwd-not-echoed", "none that look like column names", old='csv = "demand.csv"', new='csv = "/etc/passwd"', bug="the header line is echoed until plan calls read_demand_csv"),
+    # 4. booleans are true or false on every path
+    Case("set-cfg-no", ("video", "--set", "video.cfg=no"), "--set video.cfg: 'no' is not allowed; booleans are written true or false"),
+    Case("set-cfg-half", ("video", "--set", "video.cfg=0.5"), "video.cfg is a switch: choose true or false"),
+    Case("set-cfg-minus-one", ("video", "--set", "video.cfg=-1"), "choose true or false"),
+    Case("set-no-latency-targets-no", ("text", "--set", "text.no_latency_targets=no"), "--set text.no_latency_targets"),
+    Case("set-workload-cfg-yes", ("video", "--set", "workload.defaults.cfg=yes"), "true or false"),
+    plan_case("set-scenario-cfg-number", "video.0.cfg", extra=("--set", "scenario.video.0.cfg=1")),
+    Case("vary-cfg-no-yes", ("sweep", "video", "--vary", "cfg=no,yes"), "booleans are written true or false"),
+    Case("vary-cfg-zero-one", ("sweep", "video", "--vary", "cfg=0,1"), "choose true or false", bug="the sweep's parse_vary must pass key= to overrides.parse_value"),
+    # 5. demand CSVs keyed by their hour column
+    csv_case("csv-shuffled", "hour,rps\n" + "".join(f"{h},{5 + h % 7}\n" for h in sorted(range(24), key=lambda h: (h % 7, h))), "rows must be in hour order", bug="read in file order until plan calls read_demand_csv"),
+    csv_case("csv-duplicate-hour", "hour,rps\n" + "".join(f"{h},5\n" for h in [*range(23), 5]), "hour 5 is also on row 7", bug="read in file order until plan calls read_demand_csv"),
+    csv_case("csv-one-based-hours", "hour,rps\n" + "".join(f"{h},5\n" for h in range(1, 25)), "hours run from 0", bug="read in file order until plan calls read_demand_csv"),
+    # 6. catalogue
+    Case("set-hidden-size-1e9", ("text", "--workload", "llama-3.1-8b", "--set", "workload.architecture.hidden_size=1000000000"), "counted from the dimensions by more than 5%"),
+    Case("set-params-total-off", ("text", "--workload", "llama-3.1-70b", "--set", "workload.architecture.params_total=5.57e11"), "counted from the dimensions"),
+    Case("vary-resolution-0x0-stays-a-string", ("sweep", "video", "--vary", "resolution=0x0"), "'0x0' is not allowed; use one of 360p"),
+    # 2. outputs: the option that failed is named
+    plan_case("html-folder-missing-names-html", "--html", extra=("--html", "{tmp}/missing/r.html"), bug="cli/plan.py must pass option='--html' to write_atomic"),
+    plan_case("html-and-output-one-file", "also the --output file", extra=("--html", "{tmp}/same", "-o", "{tmp}/same")),
 ]
 
 assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
