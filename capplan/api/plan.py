@@ -7,7 +7,6 @@ Per-GPU capacities come from the text and video models (:func:`capplan.api.text`
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -23,7 +22,7 @@ from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
 from capplan.catalog.knobs import expand_sets
-from capplan.catalog.load import data_root, read_toml, validate
+from capplan.catalog.load import data_root, find_scenario, read_toml, validate
 from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, set_path
 from capplan.catalog.scenario import Demand, Scenario
 from capplan.errors import UserError
@@ -39,20 +38,8 @@ DEFAULT_SCENARIO = "chat-and-video"
 
 
 def scenario_path(scenario: str | Path | None) -> Path:
-    """A path, or the name of a bundled scenario (workloads/scenarios/<name>.toml)."""
-    if scenario is None:
-        scenario = DEFAULT_SCENARIO
-    p = Path(scenario)
-    try:
-        if p.is_file():
-            return p
-        bundled = data_root() / "workloads" / "scenarios" / f"{scenario}.toml"
-        if bundled.is_file():
-            return bundled
-    except (OSError, ValueError):  # a name too long for the file system, or a NUL byte
-        pass
-    known = sorted(f.stem for f in (data_root() / "workloads" / "scenarios").glob("*.toml"))
-    raise UserError("SCENARIO", str(scenario), f"give a scenario TOML file or a bundled scenario: {', '.join(known)}")
+    """A path, or the name of a scenario in the catalogue (bundled, or in CAPPLAN_PATH)."""
+    return find_scenario(scenario if scenario is not None else DEFAULT_SCENARIO)
 
 
 def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
@@ -64,30 +51,7 @@ def _profile(d: Demand, hours: int, where: str, base: Path) -> np.ndarray:
         out = demand_model.tile_profile(np.array(d.values), hours)
     else:
         path = (base / str(d.csv)) if not Path(str(d.csv)).is_absolute() else Path(str(d.csv))
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.DictReader(fh))
-        except OSError as exc:
-            raise UserError(f"{where}.csv", str(d.csv), f"the file cannot be read ({exc.strerror})") from None
-        except UnicodeDecodeError:
-            raise UserError(f"{where}.csv", str(d.csv), "it must be a UTF-8 CSV file") from None
-        except csv.Error as exc:
-            raise UserError(f"{where}.csv", str(d.csv), f"it is not a valid CSV file ({exc})") from None
-        if not rows or d.column not in rows[0]:
-            cols = ", ".join(str(k) for k in rows[0].keys() if k is not None) if rows else "none"
-            raise UserError(f"{where}.column", d.column, f"{path} has columns: {cols}")
-        vals = []
-        for i, r in enumerate(rows):
-            try:
-                v = float(r[str(d.column)])
-            except (TypeError, ValueError):
-                raise UserError(f"{path}: row {i + 2}, column {d.column}", r[str(d.column)], "it must be a number") from None
-            if not math.isfinite(v) or v < 0:
-                raise UserError(f"{path}: row {i + 2}, column {d.column}", v, "demand must be a finite number >= 0")
-            vals.append(v)
-        if len(vals) not in (24, 168, hours):
-            raise UserError(f"{where}.csv", f"{len(vals)} rows", f"give 24, 168 or horizon_hours ({hours}) rows")
-        out = demand_model.tile_profile(np.array(vals), hours)
+        out = demand_model.read_demand_csv(path, str(d.column), hours, where)
     return out * d.scale
 
 

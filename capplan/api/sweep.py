@@ -62,7 +62,7 @@ def parse_vary(items: list[str] | None, allowed: tuple[str, ...]) -> dict[str, l
             raise UserError("--vary", key, f"vary one of {', '.join(allowed)} or a --set key (gpu.*, workload.*, efficiency.*, economics.*)")
         if key in out:
             raise UserError("--vary", key, "each key may be varied once")
-        out[key] = [parse_value(v.strip()) for v in values.split(",") if v.strip()]
+        out[key] = [parse_value(v.strip(), f"--vary {key}", key) for v in values.split(",") if v.strip()]
     return out
 
 

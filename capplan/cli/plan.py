@@ -44,21 +44,22 @@ def plan(
     from capplan.cli import output as writer
     from capplan.cli.scenarios import scenario_file
 
-    # Two options writing one file: refused before any work (the writer provides the check once merged).
-    refuse_same_output = getattr(writer, "refuse_same_output", None)
-    if refuse_same_output is not None:
-        refuse_same_output({"--output": output, "--html": html})
+    # Two options writing one file: refused before any work.
+    writer.refuse_same_output({"--output": output, "--html": html})
     from capplan.report.plan import plan_report
 
     with scenario_file(scenario) as path:
         result = api.plan(**{**params, "scenario": path})
         tornado = None
         if html is not None and html_sensitivity:
-            sens = api.sensitivity("plan", scenario=path, args={"pricing": pricing}, sets=set_, calibration=calibration)
+            # the tornado moves each factor around the plan just shown: the same cap, pricing and time limit
+            sens = api.sensitivity(
+                "plan", scenario=path, args={"pricing": pricing, "power_cap_mw": power_cap_mw, "time_limit_s": time_limit_s}, sets=set_, calibration=calibration
+            )
             tornado = [(r.input, r.output_low, r.output_high) for r in sens.rows]
     if html is not None:
         from capplan.cli.output import write_atomic
         from capplan.report.html import render_html
 
-        write_atomic(html, render_html(result, tornado))
+        write_atomic(html, render_html(result, tornado), option="--html")
     emit(result, fmt, output, plan_report)

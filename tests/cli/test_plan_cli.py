@@ -138,7 +138,6 @@ def test_co_residency_auto_is_the_cheaper_of_reload_and_co_resident(tmp_path):
     assert costs["auto"] <= min(costs["never"], costs["always"]) + 1e-6
 
 
-@pytest.mark.skipif(not hasattr(__import__("capplan.cli.output").cli.output, "refuse_same_output"), reason="the writer's refuse_same_output is not merged yet")
 def test_html_and_output_to_one_file_are_refused_before_any_work(cli, tmp_path):
     target = tmp_path / "same.out"
     r = cli("plan", "--html", str(target), "--output", str(target))

@@ -221,7 +221,7 @@ CASES: list[Case] = [
     csv_case("csv-wrong-column", "hour,requests\n" + "\n".join(CSV_ROWS) + "\n", "has columns: hour, requests"),
     csv_case("csv-23-rows", "hour,rps\n" + "\n".join(CSV_ROWS[:23]) + "\n", "23 rows"),
     csv_case("csv-empty-file", "", "columns: none"),
-    csv_case("csv-header-only", "hour,rps\n", "columns: none"),
+    csv_case("csv-header-only", "hour,rps\n", "0 rows"),
     plan_case("csv-missing-file", "cannot be read", old='csv = "demand.csv"', new='csv = "absent.csv"'),
     plan_case("csv-is-a-folder", "cannot be read", old='csv = "demand.csv"', new='csv = "."'),
     # BUG-7 (fixed): UnicodeDecodeError, exit 1
@@ -243,7 +243,7 @@ CASES: list[Case] = [
     Case("calibration-is-a-folder", ("video", "--calibration", "{tmp}"), "--calibration"),
     # (a demand CSV from /dev/zero or a FIFO is tested on read_demand_csv directly, tests/robustness/test_demand_csv.py:
     # through plan's old reader it fills memory until the process is killed)
-    plan_case("csv-etc-passwd-not-echoed", "none that look like column names", old='csv = "demand.csv"', new='csv = "/etc/passwd"', bug="the header line is echoed until plan calls read_demand_csv"),
+    plan_case("csv-etc-passwd-not-echoed", "none that look like column names", old='csv = "demand.csv"', new='csv = "/etc/passwd"'),
     # 4. booleans are true or false on every path
     Case("set-cfg-no", ("video", "--set", "video.cfg=no"), "--set video.cfg: 'no' is not allowed; booleans are written true or false"),
     Case("set-cfg-half", ("video", "--set", "video.cfg=0.5"), "video.cfg is a switch: choose true or false"),
@@ -252,17 +252,17 @@ CASES: list[Case] = [
     Case("set-workload-cfg-yes", ("video", "--set", "workload.defaults.cfg=yes"), "true or false"),
     plan_case("set-scenario-cfg-number", "video.0.cfg", extra=("--set", "scenario.video.0.cfg=1")),
     Case("vary-cfg-no-yes", ("sweep", "video", "--vary", "cfg=no,yes"), "booleans are written true or false"),
-    Case("vary-cfg-zero-one", ("sweep", "video", "--vary", "cfg=0,1"), "choose true or false", bug="the sweep's parse_vary must pass key= to overrides.parse_value"),
+    Case("vary-cfg-zero-one", ("sweep", "video", "--vary", "cfg=0,1"), "choose true or false"),
     # 5. demand CSVs keyed by their hour column
-    csv_case("csv-shuffled", "hour,rps\n" + "".join(f"{h},{5 + h % 7}\n" for h in sorted(range(24), key=lambda h: (h % 7, h))), "rows must be in hour order", bug="read in file order until plan calls read_demand_csv"),
-    csv_case("csv-duplicate-hour", "hour,rps\n" + "".join(f"{h},5\n" for h in [*range(23), 5]), "hour 5 is also on row 7", bug="read in file order until plan calls read_demand_csv"),
-    csv_case("csv-one-based-hours", "hour,rps\n" + "".join(f"{h},5\n" for h in range(1, 25)), "hours run from 0", bug="read in file order until plan calls read_demand_csv"),
+    csv_case("csv-shuffled", "hour,rps\n" + "".join(f"{h},{5 + h % 7}\n" for h in sorted(range(24), key=lambda h: (h % 7, h))), "rows must be in hour order"),
+    csv_case("csv-duplicate-hour", "hour,rps\n" + "".join(f"{h},5\n" for h in [*range(23), 5]), "hour 5 is also on row 7"),
+    csv_case("csv-one-based-hours", "hour,rps\n" + "".join(f"{h},5\n" for h in range(1, 25)), "hours run from 0"),
     # 6. catalogue
     Case("set-hidden-size-1e9", ("text", "--workload", "llama-3.1-8b", "--set", "workload.architecture.hidden_size=1000000000"), "counted from the dimensions by more than 5%"),
     Case("set-params-total-off", ("text", "--workload", "llama-3.1-70b", "--set", "workload.architecture.params_total=5.57e11"), "counted from the dimensions"),
     Case("vary-resolution-0x0-stays-a-string", ("sweep", "video", "--vary", "resolution=0x0"), "'0x0' is not allowed; use one of 360p"),
     # 2. outputs: the option that failed is named
-    plan_case("html-folder-missing-names-html", "--html", extra=("--html", "{tmp}/missing/r.html"), bug="cli/plan.py must pass option='--html' to write_atomic"),
+    plan_case("html-folder-missing-names-html", "--html", extra=("--html", "{tmp}/missing/r.html")),
     plan_case("html-and-output-one-file", "also the --output file", extra=("--html", "{tmp}/same", "-o", "{tmp}/same")),
 ]
 
