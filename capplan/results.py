@@ -197,6 +197,10 @@ class TextInputs(_Out):
     tpot_ms: float | None
     stack: str
     price_per_gpu_hour_usd: float
+    engine: str = Field(default="", description="serving engine whose defaults and kernel figures were used (hardware_profiles/engines.toml)")
+    compute_precision: str = Field(default="", description="precision the GEMMs run at (below the weight format's own: weight-only quantisation)")
+    concurrency: int | None = Field(default=None, description="requests in flight when fixed; None: the most that meets the latency targets")
+    moe_parallel: str = Field(default="tp", description="MoE layout: tp, ep (expert parallel) or dep (expert parallel + attention data parallel)")
 
 
 class IterationByPart(_Out):
