@@ -212,6 +212,7 @@ class IterationByPart(_Out):
     elementwise: float = Field(description="norms, activations, MoE combine")
     communication: float = Field(description="tensor-parallel all-reduces")
     at_kernel_floor: list[str] = Field(default_factory=list, description="parts whose time is set by the kernel-time floor, not by FLOPs or bytes")
+    host: float = Field(default=0.0, description="the serving engine's scheduler/host time per iteration that its overlap scheduler does not hide")
 
 
 class TextResult(_Out):

@@ -357,4 +357,4 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
     }
     floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored)
+    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored, host=s.overhead_s)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from capplan.catalog.calibration import NONE, Calibration
 from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
 from capplan.catalog.engines import EngineSetup, engine_for
 from capplan.catalog.knobs import scale_rates, set_rates
+from capplan.catalog.load import load_catalog
 from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates
 from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION
@@ -52,6 +54,29 @@ def compute_precision_for(g: GPUProfile, precision: str, compute_precision: str 
 
 #: MoE layouts by name: (expert parallel, attention data parallel).
 PARALLEL = {"tp": (False, False), "ep": (True, False), "dep": (True, True)}
+#: Engine kernel key -> the efficiency.toml field a user's ``--set`` changes for the same kernels.
+_SAME_KERNELS = {
+    "serving_gemm_frac": "serving_gemm_frac",
+    "serving_gemm_fp8_frac": "serving_gemm_fp8_frac",
+    "serving_gemm_fp8_block_frac": "serving_gemm_fp8_frac",
+    "prefill_attention_frac": "attention_hdim128_frac",
+    "decode_attention_bandwidth_frac": "decode_attention_bandwidth_frac",
+    "weight_stream_frac": "weight_stream_frac",
+    "weight_stream_fp8_frac": "weight_stream_fp8_frac",
+    "fused_moe_frac": "serving_gemm_frac",
+    "fused_moe_weight_stream_frac": "weight_stream_frac",
+    "fused_moe_weight_stream_fp8_frac": "weight_stream_fp8_frac",
+}
+_KERNEL_CLASS = {"fused_moe_frac": "gemm", "fused_moe_weight_stream_frac": "bandwidth", "fused_moe_weight_stream_fp8_frac": "bandwidth"}
+
+
+def engine_kernels_under(kernels: Mapping[str, float], eff: EfficiencyProfile, catalogued: EfficiencyProfile | None) -> dict[str, float]:
+    """The engine's kernel figures that still apply once a user has changed efficiency fields (``eff``
+    against the ``catalogued`` profile): a field the user set wins over the engine's figure for the same
+    kernels, so a ``--set`` knob means the same under every engine."""
+    if catalogued is None:
+        return dict(kernels)
+    return {k: v for k, v in kernels.items() if getattr(eff, _SAME_KERNELS[k]) == getattr(catalogued, _SAME_KERNELS[k])}
 
 
 def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_parallel: bool | None = None, attention_dp: bool | None = None) -> EngineTerms:
@@ -86,11 +111,22 @@ def text_setup(
 
     e = engine_for(engine, g)
     cp = compute_precision_for(g, precision, compute_precision)
+    catalogued = load_catalog().efficiency.gpu.get(g.id, {}).get(stack)
+    kernels = engine_kernels_under(e.kernels, eff, catalogued)
+    # Calibration multipliers and drawn values act on op classes; the fused-MoE figures belong to the
+    # GEMM and bandwidth classes like the dense serving figures they replace.
+    mult = calibration.scale("text", g.id, stack)
+    for k, cls in _KERNEL_CLASS.items():
+        if k in kernels and values and cls in values:
+            del kernels[k]
+        elif k in kernels and cls in mult:
+            kernels[k] = min(kernels[k] * mult[cls], 1.0)
+    e = dataclasses.replace(e, kernels=kernels)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp)
     memory = g.memory.memory_gb * GB
     return TextSetup(
         arch=llm_architecture(w),
-        rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=e.kernels),
+        rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=kernels),
         weight_bytes_per_param=BYTES_PER_VALUE[precision],
         kv_bytes=BYTES_PER_VALUE[kv_precision],
         usable_bytes=memory * e.memory_frac,
