@@ -204,12 +204,14 @@ def expert_load_imbalance(tokens: ArrayLike, experts_per_token: int, ranks: Arra
 
     With uniform, independent routing a rank receives a binomial share (mean m = T k / n, standard
     deviation sqrt(m (1 - 1/n))); the largest of n such shares is about m + sigma sqrt(2 ln n) (the
-    extreme-value approximation for n normal variables), i.e. 1 + sqrt(2 ln n (n - 1) / (T k)), at most n.
+    extreme-value approximation for n normal variables), i.e. 1 + sqrt(2 ln n (n - 1) / (T k)). Loads are
+    whole tokens, so the busiest rank has at least ceil(m) of them, and at most all T k (n times the mean).
     Real routers are less uniform than this, so it is a lower bound on the imbalance.
     """
     n = np.maximum(np.asarray(ranks, dtype=float), 1.0)
     tk = np.maximum(np.asarray(tokens, dtype=float) * experts_per_token, 1e-12)
-    return np.minimum(1.0 + np.sqrt(2.0 * np.log(n) * (n - 1.0) / tk), n)
+    m = tk / n
+    return np.minimum(np.maximum(1.0 + np.sqrt(2.0 * np.log(n) * (n - 1.0) / tk), np.ceil(m - 1e-9) / m), n)
 
 
 @dataclass(frozen=True)
