@@ -236,7 +236,7 @@ def text_comparisons(
         ep, dp = _moe_layout(f"{row.get('notes') or ''} {row.get('source') or ''}")
         setup = text_setup(
             w, g, cat.efficiency.gpu[gpu][stack], rt, stack, precision, kv_precision, calibration=calibration,
-            engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp,
+            engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
         )
         stated = _float(row.get("batch"))
         if stated:
@@ -275,6 +275,10 @@ def text_comparisons(
 
 _EP = re.compile(r"\bDEP\d|\bep [2-9]|\bep\d|--ep\b|expert[- ]parallel(?!ism)", re.IGNORECASE)
 _DP = re.compile(r"\bDEP\d|attention[ _-]?DP|attention data[- ]parallel|dp[-_]attention|attention_dp", re.IGNORECASE)
+
+
+# DeepSeek's own fp8 checkpoints are block-scaled (DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3)
+_BLOCK_FP8 = re.compile(r"block-scaled|native (?:block-scaled )?FP8|deepseek-ai FP8", re.IGNORECASE)
 
 
 def _moe_layout(text: str) -> tuple[bool | None, bool | None]:

@@ -101,10 +101,13 @@ def text_setup(
     w: TextWorkload, g: GPUProfile, eff: EfficiencyProfile, runtime: RuntimeDefaults, stack: str, precision: str, kv_precision: str,
     *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, engine: str | None = None,
     compute_precision: str | None = None, expert_parallel: bool | None = None, attention_dp: bool | None = None,
+    fp8_block_scaled: bool = False,
 ) -> TextSetup:
     """``engine`` None: engines.toml's default engine. Its kernel figures for ``g``'s generation replace
     efficiency.toml's serving fields, its memory setting, running-request limit and token budget replace
-    the [runtime] ones, and its host overhead and CUDA-graph limit enter every iteration."""
+    the [runtime] ones, and its host overhead and CUDA-graph limit enter every iteration.
+    ``fp8_block_scaled``: the checkpoint's fp8 weights carry one scale per 128 x 128 block (DeepSeek's
+    native fp8, the Qwen3 -FP8 releases), whose GEMMs are other kernels than per-tensor fp8 ones."""
 
     def ar(tp: np.ndarray) -> Any:
         return allreduce(runtime, g, tp)
@@ -121,6 +124,8 @@ def text_setup(
             del kernels[k]
         elif k in kernels and cls in mult:
             kernels[k] = min(kernels[k] * mult[cls], 1.0)
+    if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
+        kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
     e = dataclasses.replace(e, kernels=kernels)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp)
     memory = g.memory.memory_gb * GB
