@@ -179,7 +179,9 @@ def text(
         if concurrency is None:
             arr = text_capacity(setup, tp=gpus, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
         else:
-            arr = text_fixed(setup, tp=gpus, concurrency=concurrency, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved)
+            arr = text_fixed(
+                setup, tp=gpus, concurrency=concurrency, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved  # type: ignore[arg-type]
+            )
     tp = int(arr.tp[0])
     fits, max_batch = bool(arr.fits[0]), int(arr.max_batch[0])
     limited = LIMITS[int(arr.limited_by[0])]
@@ -357,4 +359,4 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
     }
     floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored, host=s.overhead_s)
+    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored, host=float(s.overhead_s))
