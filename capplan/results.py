@@ -201,6 +201,7 @@ class TextInputs(_Out):
     compute_precision: str = Field(default="", description="precision the GEMMs run at (below the weight format's own: weight-only quantisation)")
     concurrency: int | None = Field(default=None, description="requests in flight when fixed; None: the most that meets the latency targets")
     moe_parallel: str = Field(default="tp", description="MoE layout: tp, ep (expert parallel) or dep (expert parallel + attention data parallel)")
+    engine_version: str | None = Field(default=None, description="the engine release whose defaults were used (None: the current one)")
 
 
 class IterationByPart(_Out):

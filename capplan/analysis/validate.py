@@ -237,6 +237,7 @@ def text_comparisons(
         setup = text_setup(
             w, g, cat.efficiency.gpu[gpu][stack], rt, stack, precision, kv_precision, calibration=calibration,
             engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
+            engine_version=_engine_version(framework, row.get("notes") or ""),
         )
         stated = _float(row.get("batch"))
         if stated:
@@ -279,6 +280,12 @@ _DP = re.compile(r"\bDEP\d|attention[ _-]?DP|attention data[- ]parallel|dp[-_]at
 
 # DeepSeek's own fp8 checkpoints are block-scaled (DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3)
 _BLOCK_FP8 = re.compile(r"block-scaled|native (?:block-scaled )?FP8|deepseek-ai FP8", re.IGNORECASE)
+
+
+def _engine_version(framework: str, notes: str) -> str | None:
+    """The engine release a row's notes state ("vLLM 0.7.3", "vLLM v0.11.0", "v0.6-era"), if any."""
+    m = re.search(rf"{re.escape(framework)}[^.;,]{{0,25}}?v?(\d+\.\d+(?:\.\d+)?)|\bv(\d+\.\d+)-era", notes) if framework else None
+    return (m.group(1) or m.group(2)) if m else None
 
 
 def _moe_layout(text: str) -> tuple[bool | None, bool | None]:

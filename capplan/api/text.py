@@ -90,6 +90,7 @@ def text(
     parallel: str | None = None,
     expert_parallel: bool | None = None,
     attention_dp: bool | None = None,
+    engine_version: str | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
@@ -103,7 +104,8 @@ def text(
     targets (a closed-loop benchmark). ``precision`` is the weight format; on a GPU without tensor cores
     for it the GEMMs run at 16 bits (weight-only quantisation), or at ``compute_precision`` when given.
     MoE layout: ``parallel`` "tp", "ep" or "dep", or ``expert_parallel`` / ``attention_dp`` one by one
-    (None: the engine's default).
+    (None: the engine's default). ``engine_version``: an older release of the engine (e.g. "0.7.3"),
+    whose defaults engines.toml lists where they differ.
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
@@ -156,7 +158,7 @@ def text(
     cal = load_calibration(calibration, set(cat.gpus))
     setup = text_setup(
         w, g, eff, rt, stack_id, precision, kv_precision, calibration=cal, engine=engine_name, compute_precision=compute,
-        expert_parallel=ep, attention_dp=dp,
+        expert_parallel=ep, attention_dp=dp, engine_version=engine_version,
     )
     arch = setup.arch
     targets = dict(ttft_ms=np.inf if ttft_t is None else ttft_t, tpot_ms=np.inf if tpot_t is None else tpot_t)
@@ -253,6 +255,7 @@ def text(
                 compute_precision=setup.compute_precision,
                 concurrency=concurrency,
                 moe_parallel=("dep" if setup.engine.attention_dp else "ep") if setup.engine.expert_parallel else "tp",
+                engine_version=engine_version,
             ),
             efficiency=_efficiency_used(stack_id, setup.rates, eff, serving=True),
             fits_in_memory=fits,

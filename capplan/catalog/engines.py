@@ -60,6 +60,14 @@ class MemoryTier(_Strict):
     cuda_graph_max_bs_tp_4_or_more: PositiveInt
 
 
+class OlderVersions(_Strict):
+    """Defaults of the engine's releases before ``version`` that differ from the current ones."""
+
+    version: Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
+    scheduler_overhead_s_per_iteration: NonNegFloat
+    source: Source
+
+
 class EngineProfile(_Strict):
     name: str
     version: str
@@ -76,6 +84,7 @@ class EngineProfile(_Strict):
     moe_parallel_source: str | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None
+    before_version: list[OlderVersions] | None = None
     kernels: dict[Identifier, EngineKernels] = Field(default_factory=dict)
 
 
@@ -128,11 +137,22 @@ def engine_for_framework(framework: str) -> str | None:
     return FRAMEWORK_NAMES.get(framework.strip().lower())
 
 
-def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1) -> EngineSetup:
-    """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``."""
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | None = None) -> EngineSetup:
+    """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; ``version``
+    (e.g. "0.7.3"; None: the current release) picks an older release's defaults where they differ."""
     f = load_engines()
     eid = engine_id(engine)
     e = f.engines[eid]
+    overhead = e.scheduler_overhead_s_per_iteration
+    if version is not None:
+        if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
+            raise UserError("--engine-version", version, "a release number such as 0.7.3")
+        older = next((o for o in e.before_version or [] if _release(version) < _release(o.version)), None)
+        overhead = older.scheduler_overhead_s_per_iteration if older else overhead
     mem_gib = gpu.memory.memory_gb * 1e9 / GIB
     small = mem_gib < 70 or "a100" in gpu.id  # vLLM's _set_default_args branch (A100 excluded, PR #17885)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
@@ -153,7 +173,7 @@ def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1) -> EngineSetup:
         max_running=seqs,
         max_batched_tokens=tokens,
         cuda_graph_max_batch=graph,
-        iteration_overhead_s=e.scheduler_overhead_s_per_iteration,
+        iteration_overhead_s=overhead,
         eager_launch_s=f.eager_kernel_launch_s,
         moe_parallel_default=e.moe_parallel_default,
         kernels=kernels,

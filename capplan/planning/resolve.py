@@ -101,7 +101,7 @@ def text_setup(
     w: TextWorkload, g: GPUProfile, eff: EfficiencyProfile, runtime: RuntimeDefaults, stack: str, precision: str, kv_precision: str,
     *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, engine: str | None = None,
     compute_precision: str | None = None, expert_parallel: bool | None = None, attention_dp: bool | None = None,
-    fp8_block_scaled: bool = False,
+    fp8_block_scaled: bool = False, engine_version: str | None = None,
 ) -> TextSetup:
     """``engine`` None: engines.toml's default engine. Its kernel figures for ``g``'s generation replace
     efficiency.toml's serving fields, its memory setting, running-request limit and token budget replace
@@ -112,7 +112,7 @@ def text_setup(
     def ar(tp: np.ndarray) -> Any:
         return allreduce(runtime, g, tp)
 
-    e = engine_for(engine, g)
+    e = engine_for(engine, g, version=engine_version)
     cp = compute_precision_for(g, precision, compute_precision)
     catalogued = load_catalog().efficiency.gpu.get(g.id, {}).get(stack)
     kernels = engine_kernels_under(e.kernels, eff, catalogued)

@@ -132,3 +132,14 @@ def test_moe_layouts_apply_to_moe_models_only():
     assert capplan.text("mixtral-8x7b", "h100-sxm", gpus=2, expert_parallel=True).inputs.moe_parallel == "ep"
     with pytest.raises(UserError, match="--parallel"):
         capplan.text("mixtral-8x7b", "h100-sxm", parallel="pp")
+
+
+def test_an_older_engine_release_takes_its_own_defaults():
+    h100 = CAT.gpu("h100-sxm")
+    assert engine_for("vllm", h100, version="0.7.3").iteration_overhead_s == 0.004  # V0 engine, before 0.8
+    assert engine_for("vllm", h100, version="0.8").iteration_overhead_s == 0.0002
+    assert engine_for("vllm", h100, version="0.11.0").iteration_overhead_s == 0.0002
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine_version="0.6.4", concurrency=8)
+    assert r.iteration_s is not None and r.iteration_s.host == 0.004 and r.inputs.engine_version == "0.6.4"
+    with pytest.raises(UserError, match="--engine-version"):
+        capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
