@@ -27,7 +27,7 @@ from capplan.api.common import (
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
-from capplan.catalog.engines import engine_for, engine_id
+from capplan.catalog.engines import engine_for, engine_id, load_engines
 from capplan.catalog.schemas import GPUProfile
 from capplan.errors import UserError
 from capplan.models import transformer
@@ -51,6 +51,7 @@ from capplan.planning.costs import gpu_hour_cost
 from capplan.planning.resolve import PARALLEL, compute_precision_for, text_setup
 from capplan.results import (
     CostBreakdown,
+    EfficiencyUsed,
     IterationByPart,
     TextInputs,
     TextResult,
@@ -257,7 +258,7 @@ def text(
                 moe_parallel=("dep" if setup.engine.attention_dp else "ep") if setup.engine.expert_parallel else "tp",
                 engine_version=engine_version,
             ),
-            efficiency=_efficiency_used(stack_id, setup.rates, eff, serving=True),
+            efficiency=_engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g),
             fits_in_memory=fits,
             suggestion=suggestion,
             max_batch=max_batch if fits else 0,
@@ -330,6 +331,16 @@ def _auto_fixed(setup: TextSetup, candidates: tuple[int, ...], concurrency: int,
         return r.take([len(c) - 1])
     score = np.where(eligible & (r.tokens_per_s > 0), c / np.where(r.tokens_per_s > 0, r.tokens_per_s, 1.0), np.inf)
     return r.take([int(np.argmin(score)) if np.isfinite(score).any() else int(np.argmax(eligible))])
+
+
+def _engine_efficiency(used: EfficiencyUsed, setup: TextSetup, g: GPUProfile) -> EfficiencyUsed:
+    """The efficiencies used, their source naming the engine's figures first where it has them."""
+    e = engine_for(setup.engine_id, g)
+    if not e.kernels:
+        return used
+    src = load_engines().engines[e.id].kernels[g.architecture].source
+    keys = ", ".join(e.kernels)
+    return used.model_copy(update={"source": f"{e.name} on {g.architecture} ({keys}), hardware_profiles/engines.toml: {src} Otherwise: {used.source}"})
 
 
 def _engine_notes(setup: TextSetup, g: GPUProfile, precision: str, moe: bool) -> list[str]:
