@@ -147,6 +147,11 @@ def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | 
     f = load_engines()
     eid = engine_id(engine)
     e = f.engines[eid]
+    # An engine runs on the generations its profile lists (with figures or with a source saying it has
+    # none); a generation no engine lists (a user's GPU) runs on the engine-neutral figures.
+    runs = [k for k, p in f.engines.items() if gpu.architecture in p.kernels]
+    if runs and eid not in runs:
+        raise UserError("--engine", eid, f"{e.name} does not run on {gpu.id} ({gpu.architecture}); choose one of {', '.join(runs)}")
     overhead = e.scheduler_overhead_s_per_iteration
     if version is not None:
         if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):

@@ -143,3 +143,9 @@ def test_an_older_engine_release_takes_its_own_defaults():
     assert r.iteration_s is not None and r.iteration_s.host == 0.004 and r.inputs.engine_version == "0.6.4"
     with pytest.raises(UserError, match="--engine-version"):
         capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
+
+
+def test_an_engine_runs_only_on_the_generations_its_profile_lists():
+    with pytest.raises(UserError, match="TensorRT-LLM does not run on mi300x"):
+        capplan.text("llama-3.1-8b", "mi300x", engine="trtllm")
+    assert capplan.text("llama-3.1-8b", "mi300x", gpus=1, engine="sglang").inputs.engine == "sglang"
