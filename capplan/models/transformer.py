@@ -491,7 +491,9 @@ def step_terms(
     # prefill chunk writes its own K/V and reads it back tile by tile from on-chip memory
     # (FlashAttention), so its HBM traffic is about one write and one read of its tokens' cache.
     kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (np.asarray(decode_context, dtype=float) + 1.0) + 2.0 * p)
-    ew_bytes = elementwise_bytes_per_token(a, act_bytes, n) * tokens
+    # (under attention data parallelism each GPU runs the whole layer on its own 1/n of the tokens)
+    dp = engine is not None and engine.attention_dp
+    ew_bytes = elementwise_bytes_per_token(a, act_bytes, 1.0) * tokens / n if dp else elementwise_bytes_per_token(a, act_bytes, n) * tokens
 
     # The dense GEMMs, the routed-expert GEMMs and attention are separate kernels that run one after
     # the other in every layer, so each gets its own roofline and their times add: at serving batch

@@ -82,3 +82,13 @@ def test_expert_parallel_pays_the_busiest_rank_and_fused_moe_figures_replace_the
     assert float(fused.ec) == pytest.approx(float(tp.ec) * DEV.gemm_frac / 0.25, rel=1e-12)  # DEV has no serving figure: gemm_frac
     assert float(fused.em_per_expert) == pytest.approx(float(tp.em_per_expert) * DEV.memory_bandwidth_frac / 0.4, rel=1e-12)
     assert float(fused.gc) == float(tp.gc)  # the dense GEMMs keep their own figure
+
+
+def test_attention_dp_runs_every_elementwise_kernel_on_its_own_share_of_tokens():
+    from capplan.models.transformer import elementwise_bytes_per_token
+
+    dp = steady_state_terms(MIXTRAL, DEV, tp=8, engine=EngineTerms(expert_parallel=True, attention_dp=True), **KW)
+    tp = steady_state_terms(MIXTRAL, DEV, tp=8, **KW)
+    tokens = float(tp.tokens)
+    assert float(dp.ew_bytes) == pytest.approx(float(elementwise_bytes_per_token(MIXTRAL, 2.0, 1)) * tokens / 8, rel=1e-12)
+    assert float(dp.ew_bytes) < float(tp.ew_bytes)  # norms are no longer replicated on every rank
