@@ -131,7 +131,7 @@ def text(
         raise UserError("no_latency_targets", "with --ttft-ms/--tpot-ms", "give latency targets or --no-latency-targets, not both")
     if isinstance(reserved_memory_gb, bool) or not isinstance(reserved_memory_gb, (int, float)) or not 0 <= reserved_memory_gb < 1e6:
         raise UserError("reserved_memory_gb", reserved_memory_gb, "a number of GB from 0")
-    _positive("--concurrency", concurrency, integer=True, upper=1_000_000)
+    _positive("concurrency", concurrency, integer=True, upper=1_000_000)
     engine_name = engine_id(engine)
     compute = _check_weight_precision(g, precision, compute_precision)
     ep, dp = _moe_layout(parallel, expert_parallel, attention_dp)
@@ -295,18 +295,18 @@ def _check_weight_precision(g: GPUProfile, precision: str, compute_precision: st
     """The compute precision of a text model stored at ``precision`` on ``g`` (see
     :func:`capplan.planning.resolve.compute_precision_for`), or a one-line error."""
     if precision not in TEXT_PRECISIONS:
-        raise UserError("--precision", precision, f"choose one of {', '.join(TEXT_PRECISIONS)}")
+        raise UserError("precision", precision, f"choose one of {', '.join(TEXT_PRECISIONS)}")
     if compute_precision is not None:
         if compute_precision not in COMPUTE_PRECISIONS:
-            raise UserError("--compute-precision", compute_precision, f"choose one of {', '.join(COMPUTE_PRECISIONS)}")
+            raise UserError("compute_precision", compute_precision, f"choose one of {', '.join(COMPUTE_PRECISIONS)}")
         # narrower arithmetic than storage would quantise the weights again: not a serving mode
         if BYTES_PER_VALUE[compute_precision] < BYTES_PER_VALUE[precision] - 0.1:
-            raise UserError("--compute-precision", compute_precision, f"a compute precision at least as wide as the {precision} weights")
+            raise UserError("compute_precision", compute_precision, f"a compute precision at least as wide as the {precision} weights")
     try:
         return compute_precision_for(g, precision, compute_precision)
     except KeyError:
         have = [p for p in COMPUTE_PRECISIONS if g.peak_tflop_per_s(p) is not None]
-        raise UserError("--compute-precision" if compute_precision else "--precision", compute_precision or precision, f"{g.id} computes in {', '.join(have)}") from None
+        raise UserError("compute_precision" if compute_precision else "precision", compute_precision or precision, f"{g.id} computes in {', '.join(have)}") from None
 
 
 def _moe_layout(parallel: str | None, expert_parallel: bool | None, attention_dp: bool | None) -> tuple[bool | None, bool | None]:
@@ -316,9 +316,9 @@ def _moe_layout(parallel: str | None, expert_parallel: bool | None, attention_dp
     if parallel is None:
         return expert_parallel, attention_dp
     if parallel not in PARALLEL:
-        raise UserError("--parallel", parallel, f"choose one of {', '.join(PARALLEL)}")
+        raise UserError("parallel", parallel, f"choose one of {', '.join(PARALLEL)}")
     if expert_parallel is not None or attention_dp is not None:
-        raise UserError("--parallel", parallel, "give --parallel or expert_parallel/attention_dp, not both")
+        raise UserError("parallel", parallel, "give parallel or expert_parallel/attention_dp, not both")
     return PARALLEL[parallel]
 
 

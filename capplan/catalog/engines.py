@@ -122,7 +122,7 @@ def load_engines() -> EnginesFile:
     return f
 
 
-def engine_id(engine: str | None, option: str = "--engine") -> str:
+def engine_id(engine: str | None, option: str = "engine") -> str:
     """The engine to use: ``engine``, or engines.toml's default when None."""
     f = load_engines()
     if engine is None:
@@ -151,11 +151,11 @@ def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | 
     # none); a generation no engine lists (a user's GPU) runs on the engine-neutral figures.
     runs = [k for k, p in f.engines.items() if gpu.architecture in p.kernels]
     if runs and eid not in runs:
-        raise UserError("--engine", eid, f"{e.name} does not run on {gpu.id} ({gpu.architecture}); choose one of {', '.join(runs)}")
+        raise UserError("engine", eid, f"{e.name} does not run on {gpu.id} ({gpu.architecture}); choose one of {', '.join(runs)}")
     overhead = e.scheduler_overhead_s_per_iteration
     if version is not None:
         if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
-            raise UserError("--engine-version", version, "a release number such as 0.7.3")
+            raise UserError("engine_version", version, "a release number such as 0.7.3")
         older = next((o for o in e.before_version or [] if _release(version) < _release(o.version)), None)
         overhead = older.scheduler_overhead_s_per_iteration if older else overhead
     mem_gib = gpu.memory.memory_gb * 1e9 / GIB

@@ -77,7 +77,7 @@ def test_engine_is_named_in_the_result_and_changes_the_answer():
     assert t.iteration_s is not None and t.iteration_s.host == 0.00058
     assert v.tokens_per_s_per_gpu != t.tokens_per_s_per_gpu
     assert any("TensorRT-LLM has no hopper figure" in w for w in t.warnings)
-    with pytest.raises(UserError, match="--engine"):
+    with pytest.raises(UserError, match="engine"):
         capplan.text("llama-3.1-8b", "h100-sxm", engine="tgi")
 
 
@@ -103,7 +103,7 @@ def test_weight_only_quantisation_stores_narrow_and_computes_at_16_bits():
 def test_compute_precision_can_be_chosen_but_not_narrower_than_the_weights():
     w4a8 = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="int4", compute_precision="fp8")
     assert w4a8.inputs.compute_precision == "fp8"
-    with pytest.raises(UserError, match="--compute-precision"):
+    with pytest.raises(UserError, match="compute_precision"):
         capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="bf16", compute_precision="fp8")
     with pytest.raises(UserError, match="h100-sxm computes in"):
         capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="fp4", compute_precision="fp4")
@@ -130,7 +130,7 @@ def test_moe_layouts_apply_to_moe_models_only():
     assert dep.kv_cache_bytes_per_token == tp.kv_cache_bytes_per_token and dep.weights_gb > tp.weights_gb
     assert capplan.text("llama-3.1-8b", "h100-sxm", gpus=2, parallel="dep").inputs.moe_parallel == "tp"
     assert capplan.text("mixtral-8x7b", "h100-sxm", gpus=2, expert_parallel=True).inputs.moe_parallel == "ep"
-    with pytest.raises(UserError, match="--parallel"):
+    with pytest.raises(UserError, match="parallel"):
         capplan.text("mixtral-8x7b", "h100-sxm", parallel="pp")
 
 
@@ -141,7 +141,7 @@ def test_an_older_engine_release_takes_its_own_defaults():
     assert engine_for("vllm", h100, version="0.11.0").iteration_overhead_s == 0.0002
     r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine_version="0.6.4", concurrency=8)
     assert r.iteration_s is not None and r.iteration_s.host == 0.004 and r.inputs.engine_version == "0.6.4"
-    with pytest.raises(UserError, match="--engine-version"):
+    with pytest.raises(UserError, match="engine_version"):
         capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
 
 
