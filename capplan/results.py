@@ -197,6 +197,11 @@ class TextInputs(_Out):
     tpot_ms: float | None
     stack: str
     price_per_gpu_hour_usd: float
+    engine: str = Field(default="", description="serving engine whose defaults and kernel figures were used (hardware_profiles/engines.toml)")
+    compute_precision: str = Field(default="", description="precision the GEMMs run at (below the weight format's own: weight-only quantisation)")
+    concurrency: int | None = Field(default=None, description="requests in flight when fixed; None: the most that meets the latency targets")
+    moe_parallel: str = Field(default="tp", description="MoE layout: tp, ep (expert parallel) or dep (expert parallel + attention data parallel)")
+    engine_version: str | None = Field(default=None, description="the engine release whose defaults were used (None: the current one)")
 
 
 class IterationByPart(_Out):
@@ -208,6 +213,7 @@ class IterationByPart(_Out):
     elementwise: float = Field(description="norms, activations, MoE combine")
     communication: float = Field(description="tensor-parallel all-reduces")
     at_kernel_floor: list[str] = Field(default_factory=list, description="parts whose time is set by the kernel-time floor, not by FLOPs or bytes")
+    host: float = Field(default=0.0, description="the serving engine's scheduler/host time per iteration that its overlap scheduler does not hide")
 
 
 class TextResult(_Out):

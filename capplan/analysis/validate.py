@@ -26,6 +26,7 @@ import numpy as np
 from capplan import __version__, api
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import NONE, Calibration, load_calibration
+from capplan.catalog.engines import engine_for_framework
 from capplan.catalog.load import data_root
 from capplan.errors import UserError
 from capplan.models import transformer
@@ -231,7 +232,13 @@ def text_comparisons(
             continue
         w = cat.text[model]
         kv_precision = "fp8" if precision in ("fp8", "fp4") and g.compute.fp8_tflop_per_s else "bf16"
-        setup = text_setup(w, g, cat.efficiency.gpu[gpu][stack], rt, stack, precision, kv_precision, calibration=calibration)
+        framework = (row.get("framework") or "").strip()
+        ep, dp = _moe_layout(f"{row.get('notes') or ''} {row.get('source') or ''}")
+        setup = text_setup(
+            w, g, cat.efficiency.gpu[gpu][stack], rt, stack, precision, kv_precision, calibration=calibration,
+            engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
+            engine_version=_engine_version(framework, row.get("notes") or ""),
+        )
         stated = _float(row.get("batch"))
         if stated:
             batch = stated
@@ -265,6 +272,28 @@ def text_comparisons(
             )
         )
     return out
+
+
+_EP = re.compile(r"\bDEP\d|\bep [2-9]|\bep\d|--ep\b|expert[- ]parallel(?!ism)", re.IGNORECASE)
+_DP = re.compile(r"\bDEP\d|attention[ _-]?DP|attention data[- ]parallel|dp[-_]attention|attention_dp", re.IGNORECASE)
+
+
+# DeepSeek's own fp8 checkpoints are block-scaled (DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3)
+_BLOCK_FP8 = re.compile(r"block-scaled|native (?:block-scaled )?FP8|deepseek-ai FP8", re.IGNORECASE)
+
+
+def _engine_version(framework: str, notes: str) -> str | None:
+    """The engine release a row's notes state ("vLLM 0.7.3", "vLLM v0.11.0", "v0.6-era"), if any."""
+    m = re.search(rf"{re.escape(framework)}[^.;,]{{0,25}}?v?(\d+\.\d+(?:\.\d+)?)|\bv(\d+\.\d+)-era", notes) if framework else None
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _moe_layout(text: str) -> tuple[bool | None, bool | None]:
+    """(expert parallel, attention data parallel) as a row's notes state the run's layout (None: the
+    engine's default). "DEP4" is TensorRT-LLM's name for attention DP + EP over 4 GPUs."""
+    ep = True if _EP.search(text) else None
+    dp = True if _DP.search(text) else None
+    return ep, dp
 
 
 def median_abs_error(rows: list[Comparison]) -> float:

@@ -27,13 +27,31 @@ from capplan.api.common import (
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
+from capplan.catalog.engines import engine_for, engine_id, load_engines
+from capplan.catalog.schemas import GPUProfile
 from capplan.errors import UserError
 from capplan.models import transformer
-from capplan.planning.core import AUTO_TP, LIMITS, text_at_batch, text_auto, text_capacity, text_cost_per_million, text_need_bytes, valid_tp
+from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION, COMPUTE_PRECISIONS
+from capplan.planning.core import (
+    AUTO_TP,
+    AUTO_TP_TRIES,
+    LIMITS,
+    TextArrays,
+    TextSetup,
+    text_at_batch,
+    text_auto,
+    text_capacity,
+    text_cost_per_million,
+    text_fixed,
+    text_need_bytes,
+    text_usable_bytes,
+    valid_tp,
+)
 from capplan.planning.costs import gpu_hour_cost
-from capplan.planning.resolve import text_setup
+from capplan.planning.resolve import PARALLEL, compute_precision_for, text_setup
 from capplan.results import (
     CostBreakdown,
+    EfficiencyUsed,
     IterationByPart,
     TextInputs,
     TextResult,
@@ -67,12 +85,28 @@ def text(
     seed: int = 0,
     catalog: Catalog | None = None,
     _economics_overlay: dict[str, Any] | None = None,
+    engine: str | None = None,
+    concurrency: int | None = None,
+    compute_precision: str | None = None,
+    parallel: str | None = None,
+    expert_parallel: bool | None = None,
+    attention_dp: bool | None = None,
+    engine_version: str | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
     The largest continuous batch that fits in memory and meets the TTFT and TPOT targets (defaults:
     the catalogue's chat targets; ``no_latency_targets`` for pure throughput) sets throughput.
     ``gpus`` is the tensor-parallel size of one replica; None picks the smallest that fits.
+
+    ``engine``: "trtllm", "vllm" or "sglang" (None: engines.toml's default): its kernel figures for the
+    GPU's generation, memory setting, running-request limit, token budget, CUDA-graph limit and host
+    overhead. ``concurrency``: a fixed number of requests in flight instead of the most that meets the
+    targets (a closed-loop benchmark). ``precision`` is the weight format; on a GPU without tensor cores
+    for it the GEMMs run at 16 bits (weight-only quantisation), or at ``compute_precision`` when given.
+    MoE layout: ``parallel`` "tp", "ep" or "dep", or ``expert_parallel`` / ``attention_dp`` one by one
+    (None: the engine's default). ``engine_version``: an older release of the engine (e.g. "0.7.3"),
+    whose defaults engines.toml lists where they differ.
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
@@ -97,7 +131,10 @@ def text(
         raise UserError("no_latency_targets", "with --ttft-ms/--tpot-ms", "give latency targets or --no-latency-targets, not both")
     if isinstance(reserved_memory_gb, bool) or not isinstance(reserved_memory_gb, (int, float)) or not 0 <= reserved_memory_gb < 1e6:
         raise UserError("reserved_memory_gb", reserved_memory_gb, "a number of GB from 0")
-    _check_precision(g, precision, TEXT_PRECISIONS)
+    _positive("concurrency", concurrency, integer=True, upper=1_000_000)
+    engine_name = engine_id(engine)
+    compute = _check_weight_precision(g, precision, compute_precision)
+    ep, dp = _moe_layout(parallel, expert_parallel, attention_dp)
     if kv_precision not in KV_PRECISIONS:
         raise UserError("kv_precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
     _check_precision(g, kv_precision, KV_PRECISIONS, "kv_precision")
@@ -120,7 +157,10 @@ def text(
     hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
     price = float(hour.usd_per_hour)
     cal = load_calibration(calibration, set(cat.gpus))
-    setup = text_setup(w, g, eff, rt, stack_id, precision, kv_precision, calibration=cal)
+    setup = text_setup(
+        w, g, eff, rt, stack_id, precision, kv_precision, calibration=cal, engine=engine_name, compute_precision=compute,
+        expert_parallel=ep, attention_dp=dp, engine_version=engine_version,
+    )
     arch = setup.arch
     targets = dict(ttft_ms=np.inf if ttft_t is None else ttft_t, tpot_ms=np.inf if tpot_t is None else tpot_t)
     reserved = reserved_memory_gb * GB
@@ -129,18 +169,26 @@ def text(
         candidates = tuple(t for t in AUTO_TP if valid_tp(arch, t) and (max_gpus is None or t <= max_gpus))
         if not candidates:
             raise UserError("max_gpus", max_gpus, f"{w.id} splits over {', '.join(str(t) for t in AUTO_TP if valid_tp(arch, t))} GPUs")
-        arr = text_auto(setup, candidates=candidates, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
+        if concurrency is None:
+            arr = text_auto(setup, candidates=candidates, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
+        else:
+            arr = _auto_fixed(setup, candidates, concurrency, prompt_tokens, output_tokens, reserved)
     else:
         if not valid_tp(arch, int(gpus)):  # type: ignore[arg-type]
             valid = [str(t) for t in range(1, min(MAX_GPUS, arch.heads) + 1) if valid_tp(arch, t)]
             raise UserError(
                 "gpus", gpus, f"{w.id}'s {arch.heads} attention and {arch.kv_heads} KV heads split evenly over {', '.join(valid)} GPUs (tensor parallelism)"
             )
-        arr = text_capacity(setup, tp=gpus, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
+        if concurrency is None:
+            arr = text_capacity(setup, tp=gpus, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
+        else:
+            arr = text_fixed(
+                setup, tp=gpus, concurrency=concurrency, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved  # type: ignore[arg-type]
+            )
     tp = int(arr.tp[0])
     fits, max_batch = bool(arr.fits[0]), int(arr.max_batch[0])
     limited = LIMITS[int(arr.limited_by[0])]
-    usable = setup.usable_bytes - reserved
+    usable = float(text_usable_bytes(setup, arr.weights_bytes[0])) - reserved
     warnings: list[str] = []
     suggestion = None
     if not fits:
@@ -149,6 +197,13 @@ def text(
         suggestion = f"does not fit: {need_gb:.1f} GB per GPU needed for the weights and one sequence, {usable / GB:.1f} GB usable" + (
             f"; try --gpus {nxt}" if nxt else "; try a lower --precision or a larger GPU"
         )
+    elif concurrency is not None:
+        if max_batch < concurrency:
+            warnings.append(
+                f"only {max_batch} of the {concurrency} requests run at once (limited by {limited}); the rest wait, which the TTFT shown leaves out"
+            )
+        if tpot_t is not None and float(arr.tpot_s[0]) * 1e3 > tpot_t or ttft_t is not None and float(arr.ttft_s[0]) * 1e3 > ttft_t:
+            warnings.append(f"at concurrency {concurrency} the latency targets (TTFT {ttft_t:g} ms, TPOT {tpot_t:g} ms) are not met")
     elif max_batch == 0:
         it1 = float(arr.tpot_s[0]) * 1e3
         which = "TPOT" if tpot_t is not None and it1 > tpot_t else "TTFT"
@@ -157,6 +212,7 @@ def text(
         warnings.append(f"the {which} target of {tgt:g} ms cannot be met even at batch 1 ({got:.1f} ms); try more --gpus or a faster GPU")
     if auto:
         warnings.append(f"--gpus not given: {tp} GPU(s) per replica is the cheapest tensor-parallel size that fits")
+    warnings.extend(_engine_notes(setup, g, precision, arch.is_moe))
     if eff.serving_gemm_frac is None and eff.weight_stream_frac is None:
         warnings.append(
             f"{g.id} has no serving-kernel efficiencies under {stack_id}: the text model falls back to best-shape kernel figures, "
@@ -196,8 +252,13 @@ def text(
                 tpot_ms=tpot_t,
                 stack=stack_id,
                 price_per_gpu_hour_usd=price,
+                engine=setup.engine_id,
+                compute_precision=setup.compute_precision,
+                concurrency=concurrency,
+                moe_parallel=("dep" if setup.engine.attention_dp else "ep") if setup.engine.expert_parallel else "tp",
+                engine_version=engine_version,
             ),
-            efficiency=_efficiency_used(stack_id, setup.rates, eff, serving=True),
+            efficiency=_engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g),
             fits_in_memory=fits,
             suggestion=suggestion,
             max_batch=max_batch if fits else 0,
@@ -230,6 +291,76 @@ def text(
     )
 
 
+def _check_weight_precision(g: GPUProfile, precision: str, compute_precision: str | None) -> str:
+    """The compute precision of a text model stored at ``precision`` on ``g`` (see
+    :func:`capplan.planning.resolve.compute_precision_for`), or a one-line error."""
+    if precision not in TEXT_PRECISIONS:
+        raise UserError("precision", precision, f"choose one of {', '.join(TEXT_PRECISIONS)}")
+    if compute_precision is not None:
+        if compute_precision not in COMPUTE_PRECISIONS:
+            raise UserError("compute_precision", compute_precision, f"choose one of {', '.join(COMPUTE_PRECISIONS)}")
+        # narrower arithmetic than storage would quantise the weights again: not a serving mode
+        if BYTES_PER_VALUE[compute_precision] < BYTES_PER_VALUE[precision] - 0.1:
+            raise UserError("compute_precision", compute_precision, f"a compute precision at least as wide as the {precision} weights")
+    try:
+        return compute_precision_for(g, precision, compute_precision)
+    except KeyError:
+        have = [p for p in COMPUTE_PRECISIONS if g.peak_tflop_per_s(p) is not None]
+        raise UserError("compute_precision" if compute_precision else "precision", compute_precision or precision, f"{g.id} computes in {', '.join(have)}") from None
+
+
+def _moe_layout(parallel: str | None, expert_parallel: bool | None, attention_dp: bool | None) -> tuple[bool | None, bool | None]:
+    for name, v in (("expert_parallel", expert_parallel), ("attention_dp", attention_dp)):
+        if v is not None and not isinstance(v, bool):
+            raise UserError(name, v, "choose true or false")
+    if parallel is None:
+        return expert_parallel, attention_dp
+    if parallel not in PARALLEL:
+        raise UserError("parallel", parallel, f"choose one of {', '.join(PARALLEL)}")
+    if expert_parallel is not None or attention_dp is not None:
+        raise UserError("parallel", parallel, "give parallel or expert_parallel/attention_dp, not both")
+    return PARALLEL[parallel]
+
+
+def _auto_fixed(setup: TextSetup, candidates: tuple[int, ...], concurrency: int, P: int, O: int, reserved: float) -> TextArrays:
+    """Fixed concurrency over the first fitting tensor-parallel sizes: the cheapest per token, as text_auto."""
+    c = np.asarray(candidates, dtype=float)
+    r = text_fixed(setup, tp=c, concurrency=concurrency, prompt_tokens=P, output_tokens=O, reserved_bytes=reserved)
+    eligible = r.fits & (np.cumsum(r.fits) <= AUTO_TP_TRIES)
+    if not eligible.any():
+        return r.take([len(c) - 1])
+    score = np.where(eligible & (r.tokens_per_s > 0), c / np.where(r.tokens_per_s > 0, r.tokens_per_s, 1.0), np.inf)
+    return r.take([int(np.argmin(score)) if np.isfinite(score).any() else int(np.argmax(eligible))])
+
+
+def _engine_efficiency(used: EfficiencyUsed, setup: TextSetup, g: GPUProfile) -> EfficiencyUsed:
+    """The efficiencies used, their source naming the engine's figures first where it has them."""
+    e = engine_for(setup.engine_id, g)
+    if not e.kernels:
+        return used
+    src = load_engines().engines[e.id].kernels[g.architecture].source
+    keys = ", ".join(e.kernels)
+    return used.model_copy(update={"source": f"{e.name} on {g.architecture} ({keys}), hardware_profiles/engines.toml: {src} Otherwise: {used.source}"})
+
+
+def _engine_notes(setup: TextSetup, g: GPUProfile, precision: str, moe: bool) -> list[str]:
+    """What the result should say about the engine figures and the precision it used."""
+    notes = []
+    e = engine_for(setup.engine_id, g)
+    low = setup.compute_precision in ("fp8", "fp4")
+    # only the keys this run would read: its compute width, MoE keys for MoE models (block-fp8 is not modelled)
+    used = [k for k in e.missing_kernels if (moe or "moe" not in k) and "block" not in k and (("fp8" in k) == low or "attention" in k or k == "fused_moe_frac")]
+    missing = used
+    if missing:
+        notes.append(f"{e.name} has no {g.architecture} figure for {', '.join(missing)}: efficiency.toml's engine-neutral serving figures are used")
+    if setup.compute_precision != COMPUTE_PRECISION[precision]:
+        notes.append(
+            f"{precision} weights are stored and streamed at {precision} width and computed at {setup.compute_precision}"
+            + (f" ({g.id} has no {COMPUTE_PRECISION[precision]} tensor cores; weight-only quantisation)" if g.peak_tflop_per_s(COMPUTE_PRECISION[precision]) is None else "")
+        )
+    return notes
+
+
 def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPart | None:
     """The iteration at batch index ``k`` by kernel group, and which groups sit on the kernel floor."""
     if it is None:
@@ -242,4 +373,4 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
     }
     floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored)
+    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored, host=float(s.overhead_s))

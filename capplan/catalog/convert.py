@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -16,16 +18,31 @@ TB = 1e12
 TFLOP = 1e12
 
 
-def device_rates(gpu: GPUProfile, eff: EfficiencyProfile, precision: str, head_dim: int) -> DeviceRates:
-    """Rates of ``gpu`` for a model stored at ``precision`` with attention ``head_dim``.
+def device_rates(
+    gpu: GPUProfile, eff: EfficiencyProfile, precision: str, head_dim: int, *, compute_precision: str | None = None,
+    engine_kernels: Mapping[str, float] | None = None,
+) -> DeviceRates:
+    """Rates of ``gpu`` for a model stored at ``precision`` with attention ``head_dim``, its GEMMs run at
+    ``compute_precision`` (None: the format's own). ``engine_kernels``: a serving engine's kernel figures
+    for this GPU (keys of capplan.catalog.engines.KERNEL_KEYS), which replace the engine-neutral serving
+    fields they name; the prefill-attention figure is at head dim 128 and is scaled to ``head_dim`` as the
+    engine-neutral figures are.
 
-    Raises KeyError if the chip has no tensor rate for the precision (callers check first).
+    Raises KeyError if the chip has no tensor rate for the compute precision (callers check first).
     """
-    compute_precision = COMPUTE_PRECISION[precision]
+    compute_precision = compute_precision or COMPUTE_PRECISION[precision]
     peak = gpu.peak_tflop_per_s(compute_precision)
     if peak is None:
         raise KeyError(compute_precision)
     serving_gemm, weight_stream, kv_bw = eff.serving_fracs(compute_precision)
+    attention = float(attention_frac_for_head_dim(eff.attention_hdim64_frac, eff.attention_hdim128_frac, head_dim))
+    k = engine_kernels or {}
+    low = compute_precision in ("fp8", "fp4")
+    serving_gemm = k.get("serving_gemm_fp8_frac" if low else "serving_gemm_frac", serving_gemm)
+    weight_stream = k.get("weight_stream_fp8_frac" if low else "weight_stream_frac", weight_stream)
+    kv_bw = k.get("decode_attention_bandwidth_frac", kv_bw)
+    if "prefill_attention_frac" in k:
+        attention = attention * k["prefill_attention_frac"] / eff.attention_hdim128_frac
     return DeviceRates(
         serving_gemm_frac=serving_gemm,
         weight_stream_frac=weight_stream,
@@ -34,7 +51,7 @@ def device_rates(gpu: GPUProfile, eff: EfficiencyProfile, precision: str, head_d
         gemm_frac=eff.gemm_frac_for(compute_precision),
         bf16_flop_per_s=gpu.compute.bf16_tflop_per_s * TFLOP,
         bf16_gemm_frac=eff.gemm_frac,
-        attention_frac=float(attention_frac_for_head_dim(eff.attention_hdim64_frac, eff.attention_hdim128_frac, head_dim)),
+        attention_frac=attention,
         conv_frac=eff.conv_frac,
         memory_bandwidth_bytes_per_s=gpu.memory.memory_bandwidth_tb_per_s * TB,
         memory_bandwidth_frac=eff.memory_bandwidth_frac,

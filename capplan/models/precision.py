@@ -34,3 +34,6 @@ COMPUTE_PRECISION: dict[str, str] = {
     "fp4": "fp4",
     "int4": "bf16",
 }
+
+#: Precisions a text model's GEMMs can run at (``compute_precision``), given tensor cores for them.
+COMPUTE_PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "fp8", "fp4")

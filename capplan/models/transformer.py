@@ -175,6 +175,46 @@ class KernelFloors:
 
 
 @dataclass(frozen=True)
+class EngineTerms:
+    """What a serving engine adds to the kernels' own time, and the MoE layout it runs.
+
+    ``iteration_overhead_s``: host (scheduler, input preparation) time per iteration that its overlap
+    scheduler does not hide. ``graph_max_batch``: the largest decode batch replayed from a CUDA graph;
+    larger batches launch every kernel from the host, so no kernel takes less than ``eager_launch_s``.
+    ``fused_moe_frac`` / ``fused_moe_stream_frac``: the engine's fused-MoE kernel efficiency (of the GEMM
+    peak and of HBM bandwidth; None: the dense serving-GEMM figures). ``expert_parallel``: each GPU holds
+    whole experts (1/tp of them) instead of 1/tp of every expert, so the GPU whose experts receive the most
+    tokens sets the pace (:func:`expert_load_imbalance`). ``attention_dp``: attention (and every other
+    non-expert weight) is replicated and each GPU serves its own 1/tp of the sequences, so the KV cache is
+    split by sequence rather than by head (the "DEP" layout of TensorRT-LLM and SGLang).
+    """
+
+    iteration_overhead_s: float = 0.0
+    graph_max_batch: float = float("inf")
+    eager_launch_s: float = 0.0
+    fused_moe_frac: float | None = None
+    fused_moe_stream_frac: float | None = None
+    expert_parallel: bool = False
+    attention_dp: bool = False
+
+
+def expert_load_imbalance(tokens: ArrayLike, experts_per_token: int, ranks: ArrayLike) -> np.ndarray:
+    """Expected busiest-rank load over mean load when ``tokens`` x ``experts_per_token`` routed copies are
+    spread over ``ranks`` expert-parallel GPUs [-].
+
+    With uniform, independent routing a rank receives a binomial share (mean m = T k / n, standard
+    deviation sqrt(m (1 - 1/n))); the largest of n such shares is about m + sigma sqrt(2 ln n) (the
+    extreme-value approximation for n normal variables), i.e. 1 + sqrt(2 ln n (n - 1) / (T k)). Loads are
+    whole tokens, so the busiest rank has at least ceil(m) of them, and at most all T k (n times the mean).
+    Real routers are less uniform than this, so it is a lower bound on the imbalance.
+    """
+    n = np.maximum(np.asarray(ranks, dtype=float), 1.0)
+    tk = np.maximum(np.asarray(tokens, dtype=float) * experts_per_token, 1e-12)
+    m = tk / n
+    return np.minimum(np.maximum(1.0 + np.sqrt(2.0 * np.log(n) * (n - 1.0) / tk), np.ceil(m - 1e-9) / m), n)
+
+
+@dataclass(frozen=True)
 class KernelCounts:
     """Kernels a layer launches per iteration, by group (see :func:`kernels_per_layer`)."""
 
@@ -275,6 +315,7 @@ class StepCost:
     expert_floor_s: Number = 0.0
     attention_floor_s: Number = 0.0
     elementwise_floor_s: Number = 0.0
+    overhead_s: Number = 0.0  # the engine's exposed host time per iteration
 
     def at(self, k: int) -> StepCost:
         """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
@@ -324,6 +365,30 @@ class StepTerms:
     f_attn: float
     f_ew: float
     is_moe: bool
+    # engine terms (defaults: none)
+    overhead_s: float = 0.0
+    graph_max_scale: float = float("inf")  # above this scale the eager floors apply
+    f_dense_eager: float = 0.0
+    f_expert_eager: float = 0.0
+    f_attn_eager: float = 0.0
+    f_ew_eager: float = 0.0
+    ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
+
+    def _floors(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        eager = s > self.graph_max_scale
+        pick = lambda g, e: np.where(eager, max(g, e), g)  # noqa: E731
+        return pick(self.f_dense, self.f_dense_eager), pick(self.f_expert, self.f_expert_eager), pick(self.f_attn, self.f_attn_eager), pick(self.f_ew, self.f_ew_eager)
+
+    def _imbalance(self, s: ArrayLike) -> np.ndarray:
+        return expert_load_imbalance(np.asarray(self.tokens, dtype=float) * s, self.experts_per_token, self.ep_ranks)
+
+    def _expert_s(self, s: np.ndarray, f_expert: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(compute, weight streaming, time) of the routed experts on the busiest GPU."""
+        imb = self._imbalance(s)
+        ec = self.ec * s * imb
+        touched = np.minimum(self._touched(s) * imb, float(self.n_experts))
+        em = self.em_per_expert * touched
+        return ec, em, np.maximum(np.maximum(ec, em), f_expert)
 
     def part(self, i: int) -> StepTerms:
         """Mix ``i`` of terms built for mixes stacked on the first axis (see :func:`serving_terms`)."""
@@ -341,28 +406,32 @@ class StepTerms:
     def time_s(self, scale: ArrayLike) -> np.ndarray:
         """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps)."""
         s = np.asarray(scale, dtype=float)
-        t = np.maximum(np.maximum(self.gc * s, self.gm), self.f_dense)
-        t = t + np.maximum(np.maximum(self.ac * s, self.am * s), self.f_attn) + np.maximum(self.ewm * s, self.f_ew)
+        f_dense, f_expert, f_attn, f_ew = self._floors(s)
+        t = np.maximum(np.maximum(self.gc * s, self.gm), f_dense)
+        t = t + np.maximum(np.maximum(self.ac * s, self.am * s), f_attn) + np.maximum(self.ewm * s, f_ew)
         if self.is_moe:
-            t = t + np.maximum(np.maximum(self.ec * s, self.em_per_expert * self._touched(s)), self.f_expert)
-        return t + self._comm(s)
+            t = t + self._expert_s(s, f_expert)[2]
+        return t + self._comm(s) + self.overhead_s
 
     def at(self, scale: ArrayLike = 1.0) -> StepCost:
         """The iteration with every token count multiplied by ``scale``, by kernel group."""
         s = np.asarray(scale, dtype=float)
         touched = self._touched(s)
-        gc, ec, ac, am, ewm = self.gc * s, self.ec * s, self.ac * s, self.am * s, self.ewm * s
-        em = self.em_per_expert * touched
-        t_expert = np.maximum(np.maximum(ec, em), self.f_expert)
-        t_gemm = np.maximum(np.maximum(gc, self.gm), self.f_dense) + t_expert
-        t_attn = np.maximum(np.maximum(ac, am), self.f_attn)
-        t_ew = np.maximum(ewm, self.f_ew)
+        f_dense, f_expert, f_attn, f_ew = self._floors(s)
+        gc, ac, am, ewm = self.gc * s, self.ac * s, self.am * s, self.ewm * s
+        ec, em, t_expert = self._expert_s(s, f_expert)
+        if not self.is_moe:
+            t_expert = np.zeros_like(t_expert)
+        t_gemm = np.maximum(np.maximum(gc, self.gm), f_dense) + t_expert
+        t_attn = np.maximum(np.maximum(ac, am), f_attn)
+        t_ew = np.maximum(ewm, f_ew)
         t_comm = self._comm(s)
         return StepCost(
             flop=(self.flop_dense + self.flop_expert + self.flop_attn) * s,
             weight_bytes=self.dense_bytes + self.expert_bytes_per_expert * touched,
             kv_bytes=self.kv_read * s,
-            time_s=t_gemm + t_attn + t_ew + t_comm,
+            time_s=t_gemm + t_attn + t_ew + t_comm + self.overhead_s,
+            overhead_s=self.overhead_s,
             gemm_time_s=t_gemm,
             attention_time_s=t_attn,
             communication_time_s=t_comm,
@@ -376,10 +445,10 @@ class StepTerms:
             elementwise_memory_s=ewm,
             expert_time_s=t_expert,
             elementwise_time_s=t_ew,
-            gemm_floor_s=self.f_dense,
-            expert_floor_s=self.f_expert if self.is_moe else 0.0,
-            attention_floor_s=self.f_attn,
-            elementwise_floor_s=self.f_ew,
+            gemm_floor_s=f_dense,
+            expert_floor_s=f_expert if self.is_moe else 0.0,
+            attention_floor_s=f_attn,
+            elementwise_floor_s=f_ew,
         )
 
 
@@ -403,6 +472,7 @@ def step_terms(
     allreduce: AllReduce | None = None,
     prefill_sequences: ArrayLike | None = None,
     floors: KernelFloors | None = None,
+    engine: EngineTerms | None = None,
 ) -> StepTerms:
     """The work of one serving iteration (see :func:`step_cost`), ready to be priced at any scale."""
     pc, kc = _counts(a)
@@ -421,7 +491,9 @@ def step_terms(
     # prefill chunk writes its own K/V and reads it back tile by tile from on-chip memory
     # (FlashAttention), so its HBM traffic is about one write and one read of its tokens' cache.
     kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (np.asarray(decode_context, dtype=float) + 1.0) + 2.0 * p)
-    ew_bytes = elementwise_bytes_per_token(a, act_bytes, n) * tokens
+    # (under attention data parallelism each GPU runs the whole layer on its own 1/n of the tokens)
+    dp = engine is not None and engine.attention_dp
+    ew_bytes = elementwise_bytes_per_token(a, act_bytes, 1.0) * tokens / n if dp else elementwise_bytes_per_token(a, act_bytes, n) * tokens
 
     # The dense GEMMs, the routed-expert GEMMs and attention are separate kernels that run one after
     # the other in every layer, so each gets its own roofline and their times add: at serving batch
@@ -434,7 +506,17 @@ def step_terms(
     stream_frac = device.weight_stream_frac if device.weight_stream_frac is not None else device.memory_bandwidth_frac
     kv_frac = device.kv_bandwidth_frac if device.kv_bandwidth_frac is not None else device.memory_bandwidth_frac
     fl = floors or KernelFloors()
+    en = engine or EngineTerms()
     floor = fl.kernel_s
+    eager = max(floor, en.eager_launch_s)
+    moe_gemm_frac = en.fused_moe_frac if en.fused_moe_frac is not None else gemm_frac
+    moe_stream_frac = en.fused_moe_stream_frac if en.fused_moe_stream_frac is not None else stream_frac
+    # Attention data parallelism replicates every non-expert weight, so each GPU streams all of them; the
+    # KV cache (and its reads) is split over the GPUs that hold distinct sequences or heads.
+    dense_split = 1.0 if en.attention_dp else n
+    kv_split = kv_shard(a, n, en.attention_dp)
+    n_dense_kernels = kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1
+    n_ew_kernels = kc.elementwise * a.layers + a.dense_layers
     # (the elementwise group also holds each dense MLP's activation kernel; the +1 GEMM is the LM head)
     return StepTerms(
         tokens=tokens,
@@ -446,11 +528,11 @@ def step_terms(
         kv_read=kv_read,
         ew_bytes=ew_bytes,
         gc=compute_time_s(flop_dense / n, device.gemm_flop_per_s, gemm_frac),
-        gm=memory_time_s(dense_bytes / n, bw, stream_frac),
-        ec=compute_time_s(flop_expert / n, device.gemm_flop_per_s, gemm_frac),
-        em_per_expert=memory_time_s(expert_bytes / n, bw, stream_frac),
+        gm=memory_time_s(dense_bytes / dense_split, bw, stream_frac),
+        ec=compute_time_s(flop_expert / n, device.gemm_flop_per_s, moe_gemm_frac),
+        em_per_expert=memory_time_s(expert_bytes / n, bw, moe_stream_frac),
         ac=compute_time_s(flop_attn / n, device.bf16_flop_per_s, device.attention_frac),
-        am=memory_time_s(kv_read / n, bw, kv_frac),
+        am=memory_time_s(kv_read / kv_split, bw, kv_frac),
         ewm=memory_time_s(ew_bytes, bw, device.memory_bandwidth_frac),
         ar_bytes=tokens * a.hidden_size * act_bytes,
         tp=n,
@@ -459,11 +541,18 @@ def step_terms(
         n_allreduce=2 * a.layers,
         link_bytes_per_s=device.scale_up_bytes_per_s,
         allreduce=allreduce if allreduce is not None else AllReduce(),
-        f_dense=floor * (kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1),
+        f_dense=floor * n_dense_kernels,
         f_expert=(floor * kc.moe + fl.fused_moe_s) * a.moe_layers,
         f_attn=floor * kc.attention * a.layers,
-        f_ew=floor * (kc.elementwise * a.layers + a.dense_layers),
+        f_ew=floor * n_ew_kernels,
         is_moe=a.is_moe,
+        overhead_s=en.iteration_overhead_s,
+        graph_max_scale=en.graph_max_batch,
+        f_dense_eager=eager * n_dense_kernels,
+        f_expert_eager=(eager * kc.moe + max(fl.fused_moe_s, en.eager_launch_s)) * a.moe_layers,
+        f_attn_eager=eager * kc.attention * a.layers,
+        f_ew_eager=eager * n_ew_kernels,
+        ep_ranks=n if en.expert_parallel else 1.0,
     )
 
 
@@ -482,6 +571,7 @@ def step_cost(
     allreduce: AllReduce | None = None,
     prefill_sequences: ArrayLike | None = None,
     floors: KernelFloors | None = None,
+    engine: EngineTerms | None = None,
 ) -> StepCost:
     """Time of one serving iteration of a tensor-parallel replica.
 
@@ -505,7 +595,7 @@ def step_cost(
     return step_terms(
         a, device, decode_tokens=decode_tokens, decode_context=decode_context, prefill_tokens=prefill_tokens,
         prefill_context=prefill_context, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
-        tp=tp, allreduce=allreduce, prefill_sequences=prefill_sequences, floors=floors,
+        tp=tp, allreduce=allreduce, prefill_sequences=prefill_sequences, floors=floors, engine=engine,
     ).at(1.0)
 
 
@@ -522,6 +612,7 @@ def steady_state_terms(
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
     part: str = "both",
+    engine: EngineTerms | None = None,
 ) -> StepTerms:
     """The steady-state continuous-batching iteration of ONE sequence, to be scaled by the batch.
 
@@ -535,7 +626,7 @@ def steady_state_terms(
     return step_terms(
         a, device, decode_tokens=dec, decode_context=(P + O / 2.0) * dec, prefill_tokens=pre * P / O, prefill_context=P / 2.0,
         prefill_sequences=pre / O, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp,
-        allreduce=allreduce, floors=floors,
+        allreduce=allreduce, floors=floors, engine=engine,
     )
 
 
@@ -604,6 +695,7 @@ def serving_terms(
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
+    engine: EngineTerms | None = None,
 ) -> tuple[StepTerms, StepTerms, StepTerms, StepTerms]:
     """The four iterations a serving estimate needs, built in one pass (the mixes stacked on a new first
     axis): the steady state of one sequence (:func:`steady_state_terms`), one prompt's prefill
@@ -617,7 +709,7 @@ def serving_terms(
         a, device, decode_tokens=dec, decode_context=ctx * dec, prefill_tokens=pre * P / O + prompt * P, prefill_context=P / 2.0 + 0 * dec,
         prefill_sequences=pre / O + prompt, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
         tp=np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O))) + 0 * dec,
-        allreduce=allreduce, floors=floors,
+        allreduce=allreduce, floors=floors, engine=engine,
     )
     return terms.part(0), terms.part(1), terms.part(2), terms.part(3)
 
@@ -633,12 +725,14 @@ def prompt_prefill_terms(
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
+    engine: EngineTerms | None = None,
 ) -> StepTerms:
     """One prompt's prefill alone (the first part of TTFT)."""
     P = np.asarray(prompt_tokens, dtype=float)
     return step_terms(
         a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=P, prefill_context=P / 2.0, prefill_sequences=1.0,
         weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp, allreduce=allreduce, floors=floors,
+        engine=engine,
     )
 
 
@@ -668,20 +762,31 @@ def prefill_time_share(
     return pre / (pre + dec)
 
 
-def kv_cache_bytes_per_gpu(a: LLMArchitecture, kv_bytes: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike, tp: ArrayLike) -> np.ndarray:
+def kv_cache_bytes_per_gpu(
+    a: LLMArchitecture, kv_bytes: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike, tp: ArrayLike, attention_dp: bool = False
+) -> np.ndarray:
     """KV cache of ``batch`` sequences at their mean context P + O/2, on each GPU [bytes]."""
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
-    return kv_bytes_per_token(a, kv_bytes) * np.asarray(batch, dtype=float) * (P + O / 2.0) / kv_shard(a, tp)
+    return kv_bytes_per_token(a, kv_bytes) * np.asarray(batch, dtype=float) * (P + O / 2.0) / kv_shard(a, tp, attention_dp)
 
 
-def kv_shard(a: LLMArchitecture, tp: ArrayLike) -> np.ndarray:
-    """Ways the KV cache is split by tensor parallelism: by KV head, at most kv_heads ways (MLA's latent is
-    replicated on every GPU in standard TP, as in vLLM's MLA backend)."""
+def kv_shard(a: LLMArchitecture, tp: ArrayLike, attention_dp: bool = False) -> np.ndarray:
+    """Ways the KV cache is split over a replica's GPUs: by KV head under tensor parallelism, at most
+    kv_heads ways (MLA's latent is replicated on every GPU in standard TP, as in vLLM's MLA backend); by
+    sequence, ``tp`` ways, under attention data parallelism."""
+    t = np.asarray(tp, dtype=float)
+    if attention_dp:
+        return t
     if a.is_mla:
-        return np.ones_like(np.asarray(tp, dtype=float))
-    return np.minimum(np.asarray(tp, dtype=float), float(a.kv_heads))
+        return np.ones_like(t)
+    return np.minimum(t, float(a.kv_heads))
 
 
-def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike, tp: ArrayLike = 1) -> np.ndarray:
-    """All weights (every expert) at the given storage width, split over ``tp`` GPUs [bytes]."""
-    return param_counts(a).total * np.asarray(weight_bytes_per_param, dtype=float) / np.asarray(tp, dtype=float)
+def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike, tp: ArrayLike = 1, attention_dp: bool = False) -> np.ndarray:
+    """All weights (every expert) at the given storage width on each of ``tp`` GPUs [bytes]: split over
+    them, except that attention data parallelism keeps every non-expert weight whole on each GPU."""
+    pc = param_counts(a)
+    wb, t = np.asarray(weight_bytes_per_param, dtype=float), np.asarray(tp, dtype=float)
+    if attention_dp:
+        return (pc.total - pc.routed_experts) * wb + pc.routed_experts * wb / t
+    return pc.total * wb / t

@@ -28,10 +28,10 @@ from numpy.typing import ArrayLike
 from capplan.models import dit, transformer
 from capplan.models.device import DeviceRates
 from capplan.models.dit import DiTArchitecture
-from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
+from capplan.models.transformer import AllReduce, EngineTerms, KernelFloors, LLMArchitecture
 
-#: Why the batch stopped growing, by code in :attr:`TextArrays.limited_by`.
-LIMITS = ("max_batch", "memory", "tpot", "ttft")
+#: Why the batch stopped growing, by code in :attr:`TextArrays.limited_by` ("none": a fixed concurrency ran whole).
+LIMITS = ("max_batch", "memory", "tpot", "ttft", "none")
 #: Tensor-parallel sizes "auto" considers, smallest first, and how many of the fitting ones it prices.
 AUTO_TP = (1, 2, 4, 8, 16, 32, 64)
 AUTO_TP_TRIES = 4
@@ -59,10 +59,37 @@ class TextSetup:
     rates: DeviceRates
     weight_bytes_per_param: float
     kv_bytes: float
-    usable_bytes: float  # per GPU, for weights and KV cache
-    max_batch: int
+    usable_bytes: float  # per GPU, for weights and KV cache ("total" basis; see text_usable_bytes)
+    max_batch: int  # the engine's most running requests
     floors: KernelFloors
     allreduce: Callable[[np.ndarray], AllReduce]  # the all-reduce model at each scenario's TP size
+    engine: EngineTerms = EngineTerms()
+    # "free_after_load" (TensorRT-LLM): the engine takes memory_frac of what the weights leave free
+    memory_basis: str = "total"
+    memory_bytes: float = 0.0
+    memory_frac: float = 1.0
+    max_batched_tokens: float = float("inf")  # tokens one iteration may hold (the chunked-prefill budget)
+    engine_id: str = ""
+    compute_precision: str = ""
+
+
+def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> np.ndarray:
+    """Memory per GPU for weights and KV cache under the engine's memory setting: a share of all memory
+    (vLLM, SGLang) or the weights plus a share of what they leave free (TensorRT-LLM)."""
+    w = np.asarray(weights_bytes, dtype=float)
+    if s.memory_basis == "free_after_load":
+        return w + s.memory_frac * np.maximum(s.memory_bytes - w, 0.0)
+    return np.broadcast_to(np.asarray(s.usable_bytes, dtype=float), w.shape).copy()
+
+
+def text_batch_cap(s: TextSetup, prompt_tokens: ArrayLike, output_tokens: ArrayLike) -> np.ndarray:
+    """The most sequences a steady state can keep running: the engine's running-request limit, and the
+    iteration token budget, which must hold each sequence's decode token plus its P / O share of the
+    prompts that replace finished sequences (B (1 + P/O) <= budget)."""
+    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_tokens = np.floor(s.max_batched_tokens / (1.0 + P / O))
+    return np.minimum(float(s.max_batch), np.maximum(by_tokens, 1.0))
 
 
 @dataclass(frozen=True)
@@ -88,9 +115,11 @@ class TextArrays:
 
 def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
     """Memory per GPU for the weights and one sequence at full context [bytes]: the least a replica needs."""
-    a = s.arch
-    kv = transformer.kv_bytes_per_token(a, s.kv_bytes) * np.asarray(context_tokens, dtype=float) / transformer.kv_shard(a, tp)
-    return transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp) + kv
+    a, dp = s.arch, s.engine.attention_dp
+    # under attention data parallelism one sequence's cache lives whole on one GPU
+    shard = np.ones_like(np.asarray(tp, dtype=float)) if dp else transformer.kv_shard(a, tp)
+    kv = transformer.kv_bytes_per_token(a, s.kv_bytes) * np.asarray(context_tokens, dtype=float) / shard
+    return transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp, dp) + kv
 
 
 def _col(x: ArrayLike, n: int) -> np.ndarray:
@@ -115,22 +144,24 @@ def text_capacity(
     n = int(np.broadcast(np.asarray(tp), np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(ttft_ms), np.asarray(tpot_ms), np.asarray(reserved_bytes)).size)
     tp_c, P, O = _col(tp, n), _col(prompt_tokens, n), _col(output_tokens, n)
     ttft, tpot = _col(ttft_ms, n), _col(tpot_ms, n)
-    usable = s.usable_bytes - _col(reserved_bytes, n)
-    a = s.arch
-    weights = transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp_c)
+    a, dp = s.arch, s.engine.attention_dp
+    weights = transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp_c, dp)
+    usable = text_usable_bytes(s, weights) - _col(reserved_bytes, n)
     fits = text_need_bytes(s, tp_c, P + O) <= usable
+    cap = text_batch_cap(s, P, O)
 
     # Memory: weights + KV of b sequences at mean context, affine in b.
     def mem_ok(b: np.ndarray) -> np.ndarray:
-        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp_c) <= usable
+        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp_c, dp) <= usable
 
-    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp_c)
+    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp_c, dp)
     with np.errstate(divide="ignore", invalid="ignore"):
-        b_mem = np.clip(np.floor((usable - weights) / per_seq), 0, s.max_batch)
-    b_mem = np.where(mem_ok(b_mem + 1) & (b_mem < s.max_batch), b_mem + 1, b_mem)  # round-off at the boundary
+        b_mem = np.clip(np.floor((usable - weights) / per_seq), 0, cap)
+    b_mem = np.where(mem_ok(b_mem + 1) & (b_mem < cap), b_mem + 1, b_mem)  # round-off at the boundary
     b_mem = np.where((b_mem > 0) & ~mem_ok(b_mem), b_mem - 1, b_mem)
 
-    rates, kw = s.rates, dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors)
+    rates = s.rates
+    kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
     terms, prompt_terms, pre_part, dec_part = transformer.serving_terms(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
     prefill_s = prompt_terms.time_s(1.0)
 
@@ -154,7 +185,7 @@ def text_capacity(
     nxt = n_ok + 1
     t_next = terms.time_s(nxt)
     limited = np.where(
-        n_ok >= s.max_batch, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
+        n_ok >= cap, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
     )
     max_batch = np.where(fits, n_ok, 0.0)
     limited = np.where(fits, limited, 1)
@@ -175,7 +206,7 @@ def text_capacity(
         tokens_per_s=flat(np.where(served, k / t_k, 0.0)),
         tpot_s=flat(t_k),
         ttft_s=flat(prefill_s + t_k),
-        kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c), 0.0)),
+        kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c, dp), 0.0)),
         weights_bytes=flat(weights),
         prefill_share=flat(share),
         iteration=iteration,
@@ -205,7 +236,8 @@ def text_auto(
     # Which (candidate, scenario) pairs to price: the first AUTO_TP_TRIES that fit (closed form), or
     # the largest candidate when none fits. Only those go through the batch search.
     cand = np.asarray(candidates, dtype=float)[:, None]
-    fits = text_need_bytes(s, cand, (P + O)[None, :]) <= s.usable_bytes - reserved[None, :]
+    usable = text_usable_bytes(s, transformer.weights_bytes_per_gpu(s.arch, s.weight_bytes_per_param, cand, s.engine.attention_dp))
+    fits = text_need_bytes(s, cand, (P + O)[None, :]) <= usable - reserved[None, :]
     eligible = fits & (np.cumsum(fits, axis=0) <= AUTO_TP_TRIES)
     eligible[-1] |= ~fits.any(axis=0)
     ci, si = np.nonzero(eligible)
@@ -224,12 +256,54 @@ def text_auto(
     return r.take(where[pick, np.arange(n)])
 
 
+def text_fixed(
+    s: TextSetup, *, tp: ArrayLike, concurrency: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike,
+    reserved_bytes: ArrayLike = 0.0, with_share: bool = True,
+) -> TextArrays:
+    """Serving with ``concurrency`` requests in flight (a closed-loop benchmark at fixed concurrency):
+    the engine runs as many of them as memory and its limits allow (the rest wait, which this leaves
+    out of TTFT), and throughput, TPOT and TTFT follow at that batch."""
+    n = int(np.broadcast(np.asarray(tp), np.asarray(concurrency), np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(reserved_bytes)).size)
+    most = text_capacity(s, tp=tp, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved_bytes, with_share=False)
+    want = np.broadcast_to(np.asarray(concurrency, dtype=float), (n,))
+    batch = np.minimum(want, most.max_batch.astype(float))
+    limited = np.where(batch < want, most.limited_by, LIMITS.index("none"))
+    served = batch > 0
+    k = np.maximum(batch, 1.0)
+    b = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,))  # noqa: E731
+    tp_a, P, O = b(tp), b(prompt_tokens), b(output_tokens)
+    kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_a, allreduce=s.allreduce(tp_a), floors=s.floors, engine=s.engine)
+    t_k = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, **kw).time_s(k)  # type: ignore[arg-type]
+    prefill_s = transformer.prompt_prefill_terms(s.arch, s.rates, prompt_tokens=P, **kw).time_s(1.0)  # type: ignore[arg-type]
+    share = np.zeros(n)
+    if with_share and served.any():
+        pre = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, part="prefill", **kw).time_s(k)  # type: ignore[arg-type]
+        dec = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, part="decode", **kw).time_s(k)  # type: ignore[arg-type]
+        share = np.where(served, pre / (pre + dec), 0.0)
+    dp = s.engine.attention_dp
+    return TextArrays(
+        tp=tp_a.copy(),
+        fits=most.fits,
+        max_batch=np.where(most.fits, batch, 0.0).astype(int),
+        limited_by=np.where(most.fits, limited, LIMITS.index("memory")).astype(int),
+        tokens_per_s=np.where(served & most.fits, k / t_k, 0.0),
+        tpot_s=b(t_k),
+        ttft_s=b(prefill_s + t_k),
+        kv_cache_bytes=np.where(served, transformer.kv_cache_bytes_per_gpu(s.arch, s.kv_bytes, k, P, O, tp_a, dp), 0.0),
+        weights_bytes=most.weights_bytes,
+        prefill_share=b(share),
+    )
+
+
 def text_at_batch(
     s: TextSetup, *, tp: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike
 ) -> tuple[transformer.StepCost, transformer.StepCost]:
     """(steady-state iteration, one prompt's prefill) at a fixed number of sequences in flight, by
     kernel group: what a benchmark at fixed concurrency measures."""
-    kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp, allreduce=s.allreduce(np.asarray(tp, dtype=float)), floors=s.floors)
+    kw = dict(
+        weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp, allreduce=s.allreduce(np.asarray(tp, dtype=float)), floors=s.floors,
+        engine=s.engine,
+    )
     it = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=prompt_tokens, output_tokens=output_tokens, **kw).at(batch)  # type: ignore[arg-type]
     pre = transformer.prompt_prefill_terms(s.arch, s.rates, prompt_tokens=prompt_tokens, **kw).at(1.0)  # type: ignore[arg-type]
     return it, pre

@@ -1,8 +1,9 @@
-"""Catalogue choices -> the core's setups: a workload on a GPU at a precision under a software stack,
-with a calibration's multipliers for that kind of workload applied."""
+"""Catalogue choices -> the core's setups: a workload on a GPU at a precision under a software stack
+(and, for text, a serving engine), with a calibration's multipliers for that kind of workload applied."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,39 +11,140 @@ import numpy as np
 
 from capplan.catalog.calibration import NONE, Calibration
 from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
+from capplan.catalog.engines import EngineSetup, engine_for
 from capplan.catalog.knobs import scale_rates, set_rates
+from capplan.catalog.load import load_catalog
 from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates
-from capplan.models.precision import BYTES_PER_VALUE
+from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION
+from capplan.models.transformer import EngineTerms
 from capplan.planning.core import TextSetup, VideoSetup
 
 
 def rates_for(
     kind: str, g: GPUProfile, eff: EfficiencyProfile, stack: str, precision: str, head_dim: int,
-    calibration: Calibration = NONE, values: Mapping[str, Any] | None = None,
+    calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, *, compute_precision: str | None = None,
+    engine_kernels: Mapping[str, float] | None = None,
 ) -> DeviceRates:
-    """Device rates of ``g`` for a model of ``kind`` ("video" or "text"): the stack's efficiencies,
-    times the calibration's class multipliers for that kind, then any class set to drawn ``values``."""
-    rates = scale_rates(device_rates(g, eff, precision, head_dim), calibration.scale(kind, g.id, stack))
+    """Device rates of ``g`` for a model of ``kind`` ("video" or "text"): the stack's efficiencies (with a
+    serving engine's kernel figures over them), times the calibration's class multipliers for that kind,
+    then any class set to drawn ``values``."""
+    base = device_rates(g, eff, precision, head_dim, compute_precision=compute_precision, engine_kernels=engine_kernels)
+    rates = scale_rates(base, calibration.scale(kind, g.id, stack))
     return set_rates(rates, values) if values else rates
+
+
+def compute_precision_for(g: GPUProfile, precision: str, compute_precision: str | None = None) -> str:
+    """The precision a model's GEMMs run at: ``compute_precision`` when given, else the weight format's
+    own when the GPU has tensor cores for it, else 16 bits (weight-only quantisation: the weights are
+    stored and streamed narrow and widened in the kernel, as Marlin-style W8A16/W4A16 and the MXFP4 MoE
+    kernels on Hopper do). Raises KeyError when none applies."""
+    if compute_precision is not None:
+        if g.peak_tflop_per_s(compute_precision) is None:
+            raise KeyError(compute_precision)
+        return compute_precision
+    own = COMPUTE_PRECISION[precision]
+    if g.peak_tflop_per_s(own) is not None:
+        return own
+    for wide in ("bf16", "fp16"):
+        if g.peak_tflop_per_s(wide) is not None:
+            return wide
+    raise KeyError(own)
+
+
+#: MoE layouts by name: (expert parallel, attention data parallel).
+PARALLEL = {"tp": (False, False), "ep": (True, False), "dep": (True, True)}
+#: Engine kernel key -> the efficiency.toml field a user's ``--set`` changes for the same kernels.
+_SAME_KERNELS = {
+    "serving_gemm_frac": "serving_gemm_frac",
+    "serving_gemm_fp8_frac": "serving_gemm_fp8_frac",
+    "serving_gemm_fp8_block_frac": "serving_gemm_fp8_frac",
+    "prefill_attention_frac": "attention_hdim128_frac",
+    "decode_attention_bandwidth_frac": "decode_attention_bandwidth_frac",
+    "weight_stream_frac": "weight_stream_frac",
+    "weight_stream_fp8_frac": "weight_stream_fp8_frac",
+    "fused_moe_frac": "serving_gemm_frac",
+    "fused_moe_weight_stream_frac": "weight_stream_frac",
+    "fused_moe_weight_stream_fp8_frac": "weight_stream_fp8_frac",
+}
+_KERNEL_CLASS = {"fused_moe_frac": "gemm", "fused_moe_weight_stream_frac": "bandwidth", "fused_moe_weight_stream_fp8_frac": "bandwidth"}
+
+
+def engine_kernels_under(kernels: Mapping[str, float], eff: EfficiencyProfile, catalogued: EfficiencyProfile | None) -> dict[str, float]:
+    """The engine's kernel figures that still apply once a user has changed efficiency fields (``eff``
+    against the ``catalogued`` profile): a field the user set wins over the engine's figure for the same
+    kernels, so a ``--set`` knob means the same under every engine."""
+    if catalogued is None:
+        return dict(kernels)
+    return {k: v for k, v in kernels.items() if getattr(eff, _SAME_KERNELS[k]) == getattr(catalogued, _SAME_KERNELS[k])}
+
+
+def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_parallel: bool | None = None, attention_dp: bool | None = None) -> EngineTerms:
+    """The engine's per-iteration terms. ``expert_parallel`` / ``attention_dp`` (None: the engine's
+    default layout) apply to MoE models only; dense models are tensor-parallel throughout."""
+    ep_default, dp_default = PARALLEL[e.moe_parallel_default]
+    ep = (ep_default if expert_parallel is None else expert_parallel) and moe
+    dp = (dp_default if attention_dp is None else attention_dp) and moe
+    low = compute_precision in ("fp8", "fp4")
+    return EngineTerms(
+        iteration_overhead_s=e.iteration_overhead_s,
+        graph_max_batch=float(e.cuda_graph_max_batch),
+        eager_launch_s=e.eager_launch_s,
+        fused_moe_frac=e.kernels.get("fused_moe_frac"),
+        fused_moe_stream_frac=e.kernels.get("fused_moe_weight_stream_fp8_frac" if low else "fused_moe_weight_stream_frac"),
+        expert_parallel=ep,
+        attention_dp=dp,
+    )
 
 
 def text_setup(
     w: TextWorkload, g: GPUProfile, eff: EfficiencyProfile, runtime: RuntimeDefaults, stack: str, precision: str, kv_precision: str,
-    *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None,
+    *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, engine: str | None = None,
+    compute_precision: str | None = None, expert_parallel: bool | None = None, attention_dp: bool | None = None,
+    fp8_block_scaled: bool = False, engine_version: str | None = None,
 ) -> TextSetup:
+    """``engine`` None: engines.toml's default engine. Its kernel figures for ``g``'s generation replace
+    efficiency.toml's serving fields, its memory setting, running-request limit and token budget replace
+    the [runtime] ones, and its host overhead and CUDA-graph limit enter every iteration.
+    ``fp8_block_scaled``: the checkpoint's fp8 weights carry one scale per 128 x 128 block (DeepSeek's
+    native fp8, the Qwen3 -FP8 releases), whose GEMMs are other kernels than per-tensor fp8 ones."""
+
     def ar(tp: np.ndarray) -> Any:
         return allreduce(runtime, g, tp)
 
+    e = engine_for(engine, g, version=engine_version)
+    cp = compute_precision_for(g, precision, compute_precision)
+    catalogued = load_catalog().efficiency.gpu.get(g.id, {}).get(stack)
+    kernels = engine_kernels_under(e.kernels, eff, catalogued)
+    # Calibration multipliers and drawn values act on op classes; the fused-MoE figures belong to the
+    # GEMM and bandwidth classes like the dense serving figures they replace.
+    mult = calibration.scale("text", g.id, stack)
+    for k, cls in _KERNEL_CLASS.items():
+        if k in kernels and values and cls in values:
+            del kernels[k]
+        elif k in kernels and cls in mult:
+            kernels[k] = min(kernels[k] * mult[cls], 1.0)
+    if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
+        kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
+    e = dataclasses.replace(e, kernels=kernels)
+    terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp)
+    memory = g.memory.memory_gb * GB
     return TextSetup(
         arch=llm_architecture(w),
-        rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values),
+        rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=kernels),
         weight_bytes_per_param=BYTES_PER_VALUE[precision],
         kv_bytes=BYTES_PER_VALUE[kv_precision],
-        usable_bytes=g.memory.memory_gb * GB * runtime.gpu_memory_utilization_frac,
-        max_batch=runtime.max_batch,
+        usable_bytes=memory * e.memory_frac,
+        max_batch=e.max_running,
         floors=kernel_floors(runtime, g),
         allreduce=ar,
+        engine=terms,
+        memory_basis=e.memory_basis,
+        memory_bytes=memory,
+        memory_frac=e.memory_frac,
+        max_batched_tokens=float(e.max_batched_tokens),
+        engine_id=e.id,
+        compute_precision=cp,
     )
 
 

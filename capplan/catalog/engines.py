@@ -1,0 +1,186 @@
+"""Serving-engine profiles (hardware_profiles/engines.toml): each engine's scheduler and memory defaults and
+the achieved efficiency of the kernels it runs, per GPU generation.
+
+The catalogue loader skips engines.toml; this module reads and validates it on first use. Resolving an
+engine for one GPU (:func:`engine_for`) picks the figures that apply to that GPU (its generation's kernels,
+vLLM's small-GPU branch, SGLang's memory tiers) and says which kernel keys fell back to efficiency.toml.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from capplan.catalog.load import data_root, read_toml, validate
+from capplan.catalog.schemas import Fraction, GPUProfile, Identifier, NonNegFloat, PositiveInt, Source, _Strict
+from capplan.errors import UserError
+
+ENGINES = ("trtllm", "vllm", "sglang")
+#: Names a validation row's ``framework`` column uses for each engine.
+FRAMEWORK_NAMES = {"tensorrt-llm": "trtllm", "nim (tensorrt-llm)": "trtllm", "trt-llm": "trtllm", "vllm": "vllm", "sglang": "sglang"}
+GIB = 1024**3
+#: Kernel keys an engine profile may set, each overriding the efficiency.toml serving field of the same meaning.
+KERNEL_KEYS = (
+    "serving_gemm_frac",
+    "serving_gemm_fp8_frac",
+    "serving_gemm_fp8_block_frac",
+    "prefill_attention_frac",
+    "decode_attention_bandwidth_frac",
+    "weight_stream_frac",
+    "weight_stream_fp8_frac",
+    "fused_moe_frac",
+    "fused_moe_weight_stream_frac",
+    "fused_moe_weight_stream_fp8_frac",
+)
+
+
+class EngineKernels(_Strict):
+    serving_gemm_frac: Fraction | None = None
+    serving_gemm_fp8_frac: Fraction | None = None
+    serving_gemm_fp8_block_frac: Fraction | None = None
+    prefill_attention_frac: Fraction | None = None
+    decode_attention_bandwidth_frac: Fraction | None = None
+    weight_stream_frac: Fraction | None = None
+    weight_stream_fp8_frac: Fraction | None = None
+    fused_moe_frac: Fraction | None = None
+    fused_moe_weight_stream_frac: Fraction | None = None
+    fused_moe_weight_stream_fp8_frac: Fraction | None = None
+    source: Source
+
+
+class MemoryTier(_Strict):
+    """SGLang's defaults for GPUs below ``below_gpu_memory_gib`` (None: no upper bound); first match wins."""
+
+    below_gpu_memory_gib: Annotated[float, Field(gt=0)] | None = None
+    chunked_prefill_size: PositiveInt
+    cuda_graph_max_bs_tp_below_4: PositiveInt
+    cuda_graph_max_bs_tp_4_or_more: PositiveInt
+
+
+class OlderVersions(_Strict):
+    """Defaults of the engine's releases before ``version`` that differ from the current ones."""
+
+    version: Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
+    scheduler_overhead_s_per_iteration: NonNegFloat
+    source: Source
+
+
+class EngineProfile(_Strict):
+    name: str
+    version: str
+    gpu_memory_utilization_frac: Fraction
+    gpu_memory_utilization_basis: Literal["total", "total_static", "free_after_load"]
+    max_num_seqs: PositiveInt
+    max_num_seqs_small_gpu: PositiveInt | None = None
+    max_num_batched_tokens: PositiveInt
+    max_num_batched_tokens_small_gpu: PositiveInt | None = None
+    cuda_graph_max_batch: PositiveInt
+    scheduler_overhead_s_per_iteration: NonNegFloat
+    scheduler_overlapped: bool
+    moe_parallel_default: Literal["tp", "dep"] = "tp"
+    moe_parallel_source: str | None = None
+    source: Source
+    gpu_memory_tiers: list[MemoryTier] | None = None
+    before_version: list[OlderVersions] | None = None
+    kernels: dict[Identifier, EngineKernels] = Field(default_factory=dict)
+
+
+class EnginesFile(_Strict):
+    default_engine: Identifier
+    eager_kernel_launch_s: NonNegFloat
+    eager_kernel_launch_source: Source
+    engines: dict[Identifier, EngineProfile]
+
+
+@dataclass(frozen=True)
+class EngineSetup:
+    """One engine's figures as they apply to one GPU (file units converted to what the models take)."""
+
+    id: str
+    name: str
+    memory_frac: float
+    memory_basis: str  # "total", "total_static" or "free_after_load"
+    max_running: int
+    max_batched_tokens: int
+    cuda_graph_max_batch: int
+    iteration_overhead_s: float
+    eager_launch_s: float
+    moe_parallel_default: str
+    kernels: dict[str, float]  # the keys of KERNEL_KEYS the profile sets for this GPU's generation
+    missing_kernels: tuple[str, ...]  # ... and those it omits (efficiency.toml's figure is used)
+
+
+@functools.lru_cache(maxsize=1)
+def load_engines() -> EnginesFile:
+    path = data_root() / "hardware_profiles" / "engines.toml"
+    f = validate(EnginesFile, read_toml(path), "hardware_profiles/engines.toml")
+    if f.default_engine not in f.engines:
+        raise UserError("hardware_profiles/engines.toml: default_engine", f.default_engine, f"choose one of {', '.join(f.engines)}")
+    return f
+
+
+def engine_id(engine: str | None, option: str = "engine") -> str:
+    """The engine to use: ``engine``, or engines.toml's default when None."""
+    f = load_engines()
+    if engine is None:
+        return f.default_engine
+    if not isinstance(engine, str) or engine not in f.engines:
+        raise UserError(option, engine, f"choose one of {', '.join(f.engines)}")
+    return engine
+
+
+def engine_for_framework(framework: str) -> str | None:
+    """The engine a validation row's ``framework`` column names (None: not one of the profiled engines)."""
+    return FRAMEWORK_NAMES.get(framework.strip().lower())
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | None = None) -> EngineSetup:
+    """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; ``version``
+    (e.g. "0.7.3"; None: the current release) picks an older release's defaults where they differ."""
+    f = load_engines()
+    eid = engine_id(engine)
+    e = f.engines[eid]
+    # An engine runs on the generations its profile lists (with figures or with a source saying it has
+    # none); a generation no engine lists (a user's GPU) runs on the engine-neutral figures.
+    runs = [k for k, p in f.engines.items() if gpu.architecture in p.kernels]
+    if runs and eid not in runs:
+        raise UserError("engine", eid, f"{e.name} does not run on {gpu.id} ({gpu.architecture}); choose one of {', '.join(runs)}")
+    overhead = e.scheduler_overhead_s_per_iteration
+    if version is not None:
+        if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
+            raise UserError("engine_version", version, "a release number such as 0.7.3")
+        older = next((o for o in e.before_version or [] if _release(version) < _release(o.version)), None)
+        overhead = older.scheduler_overhead_s_per_iteration if older else overhead
+    mem_gib = gpu.memory.memory_gb * 1e9 / GIB
+    small = mem_gib < 70 or "a100" in gpu.id  # vLLM's _set_default_args branch (A100 excluded, PR #17885)
+    seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
+    tokens = e.max_num_batched_tokens_small_gpu if small and e.max_num_batched_tokens_small_gpu else e.max_num_batched_tokens
+    graph = e.cuda_graph_max_batch
+    for tier in e.gpu_memory_tiers or []:
+        if tier.below_gpu_memory_gib is None or mem_gib < tier.below_gpu_memory_gib:
+            tokens = tier.chunked_prefill_size
+            graph = tier.cuda_graph_max_bs_tp_4_or_more if tp >= 4 else tier.cuda_graph_max_bs_tp_below_4
+            break
+    k = e.kernels.get(gpu.architecture)
+    kernels = {key: float(getattr(k, key)) for key in KERNEL_KEYS if k is not None and getattr(k, key) is not None}
+    return EngineSetup(
+        id=eid,
+        name=e.name,
+        memory_frac=e.gpu_memory_utilization_frac,
+        memory_basis=e.gpu_memory_utilization_basis,
+        max_running=seqs,
+        max_batched_tokens=tokens,
+        cuda_graph_max_batch=graph,
+        iteration_overhead_s=overhead,
+        eager_launch_s=f.eager_kernel_launch_s,
+        moe_parallel_default=e.moe_parallel_default,
+        kernels=kernels,
+        missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
+    )

@@ -1,0 +1,94 @@
+"""What a serving engine adds to an iteration (capplan.models.transformer.EngineTerms), and the MoE layouts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from capplan.models.transformer import (
+    EngineTerms,
+    KernelFloors,
+    expert_load_imbalance,
+    kernels_per_layer,
+    kv_shard,
+    param_counts,
+    steady_state_terms,
+    weights_bytes_per_gpu,
+)
+from tests.models.test_transformer import DEV, DSV3, LLAMA8B, MIXTRAL
+
+KW = dict(prompt_tokens=1000.0, output_tokens=1000.0, weight_bytes_per_param=2.0)
+
+
+def test_imbalance_matches_the_extreme_value_formula_and_its_limits():
+    # 64 tokens x 8 experts over 8 ranks: 1 + sqrt(2 ln 8 x 7 / 512)
+    assert float(expert_load_imbalance(64, 8, 8)) == pytest.approx(1 + math.sqrt(2 * math.log(8) * 7 / 512), rel=1e-12)
+    assert float(expert_load_imbalance(5, 2, 1)) == 1.0  # one rank holds everything: nothing to balance
+    assert float(expert_load_imbalance(1, 1, 8)) == 8.0  # one routed copy: the busiest rank has all of it (capped at n)
+    big = expert_load_imbalance(1e6, 8, 8)
+    assert 1.0 < float(big) < 1.002  # large batches average out
+    assert np.all(np.diff(expert_load_imbalance(np.array([16, 64, 256, 1024]), 8, 8)) < 0)
+
+
+def test_host_overhead_adds_to_every_iteration_exactly():
+    base = steady_state_terms(LLAMA8B, DEV, **KW)
+    eng = steady_state_terms(LLAMA8B, DEV, engine=EngineTerms(iteration_overhead_s=5e-4), **KW)
+    b = np.array([1.0, 64.0, 512.0])
+    assert eng.time_s(b) - base.time_s(b) == pytest.approx(np.full(3, 5e-4), rel=1e-9)
+    at = eng.at(64.0)
+    assert float(at.overhead_s) == 5e-4 and float(at.time_s) == pytest.approx(float(eng.time_s(64.0)), rel=1e-12)
+
+
+def test_eager_launch_floor_applies_only_above_the_graph_batch():
+    floors = KernelFloors(kernel_s=2e-6)
+    graph = steady_state_terms(LLAMA8B, DEV, floors=floors, **KW)
+    eng = EngineTerms(graph_max_batch=8, eager_launch_s=50e-6)  # a launch cost far above any kernel of a tiny batch
+    e = steady_state_terms(LLAMA8B, DEV, floors=floors, engine=eng, **KW)
+    assert float(e.time_s(8.0)) == pytest.approx(float(graph.time_s(8.0)), rel=1e-12)
+    kc = kernels_per_layer(LLAMA8B)
+    kernels = (kc.attention_gemms + kc.mlp_gemms + kc.attention + kc.elementwise + 1) * LLAMA8B.layers + 1
+    assert float(e.time_s(9.0)) >= kernels * 50e-6
+    assert float(e.time_s(9.0)) > float(graph.time_s(9.0))
+
+
+def test_attention_dp_replicates_non_expert_weights_and_splits_kv_by_sequence():
+    pc = param_counts(DSV3)
+    w = float(weights_bytes_per_gpu(DSV3, 1.0, 8, attention_dp=True))
+    assert w == pytest.approx(pc.total - pc.routed_experts + pc.routed_experts / 8, rel=1e-12)
+    assert float(weights_bytes_per_gpu(DSV3, 1.0, 8)) == pytest.approx(pc.total / 8, rel=1e-12)
+    assert float(kv_shard(DSV3, 8)) == 1.0 and float(kv_shard(DSV3, 8, attention_dp=True)) == 8.0
+    assert float(kv_shard(LLAMA8B, 16)) == 8.0  # 8 KV heads: replicated beyond 8-way TP
+
+
+def test_mla_reads_its_whole_latent_cache_on_every_tensor_parallel_gpu():
+    kw = dict(prompt_tokens=3200.0, output_tokens=800.0, weight_bytes_per_param=1.0)
+    one = steady_state_terms(DSV3, DEV, tp=1, **kw)
+    eight = steady_state_terms(DSV3, DEV, tp=8, **kw)
+    dp8 = steady_state_terms(DSV3, DEV, tp=8, engine=EngineTerms(expert_parallel=True, attention_dp=True), **kw)
+    assert float(eight.am) == pytest.approx(float(one.am), rel=1e-12)
+    assert float(dp8.am) == pytest.approx(float(one.am) / 8, rel=1e-12)
+
+
+def test_expert_parallel_pays_the_busiest_rank_and_fused_moe_figures_replace_the_dense_ones():
+    kw = dict(prompt_tokens=1000.0, output_tokens=1000.0, weight_bytes_per_param=2.0, tp=8)
+    tp = steady_state_terms(MIXTRAL, DEV, **kw)
+    ep = steady_state_terms(MIXTRAL, DEV, engine=EngineTerms(expert_parallel=True), **kw)
+    b = 256.0
+    imb = float(expert_load_imbalance(b * float(tp.tokens), 2, 8))
+    assert float(ep.at(b).expert_compute_s) == pytest.approx(float(tp.at(b).expert_compute_s) * imb, rel=1e-9)
+    fused = steady_state_terms(MIXTRAL, DEV, engine=EngineTerms(fused_moe_frac=0.25, fused_moe_stream_frac=0.4), **kw)
+    assert float(fused.ec) == pytest.approx(float(tp.ec) * DEV.gemm_frac / 0.25, rel=1e-12)  # DEV has no serving figure: gemm_frac
+    assert float(fused.em_per_expert) == pytest.approx(float(tp.em_per_expert) * DEV.memory_bandwidth_frac / 0.4, rel=1e-12)
+    assert float(fused.gc) == float(tp.gc)  # the dense GEMMs keep their own figure
+
+
+def test_attention_dp_runs_every_elementwise_kernel_on_its_own_share_of_tokens():
+    from capplan.models.transformer import elementwise_bytes_per_token
+
+    dp = steady_state_terms(MIXTRAL, DEV, tp=8, engine=EngineTerms(expert_parallel=True, attention_dp=True), **KW)
+    tp = steady_state_terms(MIXTRAL, DEV, tp=8, **KW)
+    tokens = float(tp.tokens)
+    assert float(dp.ew_bytes) == pytest.approx(float(elementwise_bytes_per_token(MIXTRAL, 2.0, 1)) * tokens / 8, rel=1e-12)
+    assert float(dp.ew_bytes) < float(tp.ew_bytes)  # norms are no longer replicated on every rank

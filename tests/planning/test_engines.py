@@ -1,0 +1,151 @@
+"""Serving-engine profiles through the catalogue, the core and the scalar API (engines.toml figures)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import capplan
+from capplan.catalog import load_catalog
+from capplan.catalog.engines import engine_for, engine_for_framework, load_engines
+from capplan.errors import UserError
+from capplan.models.transformer import param_counts
+from capplan.planning.core import text_at_batch, text_batch_cap, text_usable_bytes
+from capplan.planning.resolve import text_setup
+
+CAT = load_catalog()
+
+
+def _setup(workload="llama-3.1-8b", gpu="h100-sxm", precision="bf16", **kw):
+    stack = CAT.efficiency.default_stack
+    return text_setup(CAT.text[workload], CAT.gpu(gpu), CAT.efficiency.gpu[gpu][stack], CAT.efficiency.runtime, stack, precision, "bf16", **kw)
+
+
+def test_engine_defaults_follow_the_gpu_as_the_engines_code_does():
+    f = load_engines()
+    assert f.default_engine == "vllm"
+    h100, a100, l40s, b200 = (CAT.gpu(g) for g in ("h100-sxm", "a100-sxm-80gb", "l40s", "b200"))
+    # vLLM: A100 and < 70 GiB GPUs take the small branch (256 sequences, 2048-token chunks)
+    assert (engine_for("vllm", h100).max_running, engine_for("vllm", h100).max_batched_tokens) == (1024, 8192)
+    assert (engine_for("vllm", a100).max_running, engine_for("vllm", a100).max_batched_tokens) == (256, 2048)
+    # SGLang: chunk size and CUDA-graph batch by memory tier and TP
+    assert (engine_for("sglang", l40s).max_batched_tokens, engine_for("sglang", l40s, 1).cuda_graph_max_batch) == (4096, 32)
+    assert engine_for("sglang", l40s, 4).cuda_graph_max_batch == 160
+    assert engine_for("sglang", b200).max_batched_tokens == 16384
+    t = engine_for("trtllm", h100)
+    assert (t.cuda_graph_max_batch, t.iteration_overhead_s, t.memory_basis) == (128, 0.00058, "free_after_load")
+
+
+def test_engine_kernels_override_efficiency_toml_and_missing_keys_fall_back():
+    eff = CAT.efficiency.gpu["h100-sxm"][CAT.efficiency.default_stack]
+    vllm = _setup(engine="vllm").rates
+    trt = _setup(engine="trtllm").rates
+    assert vllm.weight_stream_frac == 0.85 and vllm.serving_gemm_frac == 0.6 and vllm.kv_bandwidth_frac == 0.85
+    # TensorRT-LLM has no Hopper kernel table: efficiency.toml's serving figures
+    assert trt.weight_stream_frac == eff.weight_stream_frac and trt.serving_gemm_frac == eff.serving_gemm_frac
+    assert "weight_stream_frac" in engine_for("trtllm", CAT.gpu("h100-sxm")).missing_kernels
+
+
+def test_a_users_set_wins_over_the_engine_figure_for_the_same_kernels():
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine="vllm", sets=["efficiency.weight_stream_frac=0.5"])
+    assert r.efficiency.memory_bandwidth_frac == 0.5  # text: the weight-streaming figure (vLLM's own is 0.85)
+
+
+def test_trtllm_memory_is_the_weights_plus_a_share_of_what_they_leave_free():
+    s = _setup("llama-3.1-70b", engine="trtllm")
+    m = CAT.gpu("h100-sxm").memory.memory_gb * 1e9
+    w = 40e9
+    assert float(text_usable_bytes(s, w)) == pytest.approx(w + 0.9 * (m - w), rel=1e-12)
+    v = _setup("llama-3.1-70b", engine="vllm")
+    assert float(text_usable_bytes(v, w)) == pytest.approx(0.9 * m, rel=1e-12)
+
+
+def test_token_budget_and_running_limit_cap_the_batch():
+    s = _setup(engine="vllm")  # 1024 sequences, 8192 tokens on H100
+    assert float(text_batch_cap(s, 1000, 1000)) == 4096 // 4 * 1  # the 1024-sequence limit binds first
+    assert float(text_batch_cap(s, 7000, 1000)) == 1024  # 8192 / 8 = 1024
+    assert float(text_batch_cap(s, 32000, 82)) == np.floor(8192 / (1 + 32000 / 82))
+    a100 = _setup(gpu="a100-sxm-80gb", engine="vllm")
+    assert float(text_batch_cap(a100, 32000, 82)) == np.floor(2048 / (1 + 32000 / 82))
+
+
+def test_engine_is_named_in_the_result_and_changes_the_answer():
+    v = capplan.text("llama-3.1-70b", "h100-sxm", gpus=4, engine="vllm")
+    t = capplan.text("llama-3.1-70b", "h100-sxm", gpus=4, engine="trtllm")
+    d = capplan.text("llama-3.1-70b", "h100-sxm", gpus=4)
+    assert (v.inputs.engine, t.inputs.engine, d.inputs.engine) == ("vllm", "trtllm", "vllm")
+    assert t.iteration_s is not None and t.iteration_s.host == 0.00058
+    assert v.tokens_per_s_per_gpu != t.tokens_per_s_per_gpu
+    assert any("TensorRT-LLM has no hopper figure" in w for w in t.warnings)
+    with pytest.raises(UserError, match="engine"):
+        capplan.text("llama-3.1-8b", "h100-sxm", engine="tgi")
+
+
+def test_framework_column_names_map_to_engines():
+    assert [engine_for_framework(n) for n in ("TensorRT-LLM", "NIM (TensorRT-LLM)", "vLLM", "SGLang", "llama.cpp")] == ["trtllm", "trtllm", "vllm", "sglang", None]
+
+
+def test_weight_only_quantisation_stores_narrow_and_computes_at_16_bits():
+    r = capplan.text("llama-3.1-8b", "a100-sxm-80gb", gpus=1, precision="fp8")
+    assert r.inputs.compute_precision == "bf16"
+    assert r.weights_gb == pytest.approx(param_counts(_setup().arch).total * 1.0 / 1e9, rel=1e-9)
+    assert any("weight-only" in w for w in r.warnings)
+    # small-batch decode streams the weights: half the bytes, less time
+    fp8, bf16 = (capplan.text("llama-3.1-8b", "a100-sxm-80gb", gpus=1, precision=p, concurrency=4) for p in ("fp8", "bf16"))
+    assert fp8.tpot_ms < 0.7 * bf16.tpot_ms
+    for gpu in ("h100-sxm", "a100-sxm-80gb"):
+        g = capplan.text("gpt-oss-120b", gpu, gpus=1, precision="fp4" if gpu == "h100-sxm" else "int4")
+        assert g.fits_in_memory and g.max_batch > 0 and g.inputs.compute_precision == "bf16"
+    native = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="fp8")
+    assert native.inputs.compute_precision == "fp8" and not any("weight-only" in w for w in native.warnings)
+
+
+def test_compute_precision_can_be_chosen_but_not_narrower_than_the_weights():
+    w4a8 = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="int4", compute_precision="fp8")
+    assert w4a8.inputs.compute_precision == "fp8"
+    with pytest.raises(UserError, match="compute_precision"):
+        capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="bf16", compute_precision="fp8")
+    with pytest.raises(UserError, match="h100-sxm computes in"):
+        capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, precision="fp4", compute_precision="fp4")
+
+
+def test_fixed_concurrency_prices_the_batch_it_is_given():
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, concurrency=64, prompt_tokens=1000, output_tokens=1000)
+    it, pre = text_at_batch(_setup(), tp=1, batch=64.0, prompt_tokens=1000, output_tokens=1000)
+    assert r.max_batch == 64 and r.inputs.concurrency == 64 and r.batch_limited_by == "none"
+    assert r.tpot_ms == pytest.approx(float(it.time_s) * 1e3, rel=1e-12)
+    assert r.ttft_ms == pytest.approx((float(pre.time_s) + float(it.time_s)) * 1e3, rel=1e-12)
+    assert r.tokens_per_s_per_replica == pytest.approx(64 / float(it.time_s), rel=1e-12)
+    one = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, concurrency=1, prompt_tokens=1000, output_tokens=1000)
+    assert one.tpot_ms < r.tpot_ms and one.tokens_per_s_per_replica < r.tokens_per_s_per_replica
+    big = capplan.text("llama-3.1-70b", "h100-sxm", gpus=2, concurrency=5000, prompt_tokens=1000, output_tokens=1000)
+    assert big.max_batch < 5000 and big.batch_limited_by == "memory" and any("of the 5000 requests" in w for w in big.warnings)
+
+
+def test_moe_layouts_apply_to_moe_models_only():
+    dep = capplan.text("deepseek-v3", "h200-sxm", gpus=8, precision="fp8", parallel="dep")
+    tp = capplan.text("deepseek-v3", "h200-sxm", gpus=8, precision="fp8")
+    assert (dep.inputs.moe_parallel, tp.inputs.moe_parallel) == ("dep", "tp")
+    # MLA's latent is replicated under TP but split by sequence under attention DP: more KV room per GPU
+    assert dep.kv_cache_bytes_per_token == tp.kv_cache_bytes_per_token and dep.weights_gb > tp.weights_gb
+    assert capplan.text("llama-3.1-8b", "h100-sxm", gpus=2, parallel="dep").inputs.moe_parallel == "tp"
+    assert capplan.text("mixtral-8x7b", "h100-sxm", gpus=2, expert_parallel=True).inputs.moe_parallel == "ep"
+    with pytest.raises(UserError, match="parallel"):
+        capplan.text("mixtral-8x7b", "h100-sxm", parallel="pp")
+
+
+def test_an_older_engine_release_takes_its_own_defaults():
+    h100 = CAT.gpu("h100-sxm")
+    assert engine_for("vllm", h100, version="0.7.3").iteration_overhead_s == 0.004  # V0 engine, before 0.8
+    assert engine_for("vllm", h100, version="0.8").iteration_overhead_s == 0.0002
+    assert engine_for("vllm", h100, version="0.11.0").iteration_overhead_s == 0.0002
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine_version="0.6.4", concurrency=8)
+    assert r.iteration_s is not None and r.iteration_s.host == 0.004 and r.inputs.engine_version == "0.6.4"
+    with pytest.raises(UserError, match="engine_version"):
+        capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
+
+
+def test_an_engine_runs_only_on_the_generations_its_profile_lists():
+    with pytest.raises(UserError, match="TensorRT-LLM does not run on mi300x"):
+        capplan.text("llama-3.1-8b", "mi300x", engine="trtllm")
+    assert capplan.text("llama-3.1-8b", "mi300x", gpus=1, engine="sglang").inputs.engine == "sglang"
