@@ -149,6 +149,13 @@ _TEXT_ARGS = (
     "electricity_usd_per_kwh",
     "economics",
     "max_gpus",
+    "engine",
+    "concurrency",
+    "compute_precision",
+    "parallel",
+    "expert_parallel",
+    "attention_dp",
+    "engine_version",
 )
 
 

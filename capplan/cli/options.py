@@ -92,6 +92,11 @@ LongVideoOpt = Annotated[str, typer.Option(metavar="MODE", help="Generate a long
 # --- serving targets ------------------------------------------------------------------------------
 TtftOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-to-first-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
 TpotOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-per-output-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
+EngineOpt = Annotated[Optional[str], typer.Option(metavar="ENGINE", help="Serving engine whose kernels and defaults to model: trtllm, vllm or sglang. Default: hardware_profiles/engines.toml's.", rich_help_panel=SERVING)]
+EngineVersionOpt = Annotated[Optional[str], typer.Option(metavar="VERSION", help="Engine release (e.g. 0.7.3) where its host overhead differs by release.", rich_help_panel=SERVING)]
+ConcurrencyOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Requests in flight (as a benchmark at fixed concurrency), instead of the most that meets the targets.", rich_help_panel=SERVING)]
+ComputePrecisionOpt = Annotated[Optional[str], typer.Option(metavar="P", help="GEMM compute precision when it differs from the weights' (default: the weights' where the chip has it, else 16-bit weight-only).", rich_help_panel=HARDWARE)]
+ParallelOpt = Annotated[Optional[str], typer.Option(metavar="MODE", help="MoE layout: tp (tensor parallel), ep (expert parallel) or dep (expert parallel + attention data parallel). Default: the engine's.", rich_help_panel=HARDWARE)]
 NoLatencyTargetsOpt = Annotated[bool, typer.Option("--no-latency-targets", help="Maximise throughput: no TTFT/TPOT targets.", rich_help_panel=SERVING)]
 
 # --- economics ------------------------------------------------------------------------------------

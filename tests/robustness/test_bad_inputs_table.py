@@ -138,7 +138,7 @@ CASES: list[Case] = [
     Case("text-kv-fp8-on-a100", ("text", "--gpu", "a100-sxm-80gb", "--kv-precision", "fp8"), "no fp8"),
     # BUG-12 (fixed): the message blamed --precision
     Case("text-kv-fp8-on-a100-names-the-option", ("text", "--gpu", "a100-sxm-80gb", "--kv-precision", "fp8"), "--kv-precision"),
-    Case("text-fp4-on-mi300x", ("text", "--gpu", "mi300x", "--precision", "fp4"), "no fp4"),
+    Case("text-fp4-compute-on-mi300x", ("text", "--gpu", "mi300x", "--precision", "fp4", "--compute-precision", "fp4"), "computes in bf16, fp16, fp8"),
     Case("text-pricing-empty", ("text", "--pricing", ""), "--pricing"),
     Case("text-flag-takes-no-value", ("text", "--no-latency-targets=1"), "--no-latency-targets"),
     Case("text-set-text-key-on-video", ("video", "--set", "text.gpus=2"), "capplan text"),
