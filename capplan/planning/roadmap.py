@@ -40,6 +40,8 @@ HOURS_PER_MONTH = 8760.0 / 12.0
 DAYS_PER_MONTH = 365.0 / 12.0
 # Cost per video-hour of backlog: breaks ties between equal-cost schedules, far below any real cost.
 BACKLOG_TIE_BREAK_USD = 1e-6
+# Ways to turn the relaxation's node counts into whole nodes; the cheapest feasible one is kept.
+ROUNDINGS = (np.rint, np.ceil, lambda z: np.floor(z + 0.25), lambda z: np.floor(z + 0.75))
 
 
 @dataclass(frozen=True)
@@ -374,12 +376,13 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
 
     res: object
     bound = None
+    rounded = False
     if exact:
         res = run(lb, ub, integrality, time_limit_s)
     else:
-        # The LP relaxation gives a lower bound; whole nodes are then searched between the floor and
-        # the ceiling of its node counts, which HiGHS closes in seconds where the full search takes
-        # minutes. The gap reported is against the relaxation, so it is an honest bound.
+        # The LP relaxation gives a lower bound; its node counts are rounded to whole nodes (the full
+        # branch-and-bound search takes minutes on a 3-year plan). The gap reported is against the
+        # relaxation, so it bounds how far from the optimum the plan can be.
         relaxed = run(lb, ub, np.zeros_like(integrality), time_limit_s)
         if getattr(relaxed, "x", None) is None:
             res = relaxed
@@ -389,11 +392,23 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
             is_int = integrality == 1
             lo = np.where(is_int, np.floor(zl + 1e-6), lb)
             hi = np.where(is_int, np.minimum(np.ceil(zl - 1e-6), ub), ub)
-            res = run(lo, hi, integrality, max(time_limit_s - (time.perf_counter() - t0), 1.0))
-            if getattr(res, "x", None) is None:  # the neighbourhood holds no whole-node plan: search everything
+            res = None
+            for rounding in ROUNDINGS:
+                # Whole nodes fixed at the relaxation's counts rounded; on-demand GPUs (by the GPU) and the
+                # schedule are then re-optimised as an LP. Deterministic and a fraction of a second.
+                fixed = np.where(is_int, np.clip(rounding(zl), lo, hi), 0.0)
+                trial = run(np.where(is_int, fixed, lb), np.where(is_int, fixed, ub), np.zeros_like(integrality), time_limit_s)
+                if getattr(trial, "x", None) is not None and (res is None or trial.fun < res.fun):  # type: ignore[attr-defined]
+                    res = trial
+            rounded = res is not None
+            if res is None:  # no rounding is feasible (a GPU's availability binds): search the neighbourhood
+                res = run(lo, hi, integrality, max(time_limit_s - (time.perf_counter() - t0), 1.0))
+            if getattr(res, "x", None) is None:
                 res = run(lb, ub, integrality, max(time_limit_s - (time.perf_counter() - t0), 1.0))
     code = getattr(res, "status", 4)
     status = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded"}.get(code, "error")
+    if rounded and status == "optimal":
+        status = "rounded"
     sol = RoadmapSolution(mode=mode, status=status, fleets=fleets, solve_s=time.perf_counter() - t0, message=str(getattr(res, "message", "")))
     if getattr(res, "x", None) is None:
         return sol
@@ -486,3 +501,40 @@ def monthly_costs(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, np.ndarr
     cash += energy.sum(axis=1)
     economic += energy.sum(axis=1)
     return {"cash": cash, "economic": economic, "energy": energy.sum(axis=1), "after_horizon_pv": after, "book_value": book}
+
+
+def npv_breakdown(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, float]:
+    """The NPV split by kind of payment; the parts add up to ``sol.npv_usd``."""
+    assert sol.deliveries is not None and sol.owned_busy is not None
+    M = p.months
+    df = discount_factors(p.discount_rate_frac_per_year, M + int(p.term_months.max()) + 1)
+    idle_month = p.idle_w / 1e3 * HOURS_PER_MONTH * p.energy_usd_per_kwh
+    out = dict.fromkeys(("on_demand", "reserved", "purchases", "upkeep_and_idle_energy", "busy_energy", "reserved_after_horizon", "book_value_credit"), 0.0)
+    new = sol.deliveries.sum(axis=0)  # (G, C, M)
+    items: list[tuple[int, int, int, float, float, float]] = []  # (g, c, start, gpus, rate, capex)
+    for g in range(p.G):
+        for c, kind in enumerate(KINDS):
+            for d in range(M):
+                if new[g, c, d] > 0:
+                    rate = p.rent_usd_per_gpu_hour[g, d] * (1.0 - p.reserved_discount_frac[c])
+                    items.append((g, c, d, float(new[g, c, d]), rate, float(p.capex_usd_per_gpu[g, d])))
+    for cm in p.commitments:
+        items.append((cm.gpu, cm.kind, cm.start, float(cm.gpus), cm.usd_per_gpu_hour, cm.capex_usd_per_gpu))
+    for g, c, start, gpus, rate, capex in items:
+        term = int(p.term_months[c])
+        kind = KINDS[c]
+        if kind == "own":
+            if start >= 0:
+                out["purchases"] += gpus * capex * df[start]
+            upkeep = capex * p.opex_frac_per_year / 12.0 + idle_month[g]
+            out["upkeep_and_idle_energy"] += gpus * upkeep * df[list(_served(start, term, M))].sum()
+            out["book_value_credit"] -= gpus * capex * float(book_value_frac(M - start, term)) * df[M]
+        else:
+            pay = gpus * rate * HOURS_PER_MONTH
+            key = "on_demand" if kind == "on-demand" else "reserved"
+            out[key] += pay * df[list(_served(start, term, M))].sum()
+            if start + term > M:
+                out["reserved_after_horizon"] += pay * df[max(M, start) : start + term].sum()
+    dyn = (p.busy_w - p.idle_w) * p.energy_usd_per_kwh / 1e3 * DAYS_PER_MONTH
+    out["busy_energy"] = float((dyn[None, :, None, None] * df[None, None, :M, None] * sol.owned_busy).sum())
+    return {k: float(v) for k, v in out.items()}
