@@ -272,8 +272,8 @@ def roadmap(
                 text_cost = float(costs["economic"][0, m]) * share
                 video_cost = float(costs["economic"][0, m]) * (1.0 - share)
             out.append(MonthPlan(
-                gpus={g: float(active[i, :, m].sum()) for i, g in enumerate(gpus) if active[i, :, m].sum() > 0},
-                gpus_by_contract={kind: float(active[:, c, m].sum()) for c, kind in enumerate(rm.KINDS) if active[:, c, m].sum() > 0},
+                gpus={g: float(active[i, :, m].sum()) for i, g in enumerate(gpus)},  # every type, so that CSV columns are fixed
+                gpus_by_contract={kind: float(active[:, c, m].sum()) for c, kind in enumerate(rm.KINDS)},
                 total_gpus=total,
                 ordered_gpus=float(sum(sol.deliveries[:, :, c, m + lead[0, c]].sum() for c in range(1, len(rm.KINDS)) if m + lead[0, c] < M)),
                 utilization=float((busy_text[m] + busy_video[m]) / (total * 24.0)) if total > 0 else 0.0,
@@ -300,6 +300,7 @@ def roadmap(
                             order_month=label_at(d - int(lead[gi, c])), delivery_month=label[d], gpu=g, kind=kind, gpus=q,  # type: ignore[arg-type]
                             ends_month=label_at(d + int(term[c]) - 1), fleet=fleet,
                         ))
+        orders.sort(key=lambda o: (o.order_month, o.delivery_month, o.fleet, o.gpu, o.kind))
         costs = rm.monthly_costs(problem, sol)
         return RoadmapPlan(
             mode=sol.mode,  # type: ignore[arg-type]
