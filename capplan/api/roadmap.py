@@ -112,9 +112,9 @@ def roadmap(
     if r is None:
         r = econ.ownership.cost_of_capital_frac
     life_years = spec.contracts.own_life_years or econ.ownership.amortization_years
-    for i, g in enumerate(spec.gpus):
-        if g.id not in cat.gpus:
-            raise UserError(f"{where}: field gpus.{i}.id", g.id, f"choose catalogued GPUs: {', '.join(sorted(cat.gpus))}")
+    for i, cand in enumerate(spec.gpus):
+        if cand.id not in cat.gpus:
+            raise UserError(f"{where}: field gpus.{i}.id", cand.id, f"choose catalogued GPUs: {', '.join(sorted(cat.gpus))}")
     for i, s in enumerate(spec.text):
         if s.workload not in cat.text:
             raise UserError(f"{where}: field text.{i}.workload", s.workload, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")

@@ -96,6 +96,7 @@ class RoadmapVideo(_Strict):
 
 
 Kind = Literal["on-demand", "reserved-1y", "reserved-3y", "own"]
+ALL_KINDS: list[Kind] = ["on-demand", "reserved-1y", "reserved-3y", "own"]
 
 
 class RoadmapGPU(_Strict):
@@ -106,7 +107,7 @@ class RoadmapGPU(_Strict):
     available_from: Month | None = None
     max_gpus: Annotated[int, Field(ge=0)] | None = None
     price_decline_frac_per_year: Frac | None = None  # default: [prices]
-    contracts: list[Kind] = Field(default_factory=lambda: ["on-demand", "reserved-1y", "reserved-3y", "own"], min_length=1)
+    contracts: list[Kind] = Field(default_factory=lambda: list(ALL_KINDS), min_length=1)
     source: str = ""
 
 

@@ -419,8 +419,8 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
     for c in range(C):
         term = int(p.term_months[c])
         cs = np.concatenate([np.zeros((F, G, 1)), np.cumsum(sol.deliveries[:, :, c, :], axis=2)], axis=2)
-        m = np.arange(M)
-        active[:, :, c, :] += cs[:, :, m + 1] - cs[:, :, np.maximum(m - term + 1, 0)]
+        ms = np.arange(M)
+        active[:, :, c, :] += cs[:, :, ms + 1] - cs[:, :, np.maximum(ms - term + 1, 0)]
     sol.active = active
     sol.text_gpus = np.clip(z[x], 0.0, None)
     sol.video_gpus = np.clip(z[y], 0.0, None)
@@ -446,7 +446,7 @@ def monthly_costs(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, np.ndarr
     NPV = sum_m cash[m] df[m] + after_horizon_pv - book_value df[M].
     """
     assert sol.active is not None and sol.deliveries is not None and sol.owned_busy is not None
-    F, G, M = len(sol.fleets), p.G, p.months
+    F, M = len(sol.fleets), p.months
     life_years = float(p.term_months[OWN]) / 12.0
     recovery = float(annuity_factor(p.discount_rate_frac_per_year, life_years)) / 12.0  # per month, of the price
     e_wh = p.energy_usd_per_kwh / 1e3
@@ -513,7 +513,7 @@ def npv_breakdown(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, float]:
     new = sol.deliveries.sum(axis=0)  # (G, C, M)
     items: list[tuple[int, int, int, float, float, float]] = []  # (g, c, start, gpus, rate, capex)
     for g in range(p.G):
-        for c, kind in enumerate(KINDS):
+        for c in range(len(KINDS)):
             for d in range(M):
                 if new[g, c, d] > 0:
                     rate = p.rent_usd_per_gpu_hour[g, d] * (1.0 - p.reserved_discount_frac[c])

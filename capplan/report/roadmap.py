@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from capplan.report.fmt import pct, sig, usd
+from capplan.report.fmt import sig, usd
 from capplan.results_roadmap import RoadmapPlan, RoadmapResult
 
 KIND_COLOURS = {"on-demand": "#e4572e", "reserved-1y": "#f3a712", "reserved-3y": "#a8c686", "own": "#4c6ef5"}
@@ -101,7 +101,7 @@ def _stacked_bars(labels: list[str], series: dict[str, list[float]], title: str)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" role="img" aria-label="{html.escape(title)}">']
     parts += _axes(labels, vmax, "")
     for i in range(n):
-        y = H - PAD_B
+        y: float = H - PAD_B
         for name, vals in series.items():
             h = (H - PAD_B - PAD_T) * vals[i] / vmax
             if h <= 0:
