@@ -180,7 +180,8 @@ def unit_npv(p: RoadmapProblem) -> np.ndarray:
 
 
 def commitment_npv(p: RoadmapProblem) -> float:
-    """Net present cost of the commitments (sunk purchases excluded), before the energy their work draws."""
+    """Net present cost of the commitments before the energy their work draws. A purchase made before
+    the first month is sunk: neither its price nor its book value at the end counts, only its upkeep."""
     M = p.months
     df = discount_factors(p.discount_rate_frac_per_year, M + int(p.term_months.max()) + 1)
     total = 0.0
@@ -191,9 +192,8 @@ def commitment_npv(p: RoadmapProblem) -> float:
             months = list(_served(cm.start, term, M))
             upkeep = cm.capex_usd_per_gpu * p.opex_frac_per_year / 12.0 + idle
             total += cm.gpus * upkeep * sum(df[m] for m in months)
-            if cm.start >= 0:
-                total += cm.gpus * cm.capex_usd_per_gpu * df[cm.start]
-            total -= cm.gpus * cm.capex_usd_per_gpu * float(book_value_frac(M - cm.start, term)) * df[M]
+            if cm.start >= 0:  # bought before the plan: price and resale value are both outside it
+                total += cm.gpus * cm.capex_usd_per_gpu * (df[cm.start] - float(book_value_frac(M - cm.start, term)) * df[M])
         else:
             pay = [m for m in range(max(cm.start, 0), cm.start + term)]
             total += cm.gpus * cm.usd_per_gpu_hour * HOURS_PER_MONTH * sum(df[m] for m in pay)
@@ -495,7 +495,7 @@ def monthly_costs(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, np.ndarr
         if KINDS[cm.kind] == "own":
             if 0 <= cm.start < M:
                 cash[f, cm.start] += cm.gpus * cm.capex_usd_per_gpu
-            book[f] += cm.gpus * cm.capex_usd_per_gpu * float(book_value_frac(M - cm.start, term))
+                book[f] += cm.gpus * cm.capex_usd_per_gpu * float(book_value_frac(M - cm.start, term))
         elif cm.start + term > M:
             after[f] += cm.gpus * cm.usd_per_gpu_hour * HOURS_PER_MONTH * df[max(M, cm.start) : cm.start + term].sum()
     cash += energy.sum(axis=1)
@@ -526,9 +526,9 @@ def npv_breakdown(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, float]:
         if kind == "own":
             if start >= 0:
                 out["purchases"] += gpus * capex * df[start]
+                out["book_value_credit"] -= gpus * capex * float(book_value_frac(M - start, term)) * df[M]
             upkeep = capex * p.opex_frac_per_year / 12.0 + idle_month[g]
             out["upkeep_and_idle_energy"] += gpus * upkeep * df[list(_served(start, term, M))].sum()
-            out["book_value_credit"] -= gpus * capex * float(book_value_frac(M - start, term)) * df[M]
         else:
             pay = gpus * rate * HOURS_PER_MONTH
             key = "on_demand" if kind == "on-demand" else "reserved"

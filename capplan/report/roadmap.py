@@ -61,7 +61,7 @@ def roadmap_table(r: RoadmapResult) -> Any:
         orders.add_column(col)
     for o in r.consolidated.orders[:40]:
         orders.add_row(o.order_month, o.delivery_month, o.gpu, o.kind, f"{o.gpus:,.0f}", o.ends_month)
-    out += [Text(""), orders]
+    out += [Text(""), orders if r.consolidated.orders else Text("No orders: on-demand GPUs and the commitments cover the demand.")]
     if len(r.consolidated.orders) > 40:
         out.append(Text(f"... {len(r.consolidated.orders) - 40} more in --format json", style="dim"))
     for w in r.warnings:

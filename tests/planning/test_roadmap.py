@@ -140,13 +140,22 @@ def test_commitments_are_kept_used_and_paid():
     assert s.npv_usd == pytest.approx(expected, rel=1e-9)
 
 
-def test_owned_commitment_sunk_price_but_book_value_credited():
+def test_owned_commitment_bought_before_the_plan_costs_only_its_upkeep():
     cm = Commitment(gpu=0, kind=OWN, start=-12, gpus=8, fleet="text", capex_usd_per_gpu=24_000.0)
-    p = problem(M=6, text=8.0, commitments=(cm,), rate=0.0)
+    p = problem(M=6, text=8.0, commitments=(cm,), rate=0.0, opex_frac_per_year=0.06)
     s = solve_roadmap(p, "consolidated", exact=True)
     assert s.deliveries.sum() == 0  # nothing new needed
-    # Bought a year ago with a 48-month life: after the plan it has served 18 months.
-    assert s.npv_usd == pytest.approx(-8 * 24_000 * (1 - 18 / 48))
+    assert s.active[0, 0, OWN].tolist() == [8] * 6
+    assert s.npv_usd == pytest.approx(8 * 24_000 * 0.06 / 12 * 6)
+
+
+def test_owned_commitment_delivered_in_the_plan_is_paid_and_credited():
+    cm = Commitment(gpu=0, kind=OWN, start=2, gpus=8, fleet="text", capex_usd_per_gpu=24_000.0)
+    p = problem(M=6, text=8.0, commitments=(cm,), rate=0.0, allowed=[1, 0, 0, 0])
+    s = solve_roadmap(p, "consolidated", exact=True)
+    assert s.active[0, 0, OD].tolist() == pytest.approx([8, 8, 0, 0, 0, 0])
+    # two months on demand, then the purchase less its book value after 4 of 48 months
+    assert s.npv_usd == pytest.approx(2 * 8 * 2.0 * 730 + 8 * 24_000 * (4 / 48))
 
 
 def test_availability_date_and_cap_respected():
