@@ -36,7 +36,7 @@ def problem(M: int = 6, *, allowed=None, lead=(0, 0, 0, 0), text=8.0, video=0.0,
         video_deadline_h=np.array([2]),
         rent_usd_per_gpu_hour=np.full((G, M), 2.0),
         capex_usd_per_gpu=np.full((G, M), 30_000.0),
-        allowed=np.ones((G, C), bool) if allowed is None else np.array([allowed], bool),
+        allowed=np.ones((G, C), bool) if allowed is None else np.array(allowed, bool).reshape(-1, C),
         lead_months=np.array([lead]),
         term_months=np.array([1, 12, 36, 48]),
         reserved_discount_frac=np.array([0.0, 0.3, 0.45, 0.0]),
@@ -164,3 +164,34 @@ def test_availability_date_and_cap_respected():
     assert solve_roadmap(p, "consolidated").status == "infeasible"  # nothing can serve months 0-2
     s = solve_roadmap(p_ok, "consolidated", exact=True)
     assert s.active.sum(axis=(0, 2)).max() <= 24 + 1e-9
+
+
+@pytest.mark.parametrize("mode", ["siloed", "consolidated"])
+def test_a_month_needs_the_gpus_capplan_plan_sizes_for_its_day(mode):
+    """One month, on-demand only, flat prices: the roadmap's fleet is the plan MILP's fleet for the same
+    day (the roadmap rents by the GPU, the plan in whole nodes of one, so they differ by under a GPU)."""
+    from capplan.planning.optimize import PlanProblem, solve
+
+    hours = np.arange(24)
+    text = np.where((hours >= 9) & (hours < 17), 30.0, 6.0)[None, :]
+    video = np.where(hours >= 18, 12.0, 2.0)[None, :]
+    common = dict(text_capacity=np.array([[1.0], [2.5]]), video_rate=np.array([[1.0], [3.0]]), video_deadline_h=np.array([3]))
+    plan = solve(
+        PlanProblem(
+            hours=24, node_size=1, hw_usd_per_gpu_hour=np.array([2.0, 4.5]), busy_w=np.array([1000.0, 1500.0]), idle_w=np.array([500.0, 700.0]),
+            energy_usd_per_kwh=np.zeros(24), availability=np.full(2, np.inf), text_demand=text, video_arrivals=video, switch_gpu_hours=np.zeros(2), **common,
+        ),
+        mode,
+    )
+    rm = solve_roadmap(
+        problem(
+            M=1, text_demand=text[:, None, :], video_arrivals=video[:, None, :], rent_usd_per_gpu_hour=np.array([[2.0], [4.5]]),
+            capex_usd_per_gpu=np.zeros((2, 1)), allowed=np.tile([1, 0, 0, 0], (2, 1)).astype(bool), lead_months=np.zeros((2, 4), int),
+            first_month=np.zeros(2, int), max_gpus=np.full(2, np.inf), busy_w=np.array([1000.0, 1500.0]), idle_w=np.array([500.0, 700.0]), **common,
+        ),
+        mode,
+        exact=True,
+    )
+    plan_usd = float((plan.gpus_total * np.array([2.0, 4.5])).sum())
+    rm_usd = float((rm.active.sum(axis=(0, 2))[:, 0] * np.array([2.0, 4.5])).sum())
+    assert plan_usd - 4.5 < rm_usd <= plan_usd + 1e-6
