@@ -45,8 +45,9 @@ def roadmap_path(scenario: str | Path | None) -> Path:
     raise UserError("SCENARIO", str(name), f"give a roadmap TOML file or a bundled roadmap: {', '.join(known)}")
 
 
-def _growth(g: Growth, months: int, where: str, base: Path) -> np.ndarray:
-    """(M,) multipliers of the first month's day."""
+def _growth(g: Growth, months: int, where: str, base: Path, start: str) -> np.ndarray:
+    """(M,) multipliers of the first month's day. A ``month`` column, if the CSV has one, must count
+    the months from the roadmap's start (YYYY-MM), so that rows cannot silently shift."""
     if g.frac_per_year is not None:
         return (1.0 + g.frac_per_year) ** (np.arange(months) / 12.0)
     path = Path(str(g.csv)) if Path(str(g.csv)).is_absolute() else base / str(g.csv)
@@ -66,6 +67,8 @@ def _growth(g: Growth, months: int, where: str, base: Path) -> np.ndarray:
         raise UserError(f"{where}.csv", f"{len(rows)} rows", f"give at least one row per month ({months})")
     vals = []
     for i, r in enumerate(rows[:months]):
+        if "month" in r and (r["month"] or "").strip() != month_label(start, i):
+            raise UserError(f"{path}: row {i + 2}, column month", r["month"], f"rows must count months from the roadmap's start: expected {month_label(start, i)}")
         try:
             v = float(r[str(g.column)])
         except (TypeError, ValueError):
@@ -133,8 +136,8 @@ def roadmap(
     gpus = [g.id for g in spec.gpus]
     G, J, K = len(gpus), len(spec.text), len(spec.video)
     base = path.parent
-    text_demand = np.array([_day(s.requests_per_s, where)[None, :] * _growth(s.growth, M, f"{where}: field text.{i}.growth", base)[:, None] for i, s in enumerate(spec.text)]).reshape(J, M, 24)
-    video_arrivals = np.array([_day(v.videos_per_hour, where)[None, :] * _growth(v.growth, M, f"{where}: field video.{i}.growth", base)[:, None] for i, v in enumerate(spec.video)]).reshape(K, M, 24)
+    text_demand = np.array([_day(s.requests_per_s, where)[None, :] * _growth(s.growth, M, f"{where}: field text.{i}.growth", base, spec.start)[:, None] for i, s in enumerate(spec.text)]).reshape(J, M, 24)
+    video_arrivals = np.array([_day(v.videos_per_hour, where)[None, :] * _growth(v.growth, M, f"{where}: field video.{i}.growth", base, spec.start)[:, None] for i, v in enumerate(spec.video)]).reshape(K, M, 24)
 
     # Per-GPU capacity of every service on every GPU type, from the what-if models (as in a plan).
     capacities: list[ServiceCapacity] = []

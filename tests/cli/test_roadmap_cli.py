@@ -114,6 +114,9 @@ def test_user_file_and_csv_growth(cli, tmp_path):
     d = r.json()
     assert [row["text_peak_requests_per_s"] for row in d["rows"]] == pytest.approx([20, 40, 60, 80])
     assert d["rows"][0]["videos_per_day"] == 0 and d["rows"][0]["consolidated"]["cost_per_video_minute_usd"] is None
+    (tmp_path / "growth.csv").write_text("month,chat\n2027-01,1\n2027-03,2\n2027-04,3\n2027-05,4\n")
+    r = cli("roadmap", f, "-f", "json")
+    assert r.code == 2 and "expected 2027-02" in r.err
 
 
 @pytest.mark.parametrize(
