@@ -53,7 +53,7 @@ class DayProfile(_Strict):
 
 class Growth(_Strict):
     """How a service's demand changes month by month: a yearly rate (compounded monthly) or a CSV
-    column of multipliers of the first month's day, one row per month."""
+    column of multipliers of the first month's day, one row per month (an optional `month` column, YYYY-MM, is checked)."""
 
     frac_per_year: Rate | None = None
     csv: str | None = None
