@@ -151,3 +151,34 @@ def test_bad_roadmap_files_one_line(cli, tmp_path, old, new, needle):
     assert r.code == 2, r.out
     assert r.err.startswith("Error: ") and needle in r.err and r.err.count("\n") == 1
     assert r.out == ""
+
+
+FIELDS = [
+    ("months = 4", "months = {}"),
+    ("peak = 20", "peak = {}"),
+    ("frac_per_year = 0.0", "frac_per_year = {}"),
+    ("decline_frac_per_year = 0.0", "decline_frac_per_year = {}"),
+    ("reserved_1y_discount_frac = 0.3", "reserved_1y_discount_frac = {}"),
+    ("own_lead_months = 3", "own_lead_months = {}"),
+]
+
+
+def test_fuzzed_roadmap_files_fail_cleanly_or_run(cli, tmp_path):
+    """Odd values in any numeric field: the run succeeds or exits 2 with one line, never a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False, width=32), st.sampled_from(['"x"', "true", "[]", "1e400"]))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(FIELDS), values)
+    def run(field, value):
+        old, new = field
+        r = cli("roadmap", _write(tmp_path, MINI.replace(old, new.format(value), 1)), "-f", "json")
+        assert r.code in (0, 2), r.err
+        if r.code == 2:
+            assert r.err.startswith("Error: ") and r.err.count("\n") == 1 and r.out == ""
+        else:
+            json.loads(r.out)
+
+    run()
