@@ -59,6 +59,7 @@ class NPVBreakdown(_Out):
     purchases: float
     upkeep_and_idle_energy: float
     busy_energy: float
+    fixed: float = Field(description="fixed cost per fleet and month (siloed: two fleets)")
     reserved_after_horizon: float = Field(description="payments of reserved terms running past the horizon (they bind)")
     book_value_credit: float = Field(description="minus: straight-line book value of owned GPUs at the horizon's end")
 

@@ -239,6 +239,7 @@ def roadmap(
         opex_frac_per_year=econ.ownership.opex_frac_per_year,
         discount_rate_frac_per_year=float(r),
         headroom_frac=spec.headroom_frac,
+        fixed_usd_per_month_per_fleet=spec.fixed_usd_per_month_per_fleet,
         commitments=tuple(commitments),
     )
     for name in ("text_demand", "text_capacity", "video_arrivals", "video_rate", "rent_usd_per_gpu_hour", "capex_usd_per_gpu"):

@@ -147,6 +147,7 @@ class Roadmap(_Strict):
     months: Annotated[int, Field(ge=1, le=MAX_MONTHS)]
     node_size: Annotated[int, Field(ge=1, le=1024)] = 8
     headroom_frac: Frac = 0.0
+    fixed_usd_per_month_per_fleet: Big = 0.0
     discount_rate_frac_per_year: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = None  # default: economics cost_of_capital_frac
     stack: str | None = None
     text: list[RoadmapText] = Field(default_factory=list, max_length=8)

@@ -83,6 +83,7 @@ class RoadmapProblem:
     discount_rate_frac_per_year: float
     headroom_frac: float = 0.0
     commitments: tuple[Commitment, ...] = ()
+    fixed_usd_per_month_per_fleet: float = 0.0  # operations of a standalone product: siloed pays it twice
 
     @property
     def G(self) -> int:
@@ -425,7 +426,8 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
     sol.text_gpus = np.clip(z[x], 0.0, None)
     sol.video_gpus = np.clip(z[y], 0.0, None)
     sol.owned_busy = np.clip(z[u], 0.0, None)
-    sol.npv_usd = float((unit[None] * sol.deliveries).sum() + commitment_npv(p) + (dyn[None, :, None, None] * df[None, None, :, None] * sol.owned_busy).sum())
+    fixed = F * p.fixed_usd_per_month_per_fleet * df.sum()
+    sol.npv_usd = float((unit[None] * sol.deliveries).sum() + commitment_npv(p) + (dyn[None, :, None, None] * df[None, None, :, None] * sol.owned_busy).sum() + fixed)
     fun = float(res.fun)  # type: ignore[attr-defined]
     if bound is not None:
         sol.mip_gap = max(fun - bound, 0.0) / max(abs(fun), 1e-300)
@@ -498,8 +500,8 @@ def monthly_costs(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, np.ndarr
                 book[f] += cm.gpus * cm.capex_usd_per_gpu * float(book_value_frac(M - cm.start, term))
         elif cm.start + term > M:
             after[f] += cm.gpus * cm.usd_per_gpu_hour * HOURS_PER_MONTH * df[max(M, cm.start) : cm.start + term].sum()
-    cash += energy.sum(axis=1)
-    economic += energy.sum(axis=1)
+    cash += energy.sum(axis=1) + p.fixed_usd_per_month_per_fleet
+    economic += energy.sum(axis=1) + p.fixed_usd_per_month_per_fleet
     return {"cash": cash, "economic": economic, "energy": energy.sum(axis=1), "after_horizon_pv": after, "book_value": book}
 
 
@@ -509,7 +511,8 @@ def npv_breakdown(p: RoadmapProblem, sol: RoadmapSolution) -> dict[str, float]:
     M = p.months
     df = discount_factors(p.discount_rate_frac_per_year, M + int(p.term_months.max()) + 1)
     idle_month = p.idle_w / 1e3 * HOURS_PER_MONTH * p.energy_usd_per_kwh
-    out = dict.fromkeys(("on_demand", "reserved", "purchases", "upkeep_and_idle_energy", "busy_energy", "reserved_after_horizon", "book_value_credit"), 0.0)
+    out = dict.fromkeys(("on_demand", "reserved", "purchases", "upkeep_and_idle_energy", "busy_energy", "fixed", "reserved_after_horizon", "book_value_credit"), 0.0)
+    out["fixed"] = len(sol.fleets) * p.fixed_usd_per_month_per_fleet * float(df[:M].sum())
     new = sol.deliveries.sum(axis=0)  # (G, C, M)
     items: list[tuple[int, int, int, float, float, float]] = []  # (g, c, start, gpus, rate, capex)
     for g in range(p.G):

@@ -37,6 +37,7 @@ def roadmap_table(r: RoadmapResult) -> Any:
     line("  purchases", lambda p: usd(p.npv.purchases))
     line("  book value at end", lambda p: usd(p.npv.book_value_credit))
     line("  upkeep, energy", lambda p: usd(p.npv.upkeep_and_idle_energy + p.npv.busy_energy))
+    line("  fixed (per fleet)", lambda p: usd(p.npv.fixed))
     line("Paid in horizon", lambda p: usd(p.cash_usd))
     line("GPU-months own/3y/1y/OD", lambda p: "/".join(f"{p.gpu_months.get(k, 0):.0f}" for k in ("own", "reserved-3y", "reserved-1y", "on-demand")))
     line("Solve", lambda p: f"{p.status}" + (f" ({p.mip_gap:.2%})" if p.mip_gap else ""))
@@ -137,7 +138,7 @@ def _plan_summary(p: RoadmapPlan) -> str:
     n = p.npv
     cells = [
         ("Net present cost", usd(p.npv_usd)), ("on-demand", usd(n.on_demand)), ("reserved", usd(n.reserved + n.reserved_after_horizon)),
-        ("purchases", usd(n.purchases)), ("book value at the end", usd(n.book_value_credit)), ("upkeep and energy", usd(n.upkeep_and_idle_energy + n.busy_energy)),
+        ("purchases", usd(n.purchases)), ("book value at the end", usd(n.book_value_credit)), ("upkeep and energy", usd(n.upkeep_and_idle_energy + n.busy_energy)), ("fixed (per fleet)", usd(n.fixed)),
         ("paid within the horizon", usd(p.cash_usd)), ("solve", f"{p.status}" + (f", within {p.mip_gap:.2%}" if p.mip_gap else "")),
     ]
     return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in cells)

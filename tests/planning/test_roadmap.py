@@ -75,7 +75,7 @@ def test_unit_present_values_hand_computed():
 
 
 def test_npv_parts_and_cash_add_up():
-    p = problem(M=12, text=20.0, video=6.0, energy_usd_per_kwh=0.1, opex_frac_per_year=0.05, lead=(0, 1, 1, 3))
+    p = problem(M=12, text=20.0, video=6.0, energy_usd_per_kwh=0.1, opex_frac_per_year=0.05, lead=(0, 1, 1, 3), fixed_usd_per_month_per_fleet=1000.0)
     for mode in ("siloed", "consolidated"):
         s = solve_roadmap(p, mode)
         parts = npv_breakdown(p, s)
@@ -98,7 +98,7 @@ def test_every_hour_is_served():
 @pytest.mark.parametrize("video", [0.0, 7.0])
 def test_consolidated_never_costs_more_than_siloed(video):
     demand = np.tile(np.where(np.arange(24) < 12, 20.0, 4.0), (1, 8, 1))
-    p = problem(M=8, text_demand=demand, video=video, lead=(0, 1, 1, 2), energy_usd_per_kwh=0.08, opex_frac_per_year=0.05)
+    p = problem(M=8, text_demand=demand, video=video, lead=(0, 1, 1, 2), energy_usd_per_kwh=0.08, opex_frac_per_year=0.05, fixed_usd_per_month_per_fleet=500.0)
     silo = solve_roadmap(p, "siloed", exact=True, mip_rel_gap=0.0)
     cons = solve_roadmap(p, "consolidated", exact=True, mip_rel_gap=0.0)
     assert cons.npv_usd <= silo.npv_usd * (1 + 1e-9)
