@@ -42,6 +42,7 @@ DAYS_PER_MONTH = 365.0 / 12.0
 BACKLOG_TIE_BREAK_USD = 1e-6
 # Ways to turn the relaxation's node counts into whole nodes; the cheapest feasible one is kept.
 ROUNDINGS = (np.rint, np.ceil, lambda z: np.floor(z + 0.25), lambda z: np.floor(z + 0.75))
+FIX_BLOCK_MONTHS = 6  # relax-and-fix rounds this many delivery months at a time
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,23 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
                 fixed = np.where(is_int, np.clip(rounding(zl), lo, hi), 0.0)
                 trial = run(np.where(is_int, fixed, lb), np.where(is_int, fixed, ub), np.zeros_like(integrality), time_limit_s)
                 if getattr(trial, "x", None) is not None and (res is None or trial.fun < res.fun):  # type: ignore[attr-defined]
+                    res = trial
+            # Relax and fix: round one block of delivery months at a time and re-solve the relaxation
+            # of the later months, which then make up for the earlier rounding.
+            month_of = np.full(len(lb), -1)
+            for c, kind in enumerate(KINDS):
+                if kind != "on-demand":
+                    month_of[n[c]] = np.arange(M)[None, None, :]
+            zf, lo_f, hi_f = zl, lb.copy(), ub.copy()
+            for start in range(0, M, FIX_BLOCK_MONTHS):
+                blk = is_int & (month_of >= start) & (month_of < start + FIX_BLOCK_MONTHS)
+                lo_f[blk] = hi_f[blk] = np.clip(np.rint(zf[blk]), lb[blk], ub[blk])
+                trial = run(lo_f, hi_f, np.zeros_like(integrality), time_limit_s)
+                if getattr(trial, "x", None) is None:
+                    break
+                zf = trial.x  # type: ignore[attr-defined]
+            else:
+                if res is None or trial.fun < res.fun:  # type: ignore[attr-defined]
                     res = trial
             rounded = res is not None
             if res is None:  # no rounding is feasible (a GPU's availability binds): search the neighbourhood
