@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "text": ("capplan.cli.text", "text"),
     "plan": ("capplan.cli.plan", "plan"),
     "init": ("capplan.cli.init", "init"),
+    "roadmap": ("capplan.cli.roadmap", "roadmap"),
     "sweep": ("capplan.cli.sweep", "sweep"),
     "sensitivity": ("capplan.cli.sensitivity", "sensitivity"),
     "validate": ("capplan.cli.calibrate", "validate"),
