@@ -10,7 +10,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("video", "text", "plan", "sweep", "sensitivity", "list_gpus", "list_workloads", "load_catalog")
+_API = ("video", "text", "plan", "roadmap", "sweep", "sensitivity", "list_gpus", "list_workloads", "load_catalog")
 
 
 def __getattr__(name: str) -> Any:

@@ -10,7 +10,7 @@ import io
 import os
 from pathlib import Path
 
-COMMANDS = ["video", "text", "plan", "init", "diff", "sweep", "sensitivity", "validate", "calibrate", "schema", "list gpus", "list workloads", "list scenarios"]
+COMMANDS = ["video", "text", "plan", "roadmap", "init", "diff", "sweep", "sensitivity", "validate", "calibrate", "schema", "list gpus", "list workloads", "list scenarios"]
 
 EXIT_CODES = """## Exit codes
 

@@ -27,10 +27,11 @@ from capplan.api.common import (  # noqa: F401  (the API's shared names)
 )
 from capplan.api.listing import list_gpus, list_workloads
 from capplan.api.plan import plan
+from capplan.api.roadmap import roadmap
 from capplan.api.sensitivity import sensitivity
 from capplan.api.sweep import sweep
 from capplan.api.text import text
 from capplan.api.video import video
 
-__all__ = ["video", "text", "plan", "sweep", "sensitivity", "list_gpus", "list_workloads", "resolve_economics", "parse_resolution"]
+__all__ = ["video", "text", "plan", "roadmap", "sweep", "sensitivity", "list_gpus", "list_workloads", "resolve_economics", "parse_resolution"]
 

@@ -12,7 +12,7 @@ from capplan.cli.options import DebugOpt, FormatOpt, OutputOpt
 from capplan.cli.output import Format, write_atomic
 from capplan.errors import UserError
 
-SCHEMA_COMMANDS = ("video", "text", "plan", "sweep", "sensitivity", "validate", "calibrate", "gpus", "workloads", "scenarios")
+SCHEMA_COMMANDS = ("video", "text", "plan", "roadmap", "sweep", "sensitivity", "validate", "calibrate", "gpus", "workloads", "scenarios")
 
 
 def _complete(incomplete: str) -> list[str]:
@@ -28,13 +28,14 @@ def schema(
     """Print the JSON Schema (draft 2020-12) of a command's JSON output, from its pydantic models."""
     from pydantic import TypeAdapter
 
-    from capplan import results
+    from capplan import results, results_roadmap
     from capplan.cli.scenarios import ScenarioListing
 
     models: dict[str, Any] = {
         "video": results.VideoResult,
         "text": results.TextResult,
         "plan": results.PlanResult,
+        "roadmap": results_roadmap.RoadmapResult,
         "gpus": list[results.GPUListing],
         "workloads": list[results.WorkloadListing],
         "scenarios": list[ScenarioListing],
