@@ -29,6 +29,7 @@ from capplan.api.common import (
     parse_resolution,
     resolve_economics,
 )
+from capplan.api.text import _check_weight_precision
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import Calibration, load_calibration
 from capplan.catalog.convert import GB
@@ -45,7 +46,7 @@ _NOT_RUN: dict[str, Any] = {"status": "cannot run"}
 
 VIDEO_GROUP = ("workload", "gpu", "precision", "stack", "offload", "pricing", "clip_seconds", "long_video")
 VIDEO_NUMERIC = ("gpus", "resolution", "seconds", "frames", "fps", "steps", "cfg", "price_per_gpu_hour", "pue", "electricity_usd_per_kwh")
-TEXT_GROUP = ("workload", "gpu", "gpus", "precision", "kv_precision", "stack", "pricing")
+TEXT_GROUP = ("workload", "gpu", "gpus", "precision", "kv_precision", "compute_precision", "engine", "stack", "pricing")
 TEXT_NUMERIC = ("prompt_tokens", "output_tokens", "ttft_ms", "tpot_ms", "price_per_gpu_hour", "pue", "electricity_usd_per_kwh")
 MAX_SCENARIOS = 5_000_000
 
@@ -350,12 +351,12 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
         cat, w, g, (econ, stack) = _resolved(cat, fixed, sets, "text")
         rt = cat.efficiency.runtime
         precision, kv_precision = fixed.get("precision", "bf16"), fixed.get("kv_precision", "bf16")
-        _check_precision(g, precision, TEXT_PRECISIONS)
+        compute = _check_weight_precision(g, precision, fixed.get("compute_precision"))  # as text() does: weight-only where the chip lacks the format
         if kv_precision not in KV_PRECISIONS:
             raise UserError("kv_precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
         _check_precision(g, kv_precision, KV_PRECISIONS, "kv_precision")
         eff = _efficiency(cat, g.id, stack)
-        setup = text_setup(w, g, eff, rt, stack, precision, kv_precision, calibration=cal)
+        setup = text_setup(w, g, eff, rt, stack, precision, kv_precision, calibration=cal, engine=fixed.get("engine"), compute_precision=compute)
         tp = fixed.get("gpus")
         if tp is not None and (isinstance(tp, bool) or not isinstance(tp, int) or not core.valid_tp(setup.arch, tp)):
             raise UserError("gpus", tp, f"{w.id} splits over {', '.join(str(t) for t in core.AUTO_TP if core.valid_tp(setup.arch, t))} GPUs")

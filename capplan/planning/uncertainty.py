@@ -24,8 +24,8 @@ import numpy as np
 
 from capplan.catalog.calibration import Calibration
 from capplan.errors import UserError
-from capplan.planning.core import text_capacity, text_cost_per_million, video_estimate
-from capplan.planning.resolve import text_setup, video_setup
+from capplan.planning.core import text_capacity, text_cost_per_million, text_fixed, video_estimate
+from capplan.planning.resolve import PARALLEL, text_setup, video_setup
 from capplan.results import Uncertainty
 
 VIDEO_KEYS = ("gemm_frac", "attention_frac", "bandwidth_frac", "conv_frac", "price", "pue", "electricity", "steps")
@@ -114,16 +114,22 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
     i = result.inputs
     w, g = catalog.text[i.workload], catalog.gpus[i.gpu]
     d = draw(ranges, n, seed)
+    expert_parallel, attention_dp = PARALLEL[i.moe_parallel]
     setup = text_setup(
         w, g, catalog.efficiency.gpu[g.id][i.stack], catalog.efficiency.runtime, i.stack, i.precision, i.kv_precision,
         calibration=calibration, values={k: v.reshape(-1, 1) for k, v in _class_values(d).items()},  # the core's (scenario, 1) columns
+        engine=i.engine or None, compute_precision=i.compute_precision or None, expert_parallel=expert_parallel, attention_dp=attention_dp,
+        engine_version=i.engine_version,
     )
     P = np.rint(d["prompt_tokens"]) if "prompt_tokens" in d else np.full(n, float(i.prompt_tokens))
     O = np.rint(d["output_tokens"]) if "output_tokens" in d else np.full(n, float(i.output_tokens))
-    arr = text_capacity(
-        setup, tp=i.gpus, prompt_tokens=P, output_tokens=O, ttft_ms=np.inf if i.ttft_ms is None else i.ttft_ms,
-        tpot_ms=np.inf if i.tpot_ms is None else i.tpot_ms, with_share=False,
-    )
+    if i.concurrency is not None:
+        arr = text_fixed(setup, tp=i.gpus, concurrency=i.concurrency, prompt_tokens=P, output_tokens=O, with_share=False)
+    else:
+        arr = text_capacity(
+            setup, tp=i.gpus, prompt_tokens=P, output_tokens=O, ttft_ms=np.inf if i.ttft_ms is None else i.ttft_ms,
+            tpot_ms=np.inf if i.tpot_ms is None else i.tpot_ms, with_share=False,
+        )
     cost = text_cost_per_million(arr, _usd_per_gpu_hour(result, d), P, O)["all"]
     return summary(np.broadcast_to(cost, (n,)).astype(float), ranges, n, seed, "cost_per_million_tokens_usd")
 
