@@ -34,6 +34,7 @@ MAX_TOML_BYTES = 4 << 20
 MAX_CSV_BYTES = 16 << 20
 
 
+@lru_cache(maxsize=1)
 def data_root() -> Path:
     """Where the bundled catalogue is: inside the installed wheel, or the repository in a checkout."""
     here = Path(__file__).resolve().parent.parent

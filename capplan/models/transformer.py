@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -374,7 +375,9 @@ class StepTerms:
     f_ew_eager: float = 0.0
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
 
-    def _floors(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _floors(self, s: np.ndarray) -> tuple[Any, Any, Any, Any]:
+        if self.graph_max_scale == float("inf"):  # every batch runs from the CUDA graph
+            return self.f_dense, self.f_expert, self.f_attn, self.f_ew
         eager = s > self.graph_max_scale
         pick = lambda g, e: np.where(eager, max(g, e), g)  # noqa: E731
         return pick(self.f_dense, self.f_dense_eager), pick(self.f_expert, self.f_expert_eager), pick(self.f_attn, self.f_attn_eager), pick(self.f_ew, self.f_ew_eager)
@@ -392,8 +395,10 @@ class StepTerms:
 
     def part(self, i: int) -> StepTerms:
         """Mix ``i`` of terms built for mixes stacked on the first axis (see :func:`serving_terms`)."""
-        pick = lambda v: v[i] if isinstance(v, np.ndarray) and v.ndim > 0 else v  # noqa: E731
-        return dataclasses.replace(self, **{f.name: pick(getattr(self, f.name)) for f in dataclasses.fields(self) if isinstance(getattr(self, f.name), np.ndarray)})
+        # (built without __init__: the fields are already checked, and this runs on every estimate)
+        out = object.__new__(StepTerms)
+        out.__dict__.update({k: v[i] if isinstance(v, np.ndarray) and v.ndim > 0 else v for k, v in self.__dict__.items()})
+        return out
 
     def _touched(self, s: ArrayLike) -> np.ndarray:
         return expected_experts_touched(self.n_experts, self.experts_per_token, np.asarray(self.tokens, dtype=float) * s)

@@ -123,7 +123,14 @@ def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> n
 
 
 def _col(x: ArrayLike, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(x, dtype=float), (n,)).reshape(n, 1)
+    """``x`` as an (n, 1) column (a scalar repeated). Cheaper than broadcast_to on the scalar path."""
+    a = np.asarray(x, dtype=float)
+    return a.reshape(n, 1) if a.size == n else np.full((n, 1), float(a.reshape(-1)[0]))
+
+
+def _flat(x: ArrayLike, n: int) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    return a.reshape(n) if a.size == n else np.full(n, float(a.reshape(-1)[0]))
 
 
 def text_capacity(
@@ -197,7 +204,7 @@ def text_capacity(
     if with_share and served.any():
         pre, dec = pre_part.time_s(k), dec_part.time_s(k)
         share = np.where(served, pre / (pre + dec), 0.0)
-    flat = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n, 1)).reshape(n)  # noqa: E731
+    flat = lambda x: _flat(x, n)  # noqa: E731
     return TextArrays(
         tp=flat(tp_c),
         fits=np.broadcast_to(fits, (n, 1)).reshape(n),
