@@ -130,26 +130,23 @@ def plan(
             raise UserError(f"{where}: field text.{i}.precision", s.precision, f"choose one of {', '.join(TEXT_PRECISIONS)}")
         if s.kv_precision not in KV_PRECISIONS:
             raise UserError(f"{where}: field text.{i}.kv_precision", s.kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
-    for i, s in enumerate(sc.video):
-        if s.precision not in VIDEO_PRECISIONS:
-            raise UserError(f"{where}: field video.{i}.precision", s.precision, f"choose one of {', '.join(VIDEO_PRECISIONS)}")
-        if s.resolution is not None:
-            parse_resolution(s.resolution, option=f"{where}: field video.{i}.resolution")
+    for i, v in enumerate(sc.video):
+        if v.precision not in VIDEO_PRECISIONS:
+            raise UserError(f"{where}: field video.{i}.precision", v.precision, f"choose one of {', '.join(VIDEO_PRECISIONS)}")
+        if v.resolution is not None:
+            parse_resolution(v.resolution, option=f"{where}: field video.{i}.resolution")
     cap_mw = power_cap_mw if power_cap_mw is not None else (sc.power_cap_mw or econ.site.power_cap_mw)
     if power_cap_mw is not None and not (math.isfinite(power_cap_mw) and power_cap_mw > 0):
         raise UserError("power_cap_mw", power_cap_mw, "it must be a number of megawatts greater than 0")
-    for i, g in enumerate(sc.fleet.gpus):
-        if g not in cat.gpus:
-            raise UserError(f"{where}: field fleet.gpus.{i}", g, f"choose catalogued GPUs: {', '.join(sorted(cat.gpus))}")
     for g in sc.fleet.availability:
         if g not in sc.fleet.gpus:
             raise UserError(f"{where}: field fleet.availability", g, "availability is for GPUs listed in fleet.gpus")
     for i, s in enumerate(sc.text):
         if s.workload not in cat.text:
             raise UserError(f"{where}: field text.{i}.workload", s.workload, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")
-    for i, s in enumerate(sc.video):
-        if s.workload not in cat.video:
-            raise UserError(f"{where}: field video.{i}.workload", s.workload, f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
+    for i, v in enumerate(sc.video):
+        if v.workload not in cat.video:
+            raise UserError(f"{where}: field video.{i}.workload", v.workload, f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
 
     gpus = sc.fleet.gpus
     J, K = len(sc.text), len(sc.video)
@@ -334,8 +331,8 @@ def _explain_infeasible(problem: PlanProblem, mode: str, cap_mw: float | None, w
     if np.any(np.isfinite(problem.availability)):
         relaxed = optimize.solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode, time_limit_s=time_limit_s)
         if relaxed.power_w is not None:
-            need = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
-            raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {need}")
+            needed = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
+            raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {needed}")
     raise UserError(where, mode, "no fleet can meet this demand; check demand, deadlines and headroom")
 
 

@@ -162,7 +162,7 @@ def text(
         expert_parallel=ep, attention_dp=dp, engine_version=engine_version,
     )
     arch = setup.arch
-    targets = dict(ttft_ms=np.inf if ttft_t is None else ttft_t, tpot_ms=np.inf if tpot_t is None else tpot_t)
+    targets: dict[str, Any] = dict(ttft_ms=np.inf if ttft_t is None else ttft_t, tpot_ms=np.inf if tpot_t is None else tpot_t)
     reserved = reserved_memory_gb * GB
     auto = gpus is None
     if auto:
@@ -180,7 +180,7 @@ def text(
                 "gpus", gpus, f"{w.id}'s {arch.heads} attention and {arch.kv_heads} KV heads split evenly over {', '.join(valid)} GPUs (tensor parallelism)"
             )
         if concurrency is None:
-            arr = text_capacity(setup, tp=gpus, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
+            arr = text_capacity(setup, tp=int(gpus), prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
         else:
             arr = text_fixed(
                 setup, tp=gpus, concurrency=concurrency, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved  # type: ignore[arg-type]
@@ -373,4 +373,4 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
     }
     floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return IterationByPart(**{name: t for name, (t, _) in parts.items()}, communication=s.communication_time_s, at_kernel_floor=floored, host=float(s.overhead_s))
+    return IterationByPart(**{name: float(t) for name, (t, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -108,7 +109,7 @@ class TextArrays:
     prefill_share: np.ndarray  # prefill's share of GPU time at max_batch (0 when max_batch = 0)
     iteration: transformer.StepCost | None = None  # by kernel group at max_batch (with_share only)
 
-    def take(self, i: ArrayLike) -> TextArrays:
+    def take(self, i: Any) -> TextArrays:
         out = {k: np.asarray(v)[i] for k, v in self.__dict__.items() if k != "iteration"}
         return TextArrays(**out, iteration=None)
 
@@ -359,7 +360,7 @@ class VideoArrays:
     gpu_seconds: np.ndarray
     fits: np.ndarray
 
-    def take(self, i: ArrayLike) -> VideoArrays:
+    def take(self, i: Any) -> VideoArrays:
         est = dit.VideoEstimate(**{k: np.broadcast_to(np.asarray(v), self.gpus.shape)[i] for k, v in self.estimate.__dict__.items()})
         rest = {k: np.asarray(v)[i] for k, v in self.__dict__.items() if k != "estimate"}
         return VideoArrays(estimate=est, **rest)
