@@ -57,7 +57,7 @@ def _fleet_rows(r: PlanResult) -> list[list[str]]:
     if s is None or c is None:
         rows.append(["Plan", *(INFEASIBLE if p is None else "feasible" for p in (s, c))])
     rows.append(["GPUs", *_two(s, c, lambda p: f"{p.total_gpus:,}")])
-    rows += [[f"  {g}", *_two(s, c, lambda p: f"{p.gpus.get(g, 0):,}")] for g in gpus]
+    rows += [[f"  {g}", *("—" if p is None else f"{p.gpus.get(g, 0):,}" for p in (s, c))] for g in gpus]
 
     def fleet_counts(p: FleetPlan) -> str:
         return "; ".join(f"{f}: {sum(d.values()):,}" for f, d in p.fleets.items()) or "—"
