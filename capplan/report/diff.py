@@ -257,7 +257,7 @@ def diff_table(d: PlanDiff, *, show_all: bool = False) -> Group:
             t.add_row(Text(head, style="bold"), "", "", "")
             last = head
         t.add_row(f"  {label}", show(c.kind, c.a), show(c.kind, c.b), show_change(c))
-    return Group(*warnings, t, Text(_summary(d, shown), style="dim"))
+    return Group(t, *warnings, Text(_summary(d, shown), style="dim"))
 
 
 def _jsonable(v: Any) -> Any:
