@@ -70,7 +70,10 @@ def binding(inf: Infeasible | None) -> str:
     if inf.amount is None or inf.limit is None or not inf.unit:
         return label
     at = f" at {hour_text(inf.hour)}" if inf.hour is not None else ""
-    return f"{label}: needs {quantity(inf.amount, inf.unit)}{at}, {LIMIT_WORDS.get(inf.constraint, 'limit')} {quantity(inf.limit, inf.unit)}"
+    # On long horizons the planner sizes on representative weeks and its amount is a lower bound, which
+    # only its reason says ("needs at least ..."): say it here too rather than overstate the precision.
+    least = "at least " if "at least" in (inf.reason or "") else ""
+    return f"{label}: needs {least}{quantity(inf.amount, inf.unit)}{at}, {LIMIT_WORDS.get(inf.constraint, 'limit')} {quantity(inf.limit, inf.unit)}"
 
 
 def reason(r: PlanResult, mode: str) -> str | None:

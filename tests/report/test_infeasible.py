@@ -60,6 +60,9 @@ def test_binding_constraint_and_amount():
     assert binding(POWER) == BINDING
     late = POWER.model_copy(update={"hour": 40})
     assert binding(late) == "power cap: needs 3.11 MW at hour 40 (day 1, 16:00), cap 2.30 MW"
+    # Sized on representative weeks, the amount is a lower bound (the planner's reason says so).
+    year = POWER.model_copy(update={"reason": "the siloed fleet needs at least 3.11 MW at hour 4000 (day 166, 16:00) vs a cap of 2.3 MW", "hour": 4000})
+    assert binding(year) == "power cap: needs at least 3.11 MW at hour 4000 (day 166, 16:00), cap 2.30 MW"
     gpus = Infeasible(constraint="availability", reason="the siloed fleet needs 40 h100-sxm GPUs vs 32 available", amount=40.0, limit=32.0, unit="GPUs")
     assert binding(gpus) == "GPU availability: needs 40 GPUs, available 32 GPUs"
     assert binding(Infeasible(constraint="max_racks", reason="r", amount=1200.0, limit=1000.0, unit="racks")) == "rack limit: needs 1,200 racks, limit 1,000 racks"
