@@ -185,7 +185,7 @@ def test_markdown(siloed_out):
     assert heads[:2] == ["Warnings", "Fleets"]  # warnings before any figure
     assert f"- **Warning:** {WARNING}" in md
     assert "| Plan | INFEASIBLE | feasible |" in md
-    assert f"| GPUs | — | {c.total_gpus:,} |" in md and "|   h100-sxm | — | 12 |" in md
+    assert f"| GPUs | — | {c.total_gpus:,} |" in md and all(f"|   {g} | — | {n:,} |" in md for g, n in c.gpus.items())
     assert f"| Total cost | — | {usd(c.total_cost_usd)} | — |" in md  # no difference without both
     assert "| Solver | infeasible | optimal |" in md
     assert "Consolidation saves" not in md and "against" not in md  # no GPU comparison sentence either
