@@ -350,7 +350,7 @@ def render_html(
     if r.uncertainty is not None:
         out.append(uncertainty_table(r))
     out.append(f'<p id="cost-split" class="muted">Cost split: {_e(r.cost_split)}; a siloed fleet\'s cost goes to its own workload.</p>')
-    if r.crossing is not None:
+    if r.crossing is not None and r.siloed is not None:
         x = r.crossing
         out.append(
             f'<p class="muted">Refined prompts cross between siloed fleets: {_e(sig(x.bytes_per_request / 1e6))} MB each, '
