@@ -176,7 +176,7 @@ def compare_table(r: PlanResult) -> str:
 
     def one(field: str, p: FleetPlan | None, get: Callable[[FleetPlan], float | int | None], show: Callable[[FleetPlan], str]) -> str:
         if p is None:
-            return f'<td class="num infeasible" data-field="{_e(field)}">—</td>'
+            return f'<td class="num infeasible" data-field="{_e(field)}">{"infeasible" if field == "status" else "—"}</td>'
         return _cell(field, get(p), show(p))
 
     def row(label: str, field: str, get: Callable[[FleetPlan], float | int | None], show: Callable[[FleetPlan], str], indent: bool = False) -> None:

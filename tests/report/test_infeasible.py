@@ -214,8 +214,9 @@ def test_html(siloed_out):
     for cell in doc.cells:
         by.setdefault(cell["field"], []).append(cell)
     assert all(len(v) == 2 for v in by.values())
-    silo, cons = zip(*(v for k, v in by.items() if k != "feasible"))
+    silo, cons = zip(*(v for k, v in by.items() if k not in ("feasible", "status")))
     assert all(x["text"] == "—" and x["value"] is None for x in silo)  # no figure behind a dash
+    assert [x["text"] for x in by["status"]] == ["infeasible", siloed_out.consolidated.status]
     assert float(by["total_cost_usd"][1]["value"]) == siloed_out.consolidated.total_cost_usd
     assert [(x["text"], x["value"]) for x in by["feasible"]] == [(f"INFEASIBLE{BINDING}", "0"), ("feasible", "1")]
     box = re.search(r'<div id="infeasible".*?</div>', html, flags=re.S).group(0)
