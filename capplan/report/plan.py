@@ -55,7 +55,10 @@ def compare_table(r: PlanResult) -> Table:
     row("Idle GPU-hours", lambda p: f"{p.idle_gpu_hours:,.0f}" + (f" (worth {usd(p.backfill_value_usd)})" if p.backfill_value_usd else ""))
     row("Peak power", lambda p: f"{sig(p.peak_power_mw)} MW")
     row("Energy", lambda p: f"{sig(p.energy_mwh)} MWh")
-    row("Solve", lambda p: f"{p.status}, {p.solve_s:.2f} s" + ("" if p.mip_gap is None or p.status == "optimal" else f", gap {p.mip_gap * 100:.2g}%"))
+    t.add_row(
+        "Solve",
+        *("infeasible" if p is None else f"{p.status}, {p.solve_s:.2f} s" + ("" if p.mip_gap is None or p.status == "optimal" else f", gap {p.mip_gap * 100:.2g}%") for p in (s, c)),
+    )
     return t
 
 

@@ -91,6 +91,7 @@ def test_table_marks_the_arrangement_and_prices_the_other(siloed_out):
     assert "cap 2.30 MW" in out.split("│ GPUs")[0]  # what binds, in the siloed column above the figures
     total = next(x for x in lines if x.startswith("│ Total cost"))
     assert "—" in total and usd(siloed_out.consolidated.total_cost_usd) in total
+    assert next(x for x in lines if x.startswith("│ Solve")).split("│")[2].strip() == "infeasible"
     assert f"Siloed: INFEASIBLE — {BINDING}." in out.replace("\n", " ")
     assert "The saving from consolidation cannot be computed: the siloed arrangement is infeasible" in out
     assert "Consolidation saves" not in out
