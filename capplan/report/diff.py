@@ -2,7 +2,9 @@
 
 Two plans are compared fact by fact; a fact is a number or a word with a key (``consolidated.gpus.h100-sxm``),
 a section and a label. Numbers count as unchanged within a relative 1e-6 (solver tolerance), and
-a GPU type that one plan does not use counts as 0 there. Rendered as a table, JSON, CSV or Markdown.
+a GPU type that one plan does not use counts as 0 there. An infeasible arrangement has no fleet facts
+(they show as "—") but a status "infeasible" and a ``<arrangement>.infeasible`` fact naming what binds.
+Each plan's warnings are shown whether or not they changed. Rendered as a table, JSON, CSV or Markdown.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from capplan.report.arrangements import ARRANGEMENTS, binding, fleet, fleets, infeasible_of
 from capplan.report.fmt import pct, sig, usd
 from capplan.report.planfacts import assumption_values, metric_label, uncertainty_bands
 from capplan.results import FleetPlan, PlanResult
@@ -99,6 +102,8 @@ class PlanDiff:
     a_scenario: str
     b_scenario: str
     rows: list[Change] = field(default_factory=list)
+    a_warnings: list[str] = field(default_factory=list)
+    b_warnings: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> list[Change]:
@@ -120,7 +125,7 @@ def _fleet_facts(p: FleetPlan, gpus: list[str], fleets: list[str]) -> list[Fact]
 def plan_facts(r: PlanResult, gpus: list[str] | None = None) -> list[Fact]:
     """Every fact of a plan that a diff compares, in reading order. ``gpus``: GPU types to report a
     count for (default: those the plan uses)."""
-    gpus = gpus if gpus is not None else list(dict.fromkeys([*r.siloed.gpus, *r.consolidated.gpus]))
+    gpus = gpus if gpus is not None else list(dict.fromkeys(g for p in fleets(r) for g in p.gpus))
     out = [
         Fact("scenario", "inputs", "scenario", "text", r.scenario),
         Fact("capplan_version", "inputs", "made by capplan", "text", r.capplan_version),
@@ -130,8 +135,13 @@ def plan_facts(r: PlanResult, gpus: list[str] | None = None) -> list[Fact]:
         Fact("million_tokens", "inputs", "million tokens (input + output)", "number", r.million_tokens),
         Fact("consolidated_sharing", "inputs", "consolidated sharing", "text", r.consolidated_sharing),
     ]
-    for p in (r.siloed, r.consolidated):
-        out += _fleet_facts(p, gpus, list(p.fleets))
+    for m in ARRANGEMENTS:
+        p = fleet(r, m)
+        if p is not None:
+            out += _fleet_facts(p, gpus, list(p.fleets))
+        else:
+            out.append(Fact(f"{m}.infeasible", "fleet", f"{m}: infeasible", "text", binding(infeasible_of(r, m))))
+            out.append(Fact(f"{m}.status", "use", f"{m}: solver status", "text", "infeasible"))
     out += [
         Fact("savings_usd", "savings", "saving", "usd", r.savings_usd),
         Fact("savings_pct", "savings", "saving [%]", "pct", r.savings_pct),
@@ -153,7 +163,7 @@ def plan_facts(r: PlanResult, gpus: list[str] | None = None) -> list[Fact]:
 def diff_plans(a: PlanResult, b: PlanResult, *, a_name: str = "A", b_name: str = "B") -> PlanDiff:
     """Every fact of either plan, A's value beside B's, by section, in A's reading order within one
     (a fact only B has goes after the one it follows in B)."""
-    gpus = list(dict.fromkeys([*a.siloed.gpus, *a.consolidated.gpus, *b.siloed.gpus, *b.consolidated.gpus]))
+    gpus = list(dict.fromkeys(g for r in (a, b) for p in fleets(r) for g in p.gpus))
     fa = {f.key: f for f in plan_facts(a, gpus)}
     fb = {f.key: f for f in plan_facts(b, gpus)}
     order = list(fa)
@@ -167,7 +177,7 @@ def diff_plans(a: PlanResult, b: PlanResult, *, a_name: str = "A", b_name: str =
     for k in order:
         f = fa.get(k) or fb[k]
         rows.append(Change(k, f.section, f.label, f.kind, fa[k].value if k in fa else None, fb[k].value if k in fb else None))
-    return PlanDiff(a_name, b_name, a.scenario, b.scenario, rows)
+    return PlanDiff(a_name, b_name, a.scenario, b.scenario, rows, list(a.warnings), list(b.warnings))
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -223,10 +233,16 @@ def _summary(d: PlanDiff, shown: list[Change]) -> str:
     return f"{n} of {len(d.rows)} compared figures differ{'' if len(shown) == n else f' (showing all {len(shown)})'}."
 
 
+def _warning_lines(d: PlanDiff) -> list[str]:
+    """Each plan's warnings, whether or not they changed: they qualify every figure of that plan."""
+    return [f"Warning in {side}: {w}" for side, ws in (("A", d.a_warnings), ("B", d.b_warnings)) for w in ws]
+
+
 def diff_table(d: PlanDiff, *, show_all: bool = False) -> Group:
     shown = d.rows if show_all else d.changes
+    warnings = [Text(w, style="bold yellow") for w in _warning_lines(d)]
     if not shown:
-        return Group(Text(_title(d)), Text(_summary(d, shown)))
+        return Group(Text(_title(d)), *warnings, Text(_summary(d, shown)))
     t = Table(title=_title(d), title_justify="left")
     t.add_column("")
     t.add_column("A", justify="right")
@@ -241,7 +257,7 @@ def diff_table(d: PlanDiff, *, show_all: bool = False) -> Group:
             t.add_row(Text(head, style="bold"), "", "", "")
             last = head
         t.add_row(f"  {label}", show(c.kind, c.a), show(c.kind, c.b), show_change(c))
-    return Group(t, Text(_summary(d, shown), style="dim"))
+    return Group(t, *warnings, Text(_summary(d, shown), style="dim"))
 
 
 def _jsonable(v: Any) -> Any:
@@ -251,8 +267,8 @@ def _jsonable(v: Any) -> Any:
 def diff_json(d: PlanDiff, *, show_all: bool = False) -> str:
     shown = d.rows if show_all else d.changes
     doc = {
-        "a": {"file": d.a_name, "scenario": d.a_scenario},
-        "b": {"file": d.b_name, "scenario": d.b_scenario},
+        "a": {"file": d.a_name, "scenario": d.a_scenario, "warnings": d.a_warnings},
+        "b": {"file": d.b_name, "scenario": d.b_scenario, "warnings": d.b_warnings},
         "compared": len(d.rows),
         "changed": len(d.changes),
         "rows": [
@@ -273,11 +289,20 @@ def diff_json(d: PlanDiff, *, show_all: bool = False) -> str:
 
 
 def diff_csv(d: PlanDiff, *, show_all: bool = False) -> str:
+    """One row per figure shown; then each plan's warnings as rows of section "warnings" (the text
+    under a or b). Text that a spreadsheet would run as a formula gets a leading single quote."""
+    from capplan.report.flat import csv_text
+
+    def cell(v: Any) -> str:
+        return "" if v is None else repr(v) if isinstance(v, float) else csv_text(v)
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["section", "key", "a", "b", "delta", "delta_pct"])
     for c in d.rows if show_all else d.changes:
-        w.writerow([c.section, c.key, *("" if v is None else repr(v) if isinstance(v, float) else str(v) for v in (c.a, c.b, c.delta, c.delta_pct))])
+        w.writerow([c.section, csv_text(c.key), *(cell(v) for v in (c.a, c.b, c.delta, c.delta_pct))])
+    w.writerows(["warnings", "warning", csv_text(x), "", "", ""] for x in d.a_warnings)
+    w.writerows(["warnings", "warning", "", csv_text(x), "", ""] for x in d.b_warnings)
     return buf.getvalue()
 
 
@@ -288,6 +313,8 @@ def _md(s: str) -> str:
 def diff_markdown(d: PlanDiff, *, show_all: bool = False) -> str:
     shown = d.rows if show_all else d.changes
     out = [f"# Plan diff: {_md(_title(d))}", "", _summary(d, shown), ""]
+    if d.a_warnings or d.b_warnings:
+        out += ["## Warnings", "", *(f"- **{_md(w)}**" for w in _warning_lines(d)), ""]
     for section in SECTIONS:
         rows = [c for c in shown if c.section == section]
         if not rows:

@@ -2,7 +2,27 @@
 
 A plan is the exception: its CSV is long (one row per arrangement, GPU and metric, so the columns stay
 the same whichever GPUs the optimizer picked), its schedule has a CSV of its own, and its Markdown is a
-readable report (capplan.report.markdown)."""
+readable report (capplan.report.markdown).
+
+The plan's long CSV (columns arrangement, gpu, metric, value), in this order:
+
+* ``("", "", <plan metric>, value)`` for each of PLAN_METRICS; savings_usd and savings_pct are empty
+  when either arrangement is infeasible.
+* For each arrangement (siloed, then consolidated), feasible or not, the same rows:
+  ``(a, "", "infeasible", 0 | 1)``; then ``infeasible.constraint`` (power_cap, availability, max_racks,
+  demand), ``infeasible.amount`` (what the fleet would need), ``infeasible.limit`` (what the constraint
+  allows), ``infeasible.unit`` (of amount and limit: MW, GPUs, racks...), ``infeasible.hour`` (where a
+  power cap binds) and ``infeasible.reason`` (one sentence), empty when feasible or not known;
+  ``(a, "", "gpus", total)`` and ``(a, <gpu>, "gpus", n)`` for every GPU type the plan considered;
+  ``fleet_gpus.<fleet>`` rows, total and per GPU, for the fleets the arrangement has (none when
+  infeasible); and one row per FLEET_METRICS field (status "infeasible" and empty values when infeasible).
+* ``("", <gpu>, "capacity_per_gpu.<service>" | "gpus_per_replica.<service>", value)``.
+* ``crossing.*``, ``assumption.*`` and ``uncertainty.<metric>.p10|p50|p90`` rows when the plan has them.
+* ``("", "", "warning", text)``, one per warning (a solve stopped at its time limit, ...).
+
+Text cells that a spreadsheet would read as a formula (starting with = + - @, tab or carriage return)
+are written with a leading single quote, in every CSV written here.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +74,17 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(v: Any) -> str:
+    """A CSV cell: numbers at full precision, text that cannot run as a spreadsheet formula (a leading
+    single quote, which spreadsheets show as text and do not evaluate)."""
+    s = _cell(v)
+    return "'" + s if isinstance(v, str) and s.startswith(FORMULA_STARTS) else s
+
+
 def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     cols: list[str] = []
     for r in rows:
@@ -70,9 +101,9 @@ def render_csv(result: BaseModel | Sequence[BaseModel]) -> str:
     cols = _columns(rows)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
+    w.writerow([csv_text(c) for c in cols])
     for r in rows:
-        w.writerow([_cell(r.get(c)) for c in cols])
+        w.writerow([csv_text(r.get(c)) for c in cols])
     return buf.getvalue()
 
 
@@ -107,6 +138,8 @@ FLEET_METRICS = (
     "network_cost_usd", "text_cost_usd", "video_cost_usd", "cost_per_video_minute_usd", "cost_per_million_tokens_usd",
     "utilization", "idle_gpu_hours", "backfill_value_usd", "peak_power_mw", "energy_mwh", "mip_gap",
 )
+#: Infeasible fields written once per arrangement after its ``infeasible`` 0/1 row (empty when feasible).
+INFEASIBLE_FIELDS = ("constraint", "amount", "limit", "unit", "hour", "reason")
 PLAN_METRICS = (
     "scenario", "scenario_file", "currency", "horizon_hours", "pricing", "video_minutes", "million_tokens",
     "savings_usd", "savings_pct", "consolidated_sharing",
@@ -117,26 +150,37 @@ def _write(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
-    w.writerows([_cell(v) for v in r] for r in rows)
+    w.writerows([csv_text(v) for v in r] for r in rows)
     return buf.getvalue()
 
 
 def plan_long_rows(r: PlanResult) -> list[tuple[str, str, str, Any]]:
-    """(arrangement, gpu, metric, value) rows of a plan. ``arrangement`` is siloed or consolidated, empty
-    for what belongs to the plan as a whole; ``gpu`` is empty for totals and for what has no GPU."""
+    """(arrangement, gpu, metric, value) rows of a plan (see the module docstring). ``arrangement`` is
+    siloed or consolidated, empty for what belongs to the plan as a whole; ``gpu`` is empty for totals
+    and for what has no GPU."""
+    from capplan.report.arrangements import ARRANGEMENTS, fleet, fleets, infeasible_of
     from capplan.report.planfacts import assumption_values, uncertainty_bands
 
     # Every GPU type the plan considered gets a count (0 when not picked), so that the rows depend on
     # the scenario, not on the solver's choice.
-    gpus = list(dict.fromkeys([c.gpu for c in r.capacities] + [*r.siloed.gpus, *r.consolidated.gpus]))
+    gpus = list(dict.fromkeys([c.gpu for c in r.capacities] + [g for p in fleets(r) for g in p.gpus]))
     rows: list[tuple[str, str, str, Any]] = [("", "", m, getattr(r, m)) for m in PLAN_METRICS]
-    for p in (r.siloed, r.consolidated):
-        a = p.mode
+    for a in ARRANGEMENTS:
+        p = fleet(r, a)
+        inf = infeasible_of(r, a)
+        rows.append((a, "", "infeasible", int(p is None)))
+        rows += [(a, "", f"infeasible.{k}", None if inf is None else getattr(inf, k)) for k in INFEASIBLE_FIELDS]
+        if p is None:
+            # The same rows as a feasible arrangement, empty: a spreadsheet's lookups keep working.
+            rows.append((a, "", "gpus", None))
+            rows += [(a, g, "gpus", None) for g in gpus]
+            rows += [(a, "", m, "infeasible" if m == "status" else None) for m in FLEET_METRICS]
+            continue
         rows.append((a, "", "gpus", p.total_gpus))
         rows += [(a, g, "gpus", p.gpus.get(g, 0)) for g in gpus]
-        for fleet, counts in p.fleets.items():
-            rows.append((a, "", f"fleet_gpus.{fleet}", sum(counts.values())))
-            rows += [(a, g, f"fleet_gpus.{fleet}", counts.get(g, 0)) for g in gpus]
+        for fl, counts in p.fleets.items():
+            rows.append((a, "", f"fleet_gpus.{fl}", sum(counts.values())))
+            rows += [(a, g, f"fleet_gpus.{fl}", counts.get(g, 0)) for g in gpus]
         rows += [(a, "", m, getattr(p, m)) for m in FLEET_METRICS]
     for c in r.capacities:
         rows.append(("", c.gpu, f"capacity_per_gpu.{c.service}", c.capacity_per_gpu))
@@ -157,10 +201,13 @@ def plan_long_csv(r: PlanResult) -> str:
 
 
 def plan_schedule_csv(r: PlanResult) -> str:
-    """Both hourly schedules, one row per arrangement and hour."""
+    """The hourly schedules, one row per arrangement and hour; an infeasible arrangement has no schedule
+    and no rows (the long CSV says why)."""
+    from capplan.report.arrangements import fleets
+
     rows = [
         (p.mode, h.hour, h.text_gpus, h.video_gpus, h.switching_gpus, h.idle_gpus, h.video_backlog, h.power_mw)
-        for p in (r.siloed, r.consolidated)
+        for p in fleets(r)
         for h in p.schedule
     ]
     return _write(SCHEDULE_CSV_COLUMNS, rows)

@@ -13,6 +13,18 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
+from capplan.report.arrangements import (
+    ARRANGEMENTS,
+    INFEASIBLE,
+    binding,
+    fleet,
+    fleets,
+    has_savings,
+    headline,
+    infeasible_of,
+    infeasible_sentence,
+    missing,
+)
 from capplan.report.charts import (
     C_BACKLOG,
     C_HIGH,
@@ -34,7 +46,6 @@ from capplan.report.planfacts import (
     metric_label,
     metric_value,
     pricing_text,
-    savings_sentence,
     uncertainty_bands,
     uncertainty_note,
 )
@@ -58,6 +69,14 @@ p { margin: 6px 0; }
 .savings { font-size: 1.15em; font-weight: 600; padding: 10px 14px; border-radius: 6px; margin: 16px 0 6px; }
 .savings.good { background: #e8f5ec; color: #14532d; border: 1px solid #b7dfc3; }
 .savings.bad { background: #fdecec; color: #7f1d1d; border: 1px solid #f3c0c0; }
+.savings.none { background: #f4f4f4; color: #333; border: 1px solid #d6d6d6; }
+div.infeasible, figure.infeasible { background: #fdecec; color: #7f1d1d; border: 1px solid #f3c0c0; border-radius: 6px; padding: 8px 14px; margin: 8px 0; }
+div.infeasible p, figure.infeasible p { margin: 2px 0; }
+td.infeasible, th.infeasible { color: #7f1d1d; font-weight: 600; }
+td.infeasible small { display: block; font-weight: 400; white-space: normal; }
+.warnings { background: #fff7e6; color: #5c3900; border: 1px solid #f0d49b; border-radius: 6px; padding: 8px 14px; margin: 8px 0; }
+.warnings h2 { border: 0; margin: 0 0 4px; padding: 0; font-size: 1.05em; }
+.warnings ul { margin: 0; padding-left: 20px; }
 dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: 8px 0 0; }
 dl.inputs dt { color: #555; }
 dl.inputs dd { margin: 0; overflow-wrap: anywhere; }
@@ -84,12 +103,11 @@ svg text.halo { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-lin
 .legend span { display: inline-flex; align-items: center; gap: 6px; }
 .legend i { display: inline-block; width: 14px; height: 10px; border: 1px solid rgba(0,0,0,.15); }
 .legend i.line { height: 0; border: 0; border-top: 2px solid #222; }
-ul.warnings { padding-left: 20px; color: #7a4b00; }
 footer { margin-top: 36px; color: #777; font-size: 0.85em; }
 @media print {
   body { font-size: 11pt; }
   main { max-width: none; padding: 0; }
-  figure, table, .savings { break-inside: avoid; page-break-inside: avoid; }
+  figure, table, .savings, .infeasible, .warnings { break-inside: avoid; page-break-inside: avoid; }
   h2 { break-after: avoid; page-break-after: avoid; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
@@ -136,10 +154,10 @@ def _gpu_order(r: PlanResult) -> list[str]:
     seen: dict[str, None] = {}
     for c in r.capacities:
         seen.setdefault(c.gpu, None)
-    for p in (r.siloed, r.consolidated):
+    for p in fleets(r):
         for g in p.gpus:
             seen.setdefault(g, None)
-    return [g for g in seen if g in r.siloed.gpus or g in r.consolidated.gpus]
+    return [g for g in seen if any(g in p.gpus for p in fleets(r))]
 
 
 def _cell(field: str, value: float | int | None, text: str) -> str:
@@ -148,16 +166,31 @@ def _cell(field: str, value: float | int | None, text: str) -> str:
 
 
 def compare_table(r: PlanResult) -> str:
+    """Siloed and consolidated side by side; an infeasible arrangement's column says INFEASIBLE and what
+    binds at the top and "—" below (no data-value: there is no figure)."""
     s, c = r.siloed, r.consolidated
     rows: list[str] = []
 
     def group(title: str) -> None:
         rows.append(f'<tr class="group"><th colspan="3">{_e(title)}</th></tr>')
 
+    def one(field: str, p: FleetPlan | None, get: Callable[[FleetPlan], float | int | None], show: Callable[[FleetPlan], str]) -> str:
+        if p is None:
+            return f'<td class="num infeasible" data-field="{_e(field)}">{"infeasible" if field == "status" else "—"}</td>'
+        return _cell(field, get(p), show(p))
+
     def row(label: str, field: str, get: Callable[[FleetPlan], float | int | None], show: Callable[[FleetPlan], str], indent: bool = False) -> None:
         cls = ' class="indent"' if indent else ""
-        rows.append(f"<tr><td{cls}>{_e(label)}</td>{_cell(field, get(s), show(s))}{_cell(field, get(c), show(c))}</tr>")
+        rows.append(f"<tr><td{cls}>{_e(label)}</td>{one(field, s, get, show)}{one(field, c, get, show)}</tr>")
 
+    if missing(r):
+        cells = "".join(
+            '<td class="num" data-field="feasible" data-value="1">feasible</td>'
+            if fleet(r, m) is not None
+            else f'<td class="num infeasible" data-field="feasible" data-value="0">{INFEASIBLE}<small>{_e(binding(infeasible_of(r, m)))}</small></td>'
+            for m in ARRANGEMENTS
+        )
+        rows.append(f'<tr id="plan-status"><td>Plan</td>{cells}</tr>')
     group("Fleet")
     row("GPUs", "total_gpus", lambda p: p.total_gpus, lambda p: f"{p.total_gpus:,}")
 
@@ -200,8 +233,9 @@ def compare_table(r: PlanResult) -> str:
     row("Status", "status", no_value, lambda p: p.status)
     row("Solve time", "solve_s", lambda p: p.solve_s, lambda p: f"{p.solve_s:.2f} s")
     row("MIP gap", "mip_gap", lambda p: p.mip_gap, lambda p: _maybe(p.mip_gap, _gap))
+    head = "".join(f'<th class="num{" infeasible" if fleet(r, m) is None else ""}">{m.capitalize()}</th>' for m in ARRANGEMENTS)
     return (
-        '<table id="comparison"><thead><tr><th></th><th class="num">Siloed</th><th class="num">Consolidated</th></tr></thead>'
+        f'<table id="comparison"><thead><tr><th></th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -286,7 +320,7 @@ def render_html(
     Without it the page has no sensitivity section.
     """
     r = result
-    s, c = r.siloed, r.consolidated
+    c = r.consolidated
     title = f"GPU fleet plan: {r.scenario}"
     out: list[str] = [
         "<!DOCTYPE html>",
@@ -301,15 +335,22 @@ def render_html(
         f"{_e('rented' if r.pricing == 'rent' else 'owned')} GPUs.</p>",
         _inputs(r),
     ]
-    good = r.savings_usd >= 0
-    out.append(
-        f'<p id="savings" class="savings {"good" if good else "bad"}">{_e(savings_sentence(r))}: '
-        f"{_e(usd(s.total_cost_usd))} siloed vs. {_e(usd(c.total_cost_usd))} consolidated.</p>"
-    )
+    if has_savings(r):
+        assert r.savings_usd is not None
+        out.append(f'<p id="savings" class="savings {"good" if r.savings_usd >= 0 else "bad"}">{_e(headline(r))}</p>')
+    else:
+        out.append(f'<p id="savings" class="savings none">{_e(headline(r))}</p>')
+    # Infeasibility and warnings before any figure: they change what the figures mean.
+    if missing(r):
+        out.append('<div id="infeasible" class="infeasible" role="note">' + "".join(f"<p><strong>{_e(infeasible_sentence(r, m))}</strong></p>" for m in missing(r)) + "</div>")
+    if r.warnings:
+        out.append(
+            '<section id="warnings" class="warnings" role="note"><h2>Warnings</h2><ul>' + "".join(f"<li>{_e(w)}</li>" for w in r.warnings) + "</ul></section>"
+        )
     if r.uncertainty is not None:
         out.append(uncertainty_table(r))
     out.append(f'<p id="cost-split" class="muted">Cost split: {_e(r.cost_split)}; a siloed fleet\'s cost goes to its own workload.</p>')
-    if r.crossing is not None:
+    if r.crossing is not None and r.siloed is not None:
         x = r.crossing
         out.append(
             f'<p class="muted">Refined prompts cross between siloed fleets: {_e(sig(x.bytes_per_request / 1e6))} MB each, '
@@ -319,11 +360,15 @@ def render_html(
     out.append('<div class="cols"><section>')
     out += ["<h2>Siloed vs. consolidated</h2>", compare_table(r), "</section><aside>"]
     out.append("<h2>Cost breakdown</h2>")
-    out.append(
-        f"<figure><figcaption>Total cost over {_e(hours_text(r.horizon_hours))}, by part"
-        f"{' (energy is included in the rent)' if r.pricing == 'rent' else ''}</figcaption>"
-        f"{_legend([(name, col) for _, name, col in COST_PARTS])}{plan_cost_svg(r)}</figure>"
-    )
+    cost = plan_cost_svg(r)
+    if cost is not None:
+        out.append(
+            f"<figure><figcaption>Total cost over {_e(hours_text(r.horizon_hours))}, by part"
+            f"{' (energy is included in the rent)' if r.pricing == 'rent' else ''}</figcaption>"
+            f"{_legend([(name, col) for _, name, col in COST_PARTS])}{cost}</figure>"
+        )
+    else:
+        out.append('<p class="muted">No arrangement meets the constraints: there is no cost to break down.</p>')
     out.append("</aside></div>")
 
     demand = plan_demand_svg(r)
@@ -340,7 +385,7 @@ def render_html(
         out.append(f"<figure>{_legend(series)}{demand}</figure>")
 
     out.append("<h2>Hourly schedule</h2>")
-    per = _bucket_hours(len(s.schedule))
+    per = _bucket_hours(r.horizon_hours)
     out.append(
         '<p class="muted">GPUs busy on text and on video, reloading weights to switch role, and idle, per hour; '
         "the black line is the video backlog (videos waiting at the end of the hour, right-hand axis). "
@@ -348,7 +393,13 @@ def render_html(
     )
     gpu_max, bl_max = schedule_axes(r)
     legend = _legend([("text", C_TEXT), ("video", C_VIDEO), ("switching", C_SWITCH), ("idle", C_IDLE)], line=("video backlog", C_BACKLOG))
-    for name, p in (("Siloed", s), ("Consolidated", c)):
+    for mode in ARRANGEMENTS:
+        p = fleet(r, mode)
+        name = mode.capitalize()
+        if p is None:
+            out.append(f'<figure class="infeasible" id="schedule-{mode}-infeasible"><figcaption>{_e(name)}: {INFEASIBLE}</figcaption>'
+                       f"<p>{_e(binding(infeasible_of(r, mode)))}: no fleet, no schedule.</p></figure>")
+            continue
         out.append(
             f"<figure><figcaption>{_e(name)}: {p.total_gpus:,} GPUs, {_e(pct(p.utilization))} utilised, peak {_e(sig(p.peak_power_mw))} MW</figcaption>"
             f"{legend}{plan_schedule_svg(p, gpu_max, bl_max)}</figure>"
@@ -357,8 +408,8 @@ def render_html(
     out.append("<h2>Assumptions</h2>")
     out.append(assumptions_list(r))
 
-    if sensitivity:
-        base = c.total_cost_usd if sensitivity_base is None else float(sensitivity_base)
+    base = float(sensitivity_base) if sensitivity_base is not None else c.total_cost_usd if c is not None else None
+    if sensitivity and base is not None:
         out.append("<h2>Sensitivity</h2>")
         out.append(
             f'<p class="muted">{_e(sensitivity_metric[:1].upper() + sensitivity_metric[1:])} with each input at its low '
@@ -369,8 +420,6 @@ def render_html(
             f"{tornado_svg(list(sensitivity), base, metric=sensitivity_metric, fmt=sensitivity_format)}</figure>"
         )
 
-    if r.warnings:
-        out.append("<h2>Notes</h2><ul class=\"warnings\">" + "".join(f"<li>{_e(w)}</li>" for w in r.warnings) + "</ul>")
     out.append(
         f"<footer>capplan {_e(r.capplan_version)} · schema {_e(r.schema_version)} · scenario {_e(r.scenario)} · "
         "figures are model estimates, rounded for reading; the JSON output keeps full precision.</footer>"

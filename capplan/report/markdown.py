@@ -1,11 +1,13 @@
-"""A plan as a Markdown report to paste into a document or a ticket: the headline, the fleets, the costs,
-the saving, the assumptions the numbers rest on, and the warnings. Figures are rounded for reading;
-the JSON and CSV outputs keep full precision."""
+"""A plan as a Markdown report to paste into a document or a ticket: the headline, the warnings, the
+fleets, the costs, the saving, the assumptions the numbers rest on. An arrangement with no fleet (it
+cannot meet the constraints) has INFEASIBLE and what binds under the headline and "—" in its column.
+Figures are rounded for reading; the JSON and CSV outputs keep full precision."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from capplan.report.arrangements import INFEASIBLE, fleets, headline, infeasible_sentence, missing, savings_text
 from capplan.report.fmt import pct, sig, usd
 from capplan.report.planfacts import (
     assumption_lines,
@@ -13,7 +15,6 @@ from capplan.report.planfacts import (
     metric_label,
     metric_value,
     pricing_text,
-    savings_sentence,
     uncertainty_bands,
     uncertainty_note,
 )
@@ -44,17 +45,25 @@ def _delta_usd(a: float | None, b: float | None) -> str:
     return "0" if d == 0 else f"{'+' if d > 0 else '−'}{usd(abs(d))}"
 
 
+def _two(s: FleetPlan | None, c: FleetPlan | None, f: Callable[[FleetPlan], str]) -> list[str]:
+    """One value per arrangement; "—" where there is no fleet."""
+    return ["—" if p is None else f(p) for p in (s, c)]
+
+
 def _fleet_rows(r: PlanResult) -> list[list[str]]:
     s, c = r.siloed, r.consolidated
-    gpus = list(dict.fromkeys([*s.gpus, *c.gpus]))
-    rows = [["GPUs", f"{s.total_gpus:,}", f"{c.total_gpus:,}"]]
-    rows += [[f"  {g}", f"{s.gpus.get(g, 0):,}", f"{c.gpus.get(g, 0):,}"] for g in gpus]
+    gpus = list(dict.fromkeys(g for p in fleets(r) for g in p.gpus))
+    rows = []
+    if s is None or c is None:
+        rows.append(["Plan", *(INFEASIBLE if p is None else "feasible" for p in (s, c))])
+    rows.append(["GPUs", *_two(s, c, lambda p: f"{p.total_gpus:,}")])
+    rows += [[f"  {g}", *("—" if p is None else f"{p.gpus.get(g, 0):,}" for p in (s, c))] for g in gpus]
 
-    def fleets(p: FleetPlan) -> str:
+    def fleet_counts(p: FleetPlan) -> str:
         return "; ".join(f"{f}: {sum(d.values()):,}" for f, d in p.fleets.items()) or "—"
 
-    rows.append(["Fleets", fleets(s), fleets(c)])
-    rows.append(["Racks", f"{s.racks:,}", f"{c.racks:,}"])
+    rows.append(["Fleets", *_two(s, c, fleet_counts)])
+    rows.append(["Racks", *_two(s, c, lambda p: f"{p.racks:,}")])
     return rows
 
 
@@ -76,20 +85,24 @@ def _cost_rows(r: PlanResult) -> list[list[str]]:
     s, c = r.siloed, r.consolidated
     out = []
     for label, field in COST_ROWS:
-        a, b = getattr(s, field), getattr(c, field)
+        a, b = (None if p is None else getattr(p, field) for p in (s, c))
         out.append([label, _maybe(a, usd), _maybe(b, usd), _delta_usd(a, b)])
     return out
+
+
+def _gap(p: FleetPlan) -> str:
+    return p.status if p.mip_gap is None or p.status == "optimal" else f"{p.status}, gap {p.mip_gap * 100:.2g}%"
 
 
 def _use_rows(r: PlanResult) -> list[list[str]]:
     s, c = r.siloed, r.consolidated
     return [
-        ["Utilisation", pct(s.utilization), pct(c.utilization)],
-        ["Idle GPU-hours", f"{s.idle_gpu_hours:,.0f}", f"{c.idle_gpu_hours:,.0f}"],
-        ["  worth, if backfilled", usd(s.backfill_value_usd), usd(c.backfill_value_usd)],
-        ["Peak power", f"{sig(s.peak_power_mw)} MW", f"{sig(c.peak_power_mw)} MW"],
-        ["Energy", f"{sig(s.energy_mwh)} MWh", f"{sig(c.energy_mwh)} MWh"],
-        ["Solver", s.status, c.status],
+        ["Utilisation", *_two(s, c, lambda p: pct(p.utilization))],
+        ["Idle GPU-hours", *_two(s, c, lambda p: f"{p.idle_gpu_hours:,.0f}")],
+        ["  worth, if backfilled", *_two(s, c, lambda p: usd(p.backfill_value_usd))],
+        ["Peak power", *_two(s, c, lambda p: f"{sig(p.peak_power_mw)} MW")],
+        ["Energy", *_two(s, c, lambda p: f"{sig(p.energy_mwh)} MWh")],
+        ["Solver", *("infeasible" if p is None else _gap(p) for p in (s, c))],
     ]
 
 
@@ -101,7 +114,15 @@ def plan_markdown(r: PlanResult) -> str:
         f"Siloed text and video fleets vs. one consolidated fleet over {hours_text(r.horizon_hours)}, {pricing_text(r.pricing)}. "
         f"Scenario file: `{r.scenario_file.replace('`', '')}`.",
         "",
-        f"**{savings_sentence(r)}: {usd(s.total_cost_usd)} siloed vs. {usd(c.total_cost_usd)} consolidated.**",
+        f"**{_esc(headline(r))}**",
+    ]
+    # What makes the figures below incomplete or uncertain comes before them.
+    if missing(r):
+        out += ["", *(f"- **{_esc(infeasible_sentence(r, m))}**" for m in missing(r))]
+    if r.warnings:
+        out += ["", "## Warnings", ""]
+        out += [f"- **Warning:** {_esc(w)}" for w in r.warnings]
+    out += [
         "",
         "## Fleets",
         "",
@@ -115,17 +136,21 @@ def plan_markdown(r: PlanResult) -> str:
         "",
         "## Savings",
         "",
-        f"- {savings_sentence(r)}.",
-        f"- The consolidated fleet has {c.total_gpus:,} GPUs against {s.total_gpus:,} siloed, "
-        f"{pct(c.utilization)} utilised against {pct(s.utilization)}.",
+        f"- {_esc(savings_text(r))}.",
     ]
+    if s is not None and c is not None:
+        out.append(
+            f"- The consolidated fleet has {c.total_gpus:,} GPUs against {s.total_gpus:,} siloed, "
+            f"{pct(c.utilization)} utilised against {pct(s.utilization)}."
+        )
     sharing = (
         "keeps both models in every GPU's memory (no reloads; less KV cache for text)"
         if r.consolidated_sharing == "co-resident"
         else "reloads the video weights it does not share with the text model when a GPU changes role"
     )
-    out.append(f"- The consolidated fleet {sharing}.")
-    if r.crossing is not None:
+    if c is not None:
+        out.append(f"- The consolidated fleet {sharing}.")
+    if r.crossing is not None and s is not None:
         x = r.crossing
         out.append(
             f"- Refined prompts cross between siloed fleets: {sig(x.bytes_per_request / 1e6)} MB each, +{sig(x.siloed_added_latency_ms)} ms, "
@@ -159,8 +184,5 @@ def plan_markdown(r: PlanResult) -> str:
         unit = "req/s" if cap.kind == "text" else "videos/h"
         cap_rows.append([cap.service, cap.kind, cap.gpu, str(cap.gpus_per_replica or "—"), f"{sig(cap.capacity_per_gpu)} {unit}" if cap.capacity_per_gpu else "—"])
     out += _table(["Service", "Kind", "GPU", "GPUs / replica", "Capacity per GPU"], cap_rows, right=3)
-    if r.warnings:
-        out += ["", "## Warnings", ""]
-        out += [f"- {_esc(w)}" for w in r.warnings]
     out += ["", f"_capplan {r.capplan_version}, schema {r.schema_version}. Figures are rounded; the JSON output keeps full precision._"]
     return "\n".join(out) + "\n"

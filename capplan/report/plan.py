@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from capplan.report.arrangements import INFEASIBLE, binding, fleets, has_savings, infeasible_of, infeasible_sentence, missing, savings_text
 from capplan.report.fmt import pct, sig, usd
 from capplan.report.planfacts import assumption_lines, metric_label, metric_value, uncertainty_bands, uncertainty_note
 from capplan.results import Assumptions, FleetPlan, PlanResult
@@ -19,15 +20,27 @@ def _maybe(x: float | None, f) -> str:
 
 
 def compare_table(r: PlanResult) -> Table:
+    """Siloed and consolidated side by side; an infeasible arrangement's column says INFEASIBLE and what
+    binds, and is empty below."""
     t = Table(title=f"{r.scenario}: siloed vs. consolidated over {r.horizon_hours} h ({r.pricing})", title_justify="left")
     t.add_column("", no_wrap=True)
     t.add_column("Siloed", justify="right")
     t.add_column("Consolidated", justify="right")
     s, c = r.siloed, r.consolidated
 
-    def row(name: str, f) -> None:
-        t.add_row(name, f(s), f(c))
+    def cell(p: FleetPlan | None, f) -> str:
+        return "—" if p is None else f(p)
 
+    def row(name: str, f) -> None:
+        t.add_row(name, cell(s, f), cell(c, f))
+
+    if s is None or c is None:
+        def plan_status(p: FleetPlan | None, mode: str) -> Text:
+            if p is not None:
+                return Text("feasible")
+            return Text(f"{INFEASIBLE}\n{binding(infeasible_of(r, mode))}", style="bold red", justify="right")
+
+        t.add_row("Plan", plan_status(s, "siloed"), plan_status(c, "consolidated"))
     row("GPUs", lambda p: ", ".join(f"{n} × {g}" for g, n in p.gpus.items()) or "0")
     row("  fleets", lambda p: "; ".join(f"{f}: {sum(d.values())}" for f, d in p.fleets.items()))
     row("Racks", lambda p: f"{p.racks}")
@@ -42,7 +55,10 @@ def compare_table(r: PlanResult) -> Table:
     row("Idle GPU-hours", lambda p: f"{p.idle_gpu_hours:,.0f}" + (f" (worth {usd(p.backfill_value_usd)})" if p.backfill_value_usd else ""))
     row("Peak power", lambda p: f"{sig(p.peak_power_mw)} MW")
     row("Energy", lambda p: f"{sig(p.energy_mwh)} MWh")
-    row("Solve", lambda p: f"{p.status}, {p.solve_s:.2f} s")
+    t.add_row(
+        "Solve",
+        *("infeasible" if p is None else f"{p.status}, {p.solve_s:.2f} s" + ("" if p.mip_gap is None or p.status == "optimal" else f", gap {p.mip_gap * 100:.2g}%") for p in (s, c)),
+    )
     return t
 
 
@@ -82,20 +98,29 @@ def assumptions_table(a: Assumptions) -> Table:
 
 def plan_report(r: PlanResult) -> Group:
     out: list = [compare_table(r)]
-    sign = "saves" if r.savings_usd >= 0 else "costs"
-    out.append(Text(f"Consolidation {sign} {usd(abs(r.savings_usd))} ({abs(r.savings_pct):.1f}%) over the horizon.", style="bold green" if r.savings_usd >= 0 else "bold red"))
+    # Infeasibility and warnings right under the table: they change what the numbers above mean.
+    for mode in missing(r):
+        out.append(Text(infeasible_sentence(r, mode), style="bold red"))
+    if has_savings(r):
+        assert r.savings_usd is not None
+        out.append(Text(savings_text(r) + ".", style="bold green" if r.savings_usd >= 0 else "bold red"))
+    else:
+        out.append(Text(savings_text(r) + ".", style="bold yellow"))
+    for w in r.warnings:
+        out.append(Text(f"Warning: {w}", style="bold yellow"))
     out.append(Text(r.cost_split + "; a siloed fleet's cost goes to its own workload.", style="dim"))
     how = (
         "keeps both models in every GPU's memory (no reloads; less KV cache for text)"
         if r.consolidated_sharing == "co-resident"
         else "reloads the video weights it does not share with the text model when a GPU changes role"
     )
-    out.append(Text(f"The consolidated fleet {how}.", style="dim"))
+    if r.consolidated is not None:
+        out.append(Text(f"The consolidated fleet {how}.", style="dim"))
     if r.uncertainty is not None:
         for b in uncertainty_bands(r.uncertainty):
             out.append(Text(f"{metric_label(b.metric)} P10 / P50 / P90: " + " / ".join(metric_value(b.metric, v) for v in (b.p10, b.p50, b.p90))))
         out.append(Text(f"Monte Carlo: {uncertainty_note(r.uncertainty)}.", style="dim"))
-    if r.crossing is not None:
+    if r.crossing is not None and r.siloed is not None:
         c = r.crossing
         out.append(
             Text(
@@ -114,7 +139,6 @@ def plan_report(r: PlanResult) -> Group:
     out += [Text(""), cap]
     if r.assumptions is not None:
         out += [Text(""), assumptions_table(r.assumptions)]
-    out += [Text(""), schedule_chart(r.siloed), Text(""), schedule_chart(r.consolidated)]
-    for w in r.warnings:
-        out.append(Text(f"note: {w}", style="yellow"))
+    for p in fleets(r):
+        out += [Text(""), schedule_chart(p)]
     return Group(*out)

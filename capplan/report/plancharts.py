@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from capplan.report.arrangements import fleets
 from capplan.report.charts import cost_svg, demand_svg, schedule_svg, standalone_svg
 
 if TYPE_CHECKING:
@@ -16,15 +17,17 @@ if TYPE_CHECKING:
 COST_FIELDS = ("hardware_cost_usd", "energy_cost_usd", "fixed_cost_usd", "network_cost_usd")
 
 
-def plan_cost_svg(r: PlanResult) -> str:
-    columns = [(name, [float(getattr(p, f)) for f in COST_FIELDS], p.total_cost_usd) for name, p in (("Siloed", r.siloed), ("Consolidated", r.consolidated))]
-    return cost_svg(columns, horizon_hours=r.horizon_hours)
+def plan_cost_svg(r: PlanResult) -> str | None:
+    """Cost columns of the arrangements that have a fleet (an infeasible one has no cost to draw);
+    None when neither has."""
+    columns = [(p.mode.capitalize(), [float(getattr(p, f)) for f in COST_FIELDS], p.total_cost_usd) for p in fleets(r)]
+    return cost_svg(columns, horizon_hours=r.horizon_hours) if columns else None
 
 
 def schedule_axes(r: PlanResult) -> tuple[float, float]:
-    """GPU and backlog axis tops shared by both schedule charts, so that they compare at a glance."""
-    gpu_max = float(max(r.siloed.total_gpus, r.consolidated.total_gpus))
-    backlog_max = max((h.video_backlog for p in (r.siloed, r.consolidated) for h in p.schedule), default=0.0)
+    """GPU and backlog axis tops shared by the schedule charts, so that they compare at a glance."""
+    gpu_max = float(max((p.total_gpus for p in fleets(r)), default=0))
+    backlog_max = max((h.video_backlog for p in fleets(r) for h in p.schedule), default=0.0)
     return gpu_max, backlog_max
 
 
@@ -42,12 +45,16 @@ def plan_demand_svg(r: PlanResult) -> str | None:
 
 
 def plan_svgs(r: PlanResult) -> dict[str, str]:
-    """File name -> stand-alone SVG document of every chart of the plan (demand only when known)."""
+    """File name -> stand-alone SVG document of every chart of the plan (demand only when known; an
+    infeasible arrangement has no schedule chart and no cost column)."""
     gpu_max, backlog_max = schedule_axes(r)
-    out = {"cost.svg": plan_cost_svg(r)}
+    out: dict[str, str] = {}
+    cost = plan_cost_svg(r)
+    if cost is not None:
+        out["cost.svg"] = cost
     demand = plan_demand_svg(r)
     if demand is not None:
         out["demand.svg"] = demand
-    for p in (r.siloed, r.consolidated):
+    for p in fleets(r):
         out[f"schedule-{p.mode}.svg"] = plan_schedule_svg(p, gpu_max, backlog_max)
     return {name: standalone_svg(svg) for name, svg in out.items()}

@@ -102,3 +102,20 @@ def test_a_folder_is_an_error(cli, plans, tmp_path):
     a, _, _ = plans
     r = cli("diff", str(a), str(tmp_path))
     assert r.code == 2 and r.err.startswith("Error: ") and "cannot be read" in r.err and len(r.err.strip().splitlines()) == 1
+
+
+def test_a_plan_with_an_infeasible_arrangement(cli, plans, tmp_path):
+    """B's siloed fleet broke the power cap (null fleet, the reason under infeasible): diffed without error."""
+    a, _, doc = plans
+    reason = {"constraint": "power_cap", "reason": "the siloed fleet needs 3.11 MW at hour 16 vs a cap of 2.3 MW", "amount": 3.11, "limit": 2.3, "unit": "MW", "hour": 16}
+    b = tmp_path / "b-infeasible.json"
+    b.write_text(json.dumps({**doc, "siloed": None, "infeasible": {"siloed": reason}, "savings_usd": None, "savings_pct": None, "warnings": ["a note"]}), encoding="utf-8")
+    r = cli("diff", str(a), str(b), "--format", "json")
+    assert r.code == 0, r.err
+    d = r.json()
+    row = next(x for x in d["rows"] if x["key"] == "siloed.infeasible")
+    assert (row["a"], row["b"]) == (None, "power cap: needs 3.11 MW at hour 16, cap 2.30 MW")
+    assert next(x for x in d["rows"] if x["key"] == "savings_usd")["b"] is None
+    assert d["b"]["warnings"] == ["a note"]
+    out = cli("diff", str(a), str(b)).out
+    assert "power cap:" in out and "Warning in B: a note" in out

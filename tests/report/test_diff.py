@@ -88,7 +88,7 @@ def test_formats(tiny_plan):
     b = make_plan(consolidated=tiny_plan.consolidated.model_copy(update={"total_cost_usd": 90.0}), pricing="own")
     d = diff_plans(tiny_plan, b, a_name="a.json", b_name="b.json")
     doc = json.loads(diff_json(d))
-    assert doc["a"] == {"file": "a.json", "scenario": "tiny"} and doc["changed"] == 2 and doc["compared"] == len(d.rows)
+    assert doc["a"] == {"file": "a.json", "scenario": "tiny", "warnings": []} and doc["changed"] == 2 and doc["compared"] == len(d.rows)
     assert [(r["key"], r["a"], r["b"], r["delta"]) for r in doc["rows"]] == [("pricing", "rent", "own", None), ("consolidated.total_cost_usd", 80.0, 90.0, 10.0)]
     assert len(json.loads(diff_json(d, show_all=True))["rows"]) == len(d.rows)
     rows = list(csv.reader(io.StringIO(diff_csv(d))))

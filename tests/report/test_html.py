@@ -289,7 +289,7 @@ def test_no_backlog_line_without_backlog(small_plan):
         assert f'id="{chart_id}"' in html
 
 
-@pytest.mark.parametrize("module", ["capplan.report.html", "capplan.report.charts", "capplan.report.planfacts", "capplan.report.plancharts"])
+@pytest.mark.parametrize("module", ["capplan.report.html", "capplan.report.charts", "capplan.report.planfacts", "capplan.report.plancharts", "capplan.report.arrangements"])
 def test_module_imports_only_stdlib_and_numpy(module):
     import importlib
 
@@ -306,7 +306,9 @@ def test_module_imports_only_stdlib_and_numpy(module):
             names.append(node.module or "")
     allowed = set(sys.stdlib_module_names) | {"numpy", "capplan"}
     assert all(n.split(".")[0] in allowed for n in names), names
-    assert {n for n in names if n.startswith("capplan")} <= {"capplan.report.fmt", "capplan.report.charts", "capplan.report.planfacts", "capplan.report.plancharts"}
+    assert {n for n in names if n.startswith("capplan")} <= {
+        "capplan.report.fmt", "capplan.report.charts", "capplan.report.planfacts", "capplan.report.plancharts", "capplan.report.arrangements",
+    }
     code = f"import sys, {module}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.split())
     assert not loaded & {"pydantic", "scipy", "rich", "typer", "click"}

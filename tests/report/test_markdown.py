@@ -87,7 +87,7 @@ def test_cells_cannot_break_the_tables(tiny_plan):
     r = make_plan(scenario="a|b <x>", warnings=["pipe | and\nnewline"], capacities=[tiny_plan.capacities[0].model_copy(update={"service": "ch|at"})])
     md = plan_markdown(r)
     assert md.startswith("# GPU fleet plan: a\\|b &lt;x>\n")
-    assert "- pipe \\| and newline" in md
+    assert "- **Warning:** pipe \\| and newline" in md
     assert "| ch\\|at | text | a |" in md
     # Every row of every table has as many cell borders (unescaped pipes) as its header.
     width = None

@@ -24,6 +24,13 @@ arrangement,gpu,metric,value
 ,,savings_usd,20.0
 ,,savings_pct,20.0
 ,,consolidated_sharing,reload
+siloed,,infeasible,0
+siloed,,infeasible.constraint,
+siloed,,infeasible.amount,
+siloed,,infeasible.limit,
+siloed,,infeasible.unit,
+siloed,,infeasible.hour,
+siloed,,infeasible.reason,
 siloed,,gpus,4
 siloed,a,gpus,4
 siloed,b,gpus,0
@@ -51,6 +58,13 @@ siloed,,backfill_value_usd,2.0
 siloed,,peak_power_mw,0.25
 siloed,,energy_mwh,0.5
 siloed,,mip_gap,0.0
+consolidated,,infeasible,0
+consolidated,,infeasible.constraint,
+consolidated,,infeasible.amount,
+consolidated,,infeasible.limit,
+consolidated,,infeasible.unit,
+consolidated,,infeasible.hour,
+consolidated,,infeasible.reason,
 consolidated,,gpus,3
 consolidated,a,gpus,2
 consolidated,b,gpus,1
