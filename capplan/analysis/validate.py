@@ -192,12 +192,13 @@ def video_comparisons(
 
 def _step_terms(step: transformer.StepCost, k: int) -> tuple[Term, ...]:
     s = step.at(k)
+    f = float
     return (
-        (("gemm", s.gemm_compute_s), ("bandwidth", s.gemm_memory_s), (None, s.gemm_floor_s)),
-        (("gemm", s.expert_compute_s), ("bandwidth", s.expert_memory_s), (None, s.expert_floor_s)),
-        (("attention", s.attention_compute_s), ("bandwidth", s.attention_memory_s), (None, s.attention_floor_s)),
-        (("bandwidth", s.elementwise_memory_s), (None, s.elementwise_floor_s)),
-        ((None, s.communication_time_s),),
+        (("gemm", f(s.gemm_compute_s)), ("bandwidth", f(s.gemm_memory_s)), (None, f(s.gemm_floor_s))),
+        (("gemm", f(s.expert_compute_s)), ("bandwidth", f(s.expert_memory_s)), (None, f(s.expert_floor_s))),
+        (("attention", f(s.attention_compute_s)), ("bandwidth", f(s.attention_memory_s)), (None, f(s.attention_floor_s))),
+        (("bandwidth", f(s.elementwise_memory_s)), (None, f(s.elementwise_floor_s))),
+        ((None, f(s.communication_time_s) + f(s.overhead_s)),),
     )
 
 

@@ -157,9 +157,9 @@ def plan(
     for j, s in enumerate(sc.text):
         if not caps.text[:, j].any() and text_demand[j].any():
             raise UserError(f"{where}: field text.{j}", s.id, f"no GPU in fleet.gpus can serve {s.workload} under its targets within a node of {sc.fleet.node_size}")
-    for k, v in enumerate(sc.video):
-        if not caps.video[:, k].any() and video_arrivals[k].any():
-            raise UserError(f"{where}: field video.{k}", v.id, f"no GPU in fleet.gpus can generate {v.workload} at these settings within a node of {sc.fleet.node_size}")
+    for kk, v in enumerate(sc.video):
+        if not caps.video[:, kk].any() and video_arrivals[kk].any():
+            raise UserError(f"{where}: field video.{kk}", v.id, f"no GPU in fleet.gpus can generate {v.workload} at these settings within a node of {sc.fleet.node_size}")
 
     hour_costs = [gpu_hour_cost(cat.gpus[g], econ) for g in gpus]
     by_hour = econ.energy.electricity_usd_per_kwh_by_hour

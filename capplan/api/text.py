@@ -180,7 +180,7 @@ def text(
                 "gpus", gpus, f"{w.id}'s {arch.heads} attention and {arch.kv_heads} KV heads split evenly over {', '.join(valid)} GPUs (tensor parallelism)"
             )
         if concurrency is None:
-            arr = text_capacity(setup, tp=int(gpus), prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
+            arr = text_capacity(setup, tp=int(gpus or 0), prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved, **targets)
         else:
             arr = text_fixed(
                 setup, tp=gpus, concurrency=concurrency, prompt_tokens=prompt_tokens, output_tokens=output_tokens, reserved_bytes=reserved  # type: ignore[arg-type]

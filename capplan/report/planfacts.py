@@ -75,6 +75,8 @@ def uncertainty_note(u: Uncertainty) -> str:
 
 
 def savings_sentence(r: PlanResult) -> str:
+    """Only for a plan with both arrangements priced (see report.arrangements.savings_text otherwise)."""
+    assert r.savings_usd is not None and r.savings_pct is not None
     verb = "saves" if r.savings_usd >= 0 else "costs"
     return f"Consolidation {verb} {usd(abs(r.savings_usd))} ({abs(r.savings_pct):.1f}%) over the horizon"
 
