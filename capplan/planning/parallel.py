@@ -25,13 +25,14 @@ however it is run; the byte-identical guarantee is for answers that do not.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import multiprocessing
 import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -225,10 +226,16 @@ def _connect(cluster: Any) -> tuple[Any, bool]:
         from distributed import Client
     except ImportError:
         raise UserError("cluster", cluster, "running on a cluster needs dask.distributed: pip install 'capplan[cluster]'") from None
+    # Probe first: a Client whose constructor fails lingers, and at interpreter exit its finaliser waits
+    # 10 s and prints a traceback. The probe also tells a scheduler from any other server on that port.
     try:
-        client = Client(cluster, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        with ThreadPoolExecutor(1) as thread:  # its own event loop, even if the caller runs one (a notebook)
+            kind = thread.submit(asyncio.run, _identify(cluster, CONNECT_TIMEOUT_S)).result()
     except (OSError, TimeoutError, ValueError, TypeError) as exc:  # refused, silent, or not an address
-        raise UserError("cluster", cluster, f"the address of a dask scheduler that answers within {CONNECT_TIMEOUT_S:g} s, e.g. tcp://10.0.0.5:8786 ({exc})") from None
+        raise UserError("cluster", cluster, f"the address of a dask scheduler that answers within {CONNECT_TIMEOUT_S:g} s, e.g. tcp://10.0.0.5:8786 ({exc or 'no answer'})") from None
+    if kind != "Scheduler":
+        raise UserError("cluster", cluster, f"the address of a dask scheduler (this one is a {kind})")
+    client = Client(cluster, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     try:
         if not client.nthreads():
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
@@ -245,6 +252,15 @@ def _connect(cluster: Any) -> tuple[Any, bool]:
         client.close()
         raise UserError("cluster", cluster, f"workers that run capplan {here} like this machine (they run {', '.join(sorted(versions))})")
     return client, True
+
+
+async def _identify(address: str, timeout_s: float) -> str:
+    """What kind of dask server answers at ``address`` ("Scheduler", "Worker", ...)."""
+    from distributed.core import rpc
+
+    async with rpc(address, timeout=timeout_s) as server:
+        info = await asyncio.wait_for(server.identity(), timeout_s)
+    return str(info.get("type", "unknown server"))
 
 
 def _capplan_version() -> str:

@@ -155,7 +155,7 @@ def test_without_dask_a_cluster_names_the_extra(monkeypatch):
 @pytest.fixture(scope="module")
 def dask_cluster():
     distributed = pytest.importorskip("distributed", reason="dask.distributed is the optional 'cluster' extra")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster
 
 
@@ -180,4 +180,20 @@ def test_a_cluster_running_another_capplan_is_refused(dask_cluster, monkeypatch)
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9.9")  # this machine only; the workers report theirs
     with pytest.raises(UserError, match=r"workers that run capplan 9\.9\.9 like this machine \(they run 0\.") as exc:
         run_map(collatz_steps, [1], cluster=dask_cluster.scheduler_address)
+    assert exc.value.source == "cluster"
+
+
+def test_a_scheduler_without_workers_is_refused(monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is the optional 'cluster' extra")
+    monkeypatch.setattr(parallel, "CONNECT_TIMEOUT_S", 1.0)
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty:
+        with pytest.raises(UserError, match="at least one worker within 1 s") as exc:
+            run_map(collatz_steps, [1], cluster=empty.scheduler_address)
+    assert exc.value.source == "cluster"
+
+
+def test_a_garbage_address_is_refused():
+    pytest.importorskip("distributed", reason="dask.distributed is the optional 'cluster' extra")
+    with pytest.raises(UserError) as exc:
+        run_map(collatz_steps, [1], cluster="no-such-protocol://x")
     assert exc.value.source == "cluster"
