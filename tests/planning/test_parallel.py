@@ -197,3 +197,12 @@ def test_a_garbage_address_is_refused():
     with pytest.raises(UserError) as exc:
         run_map(collatz_steps, [1], cluster="no-such-protocol://x")
     assert exc.value.source == "cluster"
+
+
+def test_a_stream_closed_early_leaves_no_worker_behind():
+    import multiprocessing
+
+    it = iter_map(collatz_steps, range(1, 100_000), workers=2, chunksize=10)
+    assert [next(it) for _ in range(3)] == [0, 1, 7]
+    it.close()
+    assert multiprocessing.active_children() == []
