@@ -202,7 +202,8 @@ def test_a_garbage_address_is_refused():
 def test_a_stream_closed_early_leaves_no_worker_behind():
     import multiprocessing
 
+    before = set(multiprocessing.active_children())  # e.g. the dask cluster's nannies, alive for the module
     it = iter_map(collatz_steps, range(1, 100_000), workers=2, chunksize=10)
     assert [next(it) for _ in range(3)] == [0, 1, 7]
     it.close()
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) <= before
