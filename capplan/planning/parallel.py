@@ -10,7 +10,8 @@ what must not change is the answer. :func:`run_map` (and its streaming form :fun
   holds threads (BLAS, the CLI's progress bar, a dask client) can deadlock, and it would hide a
   function that cannot be sent to another machine.
 * ``cluster="tcp://host:8786"``: a running dask.distributed scheduler (the optional ``cluster`` extra,
-  imported only here). Its workers need the same capplan version and the same data (a calibration
+  imported only here), or a ``distributed.Client`` the caller already holds (a notebook; it is left
+  open). Its workers need the same capplan version and the same data (a calibration
   file, a ``CAPPLAN_PATH`` catalogue) at the same paths as this machine.
 
 ``fn`` must be a module-level function (or a ``functools.partial`` of one) and ``items`` picklable
@@ -34,9 +35,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from capplan.errors import UserError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,13 +64,13 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, cluster: str | None = None, chunksize: int | None = None) -> list[R]:
+def run_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, cluster: str | Client | None = None, chunksize: int | None = None) -> list[R]:
     """``[fn(x) for x in items]``, run serially, on ``workers`` local processes, or on the dask
     scheduler at ``cluster``; see the module docstring for what ``fn`` and ``items`` must be."""
     return list(iter_map(fn, items, workers=workers, cluster=cluster, chunksize=chunksize))
 
 
-def iter_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, cluster: str | None = None, chunksize: int | None = None) -> Iterator[R]:
+def iter_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, cluster: str | Client | None = None, chunksize: int | None = None) -> Iterator[R]:
     """:func:`run_map` as an iterator: results in input order as they become ready, with a bounded
     number in flight, so a streaming writer over a lazy ``items`` keeps flat memory.
 

@@ -207,3 +207,11 @@ def test_a_stream_closed_early_leaves_no_worker_behind():
     assert [next(it) for _ in range(3)] == [0, 1, 7]
     it.close()
     assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_client_the_caller_holds_is_used_and_left_open(dask_cluster):
+    import distributed
+
+    with distributed.Client(dask_cluster.scheduler_address, set_as_default=False) as client:
+        assert run_map(collatz_steps, [6, 27], cluster=client) == [8, 111]
+        assert client.status == "running"
