@@ -66,7 +66,8 @@ def test_empty_input_gives_empty_output():
 
 def test_workers_are_capped_at_the_cores():
     n = parallel.available_cores()
-    assert run_map(collatz_steps, [6, 27], workers=n + 1000) == [8, 111]
+    assert run_map(collatz_steps, [6, 27], workers=n + 3) == [8, 111]
+    assert len(set(run_map(pid_of, range(40), workers=n + 3, chunksize=1))) <= n
 
 
 def test_streaming_consumes_a_lazy_input_in_order():
