@@ -34,6 +34,7 @@ import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -152,13 +153,18 @@ class _LocalPool:
     def __init__(self, workers: int) -> None:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.workers = workers
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self.executor.submit(fn, *args)
 
     def result(self, task: Future[Any]) -> Any:
-        return task.result()
+        try:
+            return task.result()
+        except BrokenProcessPool:
+            # Most often the kernel's out-of-memory killer: N workers hold N copies of a large run.
+            raise UserError("workers", self.workers, "fewer worker processes: one was killed (out of memory?); 1 runs in this process") from None
 
     def close(self, pending: list[Any]) -> None:
         # Chunks already running finish (a process cannot be stopped mid-solve safely); queued ones are dropped.
@@ -174,7 +180,12 @@ class _DaskPool:
         return self.client.submit(fn, *args, pure=False)
 
     def result(self, task: Any) -> Any:
-        return task.result()
+        from distributed import KilledWorker
+
+        try:
+            return task.result()
+        except KilledWorker:  # dask already retried the chunk on other workers
+            raise UserError("cluster", "(a task)", "workers that stay up: workers died running the same chunk (out of memory?)") from None
 
     def close(self, pending: list[Any]) -> None:
         if pending:

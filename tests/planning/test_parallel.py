@@ -216,3 +216,24 @@ def test_a_client_the_caller_holds_is_used_and_left_open(dask_cluster):
     with distributed.Client(dask_cluster.scheduler_address, set_as_default=False) as client:
         assert run_map(collatz_steps, [6, 27], cluster=client) == [8, 111]
         assert client.status == "running"
+
+
+def die(_: int) -> int:
+    os._exit(1)  # as the out-of-memory killer would end it
+
+
+@pytest.mark.skipif(parallel.available_cores() < 2, reason="one core: the function would run, and exit, in this process")
+def test_a_worker_that_dies_is_one_clear_error():
+    with pytest.raises(UserError, match="one was killed") as exc:
+        run_map(die, [1, 2], workers=2)
+    assert (exc.value.source, exc.value.value) == ("workers", 2)
+
+
+def test_a_dask_worker_that_dies_is_one_clear_error():
+    dask = pytest.importorskip("dask", reason="dask.distributed is the optional 'cluster' extra")
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is the optional 'cluster' extra")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # no retries: one death is enough
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+            with pytest.raises(UserError, match="workers died") as exc:
+                run_map(die, [1], cluster=cluster.scheduler_address)
+    assert exc.value.source == "cluster"
