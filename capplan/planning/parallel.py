@@ -88,7 +88,7 @@ def iter_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int = 1, clus
         slots = max(1, sum(client.nthreads().values()))
         return _run_remote(_DaskPool(client, owned), fn, items, slots, chunksize)
     n_workers = min(n_workers, available_cores())
-    if n_workers == 1:
+    if n_workers == 1 or _in_worker:
         return _run_serial(fn, items)
     return _run_remote(_LocalPool(n_workers), fn, items, n_workers, chunksize)
 
@@ -126,8 +126,15 @@ class _Refused:
         return UserError(self.source, self.value, self.allowed)
 
 
+#: True in a process that runs chunks for a pool or cluster: a run_map nested in ``fn`` (a sensitivity
+#: factor that runs a Monte Carlo plan) then loops, instead of starting N pools of N processes each.
+_in_worker = False
+
+
 def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R | _Refused]:
     """Runs in the worker. Stops at the chunk's first UserError, as the loop would."""
+    global _in_worker
+    _in_worker = True
     out: list[R | _Refused] = []
     for x in chunk:
         try:

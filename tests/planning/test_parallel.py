@@ -237,3 +237,13 @@ def test_a_dask_worker_that_dies_is_one_clear_error():
             with pytest.raises(UserError, match="workers died") as exc:
                 run_map(die, [1], cluster=cluster.scheduler_address)
     assert exc.value.source == "cluster"
+
+
+def pids_of_a_nested_map(_: int) -> tuple[int, set[int]]:
+    return os.getpid(), set(run_map(pid_of, range(6), workers=2, chunksize=1))
+
+
+@pytest.mark.skipif(parallel.available_cores() < 2, reason="one core: nothing runs in another process")
+def test_a_map_inside_a_worker_runs_in_that_worker():
+    for pid, inner in run_map(pids_of_a_nested_map, [1, 2], workers=2):
+        assert pid != os.getpid() and inner == {pid}
