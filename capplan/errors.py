@@ -23,6 +23,10 @@ class UserError(CapplanError):
         self.allowed = allowed
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type, tuple[str, object, str]]:
+        # so that an error raised in a worker process reaches the caller whole
+        return (type(self), (self.source, self.value, self.allowed))
+
     def __str__(self) -> str:
         shown = repr(self.value) if isinstance(self.value, str) else str(self.value)
         if len(shown) > 80:

@@ -7,6 +7,7 @@ Per-GPU capacities come from the text and video models (:func:`capplan.api.text`
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from capplan.planning import optimize
 from capplan.planning.costs import gpu_hour_cost
 from capplan.planning.fleet import HOURS_PER_MONTH, Capacities, attribute, build_problem
 from capplan.planning.optimize import PlanProblem, PlanSolution
+from capplan.planning.parallel import run_map
 from capplan.planning.uncertainty import PLAN_KEYS, draw, parse_ranges, summary
 from capplan.results import Assumptions, Crossing, DemandSeries, PlanResult, ServiceCapacity, Uncertainty
 
@@ -88,6 +90,8 @@ def plan(
     samples: int = 20,
     seed: int = 0,
     catalog: Catalog | None = None,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> PlanResult:
     """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name).
 
@@ -102,7 +106,9 @@ def plan(
             raise UserError("samples", samples, "a whole number of draws from 1 to 10000")
         kw = dict(power_cap_mw=power_cap_mw, pricing=pricing, time_limit_s=time_limit_s, catalog=cat, calibration=calibration)
         base = plan(scenario, sets=sets, **kw)  # type: ignore[arg-type]
-        u = plan_uncertainty(lambda extra: plan(scenario, sets=list(sets or []) + extra, **kw), ranges, samples, seed)  # type: ignore[arg-type]
+        draw_sets = plan_draw_sets(ranges, samples, seed)
+        totals = run_map(functools.partial(_draw_totals, scenario, list(sets or []), kw), draw_sets, workers=workers, cluster=cluster)
+        u = plan_uncertainty(totals, ranges, samples, seed)
         return base.model_copy(update={"uncertainty": u})
     if not (isinstance(time_limit_s, (int, float)) and math.isfinite(time_limit_s) and 0 < time_limit_s <= 86400):
         raise UserError("time_limit_s", time_limit_s, "it must be a number of seconds from 0 to 86400")
@@ -336,11 +342,10 @@ def _explain_infeasible(problem: PlanProblem, mode: str, cap_mw: float | None, w
     raise UserError(where, mode, "no fleet can meet this demand; check demand, deadlines and headroom")
 
 
-def plan_uncertainty(run: Any, ranges: dict[str, tuple[float, float]], n: int, seed: int) -> Uncertainty:
-    """P10/P50/P90 of the siloed and consolidated totals and the saving; ``run(sets)`` solves one plan
-    per draw. The headline metric is the consolidated total."""
+def plan_draw_sets(ranges: dict[str, tuple[float, float]], n: int, seed: int) -> list[list[str]]:
+    """The --set keys of each Monte Carlo draw (seeded, so serial and parallel runs draw alike)."""
     d = {k: [float(x) for x in v] for k, v in draw(ranges, n, seed).items()}  # plain floats: their repr is TOML
-    totals = np.full((3, n), np.nan)
+    out = []
     for s in range(n):
         sets = []
         if "text_demand" in d:
@@ -352,15 +357,29 @@ def plan_uncertainty(run: Any, ranges: dict[str, tuple[float, float]], n: int, s
         if "efficiency_scale" in d:
             m = d["efficiency_scale"][s]
             sets += [f"efficiency.{k}*={m!r}" for k in ("gemm_frac", "attention_frac", "memory_bandwidth_frac", "conv_frac")]
-        try:
-            r = run(sets)
-        except UserError:
-            continue  # an infeasible draw (e.g. demand beyond the power cap)
-        totals[:, s] = (r.siloed.total_cost_usd, r.consolidated.total_cost_usd, r.savings_usd)
-    head = summary(totals[1], ranges, n, seed, "consolidated.total_cost_usd")
+        out.append(sets)
+    return out
+
+
+def _draw_totals(scenario: Any, base_sets: list[str], kw: dict[str, Any], extra: list[str]) -> tuple[float | None, float | None, float | None] | None:
+    """One draw: (siloed, consolidated, saving), None for an arrangement that is infeasible in this
+    draw, or None for a draw where no plan can be made. Module-level, so worker processes can run it."""
+    try:
+        r = plan(scenario, sets=base_sets + extra, **kw)
+    except UserError:
+        return None
+    return (r.siloed.total_cost_usd if r.siloed else None, r.consolidated.total_cost_usd if r.consolidated else None, r.savings_usd)
+
+
+def plan_uncertainty(totals: list[tuple[float | None, float | None, float | None] | None], ranges: dict[str, tuple[float, float]], n: int, seed: int) -> Uncertainty:
+    """P10/P50/P90 of the siloed and consolidated totals and the saving over the draws' results. The
+    headline metric is the consolidated total."""
+    arr = np.array([[np.nan if v is None else v for v in (t or (None, None, None))] for t in totals], dtype=float).reshape(n, 3).T
+    head = summary(arr[1], ranges, n, seed, "consolidated.total_cost_usd")
     metrics = {}
-    for name, row in zip(("siloed.total_cost_usd", "consolidated.total_cost_usd", "savings_usd"), totals):
+    for name, row in zip(("siloed.total_cost_usd", "consolidated.total_cost_usd", "savings_usd"), arr):
         v = row[np.isfinite(row)]
-        p10, p50, p90 = (float(x) for x in np.percentile(v, [10, 50, 90]))
-        metrics[name] = {"p10": p10, "p50": p50, "p90": p90}
+        if v.size:
+            p10, p50, p90 = (float(x) for x in np.percentile(v, [10, 50, 90]))
+            metrics[name] = {"p10": p10, "p50": p50, "p90": p90}
     return head.model_copy(update={"metrics": metrics})

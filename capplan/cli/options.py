@@ -143,6 +143,8 @@ UncertainOpt = Annotated[
 ]
 SamplesOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Monte Carlo draws. Default: 1000 (plan: 20).", rich_help_panel=OVERRIDES)]
 SeedOpt = Annotated[int, typer.Option(metavar="N", help="Seed of the Monte Carlo draws.", rich_help_panel=OVERRIDES)]
+WorkersOpt = Annotated[int, typer.Option(metavar="N", help="Local processes for the Monte Carlo draws (results identical to one process).", rich_help_panel=OVERRIDES)]
+ClusterOpt = Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="A dask.distributed scheduler (tcp://host:port) to run the draws on (pip install 'capplan[cluster]').", rich_help_panel=OVERRIDES)]
 VaryOpt = Annotated[
     Optional[list[str]],
     typer.Option(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from capplan.cli.options import (
     CalibrationOpt,
+    ClusterOpt,
     DebugOpt,
     FormatOpt,
     HtmlOpt,
@@ -17,6 +18,7 @@ from capplan.cli.options import (
     SetOpt,
     TimeLimitOpt,
     UncertainOpt,
+    WorkersOpt,
     api_kwargs,
 )
 from capplan.cli.output import Format, emit
@@ -32,6 +34,8 @@ def plan(
     uncertain: UncertainOpt = None,
     samples: SamplesOpt = None,
     seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    cluster: ClusterOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     html: HtmlOpt = None,
