@@ -236,10 +236,10 @@ def build(
 
 
 def _fleet_variables(m: Model, fixed_nodes: dict[str, np.ndarray] | None, relax: tuple[str, ...], elastic: str | None) -> None:
-    """Nodes per fleet and type; a single fleet takes availability as a bound (a row when elastic)."""
+    """Nodes per fleet and type, each bounded by what is available (rows add the fleets up)."""
     p = m.p
     max_nodes = np.where(np.isfinite(p.availability), np.floor(p.availability / p.node_size), np.inf)
-    if "availability" in relax or elastic == "availability" or len(m.fleets) > 1:
+    if "availability" in relax or elastic == "availability":
         max_nodes = np.full(p.G, np.inf)
     cost = node_cost_usd(p) if m.objective == "cost" else 0.0
     for f in m.fleets:

@@ -77,7 +77,6 @@ from capplan.planning.formulation import (
     build,
     cyclic_window_sum,
     gpu_it_w,
-    node_cost_usd,
 )
 
 DECOMPOSE_MIN_HOURS = 672  # four weeks: shorter horizons are solved whole, in well under a second
