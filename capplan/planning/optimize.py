@@ -353,11 +353,13 @@ def _week_classes(p: PlanProblem) -> tuple[list[int], list[int], list[list[int]]
     """Weeks of the horizon and classes of weeks with identical data."""
     starts = list(range(0, p.hours, BLOCK_HOURS))
     lengths = [min(BLOCK_HOURS, p.hours - s) for s in starts]
-    window = backlog_window(p)
     classes: dict[bytes, list[int]] = {}
     for b, (s, n) in enumerate(zip(starts, lengths)):
+        # The arrivals that may still wait at the block's start, raw (their window sum differs by
+        # rounding from one place in the horizon to another).
+        before = [p.video_arrivals[k, (s - 1 - np.arange(int(p.video_deadline_h[k]))) % p.hours] for k in range(p.K)]
         key = b"|".join(np.ascontiguousarray(a).tobytes() for a in (
-            np.array([n]), p.text_demand[:, s:s + n], p.video_arrivals[:, s:s + n], p.energy_usd_per_kwh[s:s + n], window[:, (s - 1) % p.hours],
+            np.array([n]), p.text_demand[:, s:s + n], p.video_arrivals[:, s:s + n], p.energy_usd_per_kwh[s:s + n], *before,
         ))
         classes.setdefault(key, []).append(b)
     return starts, lengths, list(classes.values())

@@ -1,0 +1,120 @@
+"""Long horizons on representative weeks (bounded gap), time limits, progress and Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from planning_problems import problem, random_problem
+
+from capplan.planning import optimize
+from capplan.planning.optimize import DECOMPOSE_MIN_HOURS, DECOMPOSITION_GAP, solve
+
+cost = lambda s: s.hardware_usd + s.energy_usd  # noqa: E731
+
+
+def _weekly(rng: np.random.Generator, G: int, weeks: int, noise: float) -> optimize.PlanProblem:
+    """A diurnal load whose weeks differ by ``noise`` (0: a tiled week), hourly energy prices."""
+    T = weeks * 168
+    h = np.arange(T)
+    day = 0.5 - 0.5 * np.cos(2 * np.pi * (h % 24 - 4) / 24)
+    jitter = 1 + noise * rng.uniform(-1, 1, T)
+    base = random_problem(rng, G, T)
+    return replace(
+        base,
+        node_size=2,
+        text_demand=(20 + 60 * day * jitter)[None, :],
+        video_arrivals=(10 + 40 * np.roll(day, 6) * jitter)[None, :],
+        energy_usd_per_kwh=np.resize(0.05 + 0.1 * day, T),
+        video_deadline_h=np.array([3]),
+    )
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+@pytest.mark.parametrize("mode", ["siloed", "consolidated"])
+def test_representative_weeks_within_the_reported_gap_of_the_whole_milp(noise, mode):
+    """Ten weeks (above the threshold): the representative solve's cost is within its reported gap
+    (<= 0.5 %) of the whole-horizon MILP's optimum, and its lower bound is below that optimum."""
+    rng = np.random.default_rng(7)
+    p = _weekly(rng, 2, 10, noise)
+    assert p.hours >= DECOMPOSE_MIN_HOURS
+    rep = solve(p, mode)
+    assert rep.method == "representative weeks" and rep.sized_hours < p.hours
+    whole = optimize._solve_whole(p, mode, None, optimize._Clock(300), 1e-5, optimize._silent)
+    assert rep.status == whole.status == "optimal"
+    assert rep.mip_gap <= DECOMPOSITION_GAP
+    assert rep.lower_bound_usd <= cost(whole) * (1 + 1e-5)
+    assert cost(whole) * (1 - 1e-5) <= cost(rep) <= cost(whole) * (1 + rep.mip_gap + 1e-5)
+
+
+def test_a_tiled_week_is_sized_on_one_week_per_class():
+    rng = np.random.default_rng(1)
+    p = _weekly(rng, 1, 12, 0.0)
+    s = solve(p, "consolidated")
+    assert s.sized_hours == 168  # 12 identical weeks, one class
+    assert s.text_gpus.shape[-1] == p.hours
+
+
+def test_time_limit_is_reported_with_its_gap():
+    """A 6-type, 3-week whole MILP cannot finish in 0.3 s: the status says so, and any plan it
+    returns carries its gap."""
+    rng = np.random.default_rng(0)
+    p = random_problem(rng, 6, 504)
+    s = solve(p, "siloed", time_limit_s=0.3)
+    assert s.status == "time_limit"
+    assert s.text_gpus is None or (s.mip_gap is not None and s.mip_gap >= 0)
+
+
+def test_progress_is_called_at_phase_boundaries():
+    calls = []
+    solve(problem(), "consolidated", progress=lambda phase, frac: calls.append((phase, frac)))
+    fracs = [f for _, f in calls]
+    assert len(calls) >= 3 and fracs == sorted(fracs) and calls[-1] == ("done", 1.0)
+
+
+CHILD = """
+import numpy as np
+import scipy.optimize  # noqa: F401  (imported before the signal, as in a running plan)
+from capplan.planning.optimize import PlanProblem, _Clock, _solve_whole
+
+rng = np.random.default_rng(0)
+T, G = 8760, 6
+p = PlanProblem(
+    hours=T, node_size=1, hw_usd_per_gpu_hour=rng.uniform(1, 4, G), busy_w=rng.uniform(800, 1600, G), idle_w=rng.uniform(100, 300, G),
+    energy_usd_per_kwh=rng.uniform(0.02, 0.3, T), availability=np.full(G, np.inf), text_demand=rng.uniform(0, 6, (1, T)),
+    text_capacity=rng.uniform(0.5, 2, (G, 1)), video_arrivals=rng.uniform(0, 4, (1, T)), video_rate=rng.uniform(0.5, 2, (G, 1)),
+    video_deadline_h=np.array([3]), switch_gpu_hours=np.zeros(G),
+)
+# The whole-year MILP (no representative weeks): a minute of HiGHS.
+_solve_whole(p, "siloed", None, _Clock(120), 0.0, lambda phase, frac: print(phase, flush=True))
+print("finished", flush=True)
+"""
+
+
+def test_ctrl_c_stops_a_solve_within_a_second(tmp_path: Path):
+    """SIGINT while HiGHS works: the process ends within a second, not when the solve does."""
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(CHILD))
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = child.stdout.readline()
+        assert first.startswith("sizing"), first + child.stderr.read()
+        time.sleep(4.0)  # the model is built and HiGHS is at work
+        assert child.poll() is None
+        t0 = time.perf_counter()
+        child.send_signal(signal.SIGINT)
+        child.wait(timeout=30)
+        waited = time.perf_counter() - t0
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert "finished" not in child.stdout.read()
+    assert "KeyboardInterrupt" in child.stderr.read()
+    assert waited < 1.0
