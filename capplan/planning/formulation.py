@@ -254,6 +254,7 @@ def _schedule_variables(m: Model) -> None:
     """Busy GPUs per type, workload and hour; backlog; role switches; with the objective's costs."""
     p, h = m.p, m.hours
     n, G, J, K = h.n, p.G, p.J, p.K
+    backlog_cost: float | np.ndarray
     if m.objective == "cost":
         busy_cost = m.energy_usd_rate()  # (G, n)
         backlog_cost = BACKLOG_TIE_BREAK_USD * h.weight

@@ -312,7 +312,7 @@ def _fill(sol: PlanSolution, m: Model, z: np.ndarray, nodes: dict[str, np.ndarra
     sol.video_gpus = z[m.y]
     sol.backlog = z[m.B]
     sol.switch_gpus = (z[m.up] + z[m.down]) * p.switch_gpu_hours[:, None] if m.switching else np.zeros((p.G, p.hours))
-    n_total = sum(sol.fleets.values())
+    n_total = sol.gpus_total
     busy = sol.text_gpus.sum(axis=1) + sol.video_gpus.sum(axis=1)  # (G, T)
     power = n_total[:, None] * p.idle_w[:, None] + busy * (p.busy_w - p.idle_w)[:, None]
     sol.power_w = power.sum(axis=0)

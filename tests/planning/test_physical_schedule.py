@@ -46,9 +46,9 @@ def repro(tmp_path_factory):
     real = optimize.solve
     with pytest.MonkeyPatch.context() as mp:
         for pricing in ("rent", "own"):
-            seen = []
+            seen: list = []
 
-            def spy(p, mode, **kw):
+            def spy(p, mode, seen=seen, **kw):
                 seen.append((p, mode))
                 return real(p, mode, **kw)
 
