@@ -257,7 +257,13 @@ def solve(
         raise ValueError(mode)
     t0 = time.perf_counter()
     clock = _Clock(time_limit_s)
-    say = progress or _silent
+    report = progress or _silent
+    done = [0.0]
+
+    def say(phase: str, frac: float) -> None:
+        done[0] = max(done[0], frac)  # a refinement round does not move the bar back
+        report(phase, done[0])
+
     if fixed_nodes is None and problem.hours >= DECOMPOSE_MIN_HOURS:
         sol = _solve_representative(problem, mode, clock, mip_rel_gap, say)
     else:
@@ -397,9 +403,10 @@ def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap:
     energy = _has_energy_cost(p)
     target = max(DECOMPOSITION_GAP, mip_rel_gap)
     best: PlanSolution | None = None
+    rounds = 0
     while True:
         hours = _sizing_hours(starts, lengths, classes, chosen)
-        say(f"sizing the {mode} fleet on {len(chosen)} representative weeks", 0.05)
+        say(f"sizing the {mode} fleet on {len(chosen)} representative weeks", 0.05 + 0.3 * (1 - 0.5**rounds))
         m = build(p, mode, hours)
         res = _run(m, clock.left(), mip_rel_gap)
         if res.x is None:
@@ -411,7 +418,8 @@ def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap:
         bound = getattr(res, "mip_dual_bound", None)
         lb = float(bound if bound is not None and np.isfinite(bound) else res.fun)
         lb += float(sum(floors[b] for c in range(len(classes)) if c not in chosen for b in classes[c]))
-        say(f"costing the {mode} fleet over {p.hours} h", 0.4)
+        say(f"costing the {mode} fleet over {p.hours} h", 0.4 + 0.3 * (1 - 0.5**rounds))
+        rounds += 1
         cap = None
         if energy:
             m1 = build(p, mode, Hours.cyclic(p.hours), fixed_nodes=nodes)
