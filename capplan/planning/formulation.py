@@ -366,7 +366,8 @@ def _availability(m: Model, elastic: bool) -> None:
     """Nodes of a type over all fleets <= what is available (elastic: + slack nodes per type)."""
     p = m.p
     max_nodes = np.where(np.isfinite(p.availability), np.floor(p.availability / p.node_size), np.inf)
-    if not (elastic or len(m.fleets) > 1) or not np.any(np.isfinite(max_nodes)):
+    # A single free fleet has availability as its bound already; fixed node counts need the row.
+    if not (elastic or len(m.fleets) > 1 or not m.integral) or not np.any(np.isfinite(max_nodes)):
         return
     types = np.flatnonzero(np.isfinite(max_nodes))
     r = m.rows.block(len(types), -np.inf, max_nodes[types])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from planning_problems import problem
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from planning_problems import problem, random_problem
 
 import capplan.planning.optimize as optimize
 from capplan.planning.optimize import solve
@@ -136,3 +140,34 @@ def test_own_pricing_keeps_its_cost():
     s = solve(p, "consolidated")
     assert s.lower_bound_usd is not None
     assert s.hardware_usd + s.energy_usd <= s.lower_bound_usd * (1 + 1e-4) + 1e-6
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from(["siloed", "consolidated"]), st.floats(0.02, 0.3))
+def test_flat_energy_price_schedules_like_rent(seed, mode, price):
+    """For any fleet, pricing energy at a flat price (own) schedules the same busy energy and peak
+    as free energy (rent): least cost and least energy coincide, and the physical stage decides."""
+    rng = np.random.default_rng(seed)
+    rent = random_problem(rng, 2, 12)
+    rent = replace(rent, energy_usd_per_kwh=np.zeros(12))
+    a = solve(rent, mode)
+    assert a.status == "optimal"
+    own = replace(rent, energy_usd_per_kwh=np.full(12, price))
+    b = solve(own, mode, fixed_nodes={f: n / rent.node_size for f, n in a.fleets.items()})
+    dyn = (rent.busy_w - rent.idle_w)[:, None]
+    energy = lambda s: float(((s.text_gpus.sum(axis=1) + s.video_gpus.sum(axis=1)) * dyn).sum())  # noqa: E731
+    assert energy(b) == pytest.approx(energy(a), rel=1e-6, abs=1e-3)
+    assert b.power_w.max() == pytest.approx(a.power_w.max(), rel=1e-6)
+    assert b.hardware_usd == pytest.approx(a.hardware_usd)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(1, 6))
+def test_fewer_racks_never_cheaper(seed, racks):
+    rng = np.random.default_rng(seed)
+    p = replace(random_problem(rng, 2, 12), rack_w=4000.0)
+    cost = lambda s: s.hardware_usd + s.energy_usd  # noqa: E731
+    loose, tight = solve(replace(p, max_racks=racks + 1), "consolidated"), solve(replace(p, max_racks=racks), "consolidated")
+    if tight.status == "optimal":
+        assert loose.status == "optimal" and cost(tight) >= cost(loose) - 1e-6
+        assert tight.racks.sum() <= racks
