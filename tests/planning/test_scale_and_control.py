@@ -80,6 +80,9 @@ def test_progress_is_called_at_phase_boundaries():
 
 
 CHILD = """
+import sys
+import time
+
 import numpy as np
 import scipy.optimize  # noqa: F401  (imported before the signal, as in a running plan)
 from capplan.planning.optimize import PlanProblem, _Clock, _solve_whole
@@ -93,13 +96,19 @@ p = PlanProblem(
     video_deadline_h=np.array([3]), switch_gpu_hours=np.zeros(G),
 )
 # The whole-year MILP (no representative weeks): a minute of HiGHS.
-_solve_whole(p, "siloed", None, _Clock(120), 0.0, lambda phase, frac: print(phase, flush=True))
+try:
+    _solve_whole(p, "siloed", None, _Clock(120), 0.0, lambda phase, frac: print(phase, flush=True))
+except KeyboardInterrupt:
+    print("interrupted at", time.time(), file=sys.stderr, flush=True)
+    raise
 print("finished", flush=True)
 """
 
 
 def test_ctrl_c_stops_a_solve_within_a_second(tmp_path: Path):
-    """SIGINT while HiGHS works: the process ends within a second, not when the solve does."""
+    """SIGINT while HiGHS works: KeyboardInterrupt reaches the caller at once and the process ends
+    within a second, not when the solve does (before: ~12 s). Of that second, Python's own teardown
+    of numpy and scipy takes 0.3-0.6 s on this loaded machine, hence some slack on the exit."""
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(CHILD))
     child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -108,13 +117,16 @@ def test_ctrl_c_stops_a_solve_within_a_second(tmp_path: Path):
         assert first.startswith("sizing"), first + child.stderr.read()
         time.sleep(4.0)  # the model is built and HiGHS is at work
         assert child.poll() is None
-        t0 = time.perf_counter()
+        sent = time.time()
         child.send_signal(signal.SIGINT)
         child.wait(timeout=30)
-        waited = time.perf_counter() - t0
+        waited = time.time() - sent
     finally:
         if child.poll() is None:
             child.kill()
+    err = child.stderr.read()
     assert "finished" not in child.stdout.read()
-    assert "KeyboardInterrupt" in child.stderr.read()
-    assert waited < 1.0
+    assert "KeyboardInterrupt" in err
+    surfaced = float(err.split("interrupted at ", 1)[1].split()[0]) - sent
+    assert surfaced < 0.25
+    assert waited < 1.5
