@@ -50,10 +50,12 @@ class Hours:
         return Hours(np.arange(T), (np.arange(T) - 1) % T, np.ones(T))
 
     @staticmethod
-    def blocks(starts: list[int], lengths: list[int], weights: list[float]) -> Hours:
+    def blocks(starts: list[int], lengths: list[int], weights: list[float], cyclic: bool = False) -> Hours:
+        """Blocks of the horizon, open (a relaxation) or each cyclic on itself (an approximation)."""
         glob = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
         prev = np.arange(len(glob)) - 1
-        prev[np.cumsum([0, *lengths[:-1]])] = -1
+        first = np.cumsum([0, *lengths[:-1]])
+        prev[first] = first + np.asarray(lengths) - 1 if cyclic else -1
         weight = np.concatenate([np.full(n, float(w)) for n, w in zip(lengths, weights)])
         return Hours(glob, prev, weight)
 

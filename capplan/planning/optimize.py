@@ -44,7 +44,9 @@ Long horizons (>= ``DECOMPOSE_MIN_HOURS``) are sized on representative weeks and
    horizon restricted to it.
 3. With that fleet fixed, the whole horizon is one LP (exact, cyclic): the cost, the schedule and
    an upper bound UB. If the fleet cannot serve the horizon, the weeks that fail on their own are
-   added to the sizing set and step 2 repeats (and if none fails alone, the whole MILP is solved).
+   added to the sizing set and step 2 repeats; if none fails alone (work carried across week
+   boundaries, which open weeks leave out), the fleet is sized on the same weeks each closed on
+   itself, and failing that the whole MILP is solved.
 4. Lower bound LB = the MILP's dual bound (the relaxed blocks, hardware over the whole horizon)
    + for weeks outside the sizing set, a closed-form floor of their energy (each request served by
    the most energy-efficient type at its hour's price; each video whose deadline falls inside its
@@ -52,7 +54,9 @@ Long horizons (>= ``DECOMPOSE_MIN_HOURS``) are sized on representative weeks and
    >= LB, so UB is within (UB - LB) / UB of optimal: that gap is reported as ``mip_gap``. If it is
    above ``DECOMPOSITION_GAP`` (0.5 %), the weeks with the most energy above their floor join the
    sizing set and steps 2-4 repeat. Under rent pricing energy costs nothing, so the gap is the
-   MILP's own; with all classes in the sizing set only the open-block boundaries separate LB from UB.
+   MILP's own; with all classes in the sizing set only the open-block boundaries separate LB from UB,
+   and if that is still above 0.5 % the whole MILP settles it (its plan is kept if cheaper; if it
+   runs out of time the representative plan is returned with status "time_limit" and its gap).
 """
 
 from __future__ import annotations
@@ -391,16 +395,28 @@ def _peak_classes(p: PlanProblem, starts: list[int], classes: list[list[int]]) -
     return picks
 
 
-def _sizing_hours(starts: list[int], lengths: list[int], classes: list[list[int]], chosen: set[int]) -> Hours:
+def _sizing_hours(starts: list[int], lengths: list[int], classes: list[list[int]], chosen: set[int], cyclic: bool = False) -> Hours:
     cs = sorted(chosen)
-    return Hours.blocks([starts[classes[c][0]] for c in cs], [lengths[classes[c][0]] for c in cs], [len(classes[c]) for c in cs])
+    return Hours.blocks([starts[classes[c][0]] for c in cs], [lengths[classes[c][0]] for c in cs], [len(classes[c]) for c in cs], cyclic)
+
+
+def _cost_whole_horizon(p: PlanProblem, mode: str, nodes: dict[str, np.ndarray], clock: _Clock) -> tuple[np.ndarray | None, Model | None]:
+    """The least-cost, then physical, schedule of the whole horizon for a fixed fleet (None: the fleet
+    cannot serve it)."""
+    cap = None
+    if _has_energy_cost(p):
+        m1 = build(p, mode, Hours.cyclic(p.hours), fixed_nodes=nodes)
+        r1 = _run(m1, clock.left(floor_s=5.0))
+        if r1.status != 0:
+            return None, None
+        cap = m1.var_cost_usd(r1.x)
+    return _physical(p, mode, nodes, cap, clock)
 
 
 def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap: float, say: Progress) -> PlanSolution:
     starts, lengths, classes = _week_classes(p)
     floors = _energy_floor_usd(p, starts, lengths)
     chosen = set(range(len(classes))) if len(classes) <= MAX_CLASSES else _peak_classes(p, starts, classes)
-    energy = _has_energy_cost(p)
     target = max(DECOMPOSITION_GAP, mip_rel_gap)
     best: PlanSolution | None = None
     rounds = 0
@@ -420,31 +436,41 @@ def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap:
         lb += float(sum(floors[b] for c in range(len(classes)) if c not in chosen for b in classes[c]))
         say(f"costing the {mode} fleet over {p.hours} h", 0.4 + 0.3 * (1 - 0.5**rounds))
         rounds += 1
-        cap = None
-        if energy:
-            m1 = build(p, mode, Hours.cyclic(p.hours), fixed_nodes=nodes)
-            r1 = _run(m1, clock.left(floor_s=5.0))
-            cap = m1.var_cost_usd(r1.x) if r1.status == 0 else None
-        z, final = _physical(p, mode, nodes, cap, clock) if (cap is not None or not energy) else (None, m)
+        z, final = _cost_whole_horizon(p, mode, nodes, clock)
         if z is None:
             failing = _failing_classes(p, mode, nodes, starts, lengths, classes, chosen, clock)
-            if not failing or clock.left() <= 0:
+            if failing and clock.left() > 0:
+                chosen |= failing
+                continue
+            # Every week passes alone: work carried across week boundaries is what the open weeks
+            # left out. Size on the same weeks each closed on itself (an approximation, not a bound).
+            mc = build(p, mode, _sizing_hours(starts, lengths, classes, chosen, cyclic=True))
+            rc = _run(mc, clock.left(floor_s=1.0), mip_rel_gap)
+            if rc.x is not None:
+                nodes = {f: np.rint(rc.x[mc.M[f]]) for f in mc.fleets}
+                z, final = _cost_whole_horizon(p, mode, nodes, clock)
+            if z is None:
                 say(f"sizing the {mode} fleet over the whole horizon", 0.5)
                 return _solve_whole(p, mode, None, clock, mip_rel_gap, say)
-            chosen |= failing
-            continue
+        assert final is not None
         sol = PlanSolution(mode=mode, status="optimal", message=str(res.message), method="representative weeks", sized_hours=hours.n)
         _fill(sol, final, z, nodes)
         ub = sol.hardware_usd + sol.energy_usd
         sol.lower_bound_usd = min(lb, ub)
         sol.mip_gap = (ub - sol.lower_bound_usd) / ub if ub > 0 else 0.0
         best = sol
-        left = [c for c in range(len(classes)) if c not in chosen]
-        if sol.mip_gap <= target or not left:
-            if sol.mip_gap > target:
-                sol.status = "time_limit" if clock.left() <= 0 else sol.status
+        if sol.mip_gap <= target:
             return sol
+        left = [c for c in range(len(classes)) if c not in chosen]
         if clock.left() <= 0:
+            sol.status = "time_limit"
+            return sol
+        if not left:
+            # The gap is what open week boundaries lose; only the whole MILP can close it.
+            say(f"sizing the {mode} fleet over the whole horizon", 0.5)
+            whole = _solve_whole(p, mode, None, clock, mip_rel_gap, say)
+            if whole.text_gpus is not None and whole.hardware_usd + whole.energy_usd <= ub:
+                return whole
             sol.status = "time_limit"
             return sol
         # Refine where the energy spent sits furthest above its floor.

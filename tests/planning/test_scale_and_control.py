@@ -130,3 +130,20 @@ def test_ctrl_c_stops_a_solve_within_a_second(tmp_path: Path):
     surfaced = float(err.split("interrupted at ", 1)[1].split()[0]) - sent
     assert surfaced < 0.25
     assert waited < 1.5
+
+
+def test_work_carried_across_week_boundaries_is_still_served():
+    """100 videos arrive in each week's last hour with 23 h to go: open weeks push them all past the
+    boundary (a fleet of 0 that cannot serve the horizon), so the sizing falls back to closed weeks
+    and, as their lower bound stays 0, to the whole MILP: the answer is still exact. By hand: 100
+    videos over 23 hours at 1 video per GPU-hour need ceil(100 / 23) = 5 GPUs."""
+    weeks = 5
+    T = weeks * 168
+    arrivals = np.zeros((1, T))
+    arrivals[0, 167::168] = 100.0
+    p = problem(hours=T, text_demand=np.zeros((1, T)), video_arrivals=arrivals, video_deadline_h=np.array([23]))
+    s = solve(p, "consolidated")
+    assert s.status == "optimal"
+    assert s.fleets["shared"].tolist() == [5]
+    assert s.video_gpus.sum() == pytest.approx(100.0 * weeks)
+    assert s.mip_gap <= DECOMPOSITION_GAP
