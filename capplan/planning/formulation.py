@@ -44,20 +44,26 @@ class Hours:
     glob: np.ndarray  # (n,) hour of the horizon of each model hour
     prev: np.ndarray  # (n,) model index of the hour before, -1 at the first hour of an open block
     weight: np.ndarray  # (n,) how many hours of the horizon each model hour stands for
+    # (open blocks, K): bounds on (backlog carried in) - (backlog left at the block's end), videos;
+    # None = unbounded (see _video_backlog).
+    carry_lo: np.ndarray | None = None
+    carry_hi: np.ndarray | None = None
 
     @staticmethod
     def cyclic(T: int) -> Hours:
         return Hours(np.arange(T), (np.arange(T) - 1) % T, np.ones(T))
 
     @staticmethod
-    def blocks(starts: list[int], lengths: list[int], weights: list[float], cyclic: bool = False) -> Hours:
+    def blocks(
+        starts: list[int], lengths: list[int], weights: list[float], cyclic: bool = False, carry_lo: np.ndarray | None = None, carry_hi: np.ndarray | None = None,
+    ) -> Hours:
         """Blocks of the horizon, open (a relaxation) or each cyclic on itself (an approximation)."""
         glob = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, lengths)])
         prev = np.arange(len(glob)) - 1
         first = np.cumsum([0, *lengths[:-1]])
         prev[first] = first + np.asarray(lengths) - 1 if cyclic else -1
         weight = np.concatenate([np.full(n, float(w)) for n, w in zip(lengths, weights)])
-        return Hours(glob, prev, weight)
+        return Hours(glob, prev, weight, None if cyclic else carry_lo, None if cyclic else carry_hi)
 
     @property
     def n(self) -> int:
@@ -288,7 +294,12 @@ def _text_demand(m: Model) -> None:
 
 def _video_backlog(m: Model) -> None:
     """Conservation B[t] - B[t-1] + sum_g rate y[t] = arrivals[t]; at an open block's first hour B[t-1]
-    is a free variable bounded by the backlog the deadline allows then."""
+    is a free variable B0 bounded by the backlog the deadline allows then.
+
+    A block standing for a class of identical weeks may bound B0 - B[last hour] (``carry_lo/hi``):
+    averaged over the class, what the weeks carry in equals what they leave, up to the backlog that
+    crosses into and out of the class from other weeks. The average of any horizon schedule over the
+    class meets these rows (they are linear), so the block stays a relaxation."""
     p, h = m.p, m.hours
     if not p.K:
         return
@@ -307,6 +318,11 @@ def _video_backlog(m: Model) -> None:
         for g in range(p.G):
             if p.video_rate[g, k] > 0:
                 m.rows.add(r, m.y[g, k], p.video_rate[g, k])
+        if B0 is not None and h.carry_lo is not None and h.carry_hi is not None:
+            last = np.r_[first[1:], h.n] - 1
+            rc = m.rows.block(len(first), h.carry_lo[:, k], h.carry_hi[:, k])
+            m.rows.add(rc, B0[k], 1.0)
+            m.rows.add(rc, m.B[k][last], -1.0)
 
 
 def _fleet_capacity(m: Model) -> None:

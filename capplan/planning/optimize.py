@@ -395,9 +395,23 @@ def _peak_classes(p: PlanProblem, starts: list[int], classes: list[list[int]]) -
     return picks
 
 
-def _sizing_hours(starts: list[int], lengths: list[int], classes: list[list[int]], chosen: set[int], cyclic: bool = False) -> Hours:
+def _sizing_hours(p: PlanProblem, starts: list[int], lengths: list[int], classes: list[list[int]], chosen: set[int], cyclic: bool = False) -> Hours:
+    """One block per chosen class, weighted by its size. The backlog a class's block carries in may
+    differ from what it leaves by at most what enters the class from other weeks (per block of the
+    class) or leaves it for them: zero for a class that is the whole horizon."""
     cs = sorted(chosen)
-    return Hours.blocks([starts[classes[c][0]] for c in cs], [lengths[classes[c][0]] for c in cs], [len(classes[c]) for c in cs], cyclic)
+    window = backlog_window(p)
+    end = lambda b: (starts[b] + lengths[b] - 1) % p.hours  # noqa: E731
+    lo = np.zeros((len(cs), p.K))
+    hi = np.zeros((len(cs), p.K))
+    n_blocks = len(starts)
+    for i, c in enumerate(cs):
+        members = set(classes[c])
+        entering = [(b - 1) % n_blocks for b in classes[c] if (b - 1) % n_blocks not in members]
+        leaving = [b for b in classes[c] if (b + 1) % n_blocks not in members]
+        hi[i] = sum((window[:, end(b)] for b in entering), np.zeros(p.K)) / len(members)
+        lo[i] = -sum((window[:, end(b)] for b in leaving), np.zeros(p.K)) / len(members)
+    return Hours.blocks([starts[classes[c][0]] for c in cs], [lengths[classes[c][0]] for c in cs], [len(classes[c]) for c in cs], cyclic, lo, hi)
 
 
 def _cost_whole_horizon(p: PlanProblem, mode: str, nodes: dict[str, np.ndarray], clock: _Clock) -> tuple[np.ndarray | None, Model | None]:
@@ -421,7 +435,7 @@ def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap:
     best: PlanSolution | None = None
     rounds = 0
     while True:
-        hours = _sizing_hours(starts, lengths, classes, chosen)
+        hours = _sizing_hours(p, starts, lengths, classes, chosen)
         say(f"sizing the {mode} fleet on {len(chosen)} representative weeks", 0.05 + 0.3 * (1 - 0.5**rounds))
         m = build(p, mode, hours)
         res = _run(m, clock.left(), mip_rel_gap)
@@ -444,7 +458,7 @@ def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap:
                 continue
             # Every week passes alone: work carried across week boundaries is what the open weeks
             # left out. Size on the same weeks each closed on itself (an approximation, not a bound).
-            mc = build(p, mode, _sizing_hours(starts, lengths, classes, chosen, cyclic=True))
+            mc = build(p, mode, _sizing_hours(p, starts, lengths, classes, chosen, cyclic=True))
             rc = _run(mc, clock.left(floor_s=1.0), mip_rel_gap)
             if rc.x is not None:
                 nodes = {f: np.rint(rc.x[mc.M[f]]) for f in mc.fleets}
@@ -529,7 +543,7 @@ def diagnose_infeasible(problem: PlanProblem, mode: str, *, time_limit_s: float 
     if p.hours >= DECOMPOSE_MIN_HOURS:
         starts, lengths, classes = _week_classes(p)
         chosen = set(range(len(classes))) if len(classes) <= MAX_CLASSES else _peak_classes(p, starts, classes)
-        hours, at_least = _sizing_hours(starts, lengths, classes, chosen), "at least "
+        hours, at_least = _sizing_hours(p, starts, lengths, classes, chosen), "at least "
     else:
         hours, at_least = Hours.cyclic(p.hours), ""
     present = _families(p)
