@@ -297,7 +297,8 @@ def _solve_whole(p: PlanProblem, mode: str, fixed_nodes: dict[str, np.ndarray] |
     if m.integral:
         sol.mip_gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
         bound = getattr(res, "mip_dual_bound", None)
-        sol.lower_bound_usd = float(bound) if bound is not None and np.isfinite(bound) else None
+        # The bound includes the backlog tie-break (<< 1 USD); never report it above the cost.
+        sol.lower_bound_usd = min(float(bound), sol.hardware_usd + sol.energy_usd) if bound is not None and np.isfinite(bound) else None
     else:
         sol.mip_gap = 0.0
         sol.lower_bound_usd = sol.hardware_usd + sol.energy_usd
