@@ -73,24 +73,21 @@ from typing import Any
 import numpy as np
 
 from capplan.planning.formulation import (
-    BACKLOG_TIE_BREAK_USD,  # noqa: F401  (re-exported: callers and tests refer to it here)
     FAMILIES,
     Hours,
     Model,
     backlog_window,
     build,
-    cyclic_window_sum,
     gpu_it_w,
 )
 
-DECOMPOSE_MIN_HOURS = 672  # four weeks: shorter horizons are solved whole, in well under a second
-BLOCK_HOURS = 168
-MAX_CLASSES = 8
-DECOMPOSITION_GAP = 0.005
-# How long a role (and a phase's progress fraction) waits between checks for Ctrl-C.
+# Algorithm settings, not facts about the world. Below four weeks the whole MILP takes about a second.
+DECOMPOSE_MIN_HOURS = 672
+BLOCK_HOURS = 168  # a week: demand repeats weekly (weekday/weekend), so tiled profiles give few classes
+MAX_CLASSES = 8  # up to 8 distinct weeks (1344 h) are all sized on, a MILP of a few seconds
+DECOMPOSITION_GAP = 0.005  # the promised distance from optimal
+# How often the main thread wakes while HiGHS works, so that Ctrl-C gets through.
 _POLL_S = 0.05
-
-_cyclic_window_sum = cyclic_window_sum  # the name tests and older callers use
 
 Progress = Callable[[str, float], None]
 
