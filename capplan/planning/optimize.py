@@ -575,7 +575,7 @@ def _elastic(p: PlanProblem, mode: str, hours: Hours, fam: str, relax: tuple[str
         t = int(hours.glob[int(np.argmax(power.sum(axis=0)))])
         need = cap + float(slack[0]) * 1e6
         return Infeasibility(
-            "power_cap", f"the {mode} fleet needs {at_least}{need / 1e6:.2f} MW at hour {t} (day {t // 24}, {t % 24:02d}:00) vs a cap of {cap / 1e6:.3g} MW{also}",
+            "power_cap", f"the {mode} fleet needs {at_least}{need / 1e6:.3g} MW at hour {t} (day {t // 24}, {t % 24:02d}:00) vs a cap of {cap / 1e6:.3g} MW{also}",
             need / 1e6, cap / 1e6, "MW", t,
         )
     if fam == "availability":
