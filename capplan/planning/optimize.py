@@ -483,7 +483,11 @@ def _solve_representative(p: PlanProblem, mode: str, clock: _Clock, mip_rel_gap:
             whole = _solve_whole(p, mode, None, clock, mip_rel_gap, say)
             if whole.text_gpus is not None and whole.hardware_usd + whole.energy_usd <= ub:
                 return whole
-            sol.status = "time_limit"
+            # Keep the cheaper representative plan, with the whole MILP's bound if it is better.
+            if whole.lower_bound_usd is not None:
+                sol.lower_bound_usd = min(max(sol.lower_bound_usd, whole.lower_bound_usd), ub)
+                sol.mip_gap = (ub - sol.lower_bound_usd) / ub if ub > 0 else 0.0
+            sol.status = "optimal" if whole.status == "optimal" else "time_limit"
             return sol
         # Refine where the energy spent sits furthest above its floor.
         spent = _energy_by_block(sol, p, starts, lengths)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from planning_problems import problem, random_problem
 
 from capplan.planning import optimize
@@ -177,3 +179,27 @@ def test_a_stub_week_leaves_the_bound_valid():
     whole = optimize._solve_whole(p, "siloed", None, optimize._Clock(300), 1e-6, optimize._silent)
     assert rep.lower_bound_usd <= cost(whole) * (1 + 1e-6)
     assert cost(rep) <= cost(whole) * (1 + rep.mip_gap + 1e-6) and rep.mip_gap <= DECOMPOSITION_GAP
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(4, 6), st.sampled_from([0, 24, 60]), st.integers(0, 30), st.sampled_from([0.0, 0.2]))
+def test_representative_bound_never_exceeds_the_optimum(seed, weeks, stub, deadline, noise):
+    """Whatever the weeks, stub and deadline: the reported lower bound is at most the whole MILP's
+    optimum and the plan's cost at least that optimum (the relaxation and the costing are valid)."""
+    rng = np.random.default_rng(seed)
+    T = weeks * 168 + stub
+    h = np.arange(T)
+    day = 0.5 - 0.5 * np.cos(2 * np.pi * (h % 24 - 4) / 24)
+    jitter = 1 + noise * rng.uniform(-1, 1, T)
+    p = replace(
+        random_problem(rng, 1, T),
+        text_demand=(2 + 6 * day * jitter)[None, :],
+        video_arrivals=(1 + 5 * np.roll(day, int(rng.integers(0, 24))) * jitter)[None, :],
+        video_deadline_h=np.array([deadline]),
+    )
+    rep = solve(p, "consolidated")
+    whole = optimize._solve_whole(p, "consolidated", None, optimize._Clock(120), 1e-7, optimize._silent)
+    assert rep.status == whole.status == "optimal"
+    assert rep.lower_bound_usd <= cost(whole) * (1 + 1e-6) + 1e-6
+    assert cost(rep) >= cost(whole) * (1 - 1e-6) - 1e-6
+    assert cost(rep) <= cost(whole) * (1 + rep.mip_gap + 1e-6) + 1e-6
