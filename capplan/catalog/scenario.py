@@ -72,6 +72,9 @@ class Fleet(_Strict):
     headroom_gpus: Annotated[int, Field(ge=0)] = 0
     fixed_usd_per_month_per_fleet: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)] = 0.0
     stack: str | None = None
+    # Racks the site can hold for this plan (whole racks per GPU type at economics site.rack_kw of IT
+    # load each); None = unlimited.
+    max_racks: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
 
 
 class Sharing(_Strict):

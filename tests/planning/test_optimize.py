@@ -8,30 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from planning_problems import problem, random_problem
 
 from capplan.planning.optimize import PlanProblem, solve
-
-
-def problem(**kw) -> PlanProblem:
-    T = kw.pop("hours", 24)
-    G = kw.pop("G", 1)
-    base = dict(
-        hours=T,
-        node_size=1,
-        hw_usd_per_gpu_hour=np.full(G, 2.0),
-        busy_w=np.full(G, 1500.0),
-        idle_w=np.full(G, 300.0),
-        energy_usd_per_kwh=np.zeros(T),
-        availability=np.full(G, np.inf),
-        text_demand=np.full((1, T), 10.0),
-        text_capacity=np.full((G, 1), 1.0),
-        video_arrivals=np.zeros((1, T)),
-        video_rate=np.full((G, 1), 1.0),
-        video_deadline_h=np.array([0]),
-        switch_gpu_hours=np.zeros(G),
-    )
-    base.update(kw)
-    return PlanProblem(**base)
 
 
 def test_constant_text_demand_hand_computed():
@@ -115,28 +94,12 @@ def _brute_force(p: PlanProblem, mode: str, max_nodes: int) -> float:
     return best
 
 
-def _random_problem(rng: np.random.Generator, G: int, T: int) -> PlanProblem:
-    return problem(
-        hours=T,
-        G=G,
-        hw_usd_per_gpu_hour=rng.uniform(1, 4, G),
-        busy_w=rng.uniform(800, 1600, G),
-        idle_w=rng.uniform(100, 300, G),
-        energy_usd_per_kwh=rng.uniform(0.02, 0.3, T),
-        text_demand=rng.uniform(0, 6, (1, T)),
-        text_capacity=rng.uniform(0.5, 2.0, (G, 1)),
-        video_arrivals=rng.uniform(0, 4, (1, T)),
-        video_rate=rng.uniform(0.5, 2.0, (G, 1)),
-        video_deadline_h=np.array([int(rng.integers(0, 4))]),
-    )
-
-
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("mode", ["consolidated", "siloed"])
 def test_milp_equals_brute_force_on_small_problems(seed, mode):
     rng = np.random.default_rng(seed)
     G = 2 if mode == "consolidated" else 1
-    p = _random_problem(rng, G, T=6)
+    p = random_problem(rng, G, T=6)
     s = solve(p, mode)
     assert s.status == "optimal"
     assert s.hardware_usd + s.energy_usd == pytest.approx(_brute_force(p, mode, max_nodes=12 if G == 1 else 9), rel=1e-6, abs=1e-3)
@@ -146,7 +109,7 @@ def test_milp_equals_brute_force_on_small_problems(seed, mode):
 @given(st.integers(0, 10_000), st.integers(1, 3), st.sampled_from([0.0, 0.1]), st.integers(0, 1))
 def test_consolidated_never_costs_more_than_siloed(seed, G, headroom, spare):
     rng = np.random.default_rng(seed)
-    base = _random_problem(rng, G, T=12)
+    base = random_problem(rng, G, T=12)
     p = PlanProblem(**{**base.__dict__, "headroom_frac": headroom, "headroom_gpus": spare, "node_size": int(rng.integers(1, 3))})
     silo, cons = solve(p, "siloed"), solve(p, "consolidated")
     assert silo.status == cons.status == "optimal"
@@ -157,7 +120,7 @@ def test_consolidated_never_costs_more_than_siloed(seed, G, headroom, spare):
 @given(st.integers(0, 10_000), st.integers(0, 5))
 def test_tighter_deadlines_and_power_caps_never_lower_cost(seed, d):
     rng = np.random.default_rng(seed)
-    p = _random_problem(rng, 2, T=12)
+    p = random_problem(rng, 2, T=12)
     loose = PlanProblem(**{**p.__dict__, "video_deadline_h": np.array([d + 2])})
     tight = PlanProblem(**{**p.__dict__, "video_deadline_h": np.array([d])})
     cost = lambda s: s.hardware_usd + s.energy_usd  # noqa: E731
