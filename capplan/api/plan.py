@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from capplan.planning.fleet import HOURS_PER_MONTH, Capacities, attribute, build
 from capplan.planning.optimize import PlanProblem, PlanSolution
 from capplan.planning.parallel import run_map
 from capplan.planning.uncertainty import PLAN_KEYS, draw, parse_ranges, summary
-from capplan.results import Assumptions, Crossing, DemandSeries, PlanResult, ServiceCapacity, Uncertainty
+from capplan.results import Assumptions, Crossing, DemandSeries, Infeasible, PlanResult, ServiceCapacity, Uncertainty
 
 DEFAULT_SCENARIO = "chat-and-video"
 
@@ -92,6 +93,7 @@ def plan(
     catalog: Catalog | None = None,
     workers: int = 1,
     cluster: str | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> PlanResult:
     """Siloed vs. consolidated fleets for a scenario (a TOML path or a bundled scenario's name).
 
@@ -180,17 +182,43 @@ def plan(
         text_demand=text_demand, video_arrivals=video_arrivals, caps=caps,
         deadlines_h=np.array([v.deadline_hours for v in sc.video], dtype=int), shared_weight_frac=sc.sharing.shared_weight_frac,
         power_cap_w=cap_mw * 1e6 if cap_mw else None, headroom_frac=sc.fleet.headroom_frac, headroom_gpus=sc.fleet.headroom_gpus,
+        rack_w=econ.site.rack_kw * 1e3, max_racks=sc.fleet.max_racks, gpu_names=tuple(gpus),
     )
     for name in ("hw_usd_per_gpu_hour", "busy_w", "idle_w", "energy_usd_per_kwh", "text_demand", "text_capacity", "video_arrivals", "video_rate", "switch_gpu_hours"):
         arr = np.asarray(getattr(problem, name), dtype=float)
         if arr.size and not np.all(np.isfinite(arr)):
             raise UserError(where, name, "the scenario's numbers are outside the range the optimizer can use (an input is absurdly large or small)")
-    sols, sharing = _solve(problem, caps, co_mode, time_limit_s)
-    for mode, sol in sols.items():
+    sols, sharing = _solve(problem, caps, co_mode, time_limit_s, progress)
+    infeasible: dict[str, Infeasible] = {}
+    warnings: list[str] = []
+    for mode, sol in list(sols.items()):
         if sol.status == "infeasible":
-            _explain_infeasible(problem, mode, cap_mw, where, gpus, time_limit_s)
-        if sol.text_gpus is None:
+            # price the other arrangement anyway, and say what binds this one and by how much
+            why = optimize.diagnose_infeasible(problem, mode, time_limit_s=time_limit_s)
+            infeasible[mode] = Infeasible(constraint=why.constraint, reason=why.reason, amount=why.amount, limit=why.limit, unit=why.unit, hour=why.hour)
+            del sols[mode]
+        elif sol.text_gpus is None:
             raise UserError(where, sc.name, f"the {mode} plan found no solution within {time_limit_s:g} s ({sol.status}); shorten the horizon or raise the time limit")
+        elif sol.status == "time_limit":
+            gap = f"{sol.mip_gap:.2%}" if sol.mip_gap is not None else "unknown"
+            warnings.append(
+                f"the {mode} solve stopped at its time limit ({time_limit_s:g} s) with a gap of {gap} to the best bound: the fleet may be "
+                "larger than needed, and a rerun on a busier or faster machine can give another answer; raise --time-limit-s"
+            )
+        if sol.method == "representative weeks":
+            warnings.append(
+                f"the {mode} fleet was sized on {sol.sized_hours:,} representative hours of the {T:,}-hour horizon and costed over all of it "
+                f"(gap to the best bound {sol.mip_gap or 0.0:.2%})"
+            )
+    if not sols:
+        kinds = {i.constraint for i in infeasible.values()}
+        source = {
+            "power_cap": "power_cap_mw" if power_cap_mw is not None else f"{where}: field power_cap_mw",
+            "availability": f"{where}: field fleet.availability",
+            "max_racks": f"{where}: field fleet.max_racks",
+        }.get(kinds.pop(), where) if len(kinds) == 1 else where
+        value = f"{cap_mw:g} MW" if source.endswith("power_cap_mw") else sc.name
+        raise UserError(source, value, "neither arrangement meets the constraints: " + "; ".join(f"{m}: {i.reason}" for m, i in infeasible.items()))
 
     tokens_per_request = np.array([s.prompt_tokens + s.output_tokens for s in sc.text], dtype=float)
     video_minutes = float((video_arrivals.sum(axis=1) * caps.video_seconds).sum() / 60.0)
@@ -205,8 +233,8 @@ def plan(
         )
         for mode, sol in sols.items()
     }
-    silo, cons = priced["siloed"], priced["consolidated"]
-    savings = silo.total_cost_usd - cons.total_cost_usd
+    silo, cons = priced.get("siloed"), priced.get("consolidated")
+    savings = silo.total_cost_usd - cons.total_cost_usd if silo and cons else None
     return ensure_finite(PlanResult(
         capplan_version=__version__,
         scenario=sc.name,
@@ -218,11 +246,12 @@ def plan(
         capacities=capacities,
         siloed=silo,
         consolidated=cons,
+        infeasible=infeasible,
         savings_usd=savings,
-        savings_pct=savings / silo.total_cost_usd * 100.0 if silo.total_cost_usd > 0 else 0.0,
+        savings_pct=(savings / silo.total_cost_usd * 100.0 if silo.total_cost_usd > 0 else 0.0) if silo and savings is not None else None,
         consolidated_sharing=sharing,  # type: ignore[arg-type]
         crossing=crossing,
-        warnings=[],
+        warnings=warnings,
         assumptions=Assumptions(
             stack=cat.stack(sc.fleet.stack), engine=None, pricing=econ.pricing,
             gpu_usd_per_hour={g: float(h.usd_per_hour) for g, h in zip(gpus, hour_costs)},
@@ -291,13 +320,19 @@ def _capacities(sc: Scenario, cat: Catalog, calibration: Any, co_mode: str) -> t
     return caps, out
 
 
-def _solve(problem: PlanProblem, caps: Capacities, co_mode: str, time_limit_s: float) -> tuple[dict[str, PlanSolution], str]:
+def _solve(problem: PlanProblem, caps: Capacities, co_mode: str, time_limit_s: float, progress: Any = None) -> tuple[dict[str, PlanSolution], str]:
     """Both arrangements; the consolidated fleet either reloads video weights on a role switch or keeps
     both models resident (less memory for the KV cache, no reloads), whichever is cheaper (or as told)."""
-    sols = {mode: optimize.solve(problem, mode, time_limit_s=time_limit_s) for mode in ("siloed", "consolidated")}
+    def say(label: str) -> Any:
+        return None if progress is None else (lambda phase, frac: progress(f"{label}: {phase}", frac))
+
+    sols = {mode: optimize.solve(problem, mode, time_limit_s=time_limit_s, progress=say(mode)) for mode in ("siloed", "consolidated")}
     sharing = "reload"
     if co_mode != "never" and caps.text_co_resident.any():
-        co = optimize.solve(replace(problem, text_capacity=caps.text_co_resident, switch_gpu_hours=np.zeros(problem.G)), "consolidated", time_limit_s=time_limit_s)
+        co = optimize.solve(
+            replace(problem, text_capacity=caps.text_co_resident, switch_gpu_hours=np.zeros(problem.G)), "consolidated", time_limit_s=time_limit_s,
+            progress=say("consolidated, both models resident"),
+        )
         reload = sols["consolidated"]
         cost = lambda x: x.hardware_usd + x.energy_usd  # noqa: E731
         if co.text_gpus is not None and (co_mode == "always" or reload.text_gpus is None or cost(co) < cost(reload) - 1e-9):
@@ -321,25 +356,6 @@ def _crossing(sc: Scenario, cat: Catalog, video_arrivals: np.ndarray, where: str
         siloed_added_latency_ms=bytes_per_request / (sc.network.link_gb_per_s * GB) * 1e3 + sc.network.rtt_ms,
         siloed_network_cost_usd=bytes_per_request * n_requests / GB * sc.network.usd_per_gb,
     )
-
-
-def _explain_infeasible(problem: PlanProblem, mode: str, cap_mw: float | None, where: str, gpus: list[str], time_limit_s: float = 120.0) -> None:
-    """Find which constraint makes a plan infeasible by relaxing them one at a time, and say so."""
-    if problem.power_cap_w is not None:
-        relaxed = optimize.solve(replace(problem, power_cap_w=None), mode, time_limit_s=time_limit_s)
-        if relaxed.power_w is not None:
-            t = int(np.argmax(relaxed.power_w))
-            need = float(relaxed.power_w[t]) / 1e6
-            raise UserError(
-                f"{where}: power_cap_mw", f"{cap_mw:g} MW",
-                f"the {mode} fleet needs {need:.2f} MW at hour {t} (day {t // 24}, {t % 24:02d}:00); raise the cap or allow longer video deadlines",
-            )
-    if np.any(np.isfinite(problem.availability)):
-        relaxed = optimize.solve(replace(problem, availability=np.full(problem.G, np.inf), power_cap_w=None), mode, time_limit_s=time_limit_s)
-        if relaxed.power_w is not None:
-            needed = {g: int(relaxed.gpus_total[i]) for i, g in enumerate(gpus) if relaxed.gpus_total[i] > 0}
-            raise UserError(f"{where}: fleet.availability", {g: int(a) for g, a in zip(gpus, problem.availability) if np.isfinite(a)}, f"the {mode} fleet needs {needed}")
-    raise UserError(where, mode, "no fleet can meet this demand; check demand, deadlines and headroom")
 
 
 def plan_draw_sets(ranges: dict[str, tuple[float, float]], n: int, seed: int) -> list[list[str]]:

@@ -143,6 +143,7 @@ UncertainOpt = Annotated[
 ]
 SamplesOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Monte Carlo draws. Default: 1000 (plan: 20).", rich_help_panel=OVERRIDES)]
 SeedOpt = Annotated[int, typer.Option(metavar="N", help="Seed of the Monte Carlo draws.", rich_help_panel=OVERRIDES)]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on standard error (it is shown only on a terminal anyway).", rich_help_panel=OUTPUT)]
 WorkersOpt = Annotated[int, typer.Option(metavar="N", help="Local processes for the Monte Carlo draws (results identical to one process).", rich_help_panel=OVERRIDES)]
 ClusterOpt = Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="A dask.distributed scheduler (tcp://host:port) to run the draws on (pip install 'capplan[cluster]').", rich_help_panel=OVERRIDES)]
 VaryOpt = Annotated[
@@ -170,7 +171,7 @@ HtmlSensitivityOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error (or set CAPPLAN_DEBUG=1).", rich_help_panel=OUTPUT)]
 
 #: CLI parameters that never reach the API: how to show the result, not what to compute.
-CLI_ONLY = frozenset({"fmt", "output", "allow_no_fit", "debug", "html", "html_sensitivity"})
+CLI_ONLY = frozenset({"fmt", "output", "allow_no_fit", "debug", "html", "html_sensitivity", "quiet"})
 
 
 def api_kwargs(params: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+
 from capplan.cli.options import (
     CalibrationOpt,
     ClusterOpt,
@@ -12,6 +16,7 @@ from capplan.cli.options import (
     OutputOpt,
     PowerCapOpt,
     PricingOpt,
+    QuietOpt,
     SamplesOpt,
     ScenarioArg,
     SeedOpt,
@@ -22,6 +27,25 @@ from capplan.cli.options import (
     api_kwargs,
 )
 from capplan.cli.output import Format, emit
+
+
+@contextlib.contextmanager
+def solve_progress(quiet: bool) -> Iterator[Callable[[str, float], None] | None]:
+    """A progress line on standard error while the solver runs: only on a terminal, never with --quiet
+    or when standard error is piped (so scripts and logs stay clean)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("planning", total=1.0)
+
+        def update(phase: str, frac: float) -> None:
+            bar.update(task, description=phase, completed=frac)
+
+        yield update
 
 
 def plan(
@@ -40,6 +64,7 @@ def plan(
     output: OutputOpt = None,
     html: HtmlOpt = None,
     html_sensitivity: HtmlSensitivityOpt = False,
+    quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
     """Size siloed and consolidated fleets against hourly demand and compare their cost."""
@@ -52,8 +77,8 @@ def plan(
     writer.refuse_same_output({"--output": output, "--html": html})
     from capplan.report.plan import plan_report
 
-    with scenario_file(scenario) as path:
-        result = api.plan(**{**params, "scenario": path})
+    with scenario_file(scenario) as path, solve_progress(quiet) as progress:
+        result = api.plan(**{**params, "scenario": path}, progress=progress)
         tornado = None
         if html is not None and html_sensitivity:
             # the tornado moves each factor around the plan just shown: the same cap, pricing and time limit

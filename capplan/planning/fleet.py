@@ -47,6 +47,9 @@ def build_problem(
     power_cap_w: float | None,
     headroom_frac: float,
     headroom_gpus: int,
+    rack_w: float | None = None,
+    max_racks: int | None = None,
+    gpu_names: tuple[str, ...] = (),
 ) -> PlanProblem:
     """The fleet MILP's numbers. A GPU switching from text to video loads the video weights it does
     not share with the text model over its host link, and the text weights back afterwards."""
@@ -68,6 +71,10 @@ def build_problem(
         power_cap_w=power_cap_w,
         headroom_frac=headroom_frac,
         headroom_gpus=headroom_gpus,
+        rack_w=rack_w,
+        max_racks=max_racks,
+        it_w=np.array([float(h.it_w) for h in hour_costs]),
+        gpu_names=gpu_names,
     )
 
 
@@ -127,7 +134,7 @@ def attribute(
         gpus={g: int(n[i]) for i, g in enumerate(gpus) if n[i] > 0},
         fleets={f: {g: int(c[i]) for i, g in enumerate(gpus) if c[i] > 0} for f, c in sol.fleets.items()},
         total_gpus=int(n.sum()),
-        racks=int(sum(power.racks_needed(n[i], it_w[i], rack_w) for i in range(len(gpus)))),
+        racks=int(sol.racks.sum()) if sol.racks is not None else int(sum(power.racks_needed(n[i], it_w[i], rack_w) for i in range(len(gpus)))),
         total_cost_usd=total,
         cost_per_hour_usd=total / T,
         hardware_cost_usd=sol.hardware_usd,

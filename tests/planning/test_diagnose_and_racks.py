@@ -90,8 +90,9 @@ def test_bundled_scenario_under_a_2_3_mw_cap(monkeypatch):
         return real(p, mode, **kw)
 
     monkeypatch.setattr(optimize, "solve", spy)
-    with pytest.raises(Exception):  # noqa: B017  (the planner still raises; the lead switches it to diagnose_infeasible)
-        api.plan(power_cap_mw=2.3)
+    r = api.plan(power_cap_mw=2.3)  # the siloed arrangement is marked infeasible, the consolidated one priced
+    assert r.siloed is None and r.consolidated is not None and r.savings_usd is None
+    assert r.infeasible["siloed"].constraint == "power_cap" and r.consolidated.peak_power_mw <= 2.3 + 1e-9
     p = seen[0][0]
     monkeypatch.undo()
     assert solve(p, "consolidated").status == "optimal"

@@ -1,0 +1,54 @@
+"""A plan says when its numbers are less than optimal or less than the whole story (issues 17, 18)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import capplan
+from capplan.planning import optimize
+
+SMALL = Path(__file__).resolve().parent / "golden" / "plan-small.toml"
+
+
+def test_a_solve_stopped_at_its_time_limit_is_a_warning_with_its_gap(monkeypatch):
+    real = optimize.solve
+
+    def stopped(p, mode, **kw):
+        sol = real(p, mode, **kw)
+        sol.status, sol.mip_gap = "time_limit", 0.012
+        return sol
+
+    monkeypatch.setattr(optimize, "solve", stopped)
+    r = capplan.plan(SMALL, time_limit_s=30.0)
+    notes = [w for w in r.warnings if "time limit" in w]
+    assert len(notes) == 2 and all("1.20%" in w and "30 s" in w for w in notes)
+    assert r.siloed.status == "time_limit"
+
+
+def test_progress_is_reported_per_arrangement_and_never_goes_back():
+    seen: list[tuple[str, float]] = []
+    capplan.plan(SMALL, progress=lambda phase, frac: seen.append((phase, frac)))
+    for mode in ("siloed", "consolidated"):
+        fracs = [f for p, f in seen if p.startswith(f"{mode}:")]
+        assert fracs and fracs == sorted(fracs) and fracs[-1] == 1.0
+
+
+def test_progress_line_only_on_a_terminal(monkeypatch):
+    import io
+
+    from capplan.cli import plan as cli_plan
+
+    with cli_plan.solve_progress(quiet=True) as p:
+        assert p is None
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # piped: not a terminal
+    with cli_plan.solve_progress(quiet=False) as p:
+        assert p is None
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stderr", Tty())
+    with cli_plan.solve_progress(quiet=False) as p:
+        assert p is not None
+        p("siloed: sizing", 0.5)
