@@ -29,6 +29,7 @@ from capplan.analysis.validate import VIDEO_COLUMNS, Comparison, text_comparison
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import Calibration, to_toml
 from capplan.catalog.knobs import PROFILE_FIELDS
+from capplan.catalog.load import existing_file
 from capplan.errors import UserError
 from capplan.results import CalibrateResult, FittedFactor
 
@@ -114,8 +115,6 @@ def calibrate_rows(rows: list[Comparison], cat: Catalog, stack: str, progress: C
 def load_measurements(path: Path, cat: Catalog) -> list[Comparison]:
     """A user's CSV in the video or the text layout of validation/ (chosen by its header). Every row must
     be usable: a bad row is an error naming it, never silently dropped."""
-    from capplan.catalog.load import existing_file
-
     existing_file("MEASUREMENTS", path)
     with path.open(encoding="utf-8-sig", errors="replace") as fh:
         header = fh.readline().strip().split(",")

@@ -12,9 +12,12 @@ import numpy as np
 from capplan.catalog import Catalog
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.knobs import expand_sets
+from capplan.catalog.load import existing_file
+from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
 from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
 from capplan.models.precision import COMPUTE_PRECISION
+from capplan.planning import uncertainty as mc
 from capplan.planning.core import AUTO_TP  # noqa: F401  (re-exported)
 from capplan.planning.costs import GPUHourCost
 from capplan.results import (
@@ -98,8 +101,6 @@ def resolve_economics(
         raise UserError("electricity_usd_per_kwh", electricity_usd_per_kwh, "it must be a price from 0 to 100 USD/kWh")
     if economics is not None and not isinstance(economics, (str, Path)):
         raise UserError("economics", economics, "give the path of a TOML file")
-    from capplan.catalog.load import existing_file
-
     path = existing_file("economics", economics) if economics is not None else None
     return cat.economics(
         path,
@@ -190,8 +191,6 @@ def _sets_or_uncertainty(
     if sets:
         allowed = _VIDEO_ARGS if kind == "video" else _TEXT_ARGS
         return fn(**_apply_sets(cat, kind, sets, args, allowed), uncertain=uncertain, samples=samples, seed=seed, calibration=calibration)
-    from capplan.planning import uncertainty as mc
-
     keys = mc.VIDEO_KEYS if kind == "video" else mc.TEXT_KEYS
     ranges = mc.parse_ranges(uncertain, keys)
     _positive("samples", samples, integer=True, upper=MAX_SAMPLES)
@@ -208,8 +207,6 @@ _STRING_ARGS = ("resolution", "precision", "kv_precision", "stack", "offload", "
 
 def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     """Turn --set keys into a modified catalogue, an economics overlay and changed request options."""
-    from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
-
     parsed = expand_sets(parse_sets(sets))
     other = "text" if kind == "video" else "video"
     for key, _ in parsed:

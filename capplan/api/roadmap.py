@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from capplan import __version__
+from capplan.api.common import KV_PRECISIONS, TEXT_PRECISIONS, VIDEO_PRECISIONS, ensure_finite, parse_resolution
+from capplan.api.text import text
+from capplan.api.video import video
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.load import data_root, read_toml, validate
 from capplan.catalog.roadmap_schema import MAX_MONTHS, Growth, Roadmap, month_index, month_label
@@ -96,8 +99,6 @@ def roadmap(
 ) -> RoadmapResult:
     """A month-by-month capacity roadmap for a roadmap file (a path, or a bundled roadmap's name;
     default: the bundled ``default``), siloed and consolidated, valued by net present cost."""
-    from capplan import api
-
     if months is not None and (isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS):
         raise UserError("--months", months, f"a whole number of months from 1 to {MAX_MONTHS}")
     if discount_rate is not None and not (isinstance(discount_rate, (int, float)) and math.isfinite(discount_rate) and 0 <= discount_rate < 1):
@@ -121,17 +122,17 @@ def roadmap(
     for i, s in enumerate(spec.text):
         if s.workload not in cat.text:
             raise UserError(f"{where}: field text.{i}.workload", s.workload, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")
-        if s.precision not in api.TEXT_PRECISIONS:
-            raise UserError(f"{where}: field text.{i}.precision", s.precision, f"choose one of {', '.join(api.TEXT_PRECISIONS)}")
-        if s.kv_precision not in api.KV_PRECISIONS:
-            raise UserError(f"{where}: field text.{i}.kv_precision", s.kv_precision, f"choose one of {', '.join(api.KV_PRECISIONS)}")
+        if s.precision not in TEXT_PRECISIONS:
+            raise UserError(f"{where}: field text.{i}.precision", s.precision, f"choose one of {', '.join(TEXT_PRECISIONS)}")
+        if s.kv_precision not in KV_PRECISIONS:
+            raise UserError(f"{where}: field text.{i}.kv_precision", s.kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
     for i, v in enumerate(spec.video):
         if v.workload not in cat.video:
             raise UserError(f"{where}: field video.{i}.workload", v.workload, f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
-        if v.precision not in api.VIDEO_PRECISIONS:
-            raise UserError(f"{where}: field video.{i}.precision", v.precision, f"choose one of {', '.join(api.VIDEO_PRECISIONS)}")
+        if v.precision not in VIDEO_PRECISIONS:
+            raise UserError(f"{where}: field video.{i}.precision", v.precision, f"choose one of {', '.join(VIDEO_PRECISIONS)}")
         if v.resolution is not None:
-            api.parse_resolution(v.resolution, option=f"{where}: field video.{i}.resolution")
+            parse_resolution(v.resolution, option=f"{where}: field video.{i}.resolution")
 
     gpus = [g.id for g in spec.gpus]
     G, J, K = len(gpus), len(spec.text), len(spec.video)
@@ -147,24 +148,24 @@ def roadmap(
     for gi, g in enumerate(gpus):
         for k, v in enumerate(spec.video):
             n_ok, rate, note = 0, 0.0, ""
-            for n_try in (1, 2, 4, 8, 16, 32, 64):
-                if n_try > spec.node_size:
-                    break
-                try:
-                    res = api.video(v.workload, g, gpus=n_try, resolution=v.resolution, seconds=v.seconds, fps=v.fps, steps=v.steps, cfg=v.cfg, precision=v.precision, stack=stack, catalog=cat)
-                except UserError as exc:
-                    note = str(exc)
-                    break
+            try:  # the smallest sequence-parallel size within a node that fits: plan's and video()'s auto rule
+                res = video(
+                    v.workload, g, gpus=None, max_gpus=spec.node_size, resolution=v.resolution, seconds=v.seconds, fps=v.fps, steps=v.steps,
+                    cfg=v.cfg, precision=v.precision, stack=stack, catalog=cat,
+                )
+            except UserError as exc:
+                note = str(exc)
+            else:
                 video_seconds[k] = res.video_seconds
                 if res.fits_in_memory:
-                    n_ok, rate = n_try, 3600.0 / res.gpu_seconds
-                    break
-                note = res.suggestion or "does not fit"
+                    n_ok, rate = res.inputs.gpus, 3600.0 / res.gpu_seconds
+                else:
+                    note = res.suggestion or "does not fit"
             video_rate[gi, k] = rate
             capacities.append(ServiceCapacity(service=v.id, kind="video", gpu=g, gpus_per_replica=n_ok, capacity_per_gpu=rate, note="" if rate else note))
         for j, s in enumerate(spec.text):
             try:
-                t = api.text(
+                t = text(
                     s.workload, g, precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
                     ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=stack, catalog=cat, max_gpus=spec.node_size,
                 )
@@ -350,7 +351,7 @@ def roadmap(
         if sol.status == "time_limit":
             warnings.append(f"the {mode} roadmap stopped at the time limit; its cost is within {100 * (sol.mip_gap or 0):.2f}% of the best possible")
     savings = silo.npv_usd - cons.npv_usd
-    return api.ensure_finite(RoadmapResult(
+    return ensure_finite(RoadmapResult(
         capplan_version=__version__,
         scenario=spec.name,
         scenario_file=str(path) if not path.resolve().is_relative_to(data_root().resolve()) else f"bundled:{path.stem}",

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from capplan import __version__
+from capplan.api.plan import plan
+from capplan.api.text import text
+from capplan.api.video import video
 from capplan.errors import UserError
 from capplan.results import SensitivityResult, SensitivityRow
 
@@ -100,8 +103,6 @@ def sensitivity(
     calibration: str | Path | None = None,
 ) -> SensitivityResult:
     """Tornado of ``command`` ("video", "text" or "plan") around the run given by ``args``/``sets``."""
-    from capplan import api
-
     if not (isinstance(pct, (int, float)) and math.isfinite(pct) and 0 < pct < 100):
         raise UserError("pct", pct, "a percentage between 0 and 100")
     args = {k: v for k, v in (args or {}).items() if v is not None}
@@ -109,13 +110,13 @@ def sensitivity(
         args["calibration"] = calibration
     base_sets = list(sets or [])
     if command == "video":
-        run: Callable[..., Any] = lambda extra_sets, extra: api.video(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
+        run: Callable[..., Any] = lambda extra_sets, extra: video(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
         metric, factors = "cost_per_video_minute_usd", VIDEO_FACTORS
     elif command == "text":
-        run = lambda extra_sets, extra: api.text(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
+        run = lambda extra_sets, extra: text(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
         metric, factors = "cost_per_million_tokens_usd", TEXT_FACTORS
     elif command == "plan":
-        run = lambda extra_sets, extra: api.plan(scenario, **{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
+        run = lambda extra_sets, extra: plan(scenario, **{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
         metric, factors = "consolidated.total_cost_usd", PLAN_FACTORS
     else:
         raise UserError("COMMAND", command, "choose video, text or plan")
