@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from capplan.catalog import Catalog
 from capplan.catalog.calibration import load_calibration
@@ -163,19 +164,26 @@ _TEXT_ARGS = (
 def ensure_finite(result: Any, what: str) -> Any:
     """Refuse a result with an infinite or NaN number: some input was too large or too small."""
 
+    isfinite = math.isfinite
+
     def walk(x: Any, path: str) -> None:
-        if isinstance(x, float) and not math.isfinite(x):
-            raise UserError(
-                what, f"{path} = {x}", "the inputs are outside the range the model can compute (an input is absurdly large or small)"
-            )
-        if isinstance(x, dict):
+        # the models' own fields (no serialisation): a what-if checks some 60 numbers per call
+        if isinstance(x, float):
+            if not isfinite(x):
+                raise UserError(
+                    what, f"{path} = {x}", "the inputs are outside the range the model can compute (an input is absurdly large or small)"
+                )
+        elif isinstance(x, BaseModel):
+            for k, v in x.__dict__.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(x, dict):
             for k, v in x.items():
                 walk(v, f"{path}.{k}" if path else str(k))
         elif isinstance(x, list):
             for i, v in enumerate(x):
                 walk(v, f"{path}.{i}")
 
-    walk(result.model_dump(), "")
+    walk(result, "")
     return result
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from test_dit import ARCH, DEVICE  # (same folder: pytest puts it on sys.path)
 
 from capplan.catalog import load_catalog
 from capplan.catalog.convert import dit_architecture
 from capplan.models.dit import estimate_video, forward_flop, latent_frames, token_params, video_token_grid
-from tests.models.test_dit import ARCH, DEVICE
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from test_transformer import DEV, DSV3, LLAMA8B, MIXTRAL  # (same folder: pytest puts it on sys.path)
 
 from capplan.models.transformer import (
     EngineTerms,
@@ -17,7 +18,6 @@ from capplan.models.transformer import (
     steady_state_terms,
     weights_bytes_per_gpu,
 )
-from tests.models.test_transformer import DEV, DSV3, LLAMA8B, MIXTRAL
 
 KW = dict(prompt_tokens=1000.0, output_tokens=1000.0, weight_bytes_per_param=2.0)
 
