@@ -15,7 +15,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -116,7 +116,7 @@ def _target(path: Path, option: str) -> tuple[Path, bool]:
     return target, False
 
 
-def write_atomic(path: Path, text: str, option: str = "--output") -> None:
+def write_atomic(path: Path, text: str | Iterable[str], option: str = "--output") -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder, then rename: never half a file.
 
     ``option`` is the option the path came from (--output, --html, --write), named in every error.
@@ -128,7 +128,7 @@ def write_atomic(path: Path, text: str, option: str = "--output") -> None:
         target, in_place = _target(path, option)
         if in_place:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                _write_all(fh, text)
             return
     except OSError as exc:
         raise UserError(option, str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
@@ -138,7 +138,7 @@ def write_atomic(path: Path, text: str, option: str = "--output") -> None:
             fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.", suffix=".tmp")
             tmp.append(name)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+                _write_all(fh, text)
             # mkstemp makes the file private (0600); give it the mode a plain open() would have.
             umask = os.umask(0)
             os.umask(umask)
@@ -151,6 +151,21 @@ def write_atomic(path: Path, text: str, option: str = "--output") -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _write_all(fh: Any, text: str | Iterable[str]) -> None:
+    """``text``, or its pieces as they come (a streamed sweep: memory stays flat)."""
+    for piece in [text] if isinstance(text, str) else text:
+        fh.write(piece)
+
+
+def emit_stream(pieces: Iterable[str], output: Path | None, option: str = "--output") -> None:
+    """Write a rendering made of pieces to standard output or, atomically, to ``output``."""
+    if output is None:
+        for piece in pieces:
+            sys.stdout.write(piece)
+    else:
+        write_atomic(output, pieces, option)
 
 
 def refuse_same_output(outputs: dict[str, Path | None]) -> None:

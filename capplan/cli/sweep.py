@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
 
 from capplan.cli import complete
 from capplan.cli.options import AnyGpuOpt, AnyWorkloadOpt, CalibrationOpt, DebugOpt, FormatOpt, OutputOpt, SetOpt, VaryOpt
-from capplan.cli.output import Format, emit
+from capplan.cli.output import Format, emit, emit_stream
 
 SweptArg = Annotated[str, typer.Argument(metavar="COMMAND", help="What to sweep: video or text.", autocompletion=complete.commands)]
 
@@ -31,6 +32,24 @@ def sweep(
     from capplan.report.sweep import sweep_table
 
     kwargs: dict[str, Any] = {"fixed": {"workload": workload, "gpu": gpu}, "sets": set_, "calibration": calibration}
+    if fmt in (Format.csv, Format.json):
+        # Streamed chunk by chunk: memory stays flat in the number of scenarios (a million-cell grid
+        # is written without holding its rows). Every input is checked before the first byte.
+        from capplan import __version__
+        from capplan.api.sweep import check_some_ran, iter_sweep
+        from capplan.report.sweep_stream import sweep_csv, sweep_json
+
+        chunks = iter_sweep(command, vary, **kwargs)
+        first = next(chunks)
+        if first.n == first.n_total:
+            check_some_ran(first.rows())
+
+        def all_chunks() -> Iterator[Any]:
+            yield first
+            yield from chunks
+
+        emit_stream(sweep_csv(all_chunks()) if fmt is Format.csv else sweep_json(all_chunks(), __version__), output)
+        return
     if sys.stderr.isatty():
         from rich.progress import Progress
 
