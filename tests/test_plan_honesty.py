@@ -52,3 +52,17 @@ def test_progress_line_only_on_a_terminal(monkeypatch):
     with cli_plan.solve_progress(quiet=False) as p:
         assert p is not None
         p("siloed: sizing", 0.5)
+
+
+def test_schedule_csv_beside_the_plan(cli, tmp_path):
+    sched, plan_json = tmp_path / "schedule.csv", tmp_path / "plan.json"
+    r = cli("plan", str(SMALL), "--schedule-csv", str(sched), "-f", "json", "-o", str(plan_json))
+    assert r.code == 0, r.err
+    lines = sched.read_text().splitlines()
+    assert lines[0].startswith("arrangement,hour,text_gpus,video_gpus")
+    import json
+
+    hours = json.loads(plan_json.read_text())["horizon_hours"]
+    assert len(lines) == 1 + 2 * hours  # both arrangements, every hour
+    same = cli("plan", str(SMALL), "--schedule-csv", str(sched), "-o", str(sched))
+    assert same.code == 2 and "--schedule-csv" in same.err

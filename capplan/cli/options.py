@@ -164,6 +164,7 @@ AllowNoFitOpt = Annotated[
     bool,
     typer.Option("--allow-no-fit", help="Exit 0 when the model does not fit in memory (default: exit 3 with a table; JSON/CSV carry fits_in_memory).", rich_help_panel=OUTPUT),
 ]
+ScheduleCsvOpt = Annotated[Optional[Path], typer.Option("--schedule-csv", metavar="FILE", help="Also write the hourly schedule as CSV (arrangement, hour, text/video/switching/idle GPUs, backlog, power).", rich_help_panel=OUTPUT)]
 HtmlOpt = Annotated[Optional[Path], typer.Option(metavar="FILE", help="Also write a self-contained HTML report (tables and charts) to this file.", rich_help_panel=OUTPUT)]
 HtmlSensitivityOpt = Annotated[
     bool, typer.Option("--html-sensitivity", help="Add a ±20% sensitivity tornado to the HTML report (solves the plan 13 more times).", rich_help_panel=OUTPUT)
@@ -171,7 +172,7 @@ HtmlSensitivityOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error (or set CAPPLAN_DEBUG=1).", rich_help_panel=OUTPUT)]
 
 #: CLI parameters that never reach the API: how to show the result, not what to compute.
-CLI_ONLY = frozenset({"fmt", "output", "allow_no_fit", "debug", "html", "html_sensitivity", "quiet"})
+CLI_ONLY = frozenset({"fmt", "output", "allow_no_fit", "debug", "html", "html_sensitivity", "quiet", "schedule_csv"})
 
 
 def api_kwargs(params: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from capplan.cli.options import (
     QuietOpt,
     SamplesOpt,
     ScenarioArg,
+    ScheduleCsvOpt,
     SeedOpt,
     SetOpt,
     TimeLimitOpt,
@@ -63,6 +64,7 @@ def plan(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     html: HtmlOpt = None,
+    schedule_csv: ScheduleCsvOpt = None,
     html_sensitivity: HtmlSensitivityOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -74,7 +76,7 @@ def plan(
     from capplan.cli.scenarios import scenario_file
 
     # Two options writing one file: refused before any work.
-    writer.refuse_same_output({"--output": output, "--html": html})
+    writer.refuse_same_output({"--output": output, "--html": html, "--schedule-csv": schedule_csv})
     from capplan.report.plan import plan_report
 
     with scenario_file(scenario) as path, solve_progress(quiet) as progress:
@@ -91,4 +93,8 @@ def plan(
         from capplan.report.html import render_html
 
         write_atomic(html, render_html(result, tornado), option="--html")
+    if schedule_csv is not None:
+        from capplan.report.flat import plan_schedule_csv
+
+        writer.write_atomic(schedule_csv, plan_schedule_csv(result), option="--schedule-csv")
     emit(result, fmt, output, plan_report)
