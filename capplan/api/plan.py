@@ -238,7 +238,7 @@ def plan(
     return ensure_finite(PlanResult(
         capplan_version=__version__,
         scenario=sc.name,
-        scenario_file=str(path) if not path.is_relative_to(data_root()) else f"bundled:{path.stem}",
+        scenario_file=str(path) if not path.is_relative_to(data_root() / "workloads" / "scenarios") else f"bundled:{path.stem}",
         horizon_hours=T,
         pricing=econ.pricing,
         video_minutes=video_minutes,
