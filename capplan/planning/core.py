@@ -281,12 +281,12 @@ def text_fixed(
     b = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,))  # noqa: E731
     tp_a, P, O = b(tp), b(prompt_tokens), b(output_tokens)
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_a, allreduce=s.allreduce(tp_a), floors=s.floors, engine=s.engine)
-    t_k = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, **kw).time_s(k)  # type: ignore[arg-type]
-    prefill_s = transformer.prompt_prefill_terms(s.arch, s.rates, prompt_tokens=P, **kw).time_s(1.0)  # type: ignore[arg-type]
+    terms, prompt_terms, pre_part, dec_part = transformer.serving_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    t_k = terms.time_s(k)
+    prefill_s = prompt_terms.time_s(1.0)
     share = np.zeros(n)
     if with_share and served.any():
-        pre = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, part="prefill", **kw).time_s(k)  # type: ignore[arg-type]
-        dec = transformer.steady_state_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, part="decode", **kw).time_s(k)  # type: ignore[arg-type]
+        pre, dec = pre_part.time_s(k), dec_part.time_s(k)
         share = np.where(served, pre / (pre + dec), 0.0)
     dp = s.engine.attention_dp
     return TextArrays(
