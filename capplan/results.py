@@ -469,7 +469,9 @@ class ErrorSummary(_Out):
     n: int
     median_abs_error: float
     p90_abs_error: float
-    median_signed_error: float = Field(description="median of (predicted - measured) / measured: below 0, the model is optimistic about time")
+    median_signed_error: float = Field(
+        description="median of predicted time / measured time - 1 (a throughput's time is its inverse): below 0 the model is optimistic and under-buys"
+    )
 
 
 class ValidateResult(_Out):
