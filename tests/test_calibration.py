@@ -156,3 +156,23 @@ def test_cli_calibrate_and_validate(cli, tmp_path):
     assert plain.code == 0 and "median" in plain.out
     missing = cli("video", "--calibration", str(tmp_path / "nope.toml"))
     assert missing.code == 2 and "--calibration" in missing.err
+
+
+def test_bad_rows_are_named_not_dropped(tmp_path):
+    """A negative, zero or non-numeric time is an error naming its row (issue 18: rows were dropped)."""
+    good = ["cogvideox-5b", "h100-sxm", 1, "none", 720, 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""]
+    for bad_time in ("-5", "0", "nan"):
+        p = _write(tmp_path, VIDEO_COLUMNS, [good, good[:12] + [bad_time] + good[13:], good])
+        with pytest.raises(UserError) as exc:
+            calibrate(p)
+        assert "row 3, column time_s" in str(exc.value), bad_time
+
+
+def test_row_count_is_bounded_before_any_work(tmp_path):
+    from capplan.analysis.calibrate import MAX_ROWS
+
+    row = ["cogvideox-5b", "h100-sxm", 1, "none", 720, 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""]
+    p = _write(tmp_path, VIDEO_COLUMNS, [row] * (MAX_ROWS + 1))
+    with pytest.raises(UserError) as exc:
+        calibrate(p)
+    assert f"{MAX_ROWS:,}" in str(exc.value)

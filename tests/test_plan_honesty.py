@@ -66,3 +66,34 @@ def test_schedule_csv_beside_the_plan(cli, tmp_path):
     assert len(lines) == 1 + 2 * hours  # both arrangements, every hour
     same = cli("plan", str(SMALL), "--schedule-csv", str(sched), "-o", str(sched))
     assert same.code == 2 and "--schedule-csv" in same.err
+
+
+def test_a_prompt_beyond_the_context_names_the_field_not_the_fleet(tmp_path):
+    import pytest
+
+    from capplan.errors import UserError
+
+    text = SMALL.read_text().replace("prompt_tokens = ", "prompt_tokens = 999999 # ", 1)
+    assert "999999" in text, "the small scenario sets prompt_tokens"
+    bad = tmp_path / "long.toml"
+    bad.write_text(text)
+    with pytest.raises(UserError) as exc:
+        capplan.plan(bad)
+    assert "text.0.prompt_tokens" in exc.value.source and "context" in str(exc.value)
+
+
+def test_the_html_tornado_moves_around_the_plan_shown(cli, monkeypatch, tmp_path):
+    """--html-sensitivity used the scenario's own cap, not --power-cap-mw (issue 18)."""
+    from capplan import api
+
+    seen = {}
+    real = api.sensitivity
+
+    def spy(*a, **kw):
+        seen.update(kw.get("args", {}))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(api, "sensitivity", spy)
+    r = cli("plan", str(SMALL), "--power-cap-mw", "5", "--time-limit-s", "20", "--html", str(tmp_path / "r.html"), "--html-sensitivity", "-q")
+    assert r.code == 0, r.err
+    assert seen["power_cap_mw"] == 5.0 and seen["time_limit_s"] == 20.0

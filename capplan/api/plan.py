@@ -152,6 +152,12 @@ def plan(
     for i, s in enumerate(sc.text):
         if s.workload not in cat.text:
             raise UserError(f"{where}: field text.{i}.workload", s.workload, f"choose a catalogued text model: {', '.join(sorted(cat.text))}")
+        max_context = cat.text[s.workload].architecture.max_context
+        if s.prompt_tokens + s.output_tokens > max_context:
+            raise UserError(
+                f"{where}: field text.{i}.prompt_tokens", s.prompt_tokens,
+                f"prompt + output ({s.prompt_tokens + s.output_tokens}) must fit {s.workload}'s context of {max_context} tokens",
+            )
     for i, v in enumerate(sc.video):
         if v.workload not in cat.video:
             raise UserError(f"{where}: field video.{i}.workload", v.workload, f"choose a catalogued video model: {', '.join(sorted(cat.video))}")
