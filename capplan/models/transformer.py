@@ -688,7 +688,7 @@ def serving_points(
     )
 
 
-def serving_terms(
+def serving_terms_stacked(
     a: LLMArchitecture,
     device: DeviceRates,
     *,
@@ -701,10 +701,10 @@ def serving_terms(
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
     engine: EngineTerms | None = None,
-) -> tuple[StepTerms, StepTerms, StepTerms, StepTerms]:
-    """The four iterations a serving estimate needs, built in one pass (the mixes stacked on a new first
-    axis): the steady state of one sequence (:func:`steady_state_terms`), one prompt's prefill
-    (:func:`prompt_prefill_terms`), and the steady state's prefill and decode parts alone."""
+) -> StepTerms:
+    """The four iterations of :func:`serving_terms` stacked on a new first axis (0: the steady state of
+    one sequence, 1: one prompt's prefill, 2 and 3: the steady state's prefill and decode parts alone),
+    so that one :meth:`StepTerms.time_s` call with a (4, ...) scale prices them all."""
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     ax = (4,) + (1,) * max(P.ndim, O.ndim, np.ndim(tp))
     col = lambda *v: np.array(v, dtype=float).reshape(ax)  # noqa: E731
@@ -716,6 +716,18 @@ def serving_terms(
         tp=np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O))) + 0 * dec,
         allreduce=allreduce, floors=floors, engine=engine,
     )
+    return terms
+
+
+def serving_terms(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    **kw: Any,
+) -> tuple[StepTerms, StepTerms, StepTerms, StepTerms]:
+    """The four iterations a serving estimate needs, built in one pass: the steady state of one sequence
+    (:func:`steady_state_terms`), one prompt's prefill (:func:`prompt_prefill_terms`), and the steady
+    state's prefill and decode parts alone (see :func:`serving_terms_stacked` for the arguments)."""
+    terms = serving_terms_stacked(a, device, **kw)
     return terms.part(0), terms.part(1), terms.part(2), terms.part(3)
 
 

@@ -170,8 +170,9 @@ def text_capacity(
 
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
-    terms, prompt_terms, pre_part, dec_part = transformer.serving_terms(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    prefill_s = prompt_terms.time_s(1.0)
+    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    terms = stacked.part(0)
+    prefill_s = stacked.part(1).time_s(1.0)
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -191,20 +192,19 @@ def text_capacity(
         n_ok = lo
     # why the batch stops at n_ok: the next batch breaks memory, else TPOT, else TTFT
     nxt = n_ok + 1
-    t_next = terms.time_s(nxt)
+    max_batch = np.where(fits, n_ok, 0.0)
+    k = np.maximum(max_batch, 1.0)
+    # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
+    scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
+    times = stacked.time_s(scale)
+    t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
     limited = np.where(
         n_ok >= cap, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
     )
-    max_batch = np.where(fits, n_ok, 0.0)
     limited = np.where(fits, limited, 1)
-    k = np.maximum(max_batch, 1.0)
-    t_k = terms.time_s(k)
     served = max_batch > 0
-    share = np.zeros_like(t_k)
     iteration = terms.at(k) if with_share else None
-    if with_share and served.any():
-        pre, dec = pre_part.time_s(k), dec_part.time_s(k)
-        share = np.where(served, pre / (pre + dec), 0.0)
+    share = np.where(served, pre / (pre + dec), 0.0) if with_share else np.zeros_like(t_k)
     flat = lambda x: _flat(x, n)  # noqa: E731
     return TextArrays(
         tp=flat(tp_c),
