@@ -97,3 +97,15 @@ def test_the_html_tornado_moves_around_the_plan_shown(cli, monkeypatch, tmp_path
     r = cli("plan", str(SMALL), "--power-cap-mw", "5", "--time-limit-s", "20", "--html", str(tmp_path / "r.html"), "--html-sensitivity", "-q")
     assert r.code == 0, r.err
     assert seen["power_cap_mw"] == 5.0 and seen["time_limit_s"] == 20.0
+
+
+def test_a_text_service_names_its_serving_engine(tmp_path):
+    """engine (and the other serving settings) in a scenario reach the capacity the plan uses (issue 16)."""
+    caps = {}
+    for engine in ("trtllm", "sglang"):
+        text = SMALL.read_text().replace("prompt_tokens = 1024", f'prompt_tokens = 1024\nengine = "{engine}"', 1)
+        path = tmp_path / f"{engine}.toml"
+        path.write_text(text)
+        r = capplan.plan(path)
+        caps[engine] = [c.capacity_per_gpu for c in r.capacities if c.kind == "text"]
+    assert caps["trtllm"] != caps["sglang"]

@@ -306,6 +306,7 @@ def _capacities(sc: Scenario, cat: Catalog, calibration: Any, co_mode: str) -> t
             kw: dict[str, Any] = dict(
                 precision=s.precision, kv_precision=s.kv_precision, prompt_tokens=s.prompt_tokens, output_tokens=s.output_tokens,
                 ttft_ms=s.ttft_ms, tpot_ms=s.tpot_ms, stack=sc.fleet.stack, catalog=cat, max_gpus=sc.fleet.node_size, calibration=calibration,
+                engine=s.engine, engine_version=s.engine_version, compute_precision=s.compute_precision, parallel=s.parallel,
             )
             try:
                 t = text(s.workload, g, **kw)

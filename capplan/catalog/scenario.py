@@ -48,6 +48,11 @@ class TextService(_Strict):
     output_tokens: PositiveInt = 256
     ttft_ms: PositiveFloat | None = None
     tpot_ms: PositiveFloat | None = None
+    # how it is served (hardware_profiles/engines.toml; None: the engine's defaults)
+    engine: str | None = None
+    engine_version: str | None = None
+    compute_precision: str | None = None
+    parallel: Literal["tp", "ep", "dep"] | None = None
     requests_per_s: Demand
 
 
