@@ -503,6 +503,7 @@ class CalibrateResult(_Out):
     factors: list[FittedFactor]
     covers: str = Field(description="what the fit saw: it changes only these kinds, GPUs and stack")
     rejected_rows: list[str] = Field(default_factory=list, description="rows that could not be used, with the reason")
+    warnings: list[str] = Field(default_factory=list)
     calibration_file: str | None
 
 

@@ -70,9 +70,11 @@ def test_a_fit_worse_than_the_defaults_held_out_needs_force(tmp_path):
             t = r.time_s * (8.0 if i % 2 == 0 else 0.125)
             w.writerow([model, "h100-sxm", 1, "none", r.inputs.width, r.inputs.height, frames, r.inputs.fps, r.inputs.steps, str(r.inputs.cfg).lower(), "bf16", "none", repr(t), "", "synthetic", ""])
     with pytest.raises(UserError) as exc:
-        calibrate(path)
+        calibrate(path, write=tmp_path / "cal.toml")
     assert "--force" in str(exc.value)
-    res, _ = calibrate(path, force=True)
+    shown, _ = calibrate(path)  # looking at a fit is fine; it says it would not generalise
+    assert shown.warnings and "--force" in shown.warnings[0]
+    res, _ = calibrate(path, force=True, write=tmp_path / "cal.toml")
     assert res.held_out_median_abs_error > res.default_median_abs_error
 
 
@@ -176,3 +178,13 @@ def test_row_count_is_bounded_before_any_work(tmp_path):
     with pytest.raises(UserError) as exc:
         calibrate(p)
     assert f"{MAX_ROWS:,}" in str(exc.value)
+
+
+def test_the_help_example_file_calibrates(cli):
+    """The file `capplan calibrate --help` names is accepted (issue 18: it was rejected for its
+    memory-only rows on described GPUs); those rows are listed as unused."""
+    from capplan.analysis.validate import validation_dir
+
+    r = cli("calibrate", str(validation_dir() / "video_measurements.csv"), "--format", "json")
+    assert r.code == 0, r.err
+    assert any("80GB-class" in row for row in r.json()["rejected_rows"])

@@ -132,13 +132,16 @@ def calibrate(
 ) -> tuple[CalibrateResult, str]:
     """Fit efficiency multipliers to ``measurements``; returns the result and the calibration file's text.
 
-    Refuses (unless ``force``) a fit that predicts held-out rows worse than the defaults do."""
+    Refuses to write (``write`` given, unless ``force``) a fit that predicts held-out rows worse than the
+    defaults do; without ``write`` the result says so in its warnings."""
     cat = catalog or load_catalog()
     stack_id = cat.stack(stack)
     path = Path(measurements)
     rows = load_measurements(path, cat)
+    unused = [f"row {r.row}: {r.model} on {r.gpu}, {r.quantity} (no op-class times to fit: used for validation only)" for r in rows if not r.calibratable]
     fit = calibrate_rows(rows, cat, stack_id, progress)
-    if fit.held_out_error > fit.default_error and not force:
+    worse = fit.held_out_error > fit.default_error
+    if worse and write is not None and not force:
         raise UserError(
             "MEASUREMENTS", str(path),
             f"the fit predicts held-out rows worse ({fit.held_out_error:.1%} median error) than the defaults ({fit.default_error:.1%}); "
@@ -165,6 +168,9 @@ def calibrate(
         held_out_method=fit.held_out_method,
         factors=[FittedFactor(kind=k, gpu=g, op_class=c, multiplier=m) for (k, g, c), m in sorted(fit.multipliers.items())],  # type: ignore[arg-type]
         covers=covers,
+        rejected_rows=unused,
+        warnings=[f"held out, the fit predicts worse ({fit.held_out_error:.1%} median error) than the defaults ({fit.default_error:.1%}): "
+                  "it would not generalise, and --write refuses it without --force"] if worse else [],
         calibration_file=str(write) if write else None,
     )
     return result, text

@@ -40,5 +40,8 @@ def calibrate_report(r: CalibrateResult) -> Group:
     e.add_row("fitted (in sample)", pct(r.fitted_median_abs_error))
     e.add_row(f"held out ({r.held_out_method})", pct(r.held_out_median_abs_error))
     parts: list = [t, Text(""), e]
+    parts += [Text(f"Warning: {w}", style="bold yellow") for w in r.warnings]
+    if r.rejected_rows:
+        parts.append(Text(f"{len(r.rejected_rows)} rows not used in the fit (memory rows, or no time to fit): see --format json", style="dim"))
     parts.append(Text(f"written to {r.calibration_file}: use it with --calibration" if r.calibration_file else "add --write FILE to save the fit", style="dim"))
     return Group(*parts)
