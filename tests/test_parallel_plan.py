@@ -18,3 +18,11 @@ def test_plan_monte_carlo_on_two_workers_equals_serial():
     m = serial.uncertainty.metrics
     assert set(m) == {"siloed.total_cost_usd", "consolidated.total_cost_usd", "savings_usd"}
     assert m["consolidated.total_cost_usd"]["p50"] <= m["siloed.total_cost_usd"]["p50"] + 1e-6
+
+
+def test_plan_sensitivity_on_two_workers_equals_serial():
+    kw = dict(args={"time_limit_s": 30.0}, scenario=SMALL)
+    serial = capplan.sensitivity("plan", **kw)
+    parallel = capplan.sensitivity("plan", workers=2, **kw)
+    assert parallel.model_dump_json() == serial.model_dump_json()
+    assert len(serial.rows) >= 4

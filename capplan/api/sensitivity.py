@@ -6,6 +6,7 @@ the base run; factors are sorted by the swing of the output. Fractions of peak a
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from capplan.api.plan import plan
 from capplan.api.text import text
 from capplan.api.video import video
 from capplan.errors import UserError
+from capplan.planning.parallel import iter_map
 from capplan.results import SensitivityResult, SensitivityRow
 
 
@@ -92,6 +94,34 @@ def _sets_for(f: Factor, mult: float, pricing: str, base_inputs: Any) -> tuple[l
     return [f"{f.key}*={m}"], {}
 
 
+def _run(command: str, scenario: Any, args: dict[str, Any], base_sets: list[str], extra_sets: list[str], extra: dict[str, Any]) -> Any:
+    sets = base_sets + extra_sets or None
+    if command == "video":
+        return video(**{**args, **extra}, sets=sets)
+    if command == "text":
+        return text(**{**args, **extra}, sets=sets)
+    return plan(scenario, **{**args, **extra}, sets=sets)
+
+
+def _value(r: Any, metric: str) -> float | None:
+    obj = r
+    for part in metric.split("."):
+        obj = getattr(obj, part) if obj is not None else None
+    return obj
+
+
+def _job(command: str, scenario: Any, args: dict[str, Any], base_sets: list[str], metric: str, job: tuple[Factor, float, list[str], dict[str, Any]]) -> tuple[str, Any]:
+    """One side of one bar: ("ok", value), ("capped", value at the class's cap) or ("refused", why).
+    Module-level so that worker processes can run it."""
+    f, mult, extra_sets, extra = job
+    try:
+        return "ok", _value(_run(command, scenario, args, base_sets, extra_sets, extra), metric)
+    except UserError as exc:
+        if f.cap_at_one and mult > 1:  # a fraction pushed past 1: hold it at its cap
+            return "capped", _value(_run(command, scenario, args, base_sets, [f"{f.key}=1.0"], {}), metric)
+        return "refused", str(exc)
+
+
 def sensitivity(
     command: str,
     *,
@@ -101,44 +131,34 @@ def sensitivity(
     scenario: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     calibration: str | Path | None = None,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> SensitivityResult:
-    """Tornado of ``command`` ("video", "text" or "plan") around the run given by ``args``/``sets``."""
+    """Tornado of ``command`` ("video", "text" or "plan") around the run given by ``args``/``sets``.
+    The runs of the bars go to ``workers`` local processes or a dask ``cluster`` (same results)."""
     if not (isinstance(pct, (int, float)) and math.isfinite(pct) and 0 < pct < 100):
         raise UserError("pct", pct, "a percentage between 0 and 100")
+    metrics = {"video": ("cost_per_video_minute_usd", VIDEO_FACTORS), "text": ("cost_per_million_tokens_usd", TEXT_FACTORS), "plan": ("consolidated.total_cost_usd", PLAN_FACTORS)}
+    if command not in metrics:
+        raise UserError("COMMAND", command, "choose video, text or plan")
+    metric, factors = metrics[command]
     args = {k: v for k, v in (args or {}).items() if v is not None}
     if calibration is not None:
         args["calibration"] = calibration
     base_sets = list(sets or [])
-    if command == "video":
-        run: Callable[..., Any] = lambda extra_sets, extra: video(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
-        metric, factors = "cost_per_video_minute_usd", VIDEO_FACTORS
-    elif command == "text":
-        run = lambda extra_sets, extra: text(**{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
-        metric, factors = "cost_per_million_tokens_usd", TEXT_FACTORS
-    elif command == "plan":
-        run = lambda extra_sets, extra: plan(scenario, **{**args, **extra}, sets=base_sets + extra_sets or None)  # noqa: E731
-        metric, factors = "consolidated.total_cost_usd", PLAN_FACTORS
-    else:
-        raise UserError("COMMAND", command, "choose video, text or plan")
-
-    def value(r: Any) -> float | None:
-        obj = r
-        for part in metric.split("."):
-            obj = getattr(obj, part)
-        return obj
-
-    base = run([], {})
-    base_value = value(base)
+    base = _run(command, scenario, args, base_sets, [], {})
+    base_value = _value(base, metric)
     if base_value is None:
         raise UserError(command, "(base run)", "the base run has no cost (nothing meets the targets); relax them first")
     pricing = base.pricing if command == "plan" else base.economics.pricing
     base_inputs = getattr(base, "inputs", None)
-    rows: list[SensitivityRow] = []
     lo, hi = 1 - pct / 100, 1 + pct / 100
-    for n, f in enumerate(factors):
+    bars: list[tuple[Factor, list[int | None]]] = []  # each side: an index into jobs, or None for the base value
+    jobs: list[tuple[Factor, float, list[str], dict[str, Any]]] = []
+    for f in factors:
         if f.key in ("option:pue", "option:electricity_usd_per_kwh") and pricing == "rent":
             continue  # power is in the rent
-        outs: list[float | None] = []
+        sides: list[int | None] = []
         for mult in (lo, hi):
             extra_sets, extra = _sets_for(f, mult, pricing, base_inputs)
             if f.key.startswith("option:") and f.key.split(":", 1)[1] in ("pue", "electricity_usd_per_kwh"):
@@ -147,23 +167,31 @@ def sensitivity(
                 if f.key.endswith("pue"):
                     extra["pue"] = max(1.0, extra["pue"])
             if not extra_sets and not extra:
+                sides.append(None)
+                continue
+            sides.append(len(jobs))
+            jobs.append((f, mult, extra_sets, extra))
+        bars.append((f, sides))
+    results: list[tuple[str, Any]] = []
+    for out in iter_map(functools.partial(_job, command, scenario, args, base_sets, metric), jobs, workers=workers, cluster=cluster):
+        results.append(out)
+        if progress:
+            progress(len(results), len(jobs))
+    rows: list[SensitivityRow] = []
+    for f, sides in bars:
+        outs: list[float | None] = []
+        for i in sides:
+            if i is None:
                 outs.append(base_value)
                 continue
-            try:
-                outs.append(value(run(extra_sets, extra)))
-            except UserError as exc:
-                if f.cap_at_one and mult > 1:  # a fraction pushed past 1: hold it at its cap
-                    outs.append(_capped_run(run, value, f) or base_value)
-                else:
-                    raise UserError("sensitivity", f.name, f"moving it by {pct:g}% gives an invalid input ({exc})") from None
-        if progress:
-            progress(n + 1, len(factors))
+            status, v = results[i]
+            if status == "refused":
+                raise UserError("sensitivity", f.name, f"moving it by {pct:g}% gives an invalid input ({v})")
+            outs.append(v if (status == "ok" or v is not None) else base_value)
         o_lo, o_hi = outs
-        swing = abs((o_hi if o_hi is not None else math.inf) - (o_lo if o_lo is not None else math.inf)) if (o_lo is not None and o_hi is not None) else math.inf
+        swing = abs(o_hi - o_lo) if (o_lo is not None and o_hi is not None) else math.inf
         rows.append(SensitivityRow(input=f.name, key=f.key, output_low=o_lo, output_high=o_hi, swing=swing if math.isfinite(swing) else None))
     rows.sort(key=lambda r: -(r.swing if r.swing is not None else math.inf))
     return SensitivityResult(capplan_version=__version__, command=command, metric=metric, pct=pct, base_value=base_value, rows=rows)  # type: ignore[arg-type]
 
 
-def _capped_run(run: Callable[..., Any], value: Callable[[Any], Any], f: Factor) -> float | None:
-    return value(run([f"{f.key}=1.0"], {}))

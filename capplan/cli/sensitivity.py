@@ -13,6 +13,7 @@ from capplan.cli.options import (
     AnyPrecisionOpt,
     AnyWorkloadOpt,
     CalibrationOpt,
+    ClusterOpt,
     DebugOpt,
     FormatOpt,
     OutputOpt,
@@ -20,6 +21,7 @@ from capplan.cli.options import (
     PricingOpt,
     ScenarioArg,
     SetOpt,
+    WorkersOpt,
 )
 from capplan.cli.output import Format, emit
 
@@ -37,6 +39,8 @@ def sensitivity(
     pricing: PricingOpt = None,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
+    workers: WorkersOpt = 1,
+    cluster: ClusterOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     debug: DebugOpt = False,
@@ -52,5 +56,7 @@ def sensitivity(
     else:
         args = {"workload": workload, "gpu": gpu, "gpus": gpus, "precision": precision, "pricing": pricing}
     with scenario_file(scenario if command == "plan" else None) as path:
-        result = api.sensitivity(command, pct=pct, args=args, sets=set_, scenario=path if command == "plan" else None, calibration=calibration)
+        result = api.sensitivity(
+            command, pct=pct, args=args, sets=set_, scenario=path if command == "plan" else None, calibration=calibration, workers=workers, cluster=cluster
+        )
     emit(result, fmt, output, tornado)
