@@ -171,7 +171,7 @@ class Infeasibility:
 
 
 @contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
+def quiet_stdout() -> Iterator[None]:
     """Silence the process's file descriptor 1 while HiGHS runs: some HiGHS builds print debug lines
     to stdout even with display off, which would corrupt JSON written to standard output."""
     try:
@@ -217,7 +217,7 @@ def _run(m: Model, time_limit_s: float, mip_rel_gap: float = 1e-4) -> Any:
             out["err"] = exc
 
     worker = threading.Thread(target=work, name="capplan-highs", daemon=True)
-    with _quiet_stdout():
+    with quiet_stdout():
         worker.start()
         while worker.is_alive():
             worker.join(_POLL_S)

@@ -23,16 +23,13 @@ the month: text is served in its hour, videos within their deadline. Costs are d
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from capplan.models.economics import annuity_factor
+from capplan.planning.optimize import quiet_stdout  # one guard of stdout for every HiGHS solve
 
 KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "own")
 OWN = KINDS.index("own")
@@ -117,28 +114,6 @@ class RoadmapSolution:
     mip_gap: float | None = None
     solve_s: float = 0.0
     message: str = ""
-
-
-@contextlib.contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 while HiGHS runs: some builds print to stdout even with display off,
-    which would corrupt JSON written to standard output."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # stdout replaced (e.g. captured): nothing to guard
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), fd)
-            try:
-                yield
-            finally:
-                os.dup2(saved, fd)
-    finally:
-        os.close(saved)
 
 
 def discount_factors(rate_frac_per_year: float, months: int) -> np.ndarray:
