@@ -27,3 +27,20 @@ def test_library_errors_name_the_parameter(call, source):
 def test_the_cli_shows_the_flag(cli):
     r = cli("text", "--gpus", "3")
     assert r.code == 2 and r.err.startswith("Error: --gpus: 3 is not allowed") and "1, 2, 4, 8" in r.err
+
+
+def test_a_gpu_without_serving_kernel_figures_warns():
+    """A new GPU with only best-shape efficiencies reads optimistic: the text result says so (issue 19)."""
+    import dataclasses
+
+    from capplan.catalog import load_catalog
+
+    cat = load_catalog()
+    eff = cat.efficiency
+    bare = eff.gpu["l40s"]["fa2"].model_copy(
+        update={k: None for k in ("serving_gemm_frac", "serving_gemm_fp8_frac", "weight_stream_frac", "weight_stream_fp8_frac", "decode_attention_bandwidth_frac")}
+    )
+    cat2 = dataclasses.replace(cat, efficiency=eff.model_copy(update={"gpu": {**eff.gpu, "l40s": {**eff.gpu["l40s"], "fa2": bare}}}))
+    warned = capplan.text("llama-3.1-8b", "l40s", catalog=cat2).warnings
+    assert any("no serving-kernel efficiencies" in w for w in warned)
+    assert not any("no serving-kernel efficiencies" in w for w in capplan.text("llama-3.1-8b", "l40s", catalog=cat).warnings)
