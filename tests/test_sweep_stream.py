@@ -34,3 +34,10 @@ def test_cli_streams_csv_and_json(cli, tmp_path):
     assert j.code == 0 and len(j.json()["rows"]) == 3
     bad = cli("sweep", "video", "--vary", "gpu=a100-sxm-80gb", "--vary", "precision=fp8", "-f", "csv")
     assert bad.code == 2 and "no scenario can run" in bad.err and bad.out == ""
+
+
+def test_chunks_on_two_workers_equal_serial():
+    vary = ["gpu=h100-sxm,a100-sxm-80gb,l40s", "prompt_tokens=512,1024,4096", "tpot_ms=20,40,80"]
+    serial = [r for c in iter_sweep("text", vary, fixed={"workload": "llama-3.1-70b"}, chunk=5) for r in c.rows()]
+    parallel = [r for c in iter_sweep("text", vary, fixed={"workload": "llama-3.1-70b"}, chunk=5, workers=2) for r in c.rows()]
+    assert len(serial) == 27 and parallel == serial

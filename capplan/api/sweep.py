@@ -9,8 +9,10 @@ scenario by scenario (tested).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from capplan.errors import UserError
 from capplan.models import dit
 from capplan.planning import core
 from capplan.planning.costs import gpu_hour_cost
+from capplan.planning.parallel import iter_map
 from capplan.planning.resolve import text_setup, video_setup
 from capplan.results import SweepColumns, SweepResult, SweepRow
 
@@ -88,6 +91,8 @@ def iter_sweep(
     calibration: str | Path | None = None,
     catalog: Catalog | None = None,
     chunk: int = CHUNK,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> Iterator[SweepColumns]:
     """The sweep in chunks of at most ``chunk`` scenarios, in grid order, as columns (numpy arrays and
     lists): what large sweeps and streaming writers use. Validation happens before the first chunk."""
@@ -105,55 +110,79 @@ def iter_sweep(
         if k not in (VIDEO_GROUP if command == "video" else TEXT_GROUP) and "." not in k and k not in ("resolution", "cfg"):
             _arr({k: grid_keys[k]}, k, 0, len(grid_keys[k]), f"--{k.replace('_', '-')}", positive=k != "electricity_usd_per_kwh",
                  integer=k in ("gpus", "steps", "frames", "prompt_tokens", "output_tokens"))
-    return _chunks(cat, cal, command, keys, grid_keys, fixed, list(sets or []), n_total, chunk)
+    return _chunks(cat, cal, command, keys, grid_keys, fixed, list(sets or []), n_total, chunk, workers, cluster)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Everything a chunk needs, picklable, so chunks can run in worker processes."""
+
+    cat: Catalog
+    cal: Calibration
+    command: str
+    keys: list[str]
+    grid_keys: dict[str, list[Any]]
+    fixed: dict[str, Any]
+    sets: list[str]
+    n_total: int
+    chunk: int
 
 
 def _chunks(
     cat: Catalog, cal: Calibration, command: str, keys: list[str], grid_keys: dict[str, list[Any]], fixed: dict[str, Any],
-    sets: list[str], n_total: int, chunk: int,
+    sets: list[str], n_total: int, chunk: int, workers: int = 1, cluster: str | None = None,
 ) -> Iterator[SweepColumns]:
-    """The grid walked by index arithmetic (no Python object per scenario): scenario i has value
-    ``(i // stride[k]) % size[k]`` of key k, the last key varying fastest (itertools.product's order)."""
+    """The chunks in grid order, serially or on ``workers`` processes / a dask ``cluster`` (same results)."""
+    if workers > 1 or cluster is not None:
+        chunk = min(chunk, max(1024, math.ceil(n_total / (4 * max(workers, 2)))))  # enough chunks to share out
+    grid = _Grid(cat, cal, command, keys, grid_keys, fixed, sets, n_total, chunk)
+    return iter_map(functools.partial(_chunk_columns, grid), range(0, n_total, chunk), workers=workers, cluster=cluster, chunksize=1)
+
+
+def _chunk_columns(g: _Grid, start: int) -> SweepColumns:
+    """Scenarios ``start`` .. ``start + chunk`` of the grid, walked by index arithmetic (no Python object
+    per scenario): scenario i has value ``(i // stride[k]) % size[k]`` of key k, the last key varying
+    fastest (itertools.product's order)."""
+    command, keys, grid_keys, fixed, n_total = g.command, g.keys, g.grid_keys, g.fixed, g.n_total
     group_keys = VIDEO_GROUP if command == "video" else TEXT_GROUP
     is_group = [k in group_keys or "." in k for k in keys]
-    group_names = [k for k, g in zip(keys, is_group) if g]
+    group_names = [k for k, grp in zip(keys, is_group) if grp]
     unit = "video-minute" if command == "video" else "million tokens (input + output)"
     throughput_unit = "video-minutes per GPU-hour" if command == "video" else "output tokens/s per GPU"
     sizes = [len(grid_keys[k]) for k in keys]
     strides = [math.prod(sizes[j + 1 :]) for j in range(len(keys))]
-    values = {k: _value_array(k, grid_keys[k]) for k, g in zip(keys, is_group) if not g}
+    values = {k: _value_array(k, grid_keys[k]) for k, grp in zip(keys, is_group) if not grp}
     fn = _video_group if command == "video" else _text_group
-    for start in range(0, n_total, chunk):
-        flat = np.arange(start, min(n_total, start + chunk), dtype=np.int64)
-        n = len(flat)
-        index = {k: (flat // strides[j]) % sizes[j] for j, k in enumerate(keys)}
-        gid = np.zeros(n, dtype=np.int64)
-        for k, g in zip(keys, is_group):
-            if g:
-                gid = gid * len(grid_keys[k]) + index[k]
-        cols: dict[str, np.ndarray] = {
-            "status": np.full(n, "ok", dtype=object), "reason": np.full(n, None, dtype=object),
-            **{c: np.full(n, np.nan) for c in _COLUMNS[2:]},
-        }
-        order = np.argsort(gid, kind="stable")
-        bounds = np.flatnonzero(np.diff(gid[order])) + 1
-        for ix in np.split(order, bounds) if n else []:
-            first = ix[0]
-            gfixed = {**fixed, **{k: grid_keys[k][int(index[k][first])] for k in group_names}}
-            gsets = sets + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in gfixed.items() if "." in k]
-            gfixed = {k: v for k, v in gfixed.items() if "." not in k}
-            numeric = {k: v[index[k][ix]] for k, v in values.items()}
-            try:
-                out = fn(cat, gfixed, gsets, numeric, len(ix), cal)
-            except CellError as exc:
-                out = {**_NOT_RUN, "reason": np.full(len(ix), str(exc.error), dtype=object)}
-            for c in _COLUMNS:
-                if c in out:
-                    cols[c][ix] = out[c]
-        yield SweepColumns(
-            command=command, varied=keys, fixed=fixed, start=start, n_total=n_total, unit=unit, throughput_unit=throughput_unit,
-            grid={k: grid_keys[k] for k in keys}, index=index, data=cols,
-        )
+    flat = np.arange(start, min(n_total, start + g.chunk), dtype=np.int64)
+    n = len(flat)
+    index = {k: (flat // strides[j]) % sizes[j] for j, k in enumerate(keys)}
+    gid = np.zeros(n, dtype=np.int64)
+    for k, grp in zip(keys, is_group):
+        if grp:
+            gid = gid * len(grid_keys[k]) + index[k]
+    cols: dict[str, np.ndarray] = {
+        "status": np.full(n, "ok", dtype=object), "reason": np.full(n, None, dtype=object),
+        **{c: np.full(n, np.nan) for c in _COLUMNS[2:]},
+    }
+    order = np.argsort(gid, kind="stable")
+    bounds = np.flatnonzero(np.diff(gid[order])) + 1
+    for ix in np.split(order, bounds) if n else []:
+        first = ix[0]
+        gfixed = {**fixed, **{k: grid_keys[k][int(index[k][first])] for k in group_names}}
+        gsets = g.sets + [f"{k}={v!r}" if isinstance(v, str) else f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in gfixed.items() if "." in k]
+        gfixed = {k: v for k, v in gfixed.items() if "." not in k}
+        numeric = {k: v[index[k][ix]] for k, v in values.items()}
+        try:
+            out = fn(g.cat, gfixed, gsets, numeric, len(ix), g.cal)
+        except CellError as exc:
+            out = {**_NOT_RUN, "reason": np.full(len(ix), str(exc.error), dtype=object)}
+        for c in _COLUMNS:
+            if c in out:
+                cols[c][ix] = out[c]
+    return SweepColumns(
+        command=command, varied=keys, fixed=fixed, start=start, n_total=n_total, unit=unit, throughput_unit=throughput_unit,
+        grid={k: grid_keys[k] for k in keys}, index=index, data=cols,
+    )
 
 
 def _value_array(key: str, vals: list[Any]) -> np.ndarray:
@@ -175,6 +204,8 @@ def sweep(
     progress: Callable[[int, int], None] | None = None,
     calibration: str | Path | None = None,
     catalog: Catalog | None = None,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> SweepResult:
     """Evaluate ``command`` ("video" or "text") over the grid of ``vary`` values (``key=v1,v2``), other
     inputs from ``fixed`` (the command's options) and ``sets`` (``--set`` keys applied to every scenario).
@@ -184,7 +215,7 @@ def sweep(
     grids, :func:`iter_sweep` gives the same numbers as columns, chunk by chunk."""
     rows: list[SweepRow] = []
     meta: SweepColumns | None = None
-    for part in iter_sweep(command, vary, fixed=fixed, sets=sets, calibration=calibration, catalog=catalog):
+    for part in iter_sweep(command, vary, fixed=fixed, sets=sets, calibration=calibration, catalog=catalog, workers=workers, cluster=cluster):
         meta = part
         rows += [SweepRow.model_construct(**r) for r in part.rows()]
         if progress:

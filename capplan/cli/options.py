@@ -144,8 +144,8 @@ UncertainOpt = Annotated[
 SamplesOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Monte Carlo draws. Default: 1000 (plan: 20).", rich_help_panel=OVERRIDES)]
 SeedOpt = Annotated[int, typer.Option(metavar="N", help="Seed of the Monte Carlo draws.", rich_help_panel=OVERRIDES)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on standard error (it is shown only on a terminal anyway).", rich_help_panel=OUTPUT)]
-WorkersOpt = Annotated[int, typer.Option(metavar="N", help="Local processes for the Monte Carlo draws (results identical to one process).", rich_help_panel=OVERRIDES)]
-ClusterOpt = Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="A dask.distributed scheduler (tcp://host:port) to run the draws on (pip install 'capplan[cluster]').", rich_help_panel=OVERRIDES)]
+WorkersOpt = Annotated[int, typer.Option(metavar="N", help="Local processes for Monte Carlo draws, sensitivity bars or sweep chunks (results identical to one process).", rich_help_panel=OVERRIDES)]
+ClusterOpt = Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="A dask.distributed scheduler (tcp://host:port) to run them on instead (pip install 'capplan[cluster]').", rich_help_panel=OVERRIDES)]
 VaryOpt = Annotated[
     Optional[list[str]],
     typer.Option(

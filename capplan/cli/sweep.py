@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from capplan.cli import complete
-from capplan.cli.options import AnyGpuOpt, AnyWorkloadOpt, CalibrationOpt, DebugOpt, FormatOpt, OutputOpt, SetOpt, VaryOpt
+from capplan.cli.options import AnyGpuOpt, AnyWorkloadOpt, CalibrationOpt, ClusterOpt, DebugOpt, FormatOpt, OutputOpt, SetOpt, VaryOpt, WorkersOpt
 from capplan.cli.output import Format, emit, emit_stream
 
 SweptArg = Annotated[str, typer.Argument(metavar="COMMAND", help="What to sweep: video or text.", autocompletion=complete.commands)]
@@ -21,6 +21,8 @@ def sweep(
     gpu: AnyGpuOpt = None,
     set_: SetOpt = None,
     calibration: CalibrationOpt = None,
+    workers: WorkersOpt = 1,
+    cluster: ClusterOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     debug: DebugOpt = False,
@@ -39,7 +41,7 @@ def sweep(
         from capplan.api.sweep import check_some_ran, iter_sweep
         from capplan.report.sweep_stream import sweep_csv, sweep_json
 
-        chunks = iter_sweep(command, vary, **kwargs)
+        chunks = iter_sweep(command, vary, **kwargs, workers=workers, cluster=cluster)
         first = next(chunks)
         if first.n == first.n_total:
             check_some_ran(first.rows())
@@ -55,7 +57,7 @@ def sweep(
 
         with Progress(transient=True) as bar:
             task = bar.add_task("sweeping", total=None)
-            result = api.sweep(command, vary, **kwargs, progress=lambda d, n: bar.update(task, completed=d, total=n))
+            result = api.sweep(command, vary, **kwargs, workers=workers, cluster=cluster, progress=lambda d, n: bar.update(task, completed=d, total=n))
     else:
-        result = api.sweep(command, vary, **kwargs)
+        result = api.sweep(command, vary, **kwargs, workers=workers, cluster=cluster)
     emit(result, fmt, output, sweep_table)
