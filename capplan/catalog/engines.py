@@ -142,6 +142,13 @@ def _release(version: str) -> tuple[int, ...]:
 
 
 def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | None = None) -> EngineSetup:
+    """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; see
+    :func:`_engine_for`. Memoised on what it reads of the GPU (a --set on the GPU changes the key)."""
+    return _engine_for(engine, gpu.id, gpu.architecture, gpu.memory.memory_gb, tp, version)
+
+
+@functools.lru_cache(maxsize=512)
+def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: float, tp: int, version: str | None) -> EngineSetup:
     """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; ``version``
     (e.g. "0.7.3"; None: the current release) picks an older release's defaults where they differ."""
     f = load_engines()
@@ -149,17 +156,17 @@ def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | 
     e = f.engines[eid]
     # An engine runs on the generations its profile lists (with figures or with a source saying it has
     # none); a generation no engine lists (a user's GPU) runs on the engine-neutral figures.
-    runs = [k for k, p in f.engines.items() if gpu.architecture in p.kernels]
+    runs = [k for k, p in f.engines.items() if architecture in p.kernels]
     if runs and eid not in runs:
-        raise UserError("engine", eid, f"{e.name} does not run on {gpu.id} ({gpu.architecture}); choose one of {', '.join(runs)}")
+        raise UserError("engine", eid, f"{e.name} does not run on {gpu_id} ({architecture}); choose one of {', '.join(runs)}")
     overhead = e.scheduler_overhead_s_per_iteration
     if version is not None:
         if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
             raise UserError("engine_version", version, "a release number such as 0.7.3")
         older = next((o for o in e.before_version or [] if _release(version) < _release(o.version)), None)
         overhead = older.scheduler_overhead_s_per_iteration if older else overhead
-    mem_gib = gpu.memory.memory_gb * 1e9 / GIB
-    small = mem_gib < 70 or "a100" in gpu.id  # vLLM's _set_default_args branch (A100 excluded, PR #17885)
+    mem_gib = memory_gb * 1e9 / GIB
+    small = mem_gib < 70 or "a100" in gpu_id  # vLLM's _set_default_args branch (A100 excluded, PR #17885)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
     tokens = e.max_num_batched_tokens_small_gpu if small and e.max_num_batched_tokens_small_gpu else e.max_num_batched_tokens
     graph = e.cuda_graph_max_batch
@@ -168,7 +175,7 @@ def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | 
             tokens = tier.chunked_prefill_size
             graph = tier.cuda_graph_max_bs_tp_4_or_more if tp >= 4 else tier.cuda_graph_max_bs_tp_below_4
             break
-    k = e.kernels.get(gpu.architecture)
+    k = e.kernels.get(architecture)
     kernels = {key: float(getattr(k, key)) for key in KERNEL_KEYS if k is not None and getattr(k, key) is not None}
     return EngineSetup(
         id=eid,
