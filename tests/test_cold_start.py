@@ -46,3 +46,48 @@ def test_an_unknown_name_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no_such_thing"):
         capplan.api.no_such_thing  # noqa: B018
+
+
+_RUN_VIDEO = (
+    "import sys, io, contextlib\n"
+    "from capplan.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    try:\n        main(['video', '-f', '{fmt}'])\n    except SystemExit as e:\n        assert e.code == 0, e.code\n"
+    "print(' '.join(sorted(sys.modules)))"
+)
+
+
+def _cli_modules(fmt: str, env: dict[str, str] | None = None) -> set[str]:
+    import os
+
+    e = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | (env or {})
+    out = subprocess.run([sys.executable, "-c", _RUN_VIDEO.format(fmt=fmt)], capture_output=True, text=True, check=True, env=e).stdout
+    return set(out.split())
+
+
+def test_a_cold_what_if_skips_pydantic_plugin_discovery():
+    loaded = _cli_modules("json")
+    assert "importlib.metadata" not in loaded and "email" not in loaded
+    assert "pydantic.main" in loaded  # the run did build pydantic models
+
+
+def test_a_user_choice_of_plugins_to_disable_is_left_to_pydantic():
+    assert "importlib.metadata" in _cli_modules("json", {"PYDANTIC_DISABLE_PLUGINS": "some_plugin"})
+
+
+def test_the_real_plugin_finder_answers_what_the_stand_in_answers(monkeypatch):
+    """If a pydantic release renames its finder, this fails rather than the CLI."""
+    import importlib
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    real = importlib.import_module("pydantic.plugin._loader")
+    assert tuple(real.get_plugins()) == ()
+    src = importlib.import_module("pydantic.plugin._schema_validator")
+    import inspect
+
+    assert "from ._loader import get_plugins" in inspect.getsource(src)
+
+
+def test_json_output_does_not_import_rich_rendering():
+    loaded = _cli_modules("json")
+    assert not loaded & {"rich.console", "rich.table", "capplan.report.tables"}
