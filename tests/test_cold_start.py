@@ -30,9 +30,9 @@ def test_a_function_named_like_its_submodule_stays_the_function_in_either_order(
     sub = "import importlib; m = importlib.import_module('capplan.api.{n}')"
     steps = [attr, sub] if first == "function" else [sub, attr]
     code = "; ".join(steps).format(n=name) + (
-        "; import types, capplan; g = capplan.api.{n}"
-        "; print(callable(f) and not isinstance(f, types.ModuleType), f is g, f is getattr(m, '{n}'), f is getattr(capplan, '{n}'))"
-    ).format(n=name)
+        f"; import types, capplan; g = capplan.api.{name}"
+        f"; print(callable(f) and not isinstance(f, types.ModuleType), f is g, f is getattr(m, '{name}'), f is getattr(capplan, '{name}'))"
+    )
     assert _run(code) == "True True True True"
 
 
