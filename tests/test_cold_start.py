@@ -91,3 +91,25 @@ def test_the_real_plugin_finder_answers_what_the_stand_in_answers(monkeypatch):
 def test_json_output_does_not_import_rich_rendering():
     loaded = _cli_modules("json")
     assert not loaded & {"rich.console", "rich.table", "capplan.report.tables"}
+
+
+_GC_AFTER = (
+    "import gc, sys, io, contextlib\n"
+    "sys.argv = ['capplan', *{args!r}]\n"
+    "from capplan.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+    "    try:\n        main({argv})\n    except SystemExit as e:\n        code = e.code\n"
+    "print(code, gc.isenabled(), gc.get_freeze_count() > 0)"
+)
+
+
+@pytest.mark.parametrize(
+    "args,argv,expected",
+    [
+        (["video", "-f", "json"], "", "0 False True"),  # a what-if as the process: collector off, all frozen at exit
+        (["plan", "no-such-scenario.toml"], "", "2 True True"),  # a long command gets the collector back
+        (["video", "-f", "json"], "sys.argv[1:]", "0 True False"),  # called from a program: untouched
+    ],
+)
+def test_the_garbage_collector_policy_of_the_entry_point(args, argv, expected):
+    assert _run(_GC_AFTER.format(args=args, argv=argv)) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import types
@@ -36,9 +37,33 @@ def _no_pydantic_plugins() -> None:
         sys.modules[name] = finder
 
 
+#: commands whose work is small and bounded (one estimate, a listing, a schema, help): they run with
+#: the cyclic garbage collector off, see main()
+BRIEF = frozenset({"video", "text", "list", "schema", None})
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the typer app; user errors exit 2 with one line, bugs exit 1 with a hint."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Entry point: run the typer app; user errors exit 2 with one line, bugs exit 1 with a hint.
+
+    Run as the process (``capplan``, ``python -m capplan``: ``argv`` is None) it also spares the
+    cyclic garbage collector's walks over the tens of thousands of objects the imports create (30-40 ms
+    of a cold what-if, docs/benchmarks.md "Cold start"): the collector is off while the command is set up,
+    stays off for a brief command (``BRIEF``), is back on with those objects frozen for the others
+    (a plan or a sweep may make cyclic garbage as it goes), and at exit everything is frozen so the
+    interpreter's final collections do not walk it again. (Freezing only skips collections: objects
+    are still released by reference counting at shutdown.) Called from a program, the collector is
+    left alone."""
+    own_process = argv is None
+    if own_process:
+        gc.disable()
+    try:
+        _main(list(sys.argv[1:] if argv is None else argv), own_process)
+    finally:
+        if own_process:
+            gc.freeze()
+
+
+def _main(args: list[str], own_process: bool) -> None:
     debug = "--debug" in args or bool(os.environ.get("CAPPLAN_DEBUG"))
     args = [a for a in args if a != "--debug"]
 
@@ -50,6 +75,9 @@ def main(argv: list[str] | None = None) -> None:
 
     command = next((a for a in args if not a.startswith("-")), None)
     app = build_app(command)
+    if own_process and command not in BRIEF:
+        gc.freeze()
+        gc.enable()
 
     if not debug:
         # Overflow in numpy shows up as inf/NaN, which the API refuses with a UserError; the numpy
