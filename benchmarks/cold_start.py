@@ -58,6 +58,7 @@ t.append(c())
 cat = load.load_catalog()
 t.append(c())
 from capplan import api
+api.video  # the package imports each function on first use
 t.append(c())
 from capplan.cli.app import build_app
 app = build_app("video")
