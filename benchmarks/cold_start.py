@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 FLOOR_CODE = "import numpy, typer, rich.table, pydantic"
@@ -143,7 +144,7 @@ def main() -> None:
     floor_cpu = statistics.median(cpu["floor"])
     print(f"{repo}: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} rounds; load average {os.getloadavg()[0]:.1f}")
     print(f"{'case':<20} {'median':>9} {'min':>8} {'max':>8} {'ratio':>7} {'CPU':>8} {'ratio':>7}")
-    result = {}
+    result: dict[str, dict[str, Any]] = {}
     for name, ts in times.items():
         med, c = statistics.median(ts), statistics.median(cpu[name])
         ratio = med / floor

@@ -13,7 +13,6 @@ import os
 import signal
 import stat
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
@@ -132,6 +131,8 @@ def write_atomic(path: Path, text: str | Iterable[str], option: str = "--output"
             return
     except OSError as exc:
         raise UserError(option, str(path), f"it cannot be written ({exc.strerror or type(exc).__name__})") from None
+    import tempfile  # only when a file is written: not on a what-if's path to the terminal
+
     tmp: list[str] = []
     try:
         with _cleanup_on_signal(tmp):
