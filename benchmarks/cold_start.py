@@ -3,6 +3,7 @@
     python benchmarks/cold_start.py              # 15 interleaved rounds
     python benchmarks/cold_start.py --runs 30 --json out.json
     python benchmarks/cold_start.py --command text  # `capplan text` instead
+    python benchmarks/cold_start.py --compare /path/to/other/checkout   # before/after in the same rounds
 
 Each round runs, as new processes and in this order: the floor
 (``python -c "import numpy, typer, rich.table, pydantic"``), ``capplan video`` with a warm catalogue
@@ -108,6 +109,7 @@ def main() -> None:
     ap.add_argument("--stages", action="store_true", help="instead: CPU time of each step of `capplan video`, warm cache")
     ap.add_argument("--command", choices=("video", "text"), default="video", help="the what-if to time (default: video; --stages is for video)")
     ap.add_argument("--repo", type=Path, default=REPO, help="the checkout to measure (default: this one), e.g. to compare with main")
+    ap.add_argument("--compare", type=Path, help="also time the warm command of this other checkout in the same rounds (before/after)")
     args = ap.parse_args()
     repo = args.repo.resolve()
 
@@ -120,6 +122,10 @@ def main() -> None:
         run = [sys.executable, "-m", "capplan", what]
         cold_env = dict(env)
         cases = {"floor": ([sys.executable, "-c", FLOOR_CODE], env), f"{what}, warm cache": (run, env), f"{what}, cold cache": (run, cold_env)}
+        if args.compare is not None:
+            other = dict(env, PYTHONPATH=str(args.compare.resolve()) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+            other["XDG_CACHE_HOME"] = str(Path(tmp) / "warm-other")
+            cases[f"{what} at --compare, warm"] = (run, other)
         if args.stages:
             subprocess.run([sys.executable, "-m", "capplan", "video"], env=env, stdout=subprocess.DEVNULL, check=True)  # warm the cache
             stages(env, args.runs)
@@ -143,12 +149,12 @@ def main() -> None:
     floor = statistics.median(times["floor"])
     floor_cpu = statistics.median(cpu["floor"])
     print(f"{repo}: python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} rounds; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'case':<20} {'median':>9} {'min':>8} {'max':>8} {'ratio':>7} {'CPU':>8} {'ratio':>7}")
+    print(f"{'case':<26} {'median':>9} {'min':>8} {'max':>8} {'ratio':>7} {'CPU':>8} {'ratio':>7}")
     result: dict[str, dict[str, Any]] = {}
     for name, ts in times.items():
         med, c = statistics.median(ts), statistics.median(cpu[name])
         ratio = med / floor
-        print(f"{name:<20} {med * 1e3:6.0f} ms {min(ts) * 1e3:5.0f} ms {max(ts) * 1e3:5.0f} ms {ratio:6.2f}x {c * 1e3:5.0f} ms {c / floor_cpu:6.2f}x")
+        print(f"{name:<26} {med * 1e3:6.0f} ms {min(ts) * 1e3:5.0f} ms {max(ts) * 1e3:5.0f} ms {ratio:6.2f}x {c * 1e3:5.0f} ms {c / floor_cpu:6.2f}x")
         result[name] = {"times_s": ts, "cpu_s": cpu[name], "median_s": med, "ratio": ratio, "cpu_ratio": c / floor_cpu}
     warm = result[f"{what}, warm cache"]["ratio"]
     print(f"{'PASS' if warm <= TARGET_RATIO else 'MISS'}: capplan {what} (warm cache) {warm:.2f}x the floor (wall); target <= {TARGET_RATIO}x")
