@@ -138,7 +138,7 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
     if t.ndim == 0:
         ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(int(t), link)
         return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)
-    sizes = np.unique(t)
+    sizes = np.array(sorted(set(t.ravel().tolist())), dtype=float)  # (np.unique would import numpy.ma on a what-if's path)
     table = [runtime.allreduce_for(int(v), link) for v in sizes]
     idx = np.searchsorted(sizes, t)
     ring_lat, bus_frac = table[0][0], table[0][1]

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from capplan.catalog import cache
 from capplan.catalog.load import data_root, read_toml, validate
 from capplan.catalog.schemas import Fraction, GPUProfile, Identifier, NonNegFloat, PositiveInt, Source, _Strict
 from capplan.errors import UserError
@@ -116,7 +117,17 @@ class EngineSetup:
 @functools.lru_cache(maxsize=1)
 def load_engines() -> EnginesFile:
     path = data_root() / "hardware_profiles" / "engines.toml"
+    try:
+        st = path.stat()
+        k: str | None = cache.key([("engines", str(path), str(st.st_size), str(st.st_mtime_ns))])
+    except OSError:
+        k = None
+    cached = cache.read(k) if k else None
+    if isinstance(cached, EnginesFile):
+        return cached
     f = validate(EnginesFile, read_toml(path), "hardware_profiles/engines.toml")
+    if k:
+        cache.write(k, f)
     if f.default_engine not in f.engines:
         raise UserError("hardware_profiles/engines.toml: default_engine", f.default_engine, f"choose one of {', '.join(f.engines)}")
     return f
