@@ -380,7 +380,7 @@ class SweepResult(_Out):
 @dataclass(frozen=True)
 class SweepColumns:
     """A chunk of a sweep as columns (one entry per scenario, grid order from ``start``): what
-    :func:`capplan.api.sweep.iter_sweep` yields, so that large sweeps are priced and written without
+    ``iter_sweep`` (``from capplan.api.sweep import iter_sweep``) yields, so that large sweeps are priced and written without
     one object per row. NaN in a numeric column is a missing value (null in JSON)."""
 
     command: str

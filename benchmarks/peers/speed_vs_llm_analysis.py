@@ -14,7 +14,7 @@ capplan is timed in this process on the same model and GPU (its catalogue's llam
 1. one scalar ``capplan.text()`` at TP 4 (finds the largest batch that meets the targets, i.e. more
    work than one llm-analysis configuration), median of repeated calls on a warm catalogue;
 2. a text sweep of 25,000 scenarios (50 prompt lengths x 50 output lengths x 10 TPOT targets) at TP 4,
-   priced through ``capplan.api.sweep.iter_sweep`` (the columns, before any output is rendered), and the
+   priced through ``iter_sweep`` (``from capplan.api.sweep import iter_sweep``) (the columns, before any output is rendered), and the
    same grid with TP left to "auto" (every valid TP size that fits is priced, the cheapest kept);
 3. the same 25,000-scenario sweep through ``capplan.sweep`` (materialising one result object per row).
 
