@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from capplan.catalog.schemas import Identifier, PositiveFloat, PositiveInt, Source, _Strict
+from capplan.catalog.scenario import TextServiceBase, VideoServiceBase
+from capplan.catalog.schemas import Source, _Strict
 
 MAX_MONTHS = 60
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
@@ -68,28 +69,12 @@ class Growth(_Strict):
         return self
 
 
-class RoadmapText(_Strict):
-    id: Identifier
-    workload: str
-    precision: str = "bf16"
-    kv_precision: str = "bf16"
-    prompt_tokens: PositiveInt = 1024
-    output_tokens: PositiveInt = 256
-    ttft_ms: PositiveFloat | None = None
-    tpot_ms: PositiveFloat | None = None
+class RoadmapText(TextServiceBase):
     requests_per_s: DayProfile
     growth: Growth
 
 
-class RoadmapVideo(_Strict):
-    id: Identifier
-    workload: str
-    resolution: str | None = None
-    seconds: PositiveFloat | None = None
-    fps: PositiveFloat | None = None
-    steps: PositiveInt | None = None
-    cfg: bool | None = None
-    precision: str = "bf16"
+class RoadmapVideo(VideoServiceBase):
     deadline_hours: Annotated[int, Field(ge=0, le=72)] = 0
     videos_per_hour: DayProfile
     growth: Growth

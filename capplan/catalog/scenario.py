@@ -39,7 +39,9 @@ class Demand(_Strict):
         return self
 
 
-class TextService(_Strict):
+class TextServiceBase(_Strict):
+    """What a text service serves (shared by plan scenarios and roadmaps)."""
+
     id: Identifier
     workload: str
     precision: str = "bf16"
@@ -48,6 +50,9 @@ class TextService(_Strict):
     output_tokens: PositiveInt = 256
     ttft_ms: PositiveFloat | None = None
     tpot_ms: PositiveFloat | None = None
+
+
+class TextService(TextServiceBase):
     # how it is served (hardware_profiles/engines.toml; None: the engine's defaults)
     engine: str | None = None
     engine_version: str | None = None
@@ -56,7 +61,9 @@ class TextService(_Strict):
     requests_per_s: Demand
 
 
-class VideoService(_Strict):
+class VideoServiceBase(_Strict):
+    """What a video service generates (shared by plan scenarios and roadmaps)."""
+
     id: Identifier
     workload: str
     resolution: str | None = None
@@ -65,6 +72,9 @@ class VideoService(_Strict):
     steps: PositiveInt | None = None
     cfg: bool | None = None
     precision: str = "bf16"
+
+
+class VideoService(VideoServiceBase):
     deadline_hours: Annotated[int, Field(ge=0, le=MAX_HOURS)] = 0
     videos_per_hour: Demand
 
