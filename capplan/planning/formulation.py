@@ -70,8 +70,8 @@ class Hours:
         return len(self.glob)
 
 
-class _Vars:
-    """Allocates blocks of variable indices."""
+class Vars:
+    """Allocates blocks of variable indices (the fleet MILP and the roadmap MILP)."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -91,8 +91,8 @@ class _Vars:
         return idx
 
 
-class _Rows:
-    """Accumulates sparse constraint rows lb <= A x <= ub."""
+class Rows:
+    """Accumulates sparse constraint rows lb <= A x <= ub (the fleet MILP and the roadmap MILP)."""
 
     def __init__(self) -> None:
         self.r: list[np.ndarray] = []
@@ -102,11 +102,14 @@ class _Rows:
         self.ub: list[np.ndarray] = []
         self.m = 0
 
-    def block(self, n_rows: int, lb: float | np.ndarray, ub: float | np.ndarray) -> np.ndarray:
-        rows = np.arange(self.m, self.m + n_rows)
-        self.m += n_rows
-        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), (n_rows,)).copy())
-        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), (n_rows,)).copy())
+    def block(self, shape: int | tuple[int, ...], lb: float | np.ndarray, ub: float | np.ndarray) -> np.ndarray:
+        """Row indices for a block of ``shape`` rows, with bounds broadcast to that shape."""
+        shape = (shape,) if isinstance(shape, int) else shape
+        size = int(np.prod(shape))
+        rows = np.arange(self.m, self.m + size).reshape(shape)
+        self.m += size
+        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), shape).reshape(-1).copy())
+        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), shape).reshape(-1).copy())
         return rows
 
     def add(self, rows: np.ndarray, cols: np.ndarray, vals: float | np.ndarray) -> None:
@@ -155,8 +158,8 @@ class Model:
     hours: Hours
     objective: str
     fleets: list[str]
-    v: _Vars = field(default_factory=_Vars)
-    rows: _Rows = field(default_factory=_Rows)
+    v: Vars = field(default_factory=Vars)
+    rows: Rows = field(default_factory=Rows)
     M: dict[str, np.ndarray] = field(default_factory=dict)
     x: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     y: np.ndarray = field(default_factory=lambda: np.zeros(0, int))

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.models.economics import annuity_factor
+from capplan.planning.formulation import Rows, Vars  # one MILP builder for the fleet problem and the roadmap
 from capplan.planning.optimize import quiet_stdout  # one guard of stdout for every HiGHS solve
 
 KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "own")
@@ -205,47 +206,6 @@ def _cyclic_window_sum(a: np.ndarray, d: int) -> np.ndarray:
     return cs[end] - cs[end - min(d, reps * T)]
 
 
-class _Builder:
-    """Variable blocks and sparse rows lb <= A x <= ub."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.lb: list[np.ndarray] = []
-        self.ub: list[np.ndarray] = []
-        self.integer: list[np.ndarray] = []
-        self.cost: list[np.ndarray] = []
-        self.r: list[np.ndarray] = []
-        self.c: list[np.ndarray] = []
-        self.v: list[np.ndarray] = []
-        self.row_lb: list[np.ndarray] = []
-        self.row_ub: list[np.ndarray] = []
-        self.m = 0
-
-    def var(self, shape: tuple[int, ...], *, ub: float | np.ndarray = np.inf, integer: bool = False, cost: float | np.ndarray = 0.0) -> np.ndarray:
-        size = int(np.prod(shape))
-        idx = np.arange(self.n, self.n + size).reshape(shape)
-        self.n += size
-        self.lb.append(np.zeros(size))
-        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), shape).reshape(-1).copy())
-        self.integer.append(np.full(size, 1 if integer else 0))
-        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=float), shape).reshape(-1).copy())
-        return idx
-
-    def rows(self, shape: tuple[int, ...], lb: float | np.ndarray, ub: float | np.ndarray) -> np.ndarray:
-        size = int(np.prod(shape))
-        idx = np.arange(self.m, self.m + size).reshape(shape)
-        self.m += size
-        self.row_lb.append(np.broadcast_to(np.asarray(lb, dtype=float), shape).reshape(-1).copy())
-        self.row_ub.append(np.broadcast_to(np.asarray(ub, dtype=float), shape).reshape(-1).copy())
-        return idx
-
-    def add(self, rows: np.ndarray, cols: np.ndarray, vals: float | np.ndarray) -> None:
-        rows, cols = np.broadcast_arrays(rows, cols)
-        self.r.append(rows.reshape(-1))
-        self.c.append(cols.reshape(-1))
-        self.v.append(np.broadcast_to(np.asarray(vals, dtype=float), rows.shape).reshape(-1))
-
-
 def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4, exact: bool = False) -> RoadmapSolution:
     """Plan a siloed ("siloed": a text fleet and a video fleet) or consolidated (one fleet) roadmap.
 
@@ -266,83 +226,83 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
     existing = commitment_active(p, fleets)  # (F, G, C, M)
     rented_kinds = [c for c in range(C) if c != OWN]
 
-    b = _Builder()
+    b, rows = Vars(), Rows()
     ok = deliverable(p)
     unit = unit_npv(p)
     # On-demand GPUs are rented one by one (single-GPU instances exist) and nodes are whole, which also
     # keeps the integer part small: HiGHS then closes the gap in seconds.
     n = {
-        c: b.var((F, G, M), ub=np.where(ok[None, :, c], np.inf, 0.0) * np.ones((F, 1, 1)), integer=kind != "on-demand", cost=unit[None, :, c] * (1 if kind == "on-demand" else ns))
+        c: b.add((F, G, M), ub=np.where(ok[None, :, c], np.inf, 0.0) * np.ones((F, 1, 1)), integer=kind != "on-demand", cost=unit[None, :, c] * (1 if kind == "on-demand" else ns))
         for c, kind in enumerate(KINDS)
     }
-    A = b.var((F, G, M))
-    R = b.var((F, G, M))
-    x = b.var((G, J, M, T), ub=np.where(p.text_capacity > 0, np.inf, 0.0)[:, :, None, None] * np.ones((1, 1, M, T)))
-    y = b.var((G, K, M, T), ub=np.where(p.video_rate > 0, np.inf, 0.0)[:, :, None, None] * np.ones((1, 1, M, T)))
+    A = b.add((F, G, M))
+    R = b.add((F, G, M))
+    x = b.add((G, J, M, T), ub=np.where(p.text_capacity > 0, np.inf, 0.0)[:, :, None, None] * np.ones((1, 1, M, T)))
+    y = b.add((G, K, M, T), ub=np.where(p.video_rate > 0, np.inf, 0.0)[:, :, None, None] * np.ones((1, 1, M, T)))
     window = np.zeros((K, M, T))
     for k in range(K):
         for m in range(M):
             window[k, m] = _cyclic_window_sum(p.video_arrivals[k, m], int(p.video_deadline_h[k]))
-    Bk = b.var((K, M, T), ub=window, cost=BACKLOG_TIE_BREAK_USD * days * df[None, :, None])
+    Bk = b.add((K, M, T), ub=window, cost=BACKLOG_TIE_BREAK_USD * days * df[None, :, None])
     can_own = p.allowed[:, OWN] | np.array([any(cm.gpu == g and cm.kind == OWN for cm in p.commitments) for g in range(G)])
     dyn = (p.busy_w - p.idle_w) * e_wh * days  # (G,) USD per busy owned GPU in one hour of every day of a month
-    u = b.var((F, G, M, T), ub=np.where(can_own, np.inf, 0.0)[None, :, None, None] * np.ones((F, 1, M, T)), cost=dyn[None, :, None, None] * df[None, None, :, None])
+    u = b.add((F, G, M, T), ub=np.where(can_own, np.inf, 0.0)[None, :, None, None] * np.ones((F, 1, M, T)), cost=dyn[None, :, None, None] * df[None, None, :, None])
 
     # Active and rented GPUs: A = node_size * deliveries still in their term + commitments.
-    rA = b.rows((F, G, M), existing.sum(axis=2), existing.sum(axis=2))
-    rR = b.rows((F, G, M), existing[:, :, rented_kinds].sum(axis=2), existing[:, :, rented_kinds].sum(axis=2))
-    b.add(rA, A, 1.0)
-    b.add(rR, R, 1.0)
+    rA = rows.block((F, G, M), existing.sum(axis=2), existing.sum(axis=2))
+    rR = rows.block((F, G, M), existing[:, :, rented_kinds].sum(axis=2), existing[:, :, rented_kinds].sum(axis=2))
+    rows.add(rA, A, 1.0)
+    rows.add(rR, R, 1.0)
     for c in range(C):
         term = int(p.term_months[c])
         for m in range(M):
             ds = np.arange(max(0, m - term + 1), m + 1)
             per = 1.0 if KINDS[c] == "on-demand" else float(ns)
             for f in range(F):
-                b.add(rA[f, :, m][:, None], n[c][f][:, ds], -per)
+                rows.add(rA[f, :, m][:, None], n[c][f][:, ds], -per)
                 if c != OWN:
-                    b.add(rR[f, :, m][:, None], n[c][f][:, ds], -per)
+                    rows.add(rR[f, :, m][:, None], n[c][f][:, ds], -per)
     # Text served in its hour.
     if J:
-        r = b.rows((J, M, T), p.text_demand, np.inf)
+        r = rows.block((J, M, T), p.text_demand, np.inf)
         for g in range(G):
             if np.any(p.text_capacity[g] > 0):
-                b.add(r, x[g], p.text_capacity[g][:, None, None])
+                rows.add(r, x[g], p.text_capacity[g][:, None, None])
     # Video: B[t] - B[t-1] + sum_g rate y[t] = arrivals[t], cyclic over the day; B bounded by the deadline window.
     if K:
-        r = b.rows((K, M, T), p.video_arrivals, p.video_arrivals)
+        r = rows.block((K, M, T), p.video_arrivals, p.video_arrivals)
         prev = (np.arange(T) - 1) % T
-        b.add(r, Bk, 1.0)
-        b.add(r, Bk[:, :, prev], -1.0)
+        rows.add(r, Bk, 1.0)
+        rows.add(r, Bk[:, :, prev], -1.0)
         for g in range(G):
             if np.any(p.video_rate[g] > 0):
-                b.add(r, y[g], p.video_rate[g][:, None, None])
+                rows.add(r, y[g], p.video_rate[g][:, None, None])
     # Busy GPUs fit in each fleet after headroom; owned busy GPUs u >= busy - rented.
     usable = 1.0 - p.headroom_frac
     for f, name in enumerate(fleets):
         text_on, video_on = serves[name]
-        cap = b.rows((G, M, T), -np.inf, 0.0)
-        own = b.rows((G, M, T), 0.0, np.inf)
+        cap = rows.block((G, M, T), -np.inf, 0.0)
+        own = rows.block((G, M, T), 0.0, np.inf)
         for g in range(G):
-            b.add(cap[g], np.broadcast_to(A[f, g][:, None], (M, T)), -usable)
-            b.add(own[g], u[f, g], 1.0)
-            b.add(own[g], np.broadcast_to(R[f, g][:, None], (M, T)), 1.0)
+            rows.add(cap[g], np.broadcast_to(A[f, g][:, None], (M, T)), -usable)
+            rows.add(own[g], u[f, g], 1.0)
+            rows.add(own[g], np.broadcast_to(R[f, g][:, None], (M, T)), 1.0)
             for j in range(J if text_on else 0):
-                b.add(cap[g], x[g, j], 1.0)
-                b.add(own[g], x[g, j], -1.0)
+                rows.add(cap[g], x[g, j], 1.0)
+                rows.add(own[g], x[g, j], -1.0)
             for k in range(K if video_on else 0):
-                b.add(cap[g], y[g, k], 1.0)
-                b.add(own[g], y[g, k], -1.0)
+                rows.add(cap[g], y[g, k], 1.0)
+                rows.add(own[g], y[g, k], -1.0)
     # Availability of each GPU type across fleets.
     for g in range(G):
         if np.isfinite(p.max_gpus[g]):
-            r = b.rows((M,), -np.inf, p.max_gpus[g])
+            r = rows.block((M,), -np.inf, p.max_gpus[g])
             for f in range(F):
-                b.add(r, A[f, g], 1.0)
+                rows.add(r, A[f, g], 1.0)
 
     cost = np.concatenate(b.cost)
-    Amat = sparse.csr_matrix((np.concatenate(b.v), (np.concatenate(b.r), np.concatenate(b.c))), shape=(b.m, b.n))
-    constraints = LinearConstraint(Amat, np.concatenate(b.row_lb), np.concatenate(b.row_ub))
+    Amat = sparse.csr_matrix((np.concatenate(rows.v), (np.concatenate(rows.r), np.concatenate(rows.c))), shape=(rows.m, b.n))
+    constraints = LinearConstraint(Amat, np.concatenate(rows.lb), np.concatenate(rows.ub))
     integrality = np.concatenate(b.integer)
     lb, ub = np.concatenate(b.lb), np.concatenate(b.ub)
     t0 = time.perf_counter()
