@@ -16,7 +16,7 @@ from pydantic import Field
 
 from capplan.catalog import cache
 from capplan.catalog.load import data_root, read_toml, validate
-from capplan.catalog.schemas import Fraction, GPUProfile, Identifier, NonNegFloat, PositiveInt, Source, _Strict
+from capplan.catalog.schemas import Fraction, GPUProfile, Identifier, NonNegFloat, PositiveFloat, PositiveInt, Source, _Strict
 from capplan.errors import UserError
 
 ENGINES = ("trtllm", "vllm", "sglang")
@@ -78,6 +78,9 @@ class EngineProfile(_Strict):
     max_num_seqs_small_gpu: PositiveInt | None = None
     max_num_batched_tokens: PositiveInt
     max_num_batched_tokens_small_gpu: PositiveInt | None = None
+    # which GPUs get the *_small_gpu defaults: below this memory, or whose id contains one of these names
+    small_gpu_below_gib: PositiveFloat | None = None
+    small_gpu_names: list[str] = Field(default_factory=list)
     cuda_graph_max_batch: PositiveInt
     scheduler_overhead_s_per_iteration: NonNegFloat
     scheduler_overlapped: bool
@@ -177,7 +180,7 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         older = next((o for o in e.before_version or [] if _release(version) < _release(o.version)), None)
         overhead = older.scheduler_overhead_s_per_iteration if older else overhead
     mem_gib = memory_gb * 1e9 / GIB
-    small = mem_gib < 70 or "a100" in gpu_id  # vLLM's _set_default_args branch (A100 excluded, PR #17885)
+    small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
     tokens = e.max_num_batched_tokens_small_gpu if small and e.max_num_batched_tokens_small_gpu else e.max_num_batched_tokens
     graph = e.cuda_graph_max_batch
