@@ -616,21 +616,18 @@ def steady_state_terms(
     act_bytes: float = 2.0,
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
-    part: str = "both",
     engine: EngineTerms | None = None,
 ) -> StepTerms:
     """The steady-state continuous-batching iteration of ONE sequence, to be scaled by the batch.
 
     Per sequence in flight: one decode token at mean context P + O/2, plus P / O prompt tokens of new
-    requests (1 / O prompts, attending to P/2 on average). ``part``: "both", or only the "prefill" or
-    the "decode" share (to split the cost between input and output tokens).
+    requests (1 / O prompts, attending to P/2 on average). (:func:`serving_terms_stacked` builds this
+    mix beside its prefill and decode parts in one pass.)
     """
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
-    dec = 0.0 if part == "prefill" else 1.0
-    pre = 0.0 if part == "decode" else 1.0
     return step_terms(
-        a, device, decode_tokens=dec, decode_context=(P + O / 2.0) * dec, prefill_tokens=pre * P / O, prefill_context=P / 2.0,
-        prefill_sequences=pre / O, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp,
+        a, device, decode_tokens=1.0, decode_context=P + O / 2.0, prefill_tokens=P / O, prefill_context=P / 2.0,
+        prefill_sequences=1.0 / O, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp,
         allreduce=allreduce, floors=floors, engine=engine,
     )
 
@@ -751,32 +748,6 @@ def prompt_prefill_terms(
         weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp, allreduce=allreduce, floors=floors,
         engine=engine,
     )
-
-
-def prefill_time_share(
-    a: LLMArchitecture,
-    device: DeviceRates,
-    *,
-    batch: ArrayLike,
-    prompt_tokens: ArrayLike,
-    output_tokens: ArrayLike,
-    weight_bytes_per_param: float,
-    kv_bytes: float = 2.0,
-    tp: ArrayLike = 1,
-    act_bytes: float = 2.0,
-    allreduce: AllReduce | None = None,
-    floors: KernelFloors | None = None,
-) -> np.ndarray:
-    """Prefill's share of a steady-state iteration at ``batch`` (see :func:`serving_points`): the time its
-    B x P / O prompt tokens would take alone over that plus the B decode tokens alone. Used to split the
-    cost between input and output tokens."""
-    kw = dict(
-        prompt_tokens=prompt_tokens, output_tokens=output_tokens, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes,
-        tp=tp, act_bytes=act_bytes, allreduce=allreduce, floors=floors,
-    )
-    pre = steady_state_terms(a, device, part="prefill", **kw).time_s(batch)  # type: ignore[arg-type]
-    dec = steady_state_terms(a, device, part="decode", **kw).time_s(batch)  # type: ignore[arg-type]
-    return pre / (pre + dec)
 
 
 def kv_cache_bytes_per_gpu(
