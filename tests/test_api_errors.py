@@ -44,3 +44,10 @@ def test_a_gpu_without_serving_kernel_figures_warns():
     warned = capplan.text("llama-3.1-8b", "l40s", catalog=cat2).warnings
     assert any("no serving-kernel efficiencies" in w for w in warned)
     assert not any("no serving-kernel efficiencies" in w for w in capplan.text("llama-3.1-8b", "l40s", catalog=cat).warnings)
+
+
+def test_set_reentry_keeps_every_request_option():
+    """--set re-runs the call with the options it was given, read from the signature (a hand-kept list
+    had drifted: max_gpus was dropped, so an auto GPU count ran past the node)."""
+    r = capplan.video("wan2.1-t2v-14b", "rtx-4090", gpus=None, max_gpus=2, resolution="720p", sets=["video.steps=10"])
+    assert r.inputs.gpus == 2 and r.inputs.steps == 10

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import re
 from pathlib import Path
@@ -111,54 +113,15 @@ def resolve_economics(
     )
 
 
-_VIDEO_ARGS = (
-    "workload",
-    "gpu",
-    "gpus",
-    "resolution",
-    "seconds",
-    "frames",
-    "fps",
-    "steps",
-    "precision",
-    "cfg",
-    "price_per_gpu_hour",
-    "stack",
-    "offload",
-    "clip_seconds",
-    "long_video",
-    "pricing",
-    "pue",
-    "electricity_usd_per_kwh",
-    "economics",
-)
-_TEXT_ARGS = (
-    "reserved_memory_gb",
-    "workload",
-    "gpu",
-    "gpus",
-    "precision",
-    "kv_precision",
-    "prompt_tokens",
-    "output_tokens",
-    "ttft_ms",
-    "tpot_ms",
-    "no_latency_targets",
-    "price_per_gpu_hour",
-    "stack",
-    "pricing",
-    "pue",
-    "electricity_usd_per_kwh",
-    "economics",
-    "max_gpus",
-    "engine",
-    "concurrency",
-    "compute_precision",
-    "parallel",
-    "expert_parallel",
-    "attention_dp",
-    "engine_version",
-)
+#: Parameters of video()/text() that are how a call is run, not what is asked: not passed back in on re-entry.
+_REENTRY = frozenset({"sets", "calibration", "uncertain", "samples", "seed", "catalog", "_economics_overlay"})
+
+
+@functools.lru_cache(maxsize=8)
+def request_args(fn: Any) -> tuple[str, ...]:
+    """The request options of an API function (its parameters less the re-entry ones), read from its
+    signature so that the --set / --uncertain re-entry can never drift from it."""
+    return tuple(n for n in inspect.signature(fn).parameters if n not in _REENTRY)
 
 
 def ensure_finite(result: Any, what: str) -> Any:
@@ -197,7 +160,7 @@ def _sets_or_uncertainty(
     """The two ways a video/text call is re-entered: --set (rerun on a changed catalogue) and --uncertain
     (a base run plus a Monte Carlo around it, through the same core)."""
     if sets:
-        allowed = _VIDEO_ARGS if kind == "video" else _TEXT_ARGS
+        allowed = request_args(fn)
         return fn(**_apply_sets(cat, kind, sets, args, allowed), uncertain=uncertain, samples=samples, seed=seed, calibration=calibration)
     keys = mc.VIDEO_KEYS if kind == "video" else mc.TEXT_KEYS
     ranges = mc.parse_ranges(uncertain, keys)

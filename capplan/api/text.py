@@ -9,7 +9,6 @@ import numpy as np
 
 from capplan import __version__
 from capplan.api.common import (
-    _TEXT_ARGS,
     DEFAULT_GPU,
     DEFAULT_TEXT_WORKLOAD,
     KV_PRECISIONS,
@@ -22,6 +21,7 @@ from capplan.api.common import (
     _positive,
     _sets_or_uncertainty,
     ensure_finite,
+    request_args,
     resolve_economics,
 )
 from capplan.catalog import Catalog, load_catalog
@@ -110,7 +110,7 @@ def text(
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
-        args = {k: v for k, v in locals().items() if k in _TEXT_ARGS}
+        args = {k: v for k, v in locals().items() if k in request_args(text)}
         return _sets_or_uncertainty(
             text, "text", cat, args, sets=sets, uncertain=uncertain, samples=samples, seed=seed, overlay=_economics_overlay, calibration=calibration
         )

@@ -10,7 +10,6 @@ import numpy as np
 
 from capplan import __version__
 from capplan.api.common import (
-    _VIDEO_ARGS,
     DEFAULT_GPU,
     DEFAULT_VIDEO_WORKLOAD,
     MAX_GPUS,
@@ -23,6 +22,7 @@ from capplan.api.common import (
     _sets_or_uncertainty,
     ensure_finite,
     parse_resolution,
+    request_args,
     resolve_economics,
 )
 from capplan.catalog import Catalog, load_catalog
@@ -83,7 +83,7 @@ def video(
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
-        args = {k: v for k, v in locals().items() if k in _VIDEO_ARGS}
+        args = {k: v for k, v in locals().items() if k in request_args(video)}
         return _sets_or_uncertainty(
             video, "video", cat, args, sets=sets, uncertain=uncertain, samples=samples, seed=seed, overlay=_economics_overlay, calibration=calibration
         )
