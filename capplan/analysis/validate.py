@@ -30,8 +30,10 @@ from capplan.catalog.engines import engine_for_framework
 from capplan.catalog.load import data_root
 from capplan.errors import UserError
 from capplan.models import transformer
+from capplan.models.burst import LENGTHS
 from capplan.models.precision import BYTES_PER_VALUE
-from capplan.planning.core import text_at_batch, text_capacity
+from capplan.planning.burst import text_burst
+from capplan.planning.core import TextSetup, text_at_batch, text_capacity
 from capplan.planning.resolve import text_setup
 from capplan.results import ErrorSummary, ValidateResult, ValidationRow
 
@@ -42,7 +44,10 @@ CLASSES = ("gemm", "attention", "bandwidth", "conv")
 
 VIDEO_COLUMNS = ("model", "gpu", "num_gpus", "parallel", "width", "height", "frames", "fps", "steps", "cfg", "precision", "offload", "time_s", "peak_mem_gb", "source", "notes")
 TEXT_COLUMNS = ("model", "gpu", "num_gpus", "tp", "precision", "batch", "prompt_tokens", "output_tokens", "metric", "value", "framework", "source", "notes")
-OPTIONAL_COLUMNS = ("dataset", "parallel", "framework", "notes", "source", "peak_mem_gb", "batch", "offload", "cfg", "precision", "steps", "fps")
+OPTIONAL_COLUMNS = (
+    "dataset", "parallel", "framework", "notes", "source", "peak_mem_gb", "batch", "offload", "cfg", "precision", "steps", "fps",
+    "requests", "output_lengths", "max_output_tokens",
+)
 
 Term = tuple[tuple[str | None, float], ...]  # the parts of one stage: (class or None for fixed, seconds at m = 1)
 
@@ -242,6 +247,10 @@ def text_comparisons(
             engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
             engine_version=_engine_version(framework, row.get("notes") or ""),
         )
+        burst = _burst_comparison(row, path, i, setup, tp=tp, P=P, O=O, n_sys=n_sys, value=value, strict=strict)
+        if burst is not None:
+            out.append(burst)
+            continue
         stated = _float(row.get("batch"))
         if stated:
             batch = stated
@@ -275,6 +284,44 @@ def text_comparisons(
             )
         )
     return out
+
+
+def _burst_comparison(
+    row: dict[str, str], path: Path, i: int, setup: TextSetup, *, tp: int, P: float, O: float, n_sys: int, value: float, strict: bool
+) -> Comparison | None:
+    """A row whose ``requests`` column says how many prompts were sent at once: the whole run's
+    throughput (or mean TTFT) from :func:`capplan.planning.burst.text_burst`, not the steady state.
+    The requests are split evenly over the row's replicas. Not calibratable (no per-class terms)."""
+    n = _float(row.get("requests"))
+    if not n:
+        return None
+    where = f"{path}: row {i + 2}"
+    lengths = (row.get("output_lengths") or "fixed").strip()
+    if lengths not in LENGTHS:
+        raise UserError(f"{where}, column output_lengths", lengths, f"use one of {', '.join(LENGTHS)}")
+    cut = _float(row.get("max_output_tokens"))
+    if lengths == "uniform" and not cut:
+        raise UserError(f"{where}, column max_output_tokens", row.get("max_output_tokens") or "(empty)", "uniform lengths need the largest length")
+    if n < 1:
+        raise UserError(f"{where}, column requests", row.get("requests") or "", "it must be at least 1")
+    replicas = max(n_sys // tp, 1)
+    est = text_burst(setup, tp=tp, requests=n / replicas, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=cut)
+    if est is None:
+        return None
+    metric = row["metric"].strip()
+    if metric == "output_tokens_per_s":
+        pred, power = est.output_tokens_per_s * replicas, -1.0
+    elif metric == "ttft_ms":
+        pred, power = est.mean_ttft_s * 1e3, 1.0
+    else:
+        if strict:
+            raise UserError(f"{where}, column metric", metric, "a burst row (requests set) measures output_tokens_per_s or ttft_ms")
+        return None
+    return Comparison(
+        kind="text", model=row["model"].strip(), gpu=row["gpu"].strip(), num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
+        dataset=(row.get("framework") or "").strip() or "unknown", verified="UNVERIFIED" not in (row.get("notes") or ""),
+        source=row.get("source") or "", row=i + 2, terms=(), scale=1.0, power=power,
+    )
 
 
 _EP = re.compile(r"\bDEP\d|\bep [2-9]|\bep\d|--ep\b|expert[- ]parallel(?!ism)", re.IGNORECASE)

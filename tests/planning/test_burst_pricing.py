@@ -1,0 +1,62 @@
+"""A burst priced through the core: it agrees with the steady state where it should and falls short of it
+where ramp-up and drain cost time."""
+
+import pytest
+
+from capplan.catalog import load_catalog
+from capplan.planning.burst import text_burst
+from capplan.planning.core import text_at_batch, text_capacity
+from capplan.planning.resolve import text_setup
+
+
+@pytest.fixture(scope="module")
+def setup():
+    cat = load_catalog()
+    gpu = "h100-sxm"
+    stack = cat.efficiency.default_stack
+    return text_setup(cat.text["llama-3.1-8b"], cat.gpu(gpu), cat.efficiency.gpu[gpu][stack], cat.efficiency.runtime, stack, "bf16", "bf16", engine="vllm")
+
+
+def _steady_tokens_per_s(s, P, O):
+    cap = text_capacity(s, tp=1, prompt_tokens=P, output_tokens=O, with_share=False)
+    b = float(cap.max_batch[0])
+    it, _ = text_at_batch(s, tp=1, batch=b, prompt_tokens=P, output_tokens=O)
+    return b / float(it.time_s)
+
+
+def test_a_long_burst_of_equal_requests_approaches_the_steady_state_from_below(setup):
+    P, O = 500.0, 200.0
+    steady = _steady_tokens_per_s(setup, P, O)
+    est = text_burst(setup, tp=1, requests=20_000, prompt_tokens=P, output_tokens=O, lengths="fixed")
+    assert est is not None
+    # ramp-up and drain are a small part of 20,000 requests; the waves in between run at the steady batch
+    assert 0.75 * steady <= est.output_tokens_per_s <= 1.02 * steady
+
+
+def test_varied_lengths_make_a_burst_slower_than_equal_ones(setup):
+    # same mean output: the exponential run waits for its longest outputs at a small batch
+    kw = dict(tp=1, requests=1000, prompt_tokens=200.0, output_tokens=200.0)
+    fixed = text_burst(setup, lengths="fixed", **kw)
+    varied = text_burst(setup, lengths="exponential", max_output_tokens=1800, **kw)
+    assert varied.output_tokens_per_s < 0.8 * fixed.output_tokens_per_s
+    assert varied.iterations > 2 * fixed.iterations
+
+
+def test_more_requests_never_lower_the_mean_time_to_first_token(setup):
+    kw = dict(tp=1, prompt_tokens=2000.0, output_tokens=100.0, lengths="fixed")
+    ttft = [text_burst(setup, requests=n, **kw).mean_ttft_s for n in (10, 100, 1000)]
+    assert ttft[0] <= ttft[1] <= ttft[2]
+
+
+def test_validation_burst_rows_are_the_burst_estimate():
+    # a row with a `requests` column is priced by text_burst, not by the steady state
+    from capplan.analysis.validate import text_comparisons
+
+    rows = [c for c in text_comparisons() if c.model == "gpt-oss-120b" and c.gpu == "a100-sxm-80gb" and c.num_gpus == 2]
+    assert len(rows) == 1 and not rows[0].calibratable
+    cat = load_catalog()
+    g = "a100-sxm-80gb"
+    st = cat.efficiency.default_stack
+    s = text_setup(cat.text["gpt-oss-120b"], cat.gpu(g), cat.efficiency.gpu[g][st], cat.efficiency.runtime, st, "int4", "bf16", engine="vllm")
+    est = text_burst(s, tp=2, requests=1000, prompt_tokens=215.3, output_tokens=196.2, lengths="exponential", max_output_tokens=1833)
+    assert rows[0].predicted == pytest.approx(est.output_tokens_per_s, rel=1e-9)
