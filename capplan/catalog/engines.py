@@ -9,10 +9,10 @@ vLLM's small-GPU branch, SGLang's memory tiers) and says which kernel keys fell 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from capplan.catalog import cache
 from capplan.catalog.load import data_root, read_toml, validate
@@ -36,6 +36,11 @@ KERNEL_KEYS = (
     "fused_moe_weight_stream_frac",
     "fused_moe_weight_stream_fp8_frac",
 )
+#: Kernel keys the file may set that no model term reads yet: the fused-MoE figures of 128 x 128
+#: block-scaled fp8 experts (DeepSeek-V3/R1, Qwen3 -FP8), which run other kernels than per-tensor fp8
+#: ones. :func:`engine_for` reports them apart (``EngineSetup.block_fp8_kernels``) so that code which
+#: maps every key of ``kernels`` onto an efficiency.toml field never meets them.
+BLOCK_FP8_MOE_KEYS = ("fused_moe_fp8_block_frac", "fused_moe_weight_stream_fp8_block_frac")
 
 
 class EngineKernels(_Strict):
@@ -49,6 +54,8 @@ class EngineKernels(_Strict):
     fused_moe_frac: Fraction | None = None
     fused_moe_weight_stream_frac: Fraction | None = None
     fused_moe_weight_stream_fp8_frac: Fraction | None = None
+    fused_moe_fp8_block_frac: Fraction | None = None
+    fused_moe_weight_stream_fp8_block_frac: Fraction | None = None
     source: Source
 
 
@@ -62,11 +69,21 @@ class MemoryTier(_Strict):
 
 
 class OlderVersions(_Strict):
-    """Defaults of the engine's releases before ``version`` that differ from the current ones."""
+    """Defaults of the engine's releases before ``version`` that differ from the current ones. Every
+    field is optional (None: this entry says nothing about it); ``kernels`` overrides single kernel keys
+    of a generation the engine's profile lists."""
 
     version: Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
-    scheduler_overhead_s_per_iteration: NonNegFloat
+    scheduler_overhead_s_per_iteration: NonNegFloat | None = None
+    scheduler_overhead_s_per_sequence: NonNegFloat | None = None
+    kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
+
+    @model_validator(mode="after")
+    def _says_something(self) -> OlderVersions:
+        if self.scheduler_overhead_s_per_iteration is None and self.scheduler_overhead_s_per_sequence is None and not self.kernels:
+            raise ValueError(f"the entry for releases before {self.version} sets no figure; set a scheduler overhead or kernels")
+        return self
 
 
 class EngineProfile(_Strict):
@@ -83,6 +100,8 @@ class EngineProfile(_Strict):
     small_gpu_names: list[str] = Field(default_factory=list)
     cuda_graph_max_batch: PositiveInt
     scheduler_overhead_s_per_iteration: NonNegFloat
+    # host time per running sequence per iteration that the scheduler does not hide (0: none published)
+    scheduler_overhead_s_per_sequence: NonNegFloat = 0.0
     scheduler_overlapped: bool
     moe_parallel_default: Literal["tp", "dep"] = "tp"
     moe_parallel_source: str | None = None
@@ -90,6 +109,15 @@ class EngineProfile(_Strict):
     gpu_memory_tiers: list[MemoryTier] | None = None
     before_version: list[OlderVersions] | None = None
     kernels: dict[Identifier, EngineKernels] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _older_kernels_run_here(self) -> EngineProfile:
+        # an older release's kernel override for a generation the profile does not list would never apply
+        for o in self.before_version or []:
+            for gen in o.kernels or {}:
+                if gen not in self.kernels:
+                    raise ValueError(f"before_version {o.version} sets kernels for {gen}, which the engine's kernels do not list ({', '.join(self.kernels)})")
+        return self
 
 
 class EnginesFile(_Strict):
@@ -115,6 +143,10 @@ class EngineSetup:
     moe_parallel_default: str
     kernels: dict[str, float]  # the keys of KERNEL_KEYS the profile sets for this GPU's generation
     missing_kernels: tuple[str, ...]  # ... and those it omits (efficiency.toml's figure is used)
+    # host seconds per running sequence per iteration, on top of iteration_overhead_s (not yet in the model)
+    per_sequence_overhead_s: float = 0.0
+    # the keys of BLOCK_FP8_MOE_KEYS the profile sets for this generation (not yet in the model)
+    block_fp8_kernels: dict[str, float] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=1)
@@ -174,11 +206,19 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
     if runs and eid not in runs:
         raise UserError("engine", eid, f"{e.name} does not run on {gpu_id} ({architecture}); choose one of {', '.join(runs)}")
     overhead = e.scheduler_overhead_s_per_iteration
+    per_sequence = e.scheduler_overhead_s_per_sequence
+    k = e.kernels.get(architecture)
+    figures = {key: float(getattr(k, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if k is not None and getattr(k, key) is not None}
     if version is not None:
         if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
             raise UserError("engine_version", version, "a release number such as 0.7.3")
-        older = next((o for o in e.before_version or [] if _release(version) < _release(o.version)), None)
-        overhead = older.scheduler_overhead_s_per_iteration if older else overhead
+        # Field by field, the first entry (in file order) for releases after ``version`` that sets it wins.
+        older = [o for o in e.before_version or [] if _release(version) < _release(o.version)]
+        overhead = next((o.scheduler_overhead_s_per_iteration for o in older if o.scheduler_overhead_s_per_iteration is not None), overhead)
+        per_sequence = next((o.scheduler_overhead_s_per_sequence for o in older if o.scheduler_overhead_s_per_sequence is not None), per_sequence)
+        for o in reversed(older):
+            ok = (o.kernels or {}).get(architecture)
+            figures |= {key: float(getattr(ok, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if ok is not None and getattr(ok, key) is not None}
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
@@ -189,8 +229,7 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
             tokens = tier.chunked_prefill_size
             graph = tier.cuda_graph_max_bs_tp_4_or_more if tp >= 4 else tier.cuda_graph_max_bs_tp_below_4
             break
-    k = e.kernels.get(architecture)
-    kernels = {key: float(getattr(k, key)) for key in KERNEL_KEYS if k is not None and getattr(k, key) is not None}
+    kernels = {key: v for key, v in figures.items() if key in KERNEL_KEYS}
     return EngineSetup(
         id=eid,
         name=e.name,
@@ -204,4 +243,6 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         moe_parallel_default=e.moe_parallel_default,
         kernels=kernels,
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
+        per_sequence_overhead_s=per_sequence,
+        block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
     )

@@ -1,0 +1,50 @@
+"""engines.toml schema: older releases' overrides (host time per sequence, kernel keys) and the
+block-scaled fp8 MoE keys that no model term reads yet."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from capplan.catalog import load_catalog
+from capplan.catalog.engines import EnginesFile, engine_for, load_engines
+from capplan.catalog.load import validate
+from capplan.errors import UserError
+
+CAT = load_catalog()
+H100 = CAT.gpu("h100-sxm")
+
+
+def _file() -> dict[str, Any]:
+    return copy.deepcopy(load_engines().model_dump(exclude_none=True))
+
+
+def test_each_field_of_an_older_release_comes_from_the_first_entry_that_sets_it():
+    # vLLM: before 0.6 flat 4 ms plus 0.08 ms per running sequence; 0.6-0.7.x flat 4 ms only; current 0.2 ms
+    old, mid, now = (engine_for("vllm", H100, version=v) for v in ("0.5.3", "0.7.3", None))
+    assert (old.iteration_overhead_s, old.per_sequence_overhead_s) == (0.004, 0.00008)
+    assert (mid.iteration_overhead_s, mid.per_sequence_overhead_s) == (0.004, 0.0)
+    assert (now.iteration_overhead_s, now.per_sequence_overhead_s) == (0.0002, 0.0)
+    assert engine_for("vllm", H100, version="0.8").per_sequence_overhead_s == 0.0
+
+
+def test_an_older_release_entry_must_set_something_and_only_for_listed_generations():
+    f = _file()
+    f["engines"]["vllm"]["before_version"].append({"version": "0.4", "source": "test: an entry with no figure"})
+    with pytest.raises(UserError, match="sets no figure"):
+        validate(EnginesFile, f, "engines.toml")
+    f = _file()
+    f["engines"]["trtllm"]["before_version"] = [
+        {"version": "1.0", "kernels": {"cdna3": {"fused_moe_frac": 0.3, "source": "test: TRT-LLM does not list cdna3"}}, "source": "test entry"}
+    ]
+    with pytest.raises(UserError, match="cdna3"):
+        validate(EnginesFile, f, "engines.toml")
+
+
+def test_per_sequence_host_time_and_block_keys_are_bounded_like_the_other_figures():
+    f = _file()
+    f["engines"]["vllm"]["before_version"][0]["scheduler_overhead_s_per_sequence"] = -1e-4
+    with pytest.raises(UserError):
+        validate(EnginesFile, f, "engines.toml")
