@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from capplan.catalog import load_catalog
-from capplan.catalog.engines import EnginesFile, engine_for, load_engines
+from capplan.catalog import engines, load_catalog
+from capplan.catalog.engines import BLOCK_FP8_MOE_KEYS, KERNEL_KEYS, EnginesFile, engine_for, load_engines
 from capplan.catalog.load import validate
 from capplan.errors import UserError
 
@@ -30,6 +30,32 @@ def test_each_field_of_an_older_release_comes_from_the_first_entry_that_sets_it(
     assert engine_for("vllm", H100, version="0.8").per_sequence_overhead_s == 0.0
 
 
+def test_an_older_release_overrides_single_kernel_keys_of_its_generation_only():
+    mid, now = engine_for("vllm", H100, version="0.7.3"), engine_for("vllm", H100)
+    assert mid.block_fp8_kernels == {"fused_moe_fp8_block_frac": 0.04, "fused_moe_weight_stream_fp8_block_frac": 0.25}
+    assert now.block_fp8_kernels == {}
+    # the keys the model reads are untouched: the 0.7.x entry sets only block-fp8 MoE keys
+    assert mid.kernels == now.kernels and set(mid.kernels) <= set(KERNEL_KEYS)
+    assert not set(mid.kernels) & set(BLOCK_FP8_MOE_KEYS)
+    # another generation of the same engine is not touched by a Hopper override
+    assert engine_for("vllm", CAT.gpu("a100-sxm-80gb"), version="0.7.3").block_fp8_kernels == {}
+
+
+def test_the_first_listed_entry_wins_for_a_kernel_key_two_entries_set(monkeypatch):
+    f = _file()
+    f["engines"]["vllm"]["before_version"][0]["kernels"] = {"hopper": {"fused_moe_fp8_block_frac": 0.5, "source": "test: the 0.6 entry"}}
+    parsed = validate(EnginesFile, f, "engines.toml")
+    monkeypatch.setattr(engines, "load_engines", lambda: parsed)
+    engines._engine_for.cache_clear()
+    try:
+        old, mid = engine_for("vllm", H100, version="0.5.3"), engine_for("vllm", H100, version="0.7.3")
+    finally:
+        engines._engine_for.cache_clear()
+    # 0.5.x: the 0.6 entry is listed first and wins the key it sets; the 0.8 entry still gives the other key
+    assert old.block_fp8_kernels == {"fused_moe_fp8_block_frac": 0.5, "fused_moe_weight_stream_fp8_block_frac": 0.25}
+    assert mid.block_fp8_kernels["fused_moe_fp8_block_frac"] == 0.04
+
+
 def test_an_older_release_entry_must_set_something_and_only_for_listed_generations():
     f = _file()
     f["engines"]["vllm"]["before_version"].append({"version": "0.4", "source": "test: an entry with no figure"})
@@ -46,5 +72,9 @@ def test_an_older_release_entry_must_set_something_and_only_for_listed_generatio
 def test_per_sequence_host_time_and_block_keys_are_bounded_like_the_other_figures():
     f = _file()
     f["engines"]["vllm"]["before_version"][0]["scheduler_overhead_s_per_sequence"] = -1e-4
+    with pytest.raises(UserError):
+        validate(EnginesFile, f, "engines.toml")
+    f = _file()
+    f["engines"]["vllm"]["before_version"][1]["kernels"]["hopper"]["fused_moe_weight_stream_fp8_block_frac"] = 1.5
     with pytest.raises(UserError):
         validate(EnginesFile, f, "engines.toml")
