@@ -180,7 +180,8 @@ class EngineTerms:
     """What a serving engine adds to the kernels' own time, and the MoE layout it runs.
 
     ``iteration_overhead_s``: host (scheduler, input preparation) time per iteration that its overlap
-    scheduler does not hide. ``graph_max_batch``: the largest decode batch replayed from a CUDA graph;
+    scheduler does not hide; ``per_sequence_overhead_s``: host time per sequence in the iteration on top
+    of it (engines that prepare inputs and process outputs per sequence between steps, e.g. vLLM V0). ``graph_max_batch``: the largest decode batch replayed from a CUDA graph;
     larger batches launch every kernel from the host, so no kernel takes less than ``eager_launch_s``.
     ``fused_moe_frac`` / ``fused_moe_stream_frac``: the engine's fused-MoE kernel efficiency (of the GEMM
     peak and of HBM bandwidth; None: the dense serving-GEMM figures). ``expert_parallel``: each GPU holds
@@ -191,6 +192,7 @@ class EngineTerms:
     """
 
     iteration_overhead_s: float = 0.0
+    per_sequence_overhead_s: float = 0.0  # exposed host time per sequence in the iteration (older engines)
     graph_max_batch: float = float("inf")
     eager_launch_s: float = 0.0
     fused_moe_frac: float | None = None
@@ -368,6 +370,7 @@ class StepTerms:
     is_moe: bool
     # engine terms (defaults: none)
     overhead_s: float = 0.0
+    overhead_per_unit_s: Number = 0.0  # host time per unit of scale (per-sequence host work)
     graph_max_scale: float = float("inf")  # above this scale the eager floors apply
     f_dense_eager: float = 0.0
     f_expert_eager: float = 0.0
@@ -416,7 +419,7 @@ class StepTerms:
         t = t + np.maximum(np.maximum(self.ac * s, self.am * s), f_attn) + np.maximum(self.ewm * s, f_ew)
         if self.is_moe:
             t = t + self._expert_s(s, f_expert)[2]
-        return t + self._comm(s) + self.overhead_s
+        return t + self._comm(s) + self.overhead_s + self.overhead_per_unit_s * s
 
     def at(self, scale: ArrayLike = 1.0) -> StepCost:
         """The iteration with every token count multiplied by ``scale``, by kernel group."""
@@ -435,8 +438,8 @@ class StepTerms:
             flop=(self.flop_dense + self.flop_expert + self.flop_attn) * s,
             weight_bytes=self.dense_bytes + self.expert_bytes_per_expert * touched,
             kv_bytes=self.kv_read * s,
-            time_s=t_gemm + t_attn + t_ew + t_comm + self.overhead_s,
-            overhead_s=self.overhead_s,
+            time_s=t_gemm + t_attn + t_ew + t_comm + self.overhead_s + self.overhead_per_unit_s * s,
+            overhead_s=self.overhead_s + self.overhead_per_unit_s * s,
             gemm_time_s=t_gemm,
             attention_time_s=t_attn,
             communication_time_s=t_comm,
@@ -552,6 +555,10 @@ def step_terms(
         f_ew=floor * n_ew_kernels,
         is_moe=a.is_moe,
         overhead_s=en.iteration_overhead_s,
+        overhead_per_unit_s=(
+            en.per_sequence_overhead_s * (d + (0.0 if prefill_sequences is None else np.asarray(prefill_sequences, dtype=float)))
+            if en.per_sequence_overhead_s else 0.0
+        ),
         graph_max_scale=en.graph_max_batch,
         f_dense_eager=eager * n_dense_kernels,
         f_expert_eager=(eager * kc.moe + max(fl.fused_moe_s, en.eager_launch_s)) * a.moe_layers,

@@ -88,6 +88,7 @@ def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_pa
     low = compute_precision in ("fp8", "fp4")
     return EngineTerms(
         iteration_overhead_s=e.iteration_overhead_s,
+        per_sequence_overhead_s=e.per_sequence_overhead_s,
         graph_max_batch=float(e.cuda_graph_max_batch),
         eager_launch_s=e.eager_launch_s,
         fused_moe_frac=e.kernels.get("fused_moe_frac"),
@@ -116,6 +117,11 @@ def text_setup(
     cp = compute_precision_for(g, precision, compute_precision)
     catalogued = load_catalog().efficiency.gpu.get(g.id, {}).get(stack)
     kernels = engine_kernels_under(e.kernels, eff, catalogued)
+    if fp8_block_scaled and cp in ("fp8", "fp4"):
+        # block-scaled fp8 experts run their own fused-MoE kernels where the engine has figures for them
+        for block_key, key in (("fused_moe_fp8_block_frac", "fused_moe_frac"), ("fused_moe_weight_stream_fp8_block_frac", "fused_moe_weight_stream_fp8_frac")):
+            if block_key in e.block_fp8_kernels:
+                kernels[key] = e.block_fp8_kernels[block_key]
     # Calibration multipliers and drawn values act on op classes; the fused-MoE figures belong to the
     # GEMM and bandwidth classes like the dense serving figures they replace.
     mult = calibration.scale("text", g.id, stack)

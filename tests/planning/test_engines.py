@@ -149,3 +149,32 @@ def test_an_engine_runs_only_on_the_generations_its_profile_lists():
     with pytest.raises(UserError, match="TensorRT-LLM does not run on mi300x"):
         capplan.text("llama-3.1-8b", "mi300x", engine="trtllm")
     assert capplan.text("llama-3.1-8b", "mi300x", gpus=1, engine="sglang").inputs.engine == "sglang"
+
+
+def test_vllm_v0_host_work_grows_with_the_running_sequences():
+    # engines.toml: vLLM before 0.6 exposes 4 ms per step plus a per-sequence host cost (vllm #6801, #6913)
+    e = engine_for("vllm", CAT.gpu("h100-sxm"), version="0.5.4")
+    assert e.per_sequence_overhead_s > 0
+    s = _setup(engine="vllm", engine_version="0.5.4")
+    new = _setup(engine="vllm", engine_version="0.11.0")
+    P, O = 1000.0, 250.0
+    for b in (8.0, 128.0):
+        it, _ = text_at_batch(s, tp=1, batch=b, prompt_tokens=P, output_tokens=O)
+        # one decode plus 1/O of a prefilled prompt per sequence in flight
+        assert float(it.overhead_s) == pytest.approx(0.004 + e.per_sequence_overhead_s * b * (1 + 1 / O), rel=1e-9)
+        it_new, _ = text_at_batch(new, tp=1, batch=b, prompt_tokens=P, output_tokens=O)
+        assert float(it_new.overhead_s) == pytest.approx(0.0002)
+
+
+def test_block_scaled_fp8_experts_take_the_block_fused_moe_figures_of_their_release():
+    e = engine_for("vllm", CAT.gpu("h200-sxm"), version="0.7.3")
+    assert {"fused_moe_fp8_block_frac", "fused_moe_weight_stream_fp8_block_frac"} <= set(e.block_fp8_kernels)
+    kw = dict(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="vllm", engine_version="0.7.3")
+    block = _setup(fp8_block_scaled=True, **kw).engine
+    assert block.fused_moe_frac == e.block_fp8_kernels["fused_moe_fp8_block_frac"]
+    assert block.fused_moe_stream_frac == e.block_fp8_kernels["fused_moe_weight_stream_fp8_block_frac"]
+    per_tensor = _setup(fp8_block_scaled=False, **kw).engine
+    assert per_tensor.fused_moe_stream_frac != block.fused_moe_stream_frac
+    # later releases have no block figure of their own: the block flag changes nothing in the MoE terms
+    later = dict(kw, engine_version="0.11.0")
+    assert _setup(fp8_block_scaled=True, **later).engine.fused_moe_stream_frac == _setup(**later).engine.fused_moe_stream_frac

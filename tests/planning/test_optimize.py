@@ -124,8 +124,10 @@ def test_tighter_deadlines_and_power_caps_never_lower_cost(seed, d):
     loose = PlanProblem(**{**p.__dict__, "video_deadline_h": np.array([d + 2])})
     tight = PlanProblem(**{**p.__dict__, "video_deadline_h": np.array([d])})
     cost = lambda s: s.hardware_usd + s.energy_usd  # noqa: E731
+    # each solve is optimal to within the MILP's relative gap (1e-4), so compare to within twice that
+    slack = lambda s: cost(s) * 2e-4 + 1e-6  # noqa: E731
     a, b = solve(loose, "consolidated"), solve(tight, "consolidated")
-    assert cost(b) >= cost(a) - 1e-6
+    assert cost(b) >= cost(a) - slack(a)
     peak = float(a.power_w.max())
     capped = solve(PlanProblem(**{**p.__dict__, "video_deadline_h": np.array([d + 2]), "power_cap_w": peak * 0.9}), "consolidated")
-    assert capped.status == "infeasible" or cost(capped) >= cost(a) - 1e-6
+    assert capped.status == "infeasible" or cost(capped) >= cost(a) - slack(a)
