@@ -239,7 +239,7 @@ def text_comparisons(
         if g.peak_tflop_per_s(api.COMPUTE_PRECISION[precision]) is None:
             continue
         w = cat.text[model]
-        kv_precision = "fp8" if precision in ("fp8", "fp4") and g.compute.fp8_tflop_per_s else "bf16"
+        kv_precision = _kv_precision(row.get("notes") or "", precision, bool(g.compute.fp8_tflop_per_s))
         framework = (row.get("framework") or "").strip()
         ep, dp = _moe_layout(f"{row.get('notes') or ''} {row.get('source') or ''}")
         setup = text_setup(
@@ -324,12 +324,32 @@ def _burst_comparison(
     )
 
 
-_EP = re.compile(r"\bDEP\d|\bep [2-9]|\bep\d|--ep\b|expert[- ]parallel(?!ism)", re.IGNORECASE)
-_DP = re.compile(r"\bDEP\d|attention[ _-]?DP|attention data[- ]parallel|dp[-_]attention|attention_dp", re.IGNORECASE)
+# A layout counts only when a row states it on: "DEP4", "ep 8" / "--ep_size 4" (2 or more), the engines'
+# enabling flags, "attention DP" (not "no attention DP"); "ep 1" or a mere mention of the words does not.
+_EP = re.compile(
+    r"\bDEP\d|\bep[ _-]?(?:size )?(?:[2-9]|[1-9]\d+)\b|--ep(?:[_-]size)? (?:[2-9]|[1-9]\d+)\b|--ep\b(?![_-])"
+    r"|--enable-expert-parallel|enable_expert_parallel|\bEP over",
+    re.IGNORECASE,
+)
+_DP = re.compile(r"\bDEP\d|--enable-dp-attention|enable_attention_dp|(?<!no )attention[ _-]?DP\b|(?<!no )attention data[- ]parallel", re.IGNORECASE)
 
 
 # DeepSeek's own fp8 checkpoints are block-scaled (DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3)
 _BLOCK_FP8 = re.compile(r"block-scaled|native (?:block-scaled )?FP8|deepseek-ai FP8", re.IGNORECASE)
+
+
+_KV_16 = re.compile(r"no KV-cache dtype flag|KV cache in the model dtype|auto KV dtype|(?:BF16|FP16)(?:/FP16)? KV", re.IGNORECASE)
+_KV_8 = re.compile(r"kv-cache-dtype fp8|FP8 KV|KV fp8", re.IGNORECASE)
+
+
+def _kv_precision(notes: str, precision: str, has_fp8: bool) -> str:
+    """The KV-cache precision a row's notes state (an explicit flag or phrase), else fp8 with fp8/fp4
+    weights on a GPU with fp8 tensor cores (what the benchmark recipes usually set), else bf16."""
+    if _KV_16.search(notes):
+        return "bf16"
+    if _KV_8.search(notes) and has_fp8:
+        return "fp8"
+    return "fp8" if precision in ("fp8", "fp4") and has_fp8 else "bf16"
 
 
 def _engine_version(framework: str, notes: str) -> str | None:

@@ -107,3 +107,20 @@ def test_vllm_and_sglang_rows_within_20pct(engine):
     rows = [c for c in text_comparisons() if c.dataset == engine]
     assert len(rows) >= 10
     assert median_abs_error(rows) <= 0.20
+
+
+@pytest.mark.parametrize(
+    "notes, layout",
+    [
+        ("TRT-LLM DEP4 (attention DP + EP over 4 GPUs)", (True, True)),
+        ("trtllm-serve --backend pytorch --tp_size 8 --ep_size 4", (True, None)),
+        ("SGLang --tp 8 --enable-dp-attention", (None, True)),
+        ("tp 8, ep 8, attention DP", (True, True)),
+        ("TP8, ep 1, no attention DP", (None, None)),  # stated off: the engine's default layout
+        ("--ep-size 1; expert parallel not used", (None, None)),
+    ],
+)
+def test_a_rows_moe_layout_is_read_only_where_the_notes_turn_it_on(notes, layout):
+    from capplan.analysis.validate import _moe_layout
+
+    assert _moe_layout(notes) == layout
