@@ -55,6 +55,8 @@ c = time.process_time
 t = [c()]
 import numpy, typer, rich.table, pydantic
 t.append(c())
+from capplan.cli import _no_pydantic_plugins
+_no_pydantic_plugins()  # as capplan.cli.main does
 import capplan.catalog.load as load
 t.append(c())
 cat = load.load_catalog()

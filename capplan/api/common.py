@@ -20,7 +20,6 @@ from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse
 from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
 from capplan.models.precision import COMPUTE_PRECISION
-from capplan.planning import uncertainty as mc
 from capplan.planning.core import AUTO_TP  # noqa: F401  (re-exported)
 from capplan.planning.costs import GPUHourCost
 from capplan.results import (
@@ -162,6 +161,8 @@ def _sets_or_uncertainty(
     if sets:
         allowed = request_args(fn)
         return fn(**_apply_sets(cat, kind, sets, args, allowed), uncertain=uncertain, samples=samples, seed=seed, calibration=calibration)
+    from capplan.planning import uncertainty as mc  # only here: a plain what-if does not pay for its import
+
     keys = mc.VIDEO_KEYS if kind == "video" else mc.TEXT_KEYS
     ranges = mc.parse_ranges(uncertain, keys)
     _positive("samples", samples, integer=True, upper=MAX_SAMPLES)

@@ -237,6 +237,9 @@ class Catalog:
     broken: dict[str, tuple[str, Any, str]] = field(default_factory=dict)
     #: the error of an unreadable CAPPLAN_PATH economics.toml, raised when economics are asked for
     economics_error: tuple[str, Any, str] | None = None
+    #: ``economics_data`` validated, with nothing laid over (None: it does not validate). Kept in the disk
+    #: cache, so that a what-if on the catalogue's economics does not build Economics' validator.
+    default_economics: Economics | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -256,6 +259,8 @@ class Catalog:
         """
         if self.economics_error is not None:
             raise UserError(*self.economics_error)
+        if path is None and not overlay and self.default_economics is not None and all(v is None for v in overrides.values()):
+            return self.default_economics
         data: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in self.economics_data.items()}
         sources = dict(self.economics_sources)
         default = next(iter(sources.values()), "hardware_profiles/economics.toml")
@@ -419,7 +424,14 @@ def _build(manifest: list[tuple[str, ...]]) -> Catalog:
                 raise UserError(*err)
             broken[f"gpu:{gpu_id}"] = (f"{files[f'gpu:{gpu_id}']}: efficiency", gpu_id, err[2])
             del gpus[gpu_id]
+    default_economics = None
+    if economics_error is None:
+        try:
+            default_economics = validate(Economics, economics_data, next(iter(economics_sources.values()), ""), economics_sources)
+        except UserError:
+            pass  # raised again, naming the file and field, by the commands that cost something
     return Catalog(
+        default_economics=default_economics,
         gpus=LazyModels(gpus), efficiency=efficiency, video=LazyModels(items["video"]), text=LazyModels(items["text"]), economics_data=economics_data,
         files=files, economics_sources=economics_sources, broken=broken, economics_error=economics_error,
     )

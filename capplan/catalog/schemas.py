@@ -141,25 +141,6 @@ class EfficiencyProfile(_Strict):
         return gemm, stream, kv
 
 
-class EfficiencyFile(_Strict):
-    """hardware_profiles/efficiency.toml."""
-
-    default_stack: Identifier
-    stacks: dict[Identifier, StackInfo]
-    runtime: RuntimeDefaults
-    gpu: dict[Identifier, dict[Identifier, EfficiencyProfile]]
-
-    @model_validator(mode="after")
-    def _stacks_known(self) -> EfficiencyFile:
-        if self.default_stack not in self.stacks:
-            raise ValueError(f"default_stack {self.default_stack!r} is not one of the [stacks] tables")
-        for gpu_id, by_stack in self.gpu.items():
-            for stack in by_stack:
-                if stack not in self.stacks:
-                    raise ValueError(f"gpu.{gpu_id}.{stack}: unknown stack; known: {', '.join(self.stacks)}")
-        return self
-
-
 # --- workloads ------------------------------------------------------------------------------------
 
 
@@ -399,7 +380,23 @@ class RuntimeDefaults(_Strict):
         return self.allreduce_latency_s, self.allreduce_bus_bandwidth_frac, custom_lat, custom_bw
 
 
-EfficiencyFile.model_rebuild()
+class EfficiencyFile(_Strict):
+    """hardware_profiles/efficiency.toml."""
+
+    default_stack: Identifier
+    stacks: dict[Identifier, StackInfo]
+    runtime: RuntimeDefaults
+    gpu: dict[Identifier, dict[Identifier, EfficiencyProfile]]
+
+    @model_validator(mode="after")
+    def _stacks_known(self) -> EfficiencyFile:
+        if self.default_stack not in self.stacks:
+            raise ValueError(f"default_stack {self.default_stack!r} is not one of the [stacks] tables")
+        for gpu_id, by_stack in self.gpu.items():
+            for stack in by_stack:
+                if stack not in self.stacks:
+                    raise ValueError(f"gpu.{gpu_id}.{stack}: unknown stack; known: {', '.join(self.stacks)}")
+        return self
 
 
 # --- economics (hardware_profiles/economics.toml, or a user's --economics file laid over it) -------

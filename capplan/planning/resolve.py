@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from capplan.catalog.calibration import NONE, Calibration
 from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
-from capplan.catalog.engines import EngineSetup, engine_for
 from capplan.catalog.knobs import scale_rates, set_rates
 from capplan.catalog.load import load_catalog
 from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
+from capplan.models import transformer
 from capplan.models.device import DeviceRates
 from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION
-from capplan.models.transformer import EngineTerms
 from capplan.planning.core import TextSetup, VideoSetup
+
+if TYPE_CHECKING:
+    from capplan.catalog.engines import EngineSetup
 
 
 def rates_for(
@@ -79,14 +81,14 @@ def engine_kernels_under(kernels: Mapping[str, float], eff: EfficiencyProfile, c
     return {k: v for k, v in kernels.items() if getattr(eff, _SAME_KERNELS[k]) == getattr(catalogued, _SAME_KERNELS[k])}
 
 
-def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_parallel: bool | None = None, attention_dp: bool | None = None) -> EngineTerms:
+def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_parallel: bool | None = None, attention_dp: bool | None = None) -> transformer.EngineTerms:
     """The engine's per-iteration terms. ``expert_parallel`` / ``attention_dp`` (None: the engine's
     default layout) apply to MoE models only; dense models are tensor-parallel throughout."""
     ep_default, dp_default = PARALLEL[e.moe_parallel_default]
     ep = (ep_default if expert_parallel is None else expert_parallel) and moe
     dp = (dp_default if attention_dp is None else attention_dp) and moe
     low = compute_precision in ("fp8", "fp4")
-    return EngineTerms(
+    return transformer.EngineTerms(
         iteration_overhead_s=e.iteration_overhead_s,
         per_sequence_overhead_s=e.per_sequence_overhead_s,
         graph_max_batch=float(e.cuda_graph_max_batch),
@@ -112,6 +114,8 @@ def text_setup(
 
     def ar(tp: np.ndarray) -> Any:
         return allreduce(runtime, g, tp)
+
+    from capplan.catalog.engines import engine_for  # a video what-if does not pay for engines.toml's schemas
 
     e = engine_for(engine, g, version=engine_version)
     cp = compute_precision_for(g, precision, compute_precision)
