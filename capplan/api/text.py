@@ -20,6 +20,7 @@ from capplan.api.common import (
     _efficiency_used,
     _positive,
     _sets_or_uncertainty,
+    build,
     ensure_finite,
     request_args,
     resolve_economics,
@@ -237,9 +238,11 @@ def text(
     energy_per_m = facility_w * tp / 1e3 / (tps * 3600.0) * 1e6 if served and tps > 0 else None
     carbon = econ.energy.carbon_kg_per_kwh
     return ensure_finite(
-        TextResult(
+        build(
+            TextResult,
             capplan_version=__version__,
-            inputs=TextInputs(
+            inputs=build(
+                TextInputs,
                 workload=w.id,
                 gpu=g.id,
                 gpus=tp,
@@ -281,7 +284,7 @@ def text(
             cost_per_million_input_tokens_usd=cost_in,
             cost_per_million_tokens_usd=cost_all,
             economics=_economics_used(econ, hour),
-            cost_breakdown_usd=CostBreakdown(hardware=cost_all * hw / price, energy=cost_all * en / price) if cost_all is not None else None,
+            cost_breakdown_usd=build(CostBreakdown, hardware=cost_all * hw / price, energy=cost_all * en / price) if cost_all is not None else None,
             power_kw=facility_w * tp / 1e3,
             energy_kwh_per_million_tokens=energy_per_m,
             carbon_kg_per_million_tokens=energy_per_m * carbon if energy_per_m is not None and carbon is not None else None,
@@ -373,4 +376,4 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
     }
     floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return IterationByPart(**{name: float(t) for name, (t, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))
+    return build(IterationByPart, **{name: float(t) for name, (t, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))

@@ -20,6 +20,7 @@ from capplan.api.common import (
     _efficiency_used,
     _positive,
     _sets_or_uncertainty,
+    build,
     ensure_finite,
     parse_resolution,
     request_args,
@@ -152,7 +153,8 @@ def video(
         clips = core.video_estimate(setup, gpus=n_gpus, one_sequence=False, **kw)
         one = core.video_estimate(setup, gpus=n_gpus, one_sequence=True, **kw)
         one_seq = one.estimate
-        long_info = LongVideo(
+        long_info = build(
+            LongVideo,
             mode="clips" if long_video == "clips" else "one-sequence",
             n_clips=n_c,
             clip_seconds=clip_s,
@@ -175,7 +177,8 @@ def video(
             f"{int(1 + w.vae.temporal_compression * math.ceil((n_frames - 1) / w.vae.temporal_compression))}"
         )
 
-    inputs = VideoInputs(
+    inputs = build(
+        VideoInputs,
         workload=w.id,
         gpu=g.id,
         gpus=n_gpus,
@@ -194,7 +197,8 @@ def video(
         long_video=long_video,  # type: ignore[arg-type]
     )
     return ensure_finite(
-        VideoResult(
+        build(
+            VideoResult,
             capplan_version=__version__,
             inputs=inputs,
             efficiency=_efficiency_used(stack_id, setup.rates, eff, serving=False),
@@ -207,14 +211,16 @@ def video(
             tokens=f(est.sequence_tokens),
             forward_passes=f(est.forward_passes),
             flop_total=f(est.flop_total) * n_clips,
-            flop_by_stage=FlopByStage(
+            flop_by_stage=build(
+                FlopByStage,
                 text_encoder=f(est.flop_text_encoder) * n_clips,
                 dit_linear=f(est.flop_linear) * n_clips,
                 self_attention=f(est.flop_self_attention) * n_clips,
                 cross_attention=f(est.flop_cross_attention) * n_clips,
                 vae_decode=f(est.flop_vae_decode) * n_clips,
             ),
-            time_by_stage_s=TimeByStage(
+            time_by_stage_s=build(
+                TimeByStage,
                 text_encoder=f(est.time_text_encoder_s),
                 dit_linear=f(est.time_linear_s),
                 attention=f(est.time_attention_s),
@@ -224,7 +230,8 @@ def video(
                 offload_transfer=f(est.time_offload_s),
             ),
             peak_memory_gb=f(est.peak_memory_bytes) / GB,
-            memory_by_component_gb=MemoryByComponent(
+            memory_by_component_gb=build(
+                MemoryByComponent,
                 dit_weights=f(est.dit_weights_bytes) / GB,
                 text_encoder=f(est.text_encoder_bytes) / GB if offload == "none" else 0.0,
                 vae=f(est.vae_bytes) / GB,
@@ -242,7 +249,8 @@ def video(
             gpu_hours_per_video_minute=gpu_s / 3600.0 / minutes,
             long_video=long_info,
             economics=_economics_used(econ, hour),
-            cost_breakdown_usd=CostBreakdown(
+            cost_breakdown_usd=build(
+                CostBreakdown,
                 hardware=gpu_s / 3600.0 * float(hour.hardware_usd_per_hour), energy=gpu_s / 3600.0 * float(hour.energy_usd_per_hour)
             ),
             power_kw=float(hour.facility_w) * n_gpus / 1e3,
