@@ -3,8 +3,8 @@ be what the validated models would give, byte for byte."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,11 @@ import capplan
 from capplan.report.jsonout import render_json
 
 GOLDEN = Path(__file__).parent / "golden"
-sys.path.insert(0, str(GOLDEN))
-from regenerate import CASES, run  # noqa: E402
+_spec = importlib.util.spec_from_file_location("capplan_golden_regenerate", GOLDEN / "regenerate.py")
+assert _spec is not None and _spec.loader is not None
+_regenerate = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_regenerate)
+CASES, run = _regenerate.CASES, _regenerate.run
 
 
 def _same(a, b, path=""):
