@@ -5,10 +5,9 @@ This module defines what a what-if (``capplan video``, ``capplan text``) and a l
 results of the planner (:mod:`capplan.results_plan`) and of sweeps, sensitivity, validation and
 calibration (:mod:`capplan.results_analysis`) are defined there and imported from here on first use:
 defining a pydantic model costs about half a millisecond, and a cold what-if would otherwise define
-twenty it never builds (docs/benchmarks.md, "Cold start").
+twenty it never builds (docs/benchmarks.md, "Cold start"). No ``from __future__ import annotations``
+(see :mod:`capplan.catalog.schemas`).
 """
-
-from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any, Literal
@@ -64,7 +63,7 @@ _ELSEWHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     where = _ELSEWHERE.get(name)
     if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

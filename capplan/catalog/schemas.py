@@ -1,7 +1,9 @@
 """Schemas of the catalogue files (pydantic). Field names carry their units as written in the files
-(GB, TB/s, TFLOP/s); conversion to SI happens in :mod:`capplan.catalog.convert`, nowhere else."""
+(GB, TB/s, TFLOP/s); conversion to SI happens in :mod:`capplan.catalog.convert`, nowhere else.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here or in :mod:`capplan.results`: with it pydantic
+evaluates every field's annotation string when the class is created, some 3 ms of each cold start
+(docs/benchmarks.md). A model is therefore defined after the models its fields name."""
 
 from typing import Annotated, Literal
 
@@ -54,7 +56,7 @@ class Power(_Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _idle_below_tdp(self) -> Power:
+    def _idle_below_tdp(self) -> "Power":
         if self.idle_w >= self.tdp_w:
             raise ValueError(f"idle_w ({self.idle_w}) must be below tdp_w ({self.tdp_w})")
         return self
@@ -176,7 +178,7 @@ class DiTSection(_Strict):
     elementwise_source: str | None = None
 
     @model_validator(mode="after")
-    def _token_params_within_total(self) -> DiTSection:
+    def _token_params_within_total(self) -> "DiTSection":
         for name in ("video_token_params", "text_token_params"):
             v = getattr(self, name)
             if v is not None and v > self.params:
@@ -200,7 +202,7 @@ class VAESection(_Strict):
     decode_time_source: str | None = None
 
     @model_validator(mode="after")
-    def _chunks_paired(self) -> VAESection:
+    def _chunks_paired(self) -> "VAESection":
         if (self.chunk_frames is None) != (self.chunk_latent_frames is None):
             raise ValueError("chunk_frames and chunk_latent_frames go together")
         return self
@@ -268,7 +270,7 @@ class TextArchitecture(_Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _consistent(self) -> TextArchitecture:
+    def _consistent(self) -> "TextArchitecture":
         if self.params_active > self.params_total:
             raise ValueError("params_active exceeds params_total")
         if self.heads % self.kv_heads:
@@ -285,7 +287,7 @@ class MoESection(_Strict):
     source: Source
 
     @model_validator(mode="after")
-    def _k_le_n(self) -> MoESection:
+    def _k_le_n(self) -> "MoESection":
         if self.experts_per_token > self.n_experts:
             raise ValueError("experts_per_token exceeds n_experts")
         return self
@@ -312,13 +314,13 @@ class TextWorkload(_Strict):
     mla: MLASection | None = None
 
     @model_validator(mode="after")
-    def _mla_present(self) -> TextWorkload:
+    def _mla_present(self) -> "TextWorkload":
         if self.architecture.attention == "mla" and self.mla is None:
             raise ValueError("attention = 'mla' needs an [mla] table")
         return self
 
     @model_validator(mode="after")
-    def _params_match_dimensions(self) -> TextWorkload:
+    def _params_match_dimensions(self) -> "TextWorkload":
         # capplan costs a model from its dimensions, not from params_total: a declared total far from
         # the count means a dimension is wrong (hidden_size = 1e9 priced a minute at $1.8e14).
         from capplan.catalog.convert import llm_architecture
@@ -389,7 +391,7 @@ class EfficiencyFile(_Strict):
     gpu: dict[Identifier, dict[Identifier, EfficiencyProfile]]
 
     @model_validator(mode="after")
-    def _stacks_known(self) -> EfficiencyFile:
+    def _stacks_known(self) -> "EfficiencyFile":
         if self.default_stack not in self.stacks:
             raise ValueError(f"default_stack {self.default_stack!r} is not one of the [stacks] tables")
         for gpu_id, by_stack in self.gpu.items():
