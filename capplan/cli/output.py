@@ -197,7 +197,12 @@ def render_table(renderable: Any, *, to_file: bool) -> str:
 
     buf = io.StringIO()
     width = 120 if to_file else None
-    console = Console(file=buf, width=width, force_terminal=not to_file and sys.stdout.isatty(), no_color=to_file, highlight=False)
+    # The tables are built from Text and plain strings, never from rich markup or emoji codes: parsing
+    # each cell for them (and loading rich's emoji table) was ~3 ms of a what-if, and a "[...]" or
+    # ":name:" in a catalogue name or note would have been eaten instead of printed.
+    console = Console(
+        file=buf, width=width, force_terminal=not to_file and sys.stdout.isatty(), no_color=to_file, highlight=False, markup=False, emoji=False
+    )
     console.print(renderable)
     return buf.getvalue()
 
