@@ -74,3 +74,18 @@ def test_build_makes_numbers_the_declared_type():
     assert e.carbon_kg_per_kwh is None and type(e.pue) is float  # float | None: None stays None
     it = build(IterationByPart, gemm=1, experts=0, attention=0, elementwise=0, communication=0)
     assert it.at_kernel_floor == [] and it.host == 0.0  # defaults filled in
+
+
+def test_ensure_finite_names_the_first_bad_number_and_passes_finite_results():
+    from capplan.api.common import ensure_finite
+    from capplan.errors import UserError
+    from capplan.results import CostBreakdown, Uncertainty
+
+    ok = Uncertainty(metric="m", samples=2, valid_samples=2, seed=0, ranges={"a": [1.0, 2.0]}, p10=1.0, p50=2.0, p90=3.0)
+    assert ensure_finite(ok, "text") is ok
+    bad = ok.model_copy(update={"ranges": {"a": [1.0, float("inf")]}})
+    with pytest.raises(UserError) as e:
+        ensure_finite(bad, "text")
+    assert "ranges.a.1 = inf" in str(e.value)
+    with pytest.raises(UserError, match="energy = nan"):
+        ensure_finite(CostBreakdown(hardware=1.0, energy=float("nan")), "video")

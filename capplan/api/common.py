@@ -22,7 +22,7 @@ from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
 from capplan.models.precision import COMPUTE_PRECISION
 from capplan.planning.core import AUTO_TP  # noqa: F401  (re-exported)
-from capplan.planning.costs import GPUHourCost
+from capplan.planning.costs import GPUHourCost, gpu_hour_cost
 from capplan.results import (
     EconomicsUsed,
     EfficiencyUsed,
@@ -155,15 +155,27 @@ def build(cls: type[M], **values: Any) -> M:
     return cls.model_construct(**values)
 
 
+def _all_finite(x: Any) -> bool:
+    # the models' own fields (no serialisation): a what-if checks some 80 numbers per call
+    if type(x) is float:
+        return x - x == 0.0  # False for inf and NaN
+    if isinstance(x, BaseModel):
+        return all(map(_all_finite, x.__dict__.values()))
+    if isinstance(x, dict):
+        return all(map(_all_finite, x.values()))
+    if isinstance(x, list):
+        return all(map(_all_finite, x))
+    return not isinstance(x, float) or math.isfinite(x)
+
+
 def ensure_finite(result: Any, what: str) -> Any:
     """Refuse a result with an infinite or NaN number: some input was too large or too small."""
+    if _all_finite(result):
+        return result
 
-    isfinite = math.isfinite
-
-    def walk(x: Any, path: str) -> None:
-        # the models' own fields (no serialisation): a what-if checks some 60 numbers per call
+    def walk(x: Any, path: str) -> None:  # only to name the first bad number
         if isinstance(x, float):
-            if not isfinite(x):
+            if not math.isfinite(x):
                 raise UserError(
                     what, f"{path} = {x}", "the inputs are outside the range the model can compute (an input is absurdly large or small)"
                 )
@@ -238,6 +250,25 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
     stack = cat.stack(args.get("stack"))
     new_cat = apply_to_catalog(cat, parsed, gpus=[cat.gpu(args["gpu"]).id], workload=args["workload"], stack=stack)
     return {**args, "catalog": new_cat, "_economics_overlay": economics_overlay(parsed) or None}
+
+
+#: gpu_hour_cost results of what-ifs: key -> ((gpu, economics), cost). See hour_cost.
+_HOUR_COSTS: dict[tuple[Any, ...], tuple[tuple[Any, ...], GPUHourCost]] = {}
+
+
+def hour_cost(g: GPUProfile, econ: Economics, price_per_gpu_hour: float | None) -> GPUHourCost:
+    """``gpu_hour_cost(g, econ, price_per_gpu_hour)``, kept for the same (immutable) GPU and economics
+    objects (matched by identity and held, as in :func:`capplan.planning.resolve.text_setup`): repeated
+    what-ifs on one GPU do not recompute it."""
+    key = (id(g), id(econ), price_per_gpu_hour)
+    hit = _HOUR_COSTS.get(key)
+    if hit is not None and hit[0][0] is g and hit[0][1] is econ:
+        return hit[1]
+    out = gpu_hour_cost(g, econ, price_per_gpu_hour)
+    if len(_HOUR_COSTS) >= 64:
+        del _HOUR_COSTS[next(iter(_HOUR_COSTS))]
+    _HOUR_COSTS[key] = ((g, econ), out)
+    return out
 
 
 def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:

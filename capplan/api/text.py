@@ -22,6 +22,7 @@ from capplan.api.common import (
     _sets_or_uncertainty,
     build,
     ensure_finite,
+    hour_cost,
     request_args,
     resolve_economics,
 )
@@ -48,7 +49,6 @@ from capplan.planning.core import (
     text_usable_bytes,
     valid_tp,
 )
-from capplan.planning.costs import gpu_hour_cost
 from capplan.planning.resolve import PARALLEL, compute_precision_for, text_setup
 from capplan.results import (
     CostBreakdown,
@@ -155,7 +155,7 @@ def text(
     econ = resolve_economics(
         cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics, overlay=_economics_overlay
     )
-    hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
+    hour = hour_cost(g, econ, price_per_gpu_hour)
     price = float(hour.usd_per_hour)
     cal = load_calibration(calibration, set(cat.gpus))
     setup = text_setup(

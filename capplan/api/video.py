@@ -22,6 +22,7 @@ from capplan.api.common import (
     _sets_or_uncertainty,
     build,
     ensure_finite,
+    hour_cost,
     parse_resolution,
     request_args,
     resolve_economics,
@@ -32,7 +33,6 @@ from capplan.catalog.convert import GB
 from capplan.errors import UserError
 from capplan.models import dit
 from capplan.planning import core
-from capplan.planning.costs import gpu_hour_cost
 from capplan.planning.resolve import video_setup
 from capplan.results import (
     CostBreakdown,
@@ -119,7 +119,7 @@ def video(
     econ = resolve_economics(
         cat, pricing=pricing, pue=pue, electricity_usd_per_kwh=electricity_usd_per_kwh, economics=economics, overlay=_economics_overlay
     )
-    hour = gpu_hour_cost(g, econ, price_per_gpu_hour)
+    hour = hour_cost(g, econ, price_per_gpu_hour)
     price = float(hour.usd_per_hour)
     clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
 
