@@ -8,8 +8,32 @@ datasheet from a measured run.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
+
+
+def num(x: Any) -> Any:
+    """``x`` as a float array, except that a Python float stays a float. The models' formulas are
+    written once for both: on floats they run as Python arithmetic, which a scalar what-if needs
+    (each numpy operation on a one-element array costs 0.3-1.5 us, the same on a float 20-100 ns) and
+    which gives the same IEEE results as numpy on arrays."""
+    return x if type(x) is float else np.asarray(x, dtype=float)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """``np.maximum`` (NaN wins), as a Python comparison when both are floats."""
+    if type(a) is float and type(b) is float:
+        return a if a >= b or a != a else b
+    return np.maximum(a, b)
+
+
+def minimum(a: Any, b: Any) -> Any:
+    """``np.minimum`` (NaN wins), as a Python comparison when both are floats."""
+    if type(a) is float and type(b) is float:
+        return a if a <= b or a != a else b
+    return np.minimum(a, b)
 
 
 def compute_time_s(flop: ArrayLike, peak_flop_per_s: ArrayLike, compute_frac: ArrayLike) -> np.ndarray:
@@ -21,14 +45,12 @@ def compute_time_s(flop: ArrayLike, peak_flop_per_s: ArrayLike, compute_frac: Ar
     peak_flop_per_s : dense peak throughput of the chip at the operation's precision [FLOP/s]
     compute_frac : achieved fraction of that peak, in (0, 1] [-]
     """
-    return np.asarray(flop, dtype=float) / (np.asarray(peak_flop_per_s, dtype=float) * np.asarray(compute_frac, dtype=float))
+    return num(flop) / (num(peak_flop_per_s) * num(compute_frac))
 
 
 def memory_time_s(bytes_moved: ArrayLike, bandwidth_bytes_per_s: ArrayLike, bandwidth_frac: ArrayLike) -> np.ndarray:
     """Time to move ``bytes_moved`` through memory at ``bandwidth_frac`` of the nominal bandwidth [s]."""
-    return np.asarray(bytes_moved, dtype=float) / (
-        np.asarray(bandwidth_bytes_per_s, dtype=float) * np.asarray(bandwidth_frac, dtype=float)
-    )
+    return num(bytes_moved) / (num(bandwidth_bytes_per_s) * num(bandwidth_frac))
 
 
 def roofline_time_s(
@@ -48,4 +70,4 @@ def roofline_time_s(
 
 def link_time_s(bytes_moved: ArrayLike, link_bytes_per_s: ArrayLike) -> np.ndarray:
     """Time to send ``bytes_moved`` over a link of ``link_bytes_per_s`` (per direction) [s]."""
-    return np.asarray(bytes_moved, dtype=float) / np.asarray(link_bytes_per_s, dtype=float)
+    return num(bytes_moved) / num(link_bytes_per_s)

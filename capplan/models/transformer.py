@@ -12,7 +12,6 @@ docs/methodology.md, section "Text LLM".
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from capplan.models.device import DeviceRates, Number
-from capplan.models.roofline import compute_time_s, link_time_s, memory_time_s
+from capplan.models.roofline import compute_time_s, link_time_s, maximum, memory_time_s, minimum, num
 
 
 @dataclass(frozen=True)
@@ -286,12 +285,12 @@ class AllReduce:
     custom_bytes_per_s: float | None = None
 
     def time_s(self, bytes_moved: ArrayLike, tp: ArrayLike, link_bytes_per_s: ArrayLike) -> np.ndarray:
-        b = np.asarray(bytes_moved, dtype=float)
-        n = np.asarray(tp, dtype=float)
-        ring = self.ring_latency_s + link_time_s(2.0 * (n - 1.0) / n * b, np.asarray(link_bytes_per_s, dtype=float) * self.bus_frac)
+        b = num(bytes_moved)
+        n = num(tp)
+        ring = self.ring_latency_s + link_time_s(2.0 * (n - 1.0) / n * b, num(link_bytes_per_s) * self.bus_frac)
         if self.custom_latency_s is None or self.custom_bytes_per_s is None:
             return ring
-        return np.minimum(ring, self.custom_latency_s + b / self.custom_bytes_per_s)
+        return minimum(ring, self.custom_latency_s + b / self.custom_bytes_per_s)
 
 
 @dataclass(frozen=True)
@@ -324,10 +323,15 @@ class StepCost:
         """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
 
         def pick(x: Number) -> float:
+            if type(x) is float:
+                return x
             v = np.asarray(x, dtype=float).reshape(-1)
             return float(v[k] if v.size > 1 else v[0])
 
-        return StepCost(**{f.name: pick(getattr(self, f.name)) for f in dataclasses.fields(self)})
+        # (built without __init__, as StepTerms.part: every field is set here, and a what-if runs this)
+        out = object.__new__(StepCost)
+        out.__dict__.update({name: pick(v) for name, v in self.__dict__.items()})
+        return out
 
 
 @dataclass(frozen=True)
@@ -382,6 +386,10 @@ class StepTerms:
         if self.graph_max_scale == float("inf"):  # every batch runs from the CUDA graph
             return self.f_dense, self.f_expert, self.f_attn, self.f_ew
         eager = s > self.graph_max_scale
+        if not (eager if type(s) is float else eager.any()):  # (the floors np.where below gives, without it)
+            return self.f_dense, self.f_expert, self.f_attn, self.f_ew
+        if type(s) is float:
+            return max(self.f_dense, self.f_dense_eager), max(self.f_expert, self.f_expert_eager), max(self.f_attn, self.f_attn_eager), max(self.f_ew, self.f_ew_eager)
         pick = lambda g, e: np.where(eager, max(g, e), g)  # noqa: E731
         return pick(self.f_dense, self.f_dense_eager), pick(self.f_expert, self.f_expert_eager), pick(self.f_attn, self.f_attn_eager), pick(self.f_ew, self.f_ew_eager)
 
@@ -407,32 +415,52 @@ class StepTerms:
         return expected_experts_touched(self.n_experts, self.experts_per_token, np.asarray(self.tokens, dtype=float) * s)
 
     def _comm(self, s: ArrayLike) -> np.ndarray:
-        n = np.asarray(self.tp, dtype=float)
-        t = self.n_allreduce * self.allreduce.time_s(np.asarray(self.ar_bytes, dtype=float) * s, n, self.link_bytes_per_s)
+        n = num(self.tp)
+        t = self.n_allreduce * self.allreduce.time_s(num(self.ar_bytes) * s, n, self.link_bytes_per_s)
+        if type(n) is float and type(t) is float:
+            return t if n > 1 else 0.0
         return np.where(n > 1, t, 0.0)
 
     def time_s(self, scale: ArrayLike) -> np.ndarray:
-        """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps)."""
-        s = np.asarray(scale, dtype=float)
+        """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps).
+        Python floats throughout (see :meth:`floats`) give a float, with the same operations."""
+        s = num(scale)
         f_dense, f_expert, f_attn, f_ew = self._floors(s)
-        t = np.maximum(np.maximum(self.gc * s, self.gm), f_dense)
-        t = t + np.maximum(np.maximum(self.ac * s, self.am * s), f_attn) + np.maximum(self.ewm * s, f_ew)
+        t = maximum(maximum(self.gc * s, self.gm), f_dense)
+        t = t + maximum(maximum(self.ac * s, self.am * s), f_attn) + maximum(self.ewm * s, f_ew)
         if self.is_moe:
             t = t + self._expert_s(s, f_expert)[2]
         return t + self._comm(s) + self.overhead_s + self.overhead_per_unit_s * s
 
+    def floats(self) -> StepTerms:
+        """These terms with each one-element array as a Python float (None when some field holds more),
+        for a scalar what-if: :meth:`time_s` and :meth:`at` then run as Python arithmetic."""
+        out = object.__new__(StepTerms)
+        d = {}
+        for k, v in self.__dict__.items():
+            if isinstance(v, np.ndarray):
+                if v.size != 1:
+                    return None  # type: ignore[return-value]
+                v = float(v.reshape(-1)[0])
+            d[k] = v
+        if any(isinstance(v, np.ndarray) for v in self.allreduce.__dict__.values()):
+            return None  # type: ignore[return-value]
+        out.__dict__.update(d)
+        return out
+
     def at(self, scale: ArrayLike = 1.0) -> StepCost:
         """The iteration with every token count multiplied by ``scale``, by kernel group."""
-        s = np.asarray(scale, dtype=float)
-        touched = self._touched(s)
+        s = num(scale)
+        touched = self._touched(s) if self.is_moe else 0.0 * s  # (no experts: none touched)
         f_dense, f_expert, f_attn, f_ew = self._floors(s)
         gc, ac, am, ewm = self.gc * s, self.ac * s, self.am * s, self.ewm * s
-        ec, em, t_expert = self._expert_s(s, f_expert)
-        if not self.is_moe:
-            t_expert = np.zeros_like(t_expert)
-        t_gemm = np.maximum(np.maximum(gc, self.gm), f_dense) + t_expert
-        t_attn = np.maximum(np.maximum(ac, am), f_attn)
-        t_ew = np.maximum(ewm, f_ew)
+        if self.is_moe:
+            ec, em, t_expert = self._expert_s(s, f_expert)
+        else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
+            ec = em = t_expert = 0.0 * gc
+        t_gemm = maximum(maximum(gc, self.gm), f_dense) + t_expert
+        t_attn = maximum(maximum(ac, am), f_attn)
+        t_ew = maximum(ewm, f_ew)
         t_comm = self._comm(s)
         return StepCost(
             flop=(self.flop_dense + self.flop_expert + self.flop_attn) * s,
@@ -780,7 +808,7 @@ def kv_shard(a: LLMArchitecture, tp: ArrayLike, attention_dp: bool = False) -> n
 def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike, tp: ArrayLike = 1, attention_dp: bool = False) -> np.ndarray:
     """All weights (every expert) at the given storage width on each of ``tp`` GPUs [bytes]: split over
     them, except that attention data parallelism keeps every non-expert weight whole on each GPU."""
-    pc = param_counts(a)
+    pc = _counts(a)[0]
     wb, t = np.asarray(weight_bytes_per_param, dtype=float), np.asarray(tp, dtype=float)
     if attention_dp:
         return (pc.total - pc.routed_experts) * wb + pc.routed_experts * wb / t

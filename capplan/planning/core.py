@@ -171,8 +171,10 @@ def text_capacity(
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
     stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    terms = stacked.part(0)
-    prefill_s = stacked.part(1).time_s(1.0)
+    terms, prefill = stacked.part(0), stacked.part(1)
+    if n == 1:  # one scenario (a what-if): the same terms as Python floats, priced by Python arithmetic
+        terms, prefill = terms.floats() or terms, prefill.floats() or prefill
+    prefill_s = prefill.time_s(1.0)
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -203,7 +205,7 @@ def text_capacity(
     )
     limited = np.where(fits, limited, 1)
     served = max_batch > 0
-    iteration = terms.at(k) if with_share else None
+    iteration = terms.at(float(k[0, 0]) if n == 1 else k) if with_share else None
     share = np.where(served, pre / (pre + dec), 0.0) if with_share else np.zeros_like(t_k)
     flat = lambda x: _flat(x, n)  # noqa: E731
     return TextArrays(
