@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from capplan.catalog import Catalog
+from capplan.catalog.cache import ByIdentity
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.knobs import expand_sets
 from capplan.catalog.load import existing_file
@@ -252,23 +253,18 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
     return {**args, "catalog": new_cat, "_economics_overlay": economics_overlay(parsed) or None}
 
 
-#: gpu_hour_cost results of what-ifs: key -> ((gpu, economics), cost). See hour_cost.
-_HOUR_COSTS: dict[tuple[Any, ...], tuple[tuple[Any, ...], GPUHourCost]] = {}
+#: per-GPU and per-economics values of what-ifs (see ByIdentity)
+_KEPT = ByIdentity()
 
 
 def hour_cost(g: GPUProfile, econ: Economics, price_per_gpu_hour: float | None) -> GPUHourCost:
-    """``gpu_hour_cost(g, econ, price_per_gpu_hour)``, kept for the same (immutable) GPU and economics
-    objects (matched by identity and held, as in :func:`capplan.planning.resolve.text_setup`): repeated
-    what-ifs on one GPU do not recompute it."""
-    key = (id(g), id(econ), price_per_gpu_hour)
-    hit = _HOUR_COSTS.get(key)
-    if hit is not None and hit[0][0] is g and hit[0][1] is econ:
-        return hit[1]
-    out = gpu_hour_cost(g, econ, price_per_gpu_hour)
-    if len(_HOUR_COSTS) >= 64:
-        del _HOUR_COSTS[next(iter(_HOUR_COSTS))]
-    _HOUR_COSTS[key] = ((g, econ), out)
-    return out
+    """``gpu_hour_cost(g, econ, price_per_gpu_hour)``, kept for the same (immutable) GPU and economics."""
+    return _KEPT.get((g, econ), ("hour", price_per_gpu_hour), lambda: gpu_hour_cost(g, econ, price_per_gpu_hour))  # type: ignore[no-any-return]
+
+
+def economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:
+    """What a result reports of its economics (one object per economics and GPU-hour cost: it is frozen)."""
+    return _KEPT.get((econ, hour), ("used",), lambda: _economics_used(econ, hour))  # type: ignore[no-any-return]
 
 
 def _economics_used(econ: Economics, hour: GPUHourCost) -> EconomicsUsed:

@@ -15,18 +15,19 @@ from capplan.api.common import (
     MAX_GPUS,
     TEXT_PRECISIONS,
     _check_precision,
-    _economics_used,
     _efficiency,
     _efficiency_used,
     _positive,
     _sets_or_uncertainty,
     build,
+    economics_used,
     ensure_finite,
     hour_cost,
     request_args,
     resolve_economics,
 )
 from capplan.catalog import Catalog, load_catalog
+from capplan.catalog.cache import ByIdentity
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
 from capplan.catalog.engines import engine_for, engine_id, load_engines
@@ -57,6 +58,9 @@ from capplan.results import (
     TextInputs,
     TextResult,
 )
+
+#: what a result reports of a setup's kernel efficiencies (frozen, so one object serves every result of the setup)
+_EFFICIENCY = ByIdentity()
 
 
 def text(
@@ -261,7 +265,7 @@ def text(
                 moe_parallel=("dep" if setup.engine.attention_dp else "ep") if setup.engine.expert_parallel else "tp",
                 engine_version=engine_version,
             ),
-            efficiency=_engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g),
+            efficiency=_EFFICIENCY.get((setup, eff, g), (stack_id,), lambda: _engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g)),
             fits_in_memory=fits,
             suggestion=suggestion,
             max_batch=max_batch if fits else 0,
@@ -283,7 +287,7 @@ def text(
             cost_per_million_output_tokens_usd=cost_out,
             cost_per_million_input_tokens_usd=cost_in,
             cost_per_million_tokens_usd=cost_all,
-            economics=_economics_used(econ, hour),
+            economics=economics_used(econ, hour),
             cost_breakdown_usd=build(CostBreakdown, hardware=cost_all * hw / price, energy=cost_all * en / price) if cost_all is not None else None,
             power_kw=facility_w * tp / 1e3,
             energy_kwh_per_million_tokens=energy_per_m,

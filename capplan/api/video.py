@@ -15,12 +15,12 @@ from capplan.api.common import (
     MAX_GPUS,
     VIDEO_PRECISIONS,
     _check_precision,
-    _economics_used,
     _efficiency,
     _efficiency_used,
     _positive,
     _sets_or_uncertainty,
     build,
+    economics_used,
     ensure_finite,
     hour_cost,
     parse_resolution,
@@ -248,7 +248,7 @@ def video(
             cost_per_video_minute_usd=cost / minutes,
             gpu_hours_per_video_minute=gpu_s / 3600.0 / minutes,
             long_video=long_info,
-            economics=_economics_used(econ, hour),
+            economics=economics_used(econ, hour),
             cost_breakdown_usd=build(
                 CostBreakdown,
                 hardware=gpu_s / 3600.0 * float(hour.hardware_usd_per_hour), energy=gpu_s / 3600.0 * float(hour.energy_usd_per_hour)

@@ -122,3 +122,26 @@ def _prune(folder: Path) -> None:
             old.unlink()
         except OSError:
             pass
+
+
+class ByIdentity:
+    """Values computed from immutable objects (catalogue entries, economics, resolved setups), kept in
+    memory for the same objects: a scalar what-if repeated on one model and GPU does not recompute
+    them. Objects are matched by identity and held by the entry, so an id cannot be reused while the
+    entry lives; the oldest of ``size`` entries goes first."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+        self._size = size
+
+    def get(self, objects: tuple[Any, ...], choices: tuple[Any, ...], make: Any) -> Any:
+        """The value for ``objects`` (by identity) and ``choices`` (hashable, by value): kept, or ``make()``."""
+        key = (*map(id, objects), *choices)
+        hit = self._entries.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], objects)):
+            return hit[1]
+        value = make()
+        if len(self._entries) >= self._size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (objects, value)
+        return value

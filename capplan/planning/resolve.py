@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from capplan.catalog.cache import ByIdentity
 from capplan.catalog.calibration import NONE, Calibration
 from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
 from capplan.catalog.knobs import scale_rates, set_rates
@@ -100,9 +101,8 @@ def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_pa
     )
 
 
-#: Resolved text setups: key -> (the objects the key names by identity, the setup). See text_setup.
-_TEXT_SETUPS: dict[tuple[Any, ...], tuple[tuple[Any, ...], TextSetup]] = {}
-_TEXT_SETUPS_KEPT = 64
+#: Resolved text setups (see text_setup).
+_TEXT_SETUPS = ByIdentity()
 
 
 def text_setup(
@@ -127,16 +127,11 @@ def text_setup(
     )
     if values:
         return _text_setup(w, g, eff, runtime, stack, precision, kv_precision, **kw)
-    held = (w, g, eff, runtime, calibration, load_catalog())  # (the catalogue: text_setup reads its efficiency table)
-    key = (*map(id, held), stack, precision, kv_precision, engine, compute_precision, expert_parallel, attention_dp, fp8_block_scaled, engine_version)
-    hit = _TEXT_SETUPS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], held)):
-        return hit[1]
-    setup = _text_setup(w, g, eff, runtime, stack, precision, kv_precision, **kw)
-    if len(_TEXT_SETUPS) >= _TEXT_SETUPS_KEPT:
-        del _TEXT_SETUPS[next(iter(_TEXT_SETUPS))]
-    _TEXT_SETUPS[key] = (held, setup)
-    return setup
+    return _TEXT_SETUPS.get(  # type: ignore[no-any-return]
+        (w, g, eff, runtime, calibration, load_catalog()),  # (the catalogue: text_setup reads its efficiency table)
+        (stack, precision, kv_precision, engine, compute_precision, expert_parallel, attention_dp, fp8_block_scaled, engine_version),
+        lambda: _text_setup(w, g, eff, runtime, stack, precision, kv_precision, **kw),
+    )
 
 
 def _text_setup(
