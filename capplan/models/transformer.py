@@ -432,19 +432,22 @@ class StepTerms:
             t = t + self._expert_s(s, f_expert)[2]
         return t + self._comm(s) + self.overhead_s + self.overhead_per_unit_s * s
 
-    def floats(self) -> StepTerms:
-        """These terms with each one-element array as a Python float (None when some field holds more),
-        for a scalar what-if: :meth:`time_s` and :meth:`at` then run as Python arithmetic."""
-        out = object.__new__(StepTerms)
+    def floats(self, i: int | None = None) -> StepTerms | None:
+        """These terms (or :meth:`part` ``i``) with every array field, all of one element, as a Python
+        float, for a scalar what-if: :meth:`time_s` and :meth:`at` then run as Python arithmetic. None
+        when some field holds more than one value."""
         d = {}
         for k, v in self.__dict__.items():
             if isinstance(v, np.ndarray):
+                if i is not None and v.ndim > 0:
+                    v = v[i]
                 if v.size != 1:
-                    return None  # type: ignore[return-value]
-                v = float(v.reshape(-1)[0])
+                    return None
+                v = float(v.item())
             d[k] = v
         if any(isinstance(v, np.ndarray) for v in self.allreduce.__dict__.values()):
-            return None  # type: ignore[return-value]
+            return None
+        out = object.__new__(StepTerms)
         out.__dict__.update(d)
         return out
 

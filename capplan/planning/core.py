@@ -171,9 +171,9 @@ def text_capacity(
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
     stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    terms, prefill = stacked.part(0), stacked.part(1)
-    if n == 1:  # one scenario (a what-if): the same terms as Python floats, priced by Python arithmetic
-        terms, prefill = terms.floats() or terms, prefill.floats() or prefill
+    # one scenario (a what-if): the same terms as Python floats, priced by Python arithmetic
+    terms = (stacked.floats(0) if n == 1 else None) or stacked.part(0)
+    prefill = (stacked.floats(1) if n == 1 else None) or stacked.part(1)
     prefill_s = prefill.time_s(1.0)
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
