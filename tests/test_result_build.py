@@ -89,3 +89,23 @@ def test_ensure_finite_names_the_first_bad_number_and_passes_finite_results():
     assert "ranges.a.1 = inf" in str(e.value)
     with pytest.raises(UserError, match="energy = nan"):
         ensure_finite(CostBreakdown(hardware=1.0, energy=float("nan")), "video")
+
+
+@pytest.mark.parametrize(("command", "kwargs"), CALLS[:4], ids=[f"{c}-{k['workload']}" for c, k in CALLS[:4]])
+def test_build_makes_what_model_construct_makes(command, kwargs):
+    from pydantic import BaseModel
+
+    def models(m):
+        yield m
+        for v in m.__dict__.values():
+            if isinstance(v, BaseModel):
+                yield from models(v)
+
+    r = getattr(capplan, command)(**kwargs)
+    for m in models(r):
+        given = {k: m.__dict__[k] for k in m.model_fields_set}
+        ref = type(m).model_construct(**given)
+        assert m.__dict__ == ref.__dict__ and list(m.__dict__) == list(ref.__dict__)
+        assert m.model_fields_set == ref.model_fields_set
+        assert m.__pydantic_extra__ == ref.__pydantic_extra__ and m.__pydantic_private__ == ref.__pydantic_private__
+        assert m.model_dump_json() == ref.model_dump_json()
