@@ -432,23 +432,28 @@ class StepTerms:
             t = t + self._expert_s(s, f_expert)[2]
         return t + self._comm(s) + self.overhead_s + self.overhead_per_unit_s * s
 
-    def floats(self, i: int | None = None) -> StepTerms | None:
-        """These terms (or :meth:`part` ``i``) with every array field, all of one element, as a Python
-        float, for a scalar what-if: :meth:`time_s` and :meth:`at` then run as Python arithmetic. None
-        when some field holds more than one value."""
-        d = {}
+    def float_rows(self, m: int) -> list[StepTerms] | None:
+        """The ``m`` mixes stacked on the first axis (see :func:`serving_terms_stacked`) of ONE scenario,
+        each as terms of Python floats, for a scalar what-if: :meth:`time_s` and :meth:`at` then run as
+        Python arithmetic, with the same operations. None when some field holds more scenarios."""
+        rows: list[dict[str, Any]] = [{} for _ in range(m)]
         for k, v in self.__dict__.items():
             if isinstance(v, np.ndarray):
-                if i is not None and v.ndim > 0:
-                    v = v[i]
-                if v.size != 1:
+                if v.size == 1:
+                    v = float(v.reshape(-1)[0])
+                elif v.size == m and v.shape[0] == m:
+                    for row, x in zip(rows, v.reshape(-1).tolist()):
+                        row[k] = x
+                    continue
+                else:
                     return None
-                v = float(v.item())
-            d[k] = v
+            for row in rows:
+                row[k] = v
         if any(isinstance(v, np.ndarray) for v in self.allreduce.__dict__.values()):
             return None
-        out = object.__new__(StepTerms)
-        out.__dict__.update(d)
+        out = [object.__new__(StepTerms) for _ in range(m)]
+        for o, row in zip(out, rows):
+            o.__dict__.update(row)
         return out
 
     def at(self, scale: ArrayLike = 1.0) -> StepCost:

@@ -80,7 +80,7 @@ def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> np.ndarray:
     w = np.asarray(weights_bytes, dtype=float)
     if s.memory_basis == "free_after_load":
         return w + s.memory_frac * np.maximum(s.memory_bytes - w, 0.0)
-    return np.broadcast_to(np.asarray(s.usable_bytes, dtype=float), w.shape).copy()
+    return np.full(w.shape, float(s.usable_bytes))
 
 
 def text_batch_cap(s: TextSetup, prompt_tokens: ArrayLike, output_tokens: ArrayLike) -> np.ndarray:
@@ -171,10 +171,10 @@ def text_capacity(
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
     stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    # one scenario (a what-if): the same terms as Python floats, priced by Python arithmetic
-    terms = (stacked.floats(0) if n == 1 else None) or stacked.part(0)
-    prefill = (stacked.floats(1) if n == 1 else None) or stacked.part(1)
-    prefill_s = prefill.time_s(1.0)
+    # one scenario (a what-if): the same four iterations as Python floats, priced by Python arithmetic
+    rows = stacked.float_rows(4) if n == 1 else None
+    terms = rows[0] if rows else stacked.part(0)
+    prefill_s = (rows[1] if rows else stacked.part(1)).time_s(1.0)
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -196,23 +196,26 @@ def text_capacity(
     nxt = n_ok + 1
     max_batch = np.where(fits, n_ok, 0.0)
     k = np.maximum(max_batch, 1.0)
-    # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
-    scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
-    times = stacked.time_s(scale)
-    t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
+    if rows:  # the steady state at k and k + 1, its prefill and decode parts at k
+        kf = float(k[0, 0])
+        t_k, t_next, pre, dec = rows[0].time_s(kf), rows[0].time_s(float(nxt[0, 0])), rows[2].time_s(kf), rows[3].time_s(kf)
+    else:  # the same, as one evaluation of the four stacked iterations
+        scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
+        times = stacked.time_s(scale)
+        t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
     limited = np.where(
         n_ok >= cap, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
     )
     limited = np.where(fits, limited, 1)
     served = max_batch > 0
-    iteration = terms.at(float(k[0, 0]) if n == 1 else k) if with_share else None
+    iteration = terms.at(float(k[0, 0]) if rows else k) if with_share else None
     share = np.where(served, pre / (pre + dec), 0.0) if with_share else np.zeros_like(t_k)
     flat = lambda x: _flat(x, n)  # noqa: E731
     return TextArrays(
         tp=flat(tp_c),
-        fits=np.broadcast_to(fits, (n, 1)).reshape(n),
+        fits=fits.reshape(n) if fits.shape == (n, 1) else np.broadcast_to(fits, (n, 1)).reshape(n),
         max_batch=flat(max_batch).astype(int),
-        limited_by=np.broadcast_to(limited, (n, 1)).reshape(n).astype(int),
+        limited_by=(limited.reshape(n) if limited.shape == (n, 1) else np.broadcast_to(limited, (n, 1)).reshape(n)).astype(int),
         tokens_per_s=flat(np.where(served, k / t_k, 0.0)),
         tpot_s=flat(t_k),
         ttft_s=flat(prefill_s + t_k),
