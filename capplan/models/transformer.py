@@ -134,7 +134,7 @@ def kv_bytes_per_token(a: LLMArchitecture, kv_bytes: ArrayLike) -> np.ndarray:
     key: kv_lora_rank + qk_rope_head_dim per layer (DeepSeek-V2 paper, table 1).
     """
     per_layer = (a.kv_lora_rank + a.qk_rope_head_dim) if a.is_mla else 2 * a.kv_heads * a.head_dim
-    return per_layer * a.layers * np.asarray(kv_bytes, dtype=float)
+    return per_layer * a.layers * num(kv_bytes)
 
 
 def attention_flop_per_token(a: LLMArchitecture, context: ArrayLike) -> np.ndarray:
@@ -143,7 +143,7 @@ def attention_flop_per_token(a: LLMArchitecture, context: ArrayLike) -> np.ndarr
     GQA: QK^T and PV are 2 x context x head_dim each per head. MLA in its absorbed form (the serving
     kernels' form, DeepSeek-V2 sec. 2.1.3): scores over the latent + RoPE key, values from the latent.
     """
-    c = np.asarray(context, dtype=float)
+    c = num(context)
     if a.is_mla:
         per_head = 2 * (a.kv_lora_rank + a.qk_rope_head_dim) + 2 * a.kv_lora_rank
     else:
@@ -258,12 +258,12 @@ def elementwise_bytes_per_token(a: LLMArchitecture, act_bytes: ArrayLike = 2.0, 
     RoPE is fused into the attention kernels and sampling is left out (both < 1%).
     """
     h = a.hidden_size
-    n = np.asarray(tp, dtype=float)
+    n = num(tp)
     act = 3 if a.ffn_gated else 2
     norms = 8.0 * h * a.layers
     dense = act * a.ffn_size * a.dense_layers / n
     moe = (act * a.expert_ffn_size * (a.experts_per_token + a.n_shared_experts) / n + (a.experts_per_token + 1) * h) * a.moe_layers
-    return (norms + dense + moe) * np.asarray(act_bytes, dtype=float)
+    return (norms + dense + moe) * num(act_bytes)
 
 
 @dataclass(frozen=True)
@@ -432,30 +432,6 @@ class StepTerms:
             t = t + self._expert_s(s, f_expert)[2]
         return t + self._comm(s) + self.overhead_s + self.overhead_per_unit_s * s
 
-    def float_rows(self, m: int) -> list[StepTerms] | None:
-        """The ``m`` mixes stacked on the first axis (see :func:`serving_terms_stacked`) of ONE scenario,
-        each as terms of Python floats, for a scalar what-if: :meth:`time_s` and :meth:`at` then run as
-        Python arithmetic, with the same operations. None when some field holds more scenarios."""
-        rows: list[dict[str, Any]] = [{} for _ in range(m)]
-        for k, v in self.__dict__.items():
-            if isinstance(v, np.ndarray):
-                if v.size == 1:
-                    v = float(v.reshape(-1)[0])
-                elif v.size == m and v.shape[0] == m:
-                    for row, x in zip(rows, v.reshape(-1).tolist()):
-                        row[k] = x
-                    continue
-                else:
-                    return None
-            for row in rows:
-                row[k] = v
-        if any(isinstance(v, np.ndarray) for v in self.allreduce.__dict__.values()):
-            return None
-        out = [object.__new__(StepTerms) for _ in range(m)]
-        for o, row in zip(out, rows):
-            o.__dict__.update(row)
-        return out
-
     def at(self, scale: ArrayLike = 1.0) -> StepCost:
         """The iteration with every token count multiplied by ``scale``, by kernel group."""
         s = num(scale)
@@ -520,12 +496,12 @@ def step_terms(
 ) -> StepTerms:
     """The work of one serving iteration (see :func:`step_cost`), ready to be priced at any scale."""
     pc, kc = _counts(a)
-    d = np.asarray(decode_tokens, dtype=float)
-    p = np.asarray(prefill_tokens, dtype=float)
-    n = np.asarray(tp, dtype=float)
+    d = num(decode_tokens)
+    p = num(prefill_tokens)
+    n = num(tp)
     tokens = d + p
-    wb = np.asarray(weight_bytes_per_param, dtype=float)
-    logits = d + (p if prefill_sequences is None else np.minimum(np.asarray(prefill_sequences, dtype=float), p))
+    wb = num(weight_bytes_per_param)
+    logits = d + (p if prefill_sequences is None else minimum(num(prefill_sequences), p))
     flop_dense = 2.0 * (pc.always_active - pc.head) * tokens + 2.0 * pc.head * logits
     flop_expert = (2.0 * pc.expert * a.experts_per_token * a.moe_layers) * tokens
     flop_attn = attention_flop_per_token(a, decode_context) * d + attention_flop_per_token(a, prefill_context) * p
@@ -534,7 +510,7 @@ def step_terms(
     # Each decoding sequence reads its whole cache once per token and writes its new token's K/V. A
     # prefill chunk writes its own K/V and reads it back tile by tile from on-chip memory
     # (FlashAttention), so its HBM traffic is about one write and one read of its tokens' cache.
-    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (np.asarray(decode_context, dtype=float) + 1.0) + 2.0 * p)
+    kv_read = kv_bytes_per_token(a, kv_bytes) * (d * (num(decode_context) + 1.0) + 2.0 * p)
     # (under attention data parallelism each GPU runs the whole layer on its own 1/n of the tokens)
     dp = engine is not None and engine.attention_dp
     ew_bytes = elementwise_bytes_per_token(a, act_bytes, 1.0) * tokens / n if dp else elementwise_bytes_per_token(a, act_bytes, n) * tokens
@@ -562,7 +538,8 @@ def step_terms(
     n_dense_kernels = kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1
     n_ew_kernels = kc.elementwise * a.layers + a.dense_layers
     # (the elementwise group also holds each dense MLP's activation kernel; the +1 GEMM is the LM head)
-    return StepTerms(
+    out = object.__new__(StepTerms)  # (every field is given: __init__ would only set them, one by one)
+    out.__dict__.update(
         tokens=tokens,
         flop_dense=flop_dense,
         flop_expert=flop_expert,
@@ -602,6 +579,7 @@ def step_terms(
         f_ew_eager=eager * n_ew_kernels,
         ep_ranks=n if en.expert_parallel else 1.0,
     )
+    return out
 
 
 def step_cost(
@@ -728,6 +706,21 @@ def serving_points(
     )
 
 
+#: The four iterations of a serving estimate as token mixes of one sequence (see serving_terms_stacked):
+#: (decode tokens, steady-state prefill share, whole prompts) of the steady state, one prompt's
+#: prefill, and the steady state's prefill and decode parts alone.
+_MIXES = ((1.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+
+
+def _mix(P: Any, O: Any, tp: Any, dec: Any, pre: Any, prompt: Any) -> dict[str, Any]:
+    """step_terms' token arguments of mix (dec, pre, prompt); the same formulas for float mixes and
+    for the mixes stacked as arrays."""
+    return dict(
+        decode_tokens=dec, decode_context=(P + O / 2.0) * dec, prefill_tokens=pre * P / O + prompt * P, prefill_context=P / 2.0 + 0 * dec,
+        prefill_sequences=pre / O + prompt, tp=tp + 0 * dec,
+    )
+
+
 def serving_terms_stacked(
     a: LLMArchitecture,
     device: DeviceRates,
@@ -747,16 +740,38 @@ def serving_terms_stacked(
     so that one :meth:`StepTerms.time_s` call with a (4, ...) scale prices them all."""
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     ax = (4,) + (1,) * max(P.ndim, O.ndim, np.ndim(tp))
-    col = lambda *v: np.array(v, dtype=float).reshape(ax)  # noqa: E731
-    dec, pre, prompt = col(1, 0, 0, 1), col(1, 0, 1, 0), col(0, 1, 0, 0)
-    ctx = P + O / 2.0
-    terms = step_terms(
-        a, device, decode_tokens=dec, decode_context=ctx * dec, prefill_tokens=pre * P / O + prompt * P, prefill_context=P / 2.0 + 0 * dec,
-        prefill_sequences=pre / O + prompt, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
-        tp=np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O))) + 0 * dec,
+    dec, pre, prompt = (np.array(c, dtype=float).reshape(ax) for c in zip(*_MIXES))
+    t = np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O)))
+    return step_terms(
+        a, device, **_mix(P, O, t, dec, pre, prompt), weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
         allreduce=allreduce, floors=floors, engine=engine,
     )
-    return terms
+
+
+def serving_terms_floats(
+    a: LLMArchitecture,
+    device: DeviceRates,
+    *,
+    prompt_tokens: float,
+    output_tokens: float,
+    weight_bytes_per_param: float,
+    kv_bytes: float = 2.0,
+    tp: float = 1.0,
+    act_bytes: float = 2.0,
+    allreduce: AllReduce | None = None,
+    floors: KernelFloors | None = None,
+    engine: EngineTerms | None = None,
+) -> list[StepTerms]:
+    """The four iterations of :func:`serving_terms_stacked` for ONE scenario, as terms of Python floats
+    (a scalar what-if prices them by Python arithmetic): the same formulas, so the same numbers."""
+    f = float
+    return [
+        step_terms(
+            a, device, **_mix(f(prompt_tokens), f(output_tokens), f(tp), *mix), weight_bytes_per_param=f(weight_bytes_per_param), kv_bytes=f(kv_bytes),
+            act_bytes=f(act_bytes), allreduce=allreduce, floors=floors, engine=engine,
+        )
+        for mix in _MIXES
+    ]
 
 
 def serving_terms(
@@ -801,16 +816,16 @@ def kv_cache_bytes_per_gpu(
     return kv_bytes_per_token(a, kv_bytes) * np.asarray(batch, dtype=float) * (P + O / 2.0) / kv_shard(a, tp, attention_dp)
 
 
-def kv_shard(a: LLMArchitecture, tp: ArrayLike, attention_dp: bool = False) -> np.ndarray:
+def kv_shard(a: LLMArchitecture, tp: ArrayLike, attention_dp: bool = False) -> Any:
     """Ways the KV cache is split over a replica's GPUs: by KV head under tensor parallelism, at most
     kv_heads ways (MLA's latent is replicated on every GPU in standard TP, as in vLLM's MLA backend); by
-    sequence, ``tp`` ways, under attention data parallelism."""
-    t = np.asarray(tp, dtype=float)
+    sequence, ``tp`` ways, under attention data parallelism. A float for a float ``tp``, else an array."""
+    t = num(tp)
     if attention_dp:
         return t
     if a.is_mla:
-        return np.ones_like(t)
-    return np.minimum(t, float(a.kv_heads))
+        return 1.0 if type(t) is float else np.ones_like(t)
+    return minimum(t, float(a.kv_heads))
 
 
 def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike, tp: ArrayLike = 1, attention_dp: bool = False) -> np.ndarray:

@@ -170,11 +170,12 @@ def text_capacity(
 
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
-    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    # one scenario (a what-if): the same four iterations as Python floats, priced by Python arithmetic
-    rows = stacked.float_rows(4) if n == 1 else None
-    terms = rows[0] if rows else stacked.part(0)
-    prefill_s = (rows[1] if rows else stacked.part(1)).time_s(1.0)
+    # one scenario (a what-if): the four iterations as Python floats, priced by Python arithmetic
+    # (the same formulas as the stacked arrays; transformer.serving_terms_floats)
+    rows = transformer.serving_terms_floats(a, rates, prompt_tokens=P.item(), output_tokens=O.item(), **{**kw, "tp": tp_c.item()}) if n == 1 else None  # type: ignore[arg-type]
+    stacked = None if rows else transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    terms = rows[0] if rows else stacked.part(0)  # type: ignore[union-attr]
+    prefill_s = (rows[1] if rows else stacked.part(1)).time_s(1.0)  # type: ignore[union-attr]
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -201,7 +202,7 @@ def text_capacity(
         t_k, t_next, pre, dec = rows[0].time_s(kf), rows[0].time_s(float(nxt[0, 0])), rows[2].time_s(kf), rows[3].time_s(kf)
     else:  # the same, as one evaluation of the four stacked iterations
         scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
-        times = stacked.time_s(scale)
+        times = stacked.time_s(scale)  # type: ignore[union-attr]
         t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
     limited = np.where(
         n_ok >= cap, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
