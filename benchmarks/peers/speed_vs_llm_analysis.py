@@ -129,6 +129,10 @@ def main() -> None:
     for key, label in (("sweep_columns_tp4_s", "sweep, TP 4, columns"), ("sweep_columns_auto_tp_s", "sweep, TP auto, columns"), ("sweep_rows_tp4_s", "sweep, TP 4, one object per row")):
         rate = n / mine[key]
         lines.append(f"{label:32}: {n:,} scenarios in {mine[key]:.3f} s = {rate:,.0f}/s = {rate / peer_rate:,.0f}x llm-analysis (target >= 200x)")
+    call = mine["text_call_s"] / per_cfg
+    sweep = n / mine["sweep_columns_tp4_s"] / peer_rate
+    lines.append(f"{'PASS' if call <= 1.0 else 'MISS'}: one capplan.text() (TP 4) {call:.2f}x one llm-analysis configuration's time, same run; target <= 1x")
+    lines.append(f"{'PASS' if sweep >= 200 else 'MISS'}: text sweep (TP 4, columns) {sweep:,.0f}x llm-analysis's rate, same run; target >= 200x")
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps({"peer": peer, "capplan": mine}, indent=2))

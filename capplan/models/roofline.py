@@ -45,11 +45,15 @@ def compute_time_s(flop: ArrayLike, peak_flop_per_s: ArrayLike, compute_frac: Ar
     peak_flop_per_s : dense peak throughput of the chip at the operation's precision [FLOP/s]
     compute_frac : achieved fraction of that peak, in (0, 1] [-]
     """
+    if type(flop) is float and type(peak_flop_per_s) is float and type(compute_frac) is float:
+        return flop / (peak_flop_per_s * compute_frac)  # type: ignore[return-value]
     return num(flop) / (num(peak_flop_per_s) * num(compute_frac))
 
 
 def memory_time_s(bytes_moved: ArrayLike, bandwidth_bytes_per_s: ArrayLike, bandwidth_frac: ArrayLike) -> np.ndarray:
     """Time to move ``bytes_moved`` through memory at ``bandwidth_frac`` of the nominal bandwidth [s]."""
+    if type(bytes_moved) is float and type(bandwidth_bytes_per_s) is float and type(bandwidth_frac) is float:
+        return bytes_moved / (bandwidth_bytes_per_s * bandwidth_frac)  # type: ignore[return-value]
     return num(bytes_moved) / (num(bandwidth_bytes_per_s) * num(bandwidth_frac))
 
 
@@ -70,4 +74,6 @@ def roofline_time_s(
 
 def link_time_s(bytes_moved: ArrayLike, link_bytes_per_s: ArrayLike) -> np.ndarray:
     """Time to send ``bytes_moved`` over a link of ``link_bytes_per_s`` (per direction) [s]."""
+    if type(bytes_moved) is float and type(link_bytes_per_s) is float:
+        return bytes_moved / link_bytes_per_s  # type: ignore[return-value]
     return num(bytes_moved) / num(link_bytes_per_s)
