@@ -59,7 +59,8 @@ from capplan.results import (
     TextResult,
 )
 
-#: what a result reports of a setup's kernel efficiencies (frozen, so one object serves every result of the setup)
+#: what a result reports of a setup's kernel efficiencies (frozen, so one object serves every result of
+#: the setup) and the notes on its engine figures and precision
 _EFFICIENCY = ByIdentity()
 
 
@@ -217,7 +218,7 @@ def text(
         warnings.append(f"the {which} target of {tgt:g} ms cannot be met even at batch 1 ({got:.1f} ms); try more --gpus or a faster GPU")
     if auto:
         warnings.append(f"--gpus not given: {tp} GPU(s) per replica is the cheapest tensor-parallel size that fits")
-    warnings.extend(_engine_notes(setup, g, precision, arch.is_moe))
+    warnings.extend(_EFFICIENCY.get((setup, g), ("notes", precision), lambda: _engine_notes(setup, g, precision, arch.is_moe)))
     if eff.serving_gemm_frac is None and eff.weight_stream_frac is None:
         warnings.append(
             f"{g.id} has no serving-kernel efficiencies under {stack_id}: the text model falls back to best-shape kernel figures, "

@@ -19,6 +19,7 @@ as; "auto" GPU count is the smallest sequence-parallel size that fits in memory 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -329,14 +330,16 @@ def text_cost_per_million(arrays: TextArrays, usd_per_gpu_hour: ArrayLike, promp
     tps = arrays.tokens_per_s
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     usd_per_s = arrays.tp * np.asarray(usd_per_gpu_hour, dtype=float) / 3600.0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    served = tps > 0
+    every = bool(served.all())  # (then no division by zero and no NaN to put in: a what-if's usual case)
+    with np.errstate(divide="ignore", invalid="ignore") if not every else contextlib.nullcontext():
         out_per_s, in_per_s = tps, tps * P / O
-        served = tps > 0
-        return {
-            "all": np.where(served, usd_per_s / (out_per_s + in_per_s) * 1e6, np.nan),
-            "output": np.where(served, usd_per_s * (1 - arrays.prefill_share) / out_per_s * 1e6, np.nan),
-            "input": np.where(served, usd_per_s * arrays.prefill_share / in_per_s * 1e6, np.nan),
+        costs = {
+            "all": usd_per_s / (out_per_s + in_per_s) * 1e6,
+            "output": usd_per_s * (1 - arrays.prefill_share) / out_per_s * 1e6,
+            "input": usd_per_s * arrays.prefill_share / in_per_s * 1e6,
         }
+        return costs if every else {k: np.where(served, v, np.nan) for k, v in costs.items()}
 
 
 # --- video ----------------------------------------------------------------------------------------
