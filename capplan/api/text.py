@@ -162,7 +162,7 @@ def text(
     )
     hour = hour_cost(g, econ, price_per_gpu_hour)
     price = float(hour.usd_per_hour)
-    cal = load_calibration(calibration, set(cat.gpus))
+    cal = load_calibration(calibration, set(cat.gpus) if calibration is not None else None)
     setup = text_setup(
         w, g, eff, rt, stack_id, precision, kv_precision, calibration=cal, engine=engine_name, compute_precision=compute,
         expert_parallel=ep, attention_dp=dp, engine_version=engine_version,

@@ -80,16 +80,16 @@ class ParamCounts:
     embedding: float  # input embedding table
     lm_head: float  # output projection (0 extra if tied)
 
-    @property
+    @functools.cached_property
     def total(self) -> float:
         return self.attention + self.dense_mlp + self.routed_experts + self.shared_experts + self.router + self.embedding + self.lm_head
 
-    @property
+    @functools.cached_property
     def head(self) -> float:
         """The output projection: its own matrix, or the input embedding when they are tied."""
         return self.lm_head or self.embedding
 
-    @property
+    @functools.cached_property
     def always_active(self) -> float:
         """Weights every token uses except the routed experts (the embedding lookup excluded; the output
         projection included, as the embedding matrix itself when tied)."""
@@ -841,7 +841,7 @@ def weights_bytes_per_gpu(a: LLMArchitecture, weight_bytes_per_param: ArrayLike,
     """All weights (every expert) at the given storage width on each of ``tp`` GPUs [bytes]: split over
     them, except that attention data parallelism keeps every non-expert weight whole on each GPU."""
     pc = _counts(a)[0]
-    wb, t = np.asarray(weight_bytes_per_param, dtype=float), np.asarray(tp, dtype=float)
+    wb, t = num(weight_bytes_per_param), num(tp)
     if attention_dp:
         return (pc.total - pc.routed_experts) * wb + pc.routed_experts * wb / t
     return pc.total * wb / t

@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 from capplan.models import dit, transformer
 from capplan.models.device import DeviceRates
 from capplan.models.dit import DiTArchitecture
+from capplan.models.roofline import maximum, minimum, num
 from capplan.models.transformer import AllReduce, EngineTerms, KernelFloors, LLMArchitecture
 
 #: Why the batch stopped growing, by code in :attr:`TextArrays.limited_by` ("none": a fixed concurrency ran whole).
@@ -75,22 +76,24 @@ class TextSetup:
     compute_precision: str = ""
 
 
-def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> np.ndarray:
+def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> Any:
     """Memory per GPU for weights and KV cache under the engine's memory setting: a share of all memory
     (vLLM, SGLang) or the weights plus a share of what they leave free (TensorRT-LLM)."""
-    w = np.asarray(weights_bytes, dtype=float)
+    w = num(weights_bytes)
     if s.memory_basis == "free_after_load":
-        return w + s.memory_frac * np.maximum(s.memory_bytes - w, 0.0)
-    return np.full(w.shape, float(s.usable_bytes))
+        return w + s.memory_frac * maximum(s.memory_bytes - w, 0.0)
+    return float(s.usable_bytes) if type(w) is float else np.full(w.shape, float(s.usable_bytes))
 
 
-def text_batch_cap(s: TextSetup, prompt_tokens: ArrayLike, output_tokens: ArrayLike) -> np.ndarray:
+def text_batch_cap(s: TextSetup, prompt_tokens: ArrayLike, output_tokens: ArrayLike) -> Any:
     """The most sequences a steady state can keep running: the engine's running-request limit, and the
     iteration token budget, which must hold each sequence's decode token plus its P / O share of the
     prompts that replace finished sequences (B (1 + P/O) <= budget)."""
-    P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    P, O = num(prompt_tokens), num(output_tokens)
+    if type(P) is float and type(O) is float and O > 0:  # one scenario: Python arithmetic, np.floor's result
+        return minimum(float(s.max_batch), maximum(float(np.floor(s.max_batched_tokens / (1.0 + P / O))), 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        by_tokens = np.floor(s.max_batched_tokens / (1.0 + P / O))
+        by_tokens = np.floor(s.max_batched_tokens / (1.0 + num(P) / num(O)))
     return np.minimum(float(s.max_batch), np.maximum(by_tokens, 1.0))
 
 
@@ -115,12 +118,13 @@ class TextArrays:
         return TextArrays(**out, iteration=None)
 
 
-def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> np.ndarray:
-    """Memory per GPU for the weights and one sequence at full context [bytes]: the least a replica needs."""
+def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> Any:
+    """Memory per GPU for the weights and one sequence at full context [bytes]: the least a replica needs.
+    (This and the other memory functions give a float for Python floats, else an array.)"""
     a, dp = s.arch, s.engine.attention_dp
     # under attention data parallelism one sequence's cache lives whole on one GPU
-    shard = np.ones_like(np.asarray(tp, dtype=float)) if dp else transformer.kv_shard(a, tp)
-    kv = transformer.kv_bytes_per_token(a, s.kv_bytes) * np.asarray(context_tokens, dtype=float) / shard
+    shard = transformer.kv_shard(a, tp, True) * 0.0 + 1.0 if dp else transformer.kv_shard(a, tp)
+    kv = transformer.kv_bytes_per_token(a, s.kv_bytes) * num(context_tokens) / shard
     return transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp, dp) + kv
 
 
@@ -133,6 +137,34 @@ def _col(x: ArrayLike, n: int) -> np.ndarray:
 def _flat(x: ArrayLike, n: int) -> np.ndarray:
     a = np.asarray(x, dtype=float)
     return a.reshape(n) if a.size == n else np.full(n, float(a.reshape(-1)[0]))
+
+
+def _memory_batch(s: TextSetup, tp: Any, P: Any, O: Any, reserved: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """(weights, usable memory, whether one sequence at full context fits, the engine's batch cap, the
+    most sequences memory holds) per GPU, on Python floats or on (n, 1) arrays alike."""
+    a, dp = s.arch, s.engine.attention_dp
+    weights = transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp, dp)
+    usable = text_usable_bytes(s, weights) - reserved
+    fits = text_need_bytes(s, tp, P + O) <= usable
+    cap = text_batch_cap(s, P, O)
+
+    # Memory: weights + KV of b sequences at mean context, affine in b.
+    def mem_ok(b: Any) -> Any:
+        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp, dp) <= usable
+
+    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp, dp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.floor(np.divide(usable - weights, per_seq))
+    b = minimum(maximum(float(room) if type(per_seq) is float else room, 0.0), cap)
+    if type(b) is float:  # the round-off at the boundary below, on floats (numpy's & and ~ are not Python's)
+        if b < cap and mem_ok(b + 1):
+            b += 1
+        if b > 0 and not mem_ok(b):
+            b -= 1
+        return weights, usable, fits, cap, b
+    b = np.where(mem_ok(b + 1) & (b < cap), b + 1, b)  # round-off at the boundary
+    b = np.where((b > 0) & ~mem_ok(b), b - 1, b)
+    return weights, usable, fits, cap, b
 
 
 def text_capacity(
@@ -154,20 +186,11 @@ def text_capacity(
     tp_c, P, O = _col(tp, n), _col(prompt_tokens, n), _col(output_tokens, n)
     ttft, tpot = _col(ttft_ms, n), _col(tpot_ms, n)
     a, dp = s.arch, s.engine.attention_dp
-    weights = transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp_c, dp)
-    usable = text_usable_bytes(s, weights) - _col(reserved_bytes, n)
-    fits = text_need_bytes(s, tp_c, P + O) <= usable
-    cap = text_batch_cap(s, P, O)
-
-    # Memory: weights + KV of b sequences at mean context, affine in b.
-    def mem_ok(b: np.ndarray) -> np.ndarray:
-        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp_c, dp) <= usable
-
-    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp_c, dp)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b_mem = np.clip(np.floor((usable - weights) / per_seq), 0, cap)
-    b_mem = np.where(mem_ok(b_mem + 1) & (b_mem < cap), b_mem + 1, b_mem)  # round-off at the boundary
-    b_mem = np.where((b_mem > 0) & ~mem_ok(b_mem), b_mem - 1, b_mem)
+    if n == 1:  # one scenario (a what-if): the memory bound on Python floats, then as (1, 1) arrays
+        one = _memory_batch(s, tp_c.item(), P.item(), O.item(), float(np.asarray(reserved_bytes, dtype=float).reshape(-1)[0]))
+        weights, usable, fits, cap, b_mem = (np.full((1, 1), v) for v in one)
+    else:
+        weights, usable, fits, cap, b_mem = _memory_batch(s, tp_c, P, O, _col(reserved_bytes, n))
 
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
