@@ -578,7 +578,7 @@ def step_terms(
         is_moe=a.is_moe,
         overhead_s=en.iteration_overhead_s,
         overhead_per_unit_s=(
-            en.per_sequence_overhead_s * (d + (0.0 if prefill_sequences is None else np.asarray(prefill_sequences, dtype=float)))
+            en.per_sequence_overhead_s * (d + (0.0 if prefill_sequences is None else num(prefill_sequences)))
             if en.per_sequence_overhead_s else 0.0
         ),
         graph_max_scale=en.graph_max_batch,

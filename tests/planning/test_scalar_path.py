@@ -22,10 +22,14 @@ CASES = [
     ("mixtral-8x7b", "mi300x", 2, "sglang", "bf16"),
     ("deepseek-v3", "b200", 8, "sglang", "fp8"),
     ("deepseek-v3", "h200-sxm", 8, "trtllm", "fp8"),
+    ("llama-3.1-70b", "h100-sxm", 4, "vllm@0.5.4", "bf16"),  # an old release: host time per sequence
+    ("deepseek-v3", "h200-sxm", 8, "vllm@0.7.3", "fp8"),
 ]
 
 
 def _setup(workload, gpu, engine, precision, **kw):
+    if engine and "@" in engine:
+        engine, kw["engine_version"] = engine.split("@")
     w, g = CAT.text_workload(workload), CAT.gpu(gpu)
     stack = CAT.stack(None)
     return text_setup(w, g, _efficiency(CAT, g.id, stack), CAT.efficiency.runtime, stack, precision, "bf16", engine=engine, **kw)
