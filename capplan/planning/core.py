@@ -90,10 +90,10 @@ def text_batch_cap(s: TextSetup, prompt_tokens: ArrayLike, output_tokens: ArrayL
     iteration token budget, which must hold each sequence's decode token plus its P / O share of the
     prompts that replace finished sequences (B (1 + P/O) <= budget)."""
     P, O = num(prompt_tokens), num(output_tokens)
-    if type(P) is float and type(O) is float and O > 0:  # one scenario: Python arithmetic, np.floor's result
+    if type(P) is float and type(O) is float and O > 0:  # one scenario, on floats (np.floor: the same whole number)
         return minimum(float(s.max_batch), maximum(float(np.floor(s.max_batched_tokens / (1.0 + P / O))), 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
-        by_tokens = np.floor(s.max_batched_tokens / (1.0 + num(P) / num(O)))
+        by_tokens = np.floor(s.max_batched_tokens / (1.0 + np.asarray(P, dtype=float) / O))
     return np.minimum(float(s.max_batch), np.maximum(by_tokens, 1.0))
 
 
@@ -123,7 +123,8 @@ def text_need_bytes(s: TextSetup, tp: ArrayLike, context_tokens: ArrayLike) -> A
     (This and the other memory functions give a float for Python floats, else an array.)"""
     a, dp = s.arch, s.engine.attention_dp
     # under attention data parallelism one sequence's cache lives whole on one GPU
-    shard = transformer.kv_shard(a, tp, True) * 0.0 + 1.0 if dp else transformer.kv_shard(a, tp)
+    t = num(tp)
+    shard = (1.0 if type(t) is float else np.ones_like(t)) if dp else transformer.kv_shard(a, t)
     kv = transformer.kv_bytes_per_token(a, s.kv_bytes) * num(context_tokens) / shard
     return transformer.weights_bytes_per_gpu(a, s.weight_bytes_per_param, tp, dp) + kv
 
@@ -187,7 +188,7 @@ def text_capacity(
     ttft, tpot = _col(ttft_ms, n), _col(tpot_ms, n)
     a, dp = s.arch, s.engine.attention_dp
     if n == 1:  # one scenario (a what-if): the memory bound on Python floats, then as (1, 1) arrays
-        one = _memory_batch(s, tp_c.item(), P.item(), O.item(), float(np.asarray(reserved_bytes, dtype=float).reshape(-1)[0]))
+        one = _memory_batch(s, tp_c.item(), P.item(), O.item(), _col(reserved_bytes, n).item())
         weights, usable, fits, cap, b_mem = (np.full((1, 1), v) for v in one)
     else:
         weights, usable, fits, cap, b_mem = _memory_batch(s, tp_c, P, O, _col(reserved_bytes, n))

@@ -56,3 +56,15 @@ def test_the_scalar_path_is_taken_and_gives_floats():
     s = _setup("llama-2-70b", "a100-sxm-80gb", None, "bf16")
     r = core.text_capacity(s, tp=4, prompt_tokens=1024, output_tokens=256)
     assert type(r.iteration.time_s) is float  # priced by Python arithmetic, not on one-element arrays
+
+
+@pytest.mark.parametrize(("expert_parallel", "attention_dp"), [(True, False), (True, True)])
+def test_scalar_capacity_equals_the_array_path_under_expert_and_attention_data_parallelism(expert_parallel, attention_dp):
+    s = _setup("deepseek-v3", "h200-sxm", "sglang", "fp8", expert_parallel=expert_parallel, attention_dp=attention_dp)
+    assert s.engine.attention_dp == attention_dp
+    one = core.text_capacity(s, tp=8, prompt_tokens=2048, output_tokens=512, tpot_ms=60.0, reserved_bytes=2e9)
+    two = core.text_capacity(s, tp=[8, 8], prompt_tokens=[2048, 100], output_tokens=[512, 512], tpot_ms=60.0, reserved_bytes=2e9)
+    for f in dataclasses.fields(core.TextArrays):
+        if f.name != "iteration":
+            assert getattr(one, f.name)[0] == getattr(two, f.name)[0], f.name
+    assert one.max_batch[0] > 0
