@@ -182,25 +182,21 @@ def text_capacity(
     """Serving capacity at the largest batch that fits and meets the targets (inf: no target).
 
     ``reserved_bytes``: memory per GPU kept for something else (a co-resident video model in a plan).
+    One scenario (a what-if) is priced on Python floats (:func:`_capacity_one`), many as arrays.
     """
     n = int(np.broadcast(np.asarray(tp), np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(ttft_ms), np.asarray(tpot_ms), np.asarray(reserved_bytes)).size)
     tp_c, P, O = _col(tp, n), _col(prompt_tokens, n), _col(output_tokens, n)
     ttft, tpot = _col(ttft_ms, n), _col(tpot_ms, n)
+    if n == 1:
+        return _capacity_one(s, tp_c.item(), P.item(), O.item(), ttft.item(), tpot.item(), _col(reserved_bytes, n).item(), with_share)
     a, dp = s.arch, s.engine.attention_dp
-    if n == 1:  # one scenario (a what-if): the memory bound on Python floats, then as (1, 1) arrays
-        one = _memory_batch(s, tp_c.item(), P.item(), O.item(), _col(reserved_bytes, n).item())
-        weights, usable, fits, cap, b_mem = (np.full((1, 1), v) for v in one)
-    else:
-        weights, usable, fits, cap, b_mem = _memory_batch(s, tp_c, P, O, _col(reserved_bytes, n))
+    weights, usable, fits, cap, b_mem = _memory_batch(s, tp_c, P, O, _col(reserved_bytes, n))
 
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
-    # one scenario (a what-if): the four iterations as Python floats, priced by Python arithmetic
-    # (the same formulas as the stacked arrays; transformer.serving_terms_floats)
-    rows = transformer.serving_terms_floats(a, rates, prompt_tokens=P.item(), output_tokens=O.item(), **{**kw, "tp": tp_c.item()}) if n == 1 else None  # type: ignore[arg-type]
-    stacked = None if rows else transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    terms = rows[0] if rows else stacked.part(0)  # type: ignore[union-attr]
-    prefill_s = (rows[1] if rows else stacked.part(1)).time_s(1.0)  # type: ignore[union-attr]
+    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    terms = stacked.part(0)
+    prefill_s = stacked.part(1).time_s(1.0)
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -222,32 +218,87 @@ def text_capacity(
     nxt = n_ok + 1
     max_batch = np.where(fits, n_ok, 0.0)
     k = np.maximum(max_batch, 1.0)
-    if rows:  # the steady state at k and k + 1, its prefill and decode parts at k
-        kf = float(k[0, 0])
-        t_k, t_next, pre, dec = rows[0].time_s(kf), rows[0].time_s(float(nxt[0, 0])), rows[2].time_s(kf), rows[3].time_s(kf)
-    else:  # the same, as one evaluation of the four stacked iterations
-        scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
-        times = stacked.time_s(scale)  # type: ignore[union-attr]
-        t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
+    # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
+    scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
+    times = stacked.time_s(scale)
+    t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
     limited = np.where(
         n_ok >= cap, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
     )
     limited = np.where(fits, limited, 1)
     served = max_batch > 0
-    iteration = terms.at(float(k[0, 0]) if rows else k) if with_share else None
+    iteration = terms.at(k) if with_share else None
     share = np.where(served, pre / (pre + dec), 0.0) if with_share else np.zeros_like(t_k)
     flat = lambda x: _flat(x, n)  # noqa: E731
     return TextArrays(
         tp=flat(tp_c),
-        fits=fits.reshape(n) if fits.shape == (n, 1) else np.broadcast_to(fits, (n, 1)).reshape(n),
+        fits=np.broadcast_to(fits, (n, 1)).reshape(n),
         max_batch=flat(max_batch).astype(int),
-        limited_by=(limited.reshape(n) if limited.shape == (n, 1) else np.broadcast_to(limited, (n, 1)).reshape(n)).astype(int),
+        limited_by=np.broadcast_to(limited, (n, 1)).reshape(n).astype(int),
         tokens_per_s=flat(np.where(served, k / t_k, 0.0)),
         tpot_s=flat(t_k),
         ttft_s=flat(prefill_s + t_k),
         kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c, dp), 0.0)),
         weights_bytes=flat(weights),
         prefill_share=flat(share),
+        iteration=iteration,
+    )
+
+
+def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot: float, reserved: float, with_share: bool) -> TextArrays:
+    """:func:`text_capacity` of ONE scenario, on Python floats: the same model functions and the same
+    steps (the memory bound, the largest batch that meets the targets, why it stops there), found by
+    bisection over the batch sizes rather than on a grid (the latency test is monotone in the batch,
+    which the array path's bisection relies on too, so both give the largest batch that passes).
+    Python float arithmetic is the IEEE arithmetic of numpy's elementwise operations, so the numbers
+    are those of the array path: tests/planning/test_scalar_path.py holds the two together."""
+    a, dp = s.arch, s.engine.attention_dp
+    weights, usable, fits, cap, b_mem = _memory_batch(s, tp, P, O, reserved)
+    terms, prefill, pre_part, dec_part = transformer.serving_terms_floats(
+        a, s.rates, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp,
+        allreduce=s.allreduce(np.asarray(tp)), floors=s.floors, engine=s.engine,
+    )
+    prefill_s = prefill.time_s(1.0)
+
+    def lat_ok(b: float) -> bool:
+        t = terms.time_s(b)
+        return bool(t * 1e3 <= tpot and (prefill_s + t) * 1e3 <= ttft)
+
+    lo, hi = 0, int(b_mem)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if lat_ok(float(mid)):
+            lo = mid
+        else:
+            hi = mid - 1
+    n_ok = float(lo)
+    # why the batch stops at n_ok: the next batch breaks memory, else TPOT, else TTFT
+    nxt = n_ok + 1
+    max_batch = n_ok if fits else 0.0
+    k = max(max_batch, 1.0)
+    t_k, t_next = terms.time_s(k), terms.time_s(nxt)
+    limited = 1 if not fits else 0 if n_ok >= cap else 1 if nxt > b_mem else 2 if t_next * 1e3 > tpot else 3  # LIMITS codes
+    served = max_batch > 0
+    iteration = terms.at(k) if with_share else None
+    share = 0.0
+    if with_share and served:
+        pre, dec = pre_part.time_s(k), dec_part.time_s(k)
+        share = pre / (pre + dec)
+
+    def one(v: Any) -> np.ndarray:
+        return np.array([v], dtype=float)
+
+    return TextArrays(
+        tp=one(tp),
+        fits=np.array([bool(fits)]),
+        max_batch=np.array([int(max_batch)]),
+        limited_by=np.array([limited]),
+        tokens_per_s=one(k / t_k if served else 0.0),
+        tpot_s=one(t_k),
+        ttft_s=one(prefill_s + t_k),
+        kv_cache_bytes=one(transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp, dp) if served else 0.0),
+        weights_bytes=one(weights),
+        prefill_share=one(share),
         iteration=iteration,
     )
 
