@@ -184,7 +184,11 @@ def text_capacity(
     ``reserved_bytes``: memory per GPU kept for something else (a co-resident video model in a plan).
     One scenario (a what-if) is priced on Python floats (:func:`_capacity_one`), many as arrays.
     """
-    n = int(np.broadcast(np.asarray(tp), np.asarray(prompt_tokens), np.asarray(output_tokens), np.asarray(ttft_ms), np.asarray(tpot_ms), np.asarray(reserved_bytes)).size)
+    given = (tp, prompt_tokens, output_tokens, ttft_ms, tpot_ms, reserved_bytes)
+    if all(type(x) is float or type(x) is int for x in given):  # (numbers as a what-if passes them)
+        f: Any = float
+        return _capacity_one(s, f(tp), f(prompt_tokens), f(output_tokens), f(ttft_ms), f(tpot_ms), f(reserved_bytes), with_share)
+    n = int(np.broadcast(*(np.asarray(x) for x in given)).size)
     tp_c, P, O = _col(tp, n), _col(prompt_tokens, n), _col(output_tokens, n)
     ttft, tpot = _col(ttft_ms, n), _col(tpot_ms, n)
     if n == 1:
