@@ -194,7 +194,7 @@ def text(
     tp = int(arr.tp[0])
     fits, max_batch = bool(arr.fits[0]), int(arr.max_batch[0])
     limited = LIMITS[int(arr.limited_by[0])]
-    usable = float(text_usable_bytes(setup, arr.weights_bytes[0])) - reserved
+    usable = float(text_usable_bytes(setup, float(arr.weights_bytes[0]))) - reserved
     warnings: list[str] = []
     suggestion = None
     if not fits:
@@ -373,7 +373,7 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
     """The iteration at batch index ``k`` by kernel group, and which groups sit on the kernel floor."""
     if it is None:
         return None
-    s = it.at(k)
+    s = it if type(it.time_s) is float else it.at(k)  # (a one-scenario capacity's iteration is one already)
     parts = {
         "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s),
         "experts": (s.expert_time_s, s.expert_floor_s),

@@ -15,6 +15,7 @@ writable by others (a pickle from someone else could run code).
 
 from __future__ import annotations
 
+import operator
 import os
 import pickle
 import stat
@@ -138,7 +139,7 @@ class ByIdentity:
         """The value for ``objects`` (by identity) and ``choices`` (hashable, by value): kept, or ``make()``."""
         key = (*map(id, objects), *choices)
         hit = self._entries.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], objects)):
+        if hit is not None and all(map(operator.is_, hit[0], objects)):
             return hit[1]
         value = make()
         if len(self._entries) >= self._size:
