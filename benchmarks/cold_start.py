@@ -47,7 +47,7 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return dt, usage.ru_utime + usage.ru_stime
 
 
-#: Run in a fresh process by --stages: CPU time of each step of `capplan video` after the floor imports.
+#: Run in a fresh process by --stages: CPU time of each step of `capplan {what}` after the floor imports.
 STAGES_CODE = """
 import gc, time, io, contextlib, json
 gc.disable()  # as capplan.cli.main does for a brief command run as the process
@@ -62,16 +62,16 @@ t.append(c())
 cat = load.load_catalog()
 t.append(c())
 from capplan import api
-api.video  # the package imports each function on first use
+api.{what}  # the package imports each function on first use
 t.append(c())
 from capplan.cli.app import build_app
-app = build_app("video")
+app = build_app("{what}")
 t.append(c())
-result = api.video(catalog=cat)
+result = api.{what}(catalog=cat)
 t.append(c())
 from capplan.cli.output import Format, emit
 with contextlib.redirect_stdout(io.StringIO()):
-    emit(result, Format.table, None, "capplan.report.tables:video_report")
+    emit(result, Format.table, None, "capplan.report.tables:{what}_report")
 t.append(c())
 print(json.dumps([b - a for a, b in zip(t, t[1:])]))
 """
@@ -80,20 +80,20 @@ STAGE_NAMES = (
     "import capplan.catalog (pydantic models, schemas)",
     "load_catalog() (cache read, or parse + validate)",
     "import capplan.api (results, models, api modules)",
-    "build the typer app for `video`",
-    "api.video() (validators of the models it uses, the estimate)",
+    "build the typer app for the command",
+    "the api call (the estimate, the result)",
     "render the table (rich)",
 )
 
 
-def stages(env: dict[str, str], runs: int) -> None:
+def stages(env: dict[str, str], runs: int, what: str = "video") -> None:
     """Median CPU time of each step, over ``runs`` fresh processes (after one warm-up).
 
     The steps run in-process, so the interpreter's shutdown (which ``capplan.cli.main`` shortens by
     freezing the objects before exit) is not among them: the whole-process figures include it."""
     per: list[list[float]] = [[] for _ in STAGE_NAMES]
     for i in range(runs + 1):
-        out = subprocess.run([sys.executable, "-c", STAGES_CODE], env=env, cwd=env["PYTHONPATH"].split(os.pathsep)[0], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([sys.executable, "-c", STAGES_CODE.format(what=what)], env=env, cwd=env["PYTHONPATH"].split(os.pathsep)[0], capture_output=True, text=True, check=True).stdout
         if i > 0:
             for k, v in enumerate(json.loads(out)):
                 per[k].append(v)
@@ -108,8 +108,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15, help="timed rounds (>= 10 for the documented figure)")
     ap.add_argument("--json", type=Path, help="also write the raw times here")
     ap.add_argument("--hyperfine", action="store_true", help="measure the floor and the warm run with hyperfine (must be on PATH)")
-    ap.add_argument("--stages", action="store_true", help="instead: CPU time of each step of `capplan video`, warm cache")
-    ap.add_argument("--command", choices=("video", "text"), default="video", help="the what-if to time (default: video; --stages is for video)")
+    ap.add_argument("--stages", action="store_true", help="instead: CPU time of each step of the command, warm cache")
+    ap.add_argument("--command", choices=("video", "text"), default="video", help="the what-if to time (default: video)")
     ap.add_argument("--repo", type=Path, default=REPO, help="the checkout to measure (default: this one), e.g. to compare with main")
     ap.add_argument("--compare", type=Path, help="also time the warm command of this other checkout in the same rounds (before/after)")
     args = ap.parse_args()
@@ -129,8 +129,8 @@ def main() -> None:
             other["XDG_CACHE_HOME"] = str(Path(tmp) / "warm-other")
             cases[f"{what} at --compare, warm"] = (run, other)
         if args.stages:
-            subprocess.run([sys.executable, "-m", "capplan", "video"], env=env, stdout=subprocess.DEVNULL, check=True)  # warm the cache
-            stages(env, args.runs)
+            subprocess.run([sys.executable, "-m", "capplan", what], env=env, stdout=subprocess.DEVNULL, check=True)  # warm the cache
+            stages(env, args.runs, what)
             return
         if args.hyperfine:
             _hyperfine({k: v for k, v in cases.items() if "cold" not in k}, args.runs)
