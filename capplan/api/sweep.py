@@ -413,10 +413,15 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
     with np.errstate(divide="ignore", invalid="ignore"):
         energy = np.where(tps > 0, tpa * np.asarray(hour.facility_w) / 1e3 / (tps * 3600.0) * 1e6, np.nan)
     # (per-row reasons only where a status alone does not say it: numbers live in the other columns)
-    status = np.where(too_long, "cannot run", np.where(~arr.fits, "does not fit", np.where(arr.max_batch == 0, "no batch meets the targets", "ok"))).astype(object)
+    status = np.full(n, "ok", dtype=object)  # (filled by mask, lowest precedence first: no string arrays to convert)
+    status[arr.max_batch == 0] = "no batch meets the targets"
+    status[~arr.fits] = "does not fit"
+    status[too_long] = "cannot run"
     reason = np.full(n, None, dtype=object)
-    for i in np.flatnonzero(too_long):
-        reason[i] = f"prompt + output ({int(P[i] + O[i])}) exceeds {w.id}'s context of {w.architecture.max_context} tokens"
+    if too_long.any():  # one message per distinct length (a grid repeats them), not one per row
+        totals, which = np.unique((P + O)[too_long].astype(int), return_inverse=True)
+        msgs = np.array([f"prompt + output ({t}) exceeds {w.id}'s context of {w.architecture.max_context} tokens" for t in totals.tolist()], dtype=object)
+        reason[too_long] = msgs[which]
     ok = status == "ok"
     return dict(
         status=status,

@@ -412,6 +412,13 @@ class StepTerms:
         out.__dict__.update({k: v[i] if isinstance(v, np.ndarray) and v.ndim > 0 else v for k, v in self.__dict__.items()})
         return out
 
+    def take(self, rows: np.ndarray) -> StepTerms:
+        """These terms at scenarios ``rows`` of their (n, ...) arrays (first axis): terms built once per
+        distinct scenario, gathered for every scenario that repeats it."""
+        out = object.__new__(StepTerms)
+        out.__dict__.update({k: v[rows] if isinstance(v, np.ndarray) and v.ndim > 0 else v for k, v in self.__dict__.items()})
+        return out
+
     def _touched(self, s: ArrayLike) -> np.ndarray:
         return expected_experts_touched(self.n_experts, self.experts_per_token, np.asarray(self.tokens, dtype=float) * s)
 
@@ -743,13 +750,15 @@ def serving_terms_stacked(
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
     engine: EngineTerms | None = None,
+    mixes: int = 4,
 ) -> StepTerms:
     """The four iterations of :func:`serving_terms` stacked on a new first axis (0: the steady state of
     one sequence, 1: one prompt's prefill, 2 and 3: the steady state's prefill and decode parts alone),
-    so that one :meth:`StepTerms.time_s` call with a (4, ...) scale prices them all."""
+    so that one :meth:`StepTerms.time_s` call with a (4, ...) scale prices them all. ``mixes``: only the
+    first that many (2: without the parts, which only the prefill share needs)."""
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
-    ax = (4,) + (1,) * max(P.ndim, O.ndim, np.ndim(tp))
-    dec, pre, prompt = (np.array(c, dtype=float).reshape(ax) for c in zip(*_MIXES))
+    ax = (mixes,) + (1,) * max(P.ndim, O.ndim, np.ndim(tp))
+    dec, pre, prompt = (np.array(c, dtype=float).reshape(ax) for c in zip(*_MIXES[:mixes]))
     t = np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O)))
     return step_terms(
         a, device, **_mix(P, O, t, dec, pre, prompt), weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,

@@ -140,6 +140,23 @@ def _flat(x: ArrayLike, n: int) -> np.ndarray:
     return a.reshape(n) if a.size == n else np.full(n, float(a.reshape(-1)[0]))
 
 
+def _distinct_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the first scenario of each distinct row of the (n, 1) columns, each scenario's row), or None
+    when fewer than half the rows repeat (gathering would then cost more than it saves)."""
+    keys = [c.reshape(-1) for c in cols]
+    n = keys[0].size
+    order = np.lexsort(keys[::-1])
+    new = np.ones(n, dtype=bool)
+    for k in keys:
+        new[1:] |= np.diff(k[order]) != 0
+    m = int(new.sum())
+    if 2 * m > n:
+        return None
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return order[new], inverse
+
+
 def _memory_batch(s: TextSetup, tp: Any, P: Any, O: Any, reserved: Any) -> tuple[Any, Any, Any, Any, Any]:
     """(weights, usable memory, whether one sequence at full context fits, the engine's batch cap, the
     most sequences memory holds) per GPU, on Python floats or on (n, 1) arrays alike."""
@@ -194,13 +211,28 @@ def text_capacity(
     if n == 1:
         return _capacity_one(s, tp_c.item(), P.item(), O.item(), ttft.item(), tpot.item(), _col(reserved_bytes, n).item(), with_share)
     a, dp = s.arch, s.engine.attention_dp
-    weights, usable, fits, cap, b_mem = _memory_batch(s, tp_c, P, O, _col(reserved_bytes, n))
+    reserved = _col(reserved_bytes, n)
+    # (one TP size for every scenario, the common case: one all-reduce model of plain numbers)
+    one_tp = tp_c[0, 0] if tp_c.min() == tp_c.max() else None
+    ar = s.allreduce(tp_c if one_tp is None else np.asarray(one_tp))
+    # A grid that varies only targets or prices repeats its (P, O) rows: the memory bound and the
+    # iteration terms depend on nothing else, so they are built once per distinct row and gathered.
+    rows = _distinct_rows(P, O, reserved) if one_tp is not None and not with_share else None
+    if rows is None:
+        pick: Any = lambda x: x  # noqa: E731
+        tp_u, P_u, O_u, res_u = tp_c, P, O, reserved
+    else:
+        first, inverse = rows
+        pick = lambda x: x[inverse] if isinstance(x, np.ndarray) and x.ndim else x  # noqa: E731
+        tp_u, P_u, O_u, res_u = tp_c[first], P[first], O[first], reserved[first]
+    weights, usable, fits, cap, b_mem = (pick(x) for x in _memory_batch(s, tp_u, P_u, O_u, res_u))
 
     rates = s.rates
-    kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_c, allreduce=s.allreduce(tp_c), floors=s.floors, engine=s.engine)
-    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    terms = stacked.part(0)
-    prefill_s = stacked.part(1).time_s(1.0)
+    kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_u, allreduce=ar, floors=s.floors, engine=s.engine)
+    # (the steady state's prefill and decode parts are only needed for the prefill share)
+    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P_u, output_tokens=O_u, mixes=4 if with_share else 2, **kw)  # type: ignore[arg-type]
+    terms = stacked.part(0) if rows is None else stacked.part(0).take(rows[1])
+    prefill_s = pick(stacked.part(1).time_s(1.0))
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
@@ -222,10 +254,16 @@ def text_capacity(
     nxt = n_ok + 1
     max_batch = np.where(fits, n_ok, 0.0)
     k = np.maximum(max_batch, 1.0)
-    # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
-    scale = np.stack([np.concatenate([k, nxt], axis=-1), np.ones((n, 2)), np.concatenate([k, k], axis=-1), np.concatenate([k, k], axis=-1)])
-    times = stacked.time_s(scale)
-    t_k, t_next, pre, dec = times[0][:, :1], times[0][:, 1:], times[2][:, :1], times[3][:, :1]
+    # (scales are stacked on new LEADING axes: numpy then runs each operation as long inner loops over the
+    # scenarios; a trailing axis of 2 would make it loop over pairs, ten times slower)
+    if with_share:
+        # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
+        one = np.ones_like(k)
+        times = stacked.time_s(np.stack([np.stack([k, one, k, k]), np.stack([nxt, one, k, k])]))
+        t_k, t_next, pre, dec = times[0, 0], times[1, 0], times[0, 2], times[0, 3]
+    else:
+        times = terms.time_s(np.stack([k, nxt]))
+        t_k, t_next = times[0], times[1]
     limited = np.where(
         n_ok >= cap, 0, np.where(nxt > b_mem, 1, np.where(t_next * 1e3 > tpot, 2, 3))
     )

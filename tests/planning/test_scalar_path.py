@@ -68,3 +68,19 @@ def test_scalar_capacity_equals_the_array_path_under_expert_and_attention_data_p
         if f.name != "iteration":
             assert getattr(one, f.name)[0] == getattr(two, f.name)[0], f.name
     assert one.max_batch[0] > 0
+
+
+@pytest.mark.parametrize(("workload", "gpu", "tp", "engine", "precision"), CASES)
+def test_a_grid_that_repeats_its_rows_prices_each_scenario_as_alone(workload, gpu, tp, engine, precision):
+    # a sweep over targets repeats each (prompt, output) row: the core builds the terms once per distinct
+    # row and gathers them; every scenario must still get exactly its own answer
+    s = _setup(workload, gpu, engine, precision)
+    P = np.repeat([512.0, 4000.0, 1024.0], 4)
+    O = np.repeat([128.0, 64.0, 1024.0], 4)
+    tpot = np.tile([15.0, 40.0, 120.0, np.inf], 3)
+    ttft = np.tile([np.inf, 3000.0, 800.0, np.inf], 3)
+    grid = core.text_capacity(s, tp=tp, prompt_tokens=P, output_tokens=O, ttft_ms=ttft, tpot_ms=tpot, with_share=False)
+    for i in range(len(P)):
+        one = core.text_capacity(s, tp=tp, prompt_tokens=float(P[i]), output_tokens=float(O[i]), ttft_ms=float(ttft[i]), tpot_ms=float(tpot[i]), with_share=False)
+        for f in ("fits", "max_batch", "limited_by", "tokens_per_s", "tpot_s", "ttft_s", "kv_cache_bytes", "weights_bytes"):
+            assert getattr(grid, f)[i] == getattr(one, f)[0], (f, i)
