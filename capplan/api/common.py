@@ -8,7 +8,7 @@ import math
 import re
 import types
 from pathlib import Path
-from typing import Any, TypeVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 
 import numpy as np
 from pydantic import BaseModel
@@ -19,7 +19,6 @@ from capplan.catalog.calibration import load_calibration
 from capplan.catalog.knobs import expand_sets
 from capplan.catalog.load import existing_file
 from capplan.catalog.overrides import apply_to_catalog, economics_overlay, parse_sets, request_sets
-from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
 from capplan.models.precision import COMPUTE_PRECISION
 from capplan.planning.core import AUTO_TP  # noqa: F401  (re-exported)
@@ -28,6 +27,9 @@ from capplan.results import (
     EconomicsUsed,
     EfficiencyUsed,
 )
+
+if TYPE_CHECKING:
+    from capplan.catalog.schemas import Economics, GPUProfile
 
 DEFAULT_VIDEO_WORKLOAD = "wan2.1-t2v-14b"
 DEFAULT_GPU = "h100-sxm"

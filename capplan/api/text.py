@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,7 +31,6 @@ from capplan.catalog.cache import ByIdentity
 from capplan.catalog.calibration import load_calibration
 from capplan.catalog.convert import GB
 from capplan.catalog.engines import engine_for, engine_id, load_engines
-from capplan.catalog.schemas import GPUProfile
 from capplan.errors import UserError
 from capplan.models import transformer
 from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION, COMPUTE_PRECISIONS
@@ -58,6 +57,9 @@ from capplan.results import (
     TextInputs,
     TextResult,
 )
+
+if TYPE_CHECKING:
+    from capplan.catalog.schemas import GPUProfile
 
 #: what a result reports of a setup's kernel efficiencies (frozen, so one object serves every result of
 #: the setup) and the notes on its engine figures and precision

@@ -26,7 +26,7 @@ from typing import Any
 
 ENV_DISABLE = "CAPPLAN_NO_CACHE"
 KEEP = 8  # entries kept; older ones are removed when a new one is written
-_CODE = ("load.py", "schemas.py", "numbers.py", "cache.py", "engines.py")
+_CODE = ("load.py", "schemas.py", "records.py", "numbers.py", "cache.py", "engines.py", "engines_schema.py")
 
 
 def cache_dir() -> Path:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike
 
-from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models.device import DeviceRates, attention_frac_for_head_dim
-from capplan.models.dit import ELEMENTWISE_FFN_PASSES, ELEMENTWISE_HIDDEN_PASSES, DiTArchitecture
 from capplan.models.precision import COMPUTE_PRECISION
-from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
+
+if TYPE_CHECKING:  # the entries are records at run time (capplan.catalog.records)
+    from numpy.typing import ArrayLike
+
+    from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
+    from capplan.models.dit import DiTArchitecture
+    from capplan.models.transformer import AllReduce, KernelFloors, LLMArchitecture
 
 GB = 1e9
 TB = 1e12
@@ -62,6 +66,9 @@ def device_rates(
 
 
 def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
+    # the model classes are imported where used: a text what-if does not define the DiT's, nor video the LLM's
+    from capplan.models.dit import ELEMENTWISE_FFN_PASSES, ELEMENTWISE_HIDDEN_PASSES, DiTArchitecture
+
     d, v = w.dit, w.vae
     return DiTArchitecture(
         dit_params=d.params,
@@ -104,6 +111,8 @@ def _or(value: float | None, default: float) -> float:
 
 
 def llm_architecture(w: TextWorkload) -> LLMArchitecture:
+    from capplan.models.transformer import LLMArchitecture
+
     a, m, mla = w.architecture, w.moe, w.mla
     return LLMArchitecture(
         layers=a.layers,
@@ -131,6 +140,8 @@ def llm_architecture(w: TextWorkload) -> LLMArchitecture:
 def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllReduce:
     """The all-reduce cost model of TP groups of ``gpu`` under the runtime's measured figures; ``tp`` may
     be an array (one group size per scenario), giving an AllReduce of arrays."""
+    from capplan.models.transformer import AllReduce
+
     link = gpu.interconnect.scale_up_gb_per_s
     t = np.asarray(tp, dtype=float)
     if t.size == 1:
@@ -151,6 +162,8 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
 
 def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:
     """The shortest kernel and fused-MoE times on ``gpu``'s vendor's serving stack (0 when none is catalogued)."""
+    from capplan.models.transformer import KernelFloors
+
     return KernelFloors(
         kernel_s=float((runtime.min_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         fused_moe_s=float((runtime.min_fused_moe_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),

@@ -9,15 +9,18 @@ vLLM's small-GPU branch, SGLang's memory tiers) and says which kernel keys fell 
 from __future__ import annotations
 
 import functools
+import importlib
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
-
-from pydantic import Field, model_validator
+from typing import TYPE_CHECKING, Any
 
 from capplan.catalog import cache
 from capplan.catalog.load import data_root, read_toml, validate
-from capplan.catalog.schemas import Fraction, GPUProfile, Identifier, NonNegFloat, PositiveFloat, PositiveInt, Source, _Strict
+from capplan.catalog.records import Record, to_record
 from capplan.errors import UserError
+
+if TYPE_CHECKING:
+    from capplan.catalog.engines_schema import EngineKernels, EngineProfile, EnginesFile, MemoryTier, OlderVersions  # noqa: F401
+    from capplan.catalog.schemas import GPUProfile
 
 ENGINES = ("trtllm", "vllm", "sglang")
 #: Names a validation row's ``framework`` column uses for each engine.
@@ -43,88 +46,14 @@ KERNEL_KEYS = (
 BLOCK_FP8_MOE_KEYS = ("fused_moe_fp8_block_frac", "fused_moe_weight_stream_fp8_block_frac")
 
 
-class EngineKernels(_Strict):
-    serving_gemm_frac: Fraction | None = None
-    serving_gemm_fp8_frac: Fraction | None = None
-    serving_gemm_fp8_block_frac: Fraction | None = None
-    prefill_attention_frac: Fraction | None = None
-    decode_attention_bandwidth_frac: Fraction | None = None
-    weight_stream_frac: Fraction | None = None
-    weight_stream_fp8_frac: Fraction | None = None
-    fused_moe_frac: Fraction | None = None
-    fused_moe_weight_stream_frac: Fraction | None = None
-    fused_moe_weight_stream_fp8_frac: Fraction | None = None
-    fused_moe_fp8_block_frac: Fraction | None = None
-    fused_moe_weight_stream_fp8_block_frac: Fraction | None = None
-    source: Source
+_SCHEMA_NAMES = ("EngineKernels", "EngineProfile", "EnginesFile", "MemoryTier", "OlderVersions")
 
 
-class MemoryTier(_Strict):
-    """SGLang's defaults for GPUs below ``below_gpu_memory_gib`` (None: no upper bound); first match wins."""
-
-    below_gpu_memory_gib: Annotated[float, Field(gt=0)] | None = None
-    chunked_prefill_size: PositiveInt
-    cuda_graph_max_bs_tp_below_4: PositiveInt
-    cuda_graph_max_bs_tp_4_or_more: PositiveInt
-
-
-class OlderVersions(_Strict):
-    """Defaults of the engine's releases before ``version`` that differ from the current ones. Every
-    field is optional (None: this entry says nothing about it); ``kernels`` overrides single kernel keys
-    of a generation the engine's profile lists."""
-
-    version: Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
-    scheduler_overhead_s_per_iteration: NonNegFloat | None = None
-    scheduler_overhead_s_per_sequence: NonNegFloat | None = None
-    kernels: dict[Identifier, EngineKernels] | None = None
-    source: Source
-
-    @model_validator(mode="after")
-    def _says_something(self) -> OlderVersions:
-        if self.scheduler_overhead_s_per_iteration is None and self.scheduler_overhead_s_per_sequence is None and not self.kernels:
-            raise ValueError(f"the entry for releases before {self.version} sets no figure; set a scheduler overhead or kernels")
-        return self
-
-
-class EngineProfile(_Strict):
-    name: str
-    version: str
-    gpu_memory_utilization_frac: Fraction
-    gpu_memory_utilization_basis: Literal["total", "total_static", "free_after_load"]
-    max_num_seqs: PositiveInt
-    max_num_seqs_small_gpu: PositiveInt | None = None
-    max_num_batched_tokens: PositiveInt
-    max_num_batched_tokens_small_gpu: PositiveInt | None = None
-    # which GPUs get the *_small_gpu defaults: below this memory, or whose id contains one of these names
-    small_gpu_below_gib: PositiveFloat | None = None
-    small_gpu_names: list[str] = Field(default_factory=list)
-    cuda_graph_max_batch: PositiveInt
-    scheduler_overhead_s_per_iteration: NonNegFloat
-    # host time per running sequence per iteration that the scheduler does not hide (0: none published)
-    scheduler_overhead_s_per_sequence: NonNegFloat = 0.0
-    scheduler_overlapped: bool
-    moe_parallel_default: Literal["tp", "dep"] = "tp"
-    moe_parallel_source: str | None = None
-    source: Source
-    gpu_memory_tiers: list[MemoryTier] | None = None
-    before_version: list[OlderVersions] | None = None
-    kernels: dict[Identifier, EngineKernels] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _older_kernels_run_here(self) -> EngineProfile:
-        # an older release's kernel override for a generation the profile does not list would never apply
-        for o in self.before_version or []:
-            for gen in o.kernels or {}:
-                if gen not in self.kernels:
-                    raise ValueError(f"before_version {o.version} sets kernels for {gen}, which the engine's kernels do not list ({', '.join(self.kernels)})")
-        return self
-
-
-class EnginesFile(_Strict):
-    default_engine: Identifier
-    eager_kernel_launch_s: NonNegFloat
-    eager_kernel_launch_source: Source
-    engines: dict[Identifier, EngineProfile]
+def __getattr__(name: str) -> Any:
+    # the schema classes, defined in engines_schema (imported on first use: pydantic)
+    if name in _SCHEMA_NAMES:
+        return getattr(importlib.import_module("capplan.catalog.engines_schema"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -151,6 +80,8 @@ class EngineSetup:
 
 @functools.lru_cache(maxsize=1)
 def load_engines() -> EnginesFile:
+    """engines.toml, validated (by :mod:`capplan.catalog.engines_schema`) and kept as plain records
+    (:mod:`capplan.catalog.records`) in the catalogue cache."""
     path = data_root() / "hardware_profiles" / "engines.toml"
     try:
         st = path.stat()
@@ -158,14 +89,16 @@ def load_engines() -> EnginesFile:
     except OSError:
         k = None
     cached = cache.read(k) if k else None
-    if isinstance(cached, EnginesFile):
-        return cached
-    f = validate(EnginesFile, read_toml(path), "hardware_profiles/engines.toml")
-    if k:
-        cache.write(k, f)
+    if isinstance(cached, Record) and type(cached).__name__ == "EnginesFile":
+        return cached  # type: ignore[return-value]
+    from capplan.catalog.engines_schema import EnginesFile
+
+    f = to_record(validate(EnginesFile, read_toml(path), "hardware_profiles/engines.toml"))
     if f.default_engine not in f.engines:
         raise UserError("hardware_profiles/engines.toml: default_engine", f.default_engine, f"choose one of {', '.join(f.engines)}")
-    return f
+    if k:
+        cache.write(k, f)
+    return f  # type: ignore[no-any-return]
 
 
 def engine_id(engine: str | None, option: str = "engine") -> str:

@@ -16,15 +16,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Generic, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from capplan.catalog.numbers import loads_toml
-from capplan.catalog.schemas import Economics, EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
+from capplan.catalog.records import to_record
 from capplan.errors import UserError
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from capplan.catalog.schemas import Economics, EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
+
+M = TypeVar("M", bound="BaseModel")
+T = TypeVar("T")
 
 #: Extra catalogue roots (each may hold hardware_profiles/ and workloads/), separated by os.pathsep.
 ENV_PATH = "CAPPLAN_PATH"
@@ -146,6 +150,8 @@ def validate(model: type[M], data: Any, where: str, sources: dict[tuple[str, ...
 
     ``sources`` maps a field path (a prefix of a location) to the file that gave it, for data merged
     from several files: the error names the file of the longest matching prefix, else ``where``."""
+    from pydantic import ValidationError  # here: a what-if served from the catalogue cache validates nothing
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -186,21 +192,21 @@ def merge_into(data: dict[str, Any], new: dict[str, Any], source: str, sources: 
 # --- the catalogue ----------------------------------------------------------------------------------
 
 
-class LazyModels(Mapping[str, M], Generic[M]):
+class LazyModels(Mapping[str, T], Generic[T]):
     """Catalogue entries by id, kept pickled in the disk cache until one is used: a command that needs
     3 of 10,000 models in CAPPLAN_PATH unpickles 3 (0.34 s of CPU for all 10,000 video models)."""
 
     __slots__ = ("_blobs", "_models")
 
-    def __init__(self, models: Mapping[str, M]) -> None:
-        self._models: dict[str, M] = dict(models)
+    def __init__(self, models: Mapping[str, T]) -> None:
+        self._models: dict[str, T] = dict(models)
         self._blobs: dict[str, bytes] = {}
 
-    def __getitem__(self, key: str) -> M:
+    def __getitem__(self, key: str) -> T:
         try:
             return self._models[key]
         except KeyError:
-            model: M = pickle.loads(self._blobs[key])  # KeyError for an unknown id, as a dict
+            model: T = pickle.loads(self._blobs[key])  # KeyError for an unknown id, as a dict
             self._models[key] = model
             return model
 
@@ -225,6 +231,10 @@ class LazyModels(Mapping[str, M], Generic[M]):
 
 @dataclass(frozen=True)
 class Catalog:
+    """The catalogue. Its entries are validated once and kept as plain records
+    (:mod:`capplan.catalog.records`) with the fields and methods of the schema classes they are
+    annotated with here; ``model_copy``/``model_dump`` work as on those."""
+
     gpus: Mapping[str, GPUProfile]
     efficiency: EfficiencyFile
     video: Mapping[str, VideoWorkload]
@@ -281,7 +291,9 @@ class Catalog:
             else:
                 data[section] = value
                 sources[(section,)] = option
-        return validate(Economics, data, default, sources)
+        from capplan.catalog.schemas import Economics
+
+        return to_record(validate(Economics, data, default, sources))  # type: ignore[no-any-return]
 
     def gpu(self, gpu_id: str, option: str = "--gpu") -> GPUProfile:
         if gpu_id in self.gpus:
@@ -368,6 +380,9 @@ def _manifest(roots: tuple[Path, ...]) -> list[tuple[str, ...]]:
 
 
 def _build(manifest: list[tuple[str, ...]]) -> Catalog:
+    """Parse and validate every catalogue file; the catalogue keeps them as records."""
+    from capplan.catalog.schemas import Economics, EfficiencyFile, GPUProfile, TextWorkload, VideoWorkload
+
     files: dict[str, Path] = {}
     items: dict[str, dict[str, Any]] = {"gpu": {}, "video": {}, "text": {}}
     broken: dict[str, tuple[str, Any, str]] = {}
@@ -410,12 +425,12 @@ def _build(manifest: list[tuple[str, ...]]) -> Catalog:
             items[kind].pop(path.stem, None)  # never fall back to an earlier root's entry of the same id
             continue
         broken.pop(f"{kind}:{item.id}", None)
-        items[kind][item.id] = item
+        items[kind][item.id] = to_record(item)
         files[f"{kind}:{item.id}"] = path
         from_bundle[f"{kind}:{item.id}"] = bundled
     if eff_data is None:
         raise UserError("hardware_profiles/efficiency.toml", "(missing)", "the catalogue needs an efficiency file")
-    efficiency = validate(EfficiencyFile, eff_data, eff_sources.get((), "hardware_profiles/efficiency.toml"), eff_sources)
+    efficiency = to_record(validate(EfficiencyFile, eff_data, eff_sources.get((), "hardware_profiles/efficiency.toml"), eff_sources))
     gpus: dict[str, GPUProfile] = items["gpu"]
     for gpu_id in list(gpus):
         if gpu_id not in efficiency.gpu or efficiency.default_stack not in efficiency.gpu[gpu_id]:
@@ -427,7 +442,7 @@ def _build(manifest: list[tuple[str, ...]]) -> Catalog:
     default_economics = None
     if economics_error is None:
         try:
-            default_economics = validate(Economics, economics_data, next(iter(economics_sources.values()), ""), economics_sources)
+            default_economics = to_record(validate(Economics, economics_data, next(iter(economics_sources.values()), ""), economics_sources))
         except UserError:
             pass  # raised again, naming the file and field, by the commands that cost something
     return Catalog(

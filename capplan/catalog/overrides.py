@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from capplan.catalog.load import Catalog, validate
 from capplan.catalog.numbers import loads_toml, looks_numeric, parse_number
-from capplan.catalog.schemas import TextWorkload, VideoWorkload
+from capplan.catalog.records import to_record
 from capplan.errors import UserError
+
+if TYPE_CHECKING:
+    from capplan.catalog.schemas import TextWorkload, VideoWorkload
 
 PREFIXES = ("gpu", "workload", "efficiency", "economics", "scenario", "video", "text")
 
@@ -124,10 +125,12 @@ def _scaled(current: Any, value: Any, key: str, option: str) -> Any:
     return current * float(value)
 
 
-def _revalidate(model: BaseModel, path: list[str], value: Any, key: str) -> Any:
+def _revalidate(model: Any, path: list[str], value: Any, key: str) -> Any:
+    """A catalogue entry (a record, or a pydantic model) with one field changed, validated by its schema."""
     data = model.model_dump()
     set_path(data, path, value, key)
-    return validate(type(model), data, f"--set {key}")
+    schema = model.schema() if hasattr(type(model), "schema_module") else type(model)
+    return to_record(validate(schema, data, f"--set {key}"))
 
 
 def apply_to_catalog(cat: Catalog, sets: list[tuple[str, Any]], *, gpus: list[str], workload: str | None, stack: str) -> Catalog:
@@ -155,7 +158,7 @@ def apply_to_catalog(cat: Catalog, sets: list[tuple[str, Any]], *, gpus: list[st
                 set_path(data["gpu"][g][stack], path, value, key)
             from capplan.catalog.schemas import EfficiencyFile
 
-            eff = validate(EfficiencyFile, data, f"--set {key}")
+            eff = to_record(validate(EfficiencyFile, data, f"--set {key}"))
     return dataclasses.replace(cat, gpus=gpu_map, video=video, text=text, efficiency=eff)
 
 

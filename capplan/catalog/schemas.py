@@ -1,5 +1,7 @@
 """Schemas of the catalogue files (pydantic). Field names carry their units as written in the files
-(GB, TB/s, TFLOP/s); conversion to SI happens in :mod:`capplan.catalog.convert`, nowhere else.
+(GB, TB/s, TFLOP/s); conversion to SI happens in :mod:`capplan.catalog.convert`, nowhere else. The
+catalogue validates each file here once, then keeps it as a plain record (:mod:`capplan.catalog.records`,
+which also holds the methods of these classes).
 
 No ``from __future__ import annotations`` here or in :mod:`capplan.results`: with it pydantic
 evaluates every field's annotation string when the class is created, some 3 ms of each cold start
@@ -8,6 +10,8 @@ evaluates every field's annotation string when the class is created, some 3 ms o
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from capplan.catalog.records import EfficiencyProfileMethods, EnergyMethods, GPUProfileMethods, RuntimeDefaultsMethods, VideoWorkloadMethods
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -69,7 +73,7 @@ class Price(_Strict):
     capex_source: str | None = None
 
 
-class GPUProfile(_Strict):
+class GPUProfile(_Strict, GPUProfileMethods):
     """One file of hardware_profiles/."""
 
     id: Identifier
@@ -83,19 +87,6 @@ class GPUProfile(_Strict):
     power: Power
     price: Price
 
-    def peak_tflop_per_s(self, compute_precision: str) -> float | None:
-        """Dense peak at a compute precision, or None when the chip has no such tensor rate."""
-        c = self.compute
-        table = {
-            "fp32": c.fp32_tflop_per_s,
-            "tf32": c.tf32_tflop_per_s,
-            "bf16": c.bf16_tflop_per_s,
-            "fp16": c.fp16_tflop_per_s or c.bf16_tflop_per_s,
-            "fp8": c.fp8_tflop_per_s,
-            "fp4": c.fp4_tflop_per_s,
-        }
-        return table.get(compute_precision)
-
 
 # --- efficiency (software stack x chip) -----------------------------------------------------------
 
@@ -104,7 +95,7 @@ class StackInfo(_Strict):
     description: str
 
 
-class EfficiencyProfile(_Strict):
+class EfficiencyProfile(_Strict, EfficiencyProfileMethods):
     """Achieved fractions of peak for one chip under one software stack, from kernel benchmarks."""
 
     gemm_frac: Fraction
@@ -122,25 +113,6 @@ class EfficiencyProfile(_Strict):
     weight_stream_fp8_frac: Fraction | None = None
     decode_attention_bandwidth_frac: Fraction | None = None  # paged-KV decode attention
     serving_source: str | None = None
-
-    def gemm_frac_for(self, compute_precision: str) -> float:
-        """GEMM efficiency at a compute precision; low-precision figures fall back to the bf16 one."""
-        if compute_precision == "fp8" and self.gemm_fp8_frac is not None:
-            return self.gemm_fp8_frac
-        if compute_precision == "fp4" and self.gemm_fp4_frac is not None:
-            return self.gemm_fp4_frac
-        return self.gemm_frac
-
-    def serving_fracs(self, compute_precision: str) -> tuple[float, float, float]:
-        """(GEMM, weight-streaming, KV-read) efficiency of LLM serving kernels at a compute precision.
-
-        Low-precision (fp8, fp4) kernels use the fp8 figures, the nearest measured; missing figures fall
-        back to the best-shape GEMM and STREAM bandwidth figures."""
-        low = compute_precision in ("fp8", "fp4")
-        gemm = (self.serving_gemm_fp8_frac if low else self.serving_gemm_frac) or self.gemm_frac_for(compute_precision)
-        stream = (self.weight_stream_fp8_frac if low else self.weight_stream_frac) or self.memory_bandwidth_frac
-        kv = self.decode_attention_bandwidth_frac or self.memory_bandwidth_frac
-        return gemm, stream, kv
 
 
 # --- workloads ------------------------------------------------------------------------------------
@@ -235,7 +207,7 @@ class VideoPipeline(_Strict):
     source: str = ""
 
 
-class VideoWorkload(_Strict):
+class VideoWorkload(_Strict, VideoWorkloadMethods):
     """One file of workloads/video/."""
 
     id: Identifier
@@ -247,10 +219,6 @@ class VideoWorkload(_Strict):
     text_encoders: list[TextEncoder] = Field(default_factory=list)
     defaults: VideoDefaults
     pipeline: VideoPipeline = Field(default_factory=VideoPipeline)
-
-    @property
-    def native_seconds(self) -> float:
-        return self.defaults.frames / self.defaults.fps
 
 
 class TextArchitecture(_Strict):
@@ -345,7 +313,7 @@ class TextWorkload(_Strict):
 PARAMS_TOLERANCE_FRAC = 0.05
 
 
-class RuntimeDefaults(_Strict):
+class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     """Serving-software settings and defaults the models need ([runtime] of efficiency.toml)."""
 
     gpu_memory_utilization_frac: Fraction
@@ -365,21 +333,6 @@ class RuntimeDefaults(_Strict):
     # ... and of one fused-MoE operation (align, two grouped GEMMs, activation, combine) at one token
     min_fused_moe_time_s_by_vendor: dict[str, NonNegFloat] | None = None
     min_kernel_source: str | None = None
-
-    def allreduce_for(self, tp: int, link_gb_per_s: float) -> tuple[float, float, float | None, float | None]:
-        """All-reduce parameters at a TP size: the measured custom-kernel figures of the largest
-        measured TP size not above ``tp`` (the smallest for smaller groups), their bandwidth scaled by
-        the GPU's scale-up link against the link they were measured on."""
-        lat, bw = self.custom_allreduce_latency_s_by_tp, self.custom_allreduce_gb_per_s_by_tp
-        custom_lat = custom_bw = None
-        if lat and bw and self.custom_allreduce_reference_link_gb_per_s:
-            sizes = sorted(int(k) for k in lat if k in bw)
-            if sizes:
-                key = str(max([k for k in sizes if k <= tp], default=sizes[0]))
-                custom_lat = lat[key]
-                custom_bw = bw[key] * 1e9 * link_gb_per_s / self.custom_allreduce_reference_link_gb_per_s
-        # (ring latency [s], ring bus-bandwidth fraction, custom latency [s], custom bandwidth [bytes/s])
-        return self.allreduce_latency_s, self.allreduce_bus_bandwidth_frac, custom_lat, custom_bw
 
 
 class EfficiencyFile(_Strict):
@@ -414,17 +367,12 @@ class Ownership(_Strict):
 Price_kwh = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
-class Energy(_Strict):
+class Energy(_Strict, EnergyMethods):
     electricity_usd_per_kwh: Price_kwh
     electricity_usd_per_kwh_by_hour: Annotated[list[Price_kwh], Field(min_length=24, max_length=24)] | None = None
     pue: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)]
     carbon_kg_per_kwh: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
     source: str = ""
-
-    @property
-    def mean_usd_per_kwh(self) -> float:
-        by_hour = self.electricity_usd_per_kwh_by_hour
-        return sum(by_hour) / len(by_hour) if by_hour else self.electricity_usd_per_kwh
 
 
 class Site(_Strict):
