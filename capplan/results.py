@@ -1,18 +1,19 @@
-"""Typed inputs and outputs of the public API (pydantic). JSON output is ``model_dump(mode="json")`` of
-these models, so their field names are the JSON contract; ``capplan schema`` prints their JSON Schema.
+"""Typed outputs of the public API. JSON output is ``model_dump(mode="json")`` of these, so their field
+names are the JSON contract; ``capplan schema`` prints their JSON Schema.
 
-This module defines what a what-if (``capplan video``, ``capplan text``) and a listing return. The
-results of the planner (:mod:`capplan.results_plan`) and of sweeps, sensitivity, validation and
-calibration (:mod:`capplan.results_analysis`) are defined there and imported from here on first use:
-defining a pydantic model costs about half a millisecond, and a cold what-if would otherwise define
-twenty it never builds (docs/benchmarks.md, "Cold start"). No ``from __future__ import annotations``
-(see :mod:`capplan.catalog.schemas`).
+This module defines what a what-if (``capplan video``, ``capplan text``) and a listing return, as plain
+records declared like pydantic models (:mod:`capplan.results_base`: their pydantic twins, built on first
+use, give the JSON Schema and validation): a cold what-if does not import pydantic's model machinery.
+The results of the planner (:mod:`capplan.results_plan`), of sweeps, sensitivity, validation and
+calibration (:mod:`capplan.results_analysis`) and the shared :class:`Uncertainty`
+(:mod:`capplan.results_common`) are pydantic models defined there and imported from here on first use
+(docs/benchmarks.md, "Cold start").
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from capplan.results_base import Field, Out
 
 if TYPE_CHECKING:
     from capplan.results_analysis import (  # noqa: F401
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
         ValidateResult,
         ValidationRow,
     )
+    from capplan.results_common import Uncertainty, _Out  # noqa: F401
     from capplan.results_plan import (  # noqa: F401
         Assumptions,
         Crossing,
@@ -42,6 +44,8 @@ SCHEMA_VERSION = "1"
 
 #: result class -> the module that defines it (imported on first use, see the module docstring)
 _ELSEWHERE: dict[str, str] = {
+    "Uncertainty": "capplan.results_common",
+    "_Out": "capplan.results_common",
     **dict.fromkeys(
         ("Assumptions", "Crossing", "DemandSeries", "FleetPlan", "HourPlan", "Infeasible", "PlanResult", "ServiceCapacity"), "capplan.results_plan"
     ),
@@ -76,11 +80,11 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_ELSEWHERE})
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+class _Record(Out):
+    _lazy_names = {"Uncertainty": "capplan.results_common"}  # noqa: RUF012
 
 
-class EfficiencyUsed(_Out):
+class EfficiencyUsed(_Record):
     """The achieved fractions of peak the estimate used (text: the LLM serving-kernel figures)."""
 
     stack: str
@@ -92,12 +96,12 @@ class EfficiencyUsed(_Out):
     source: str
 
 
-class CostBreakdown(_Out):
+class CostBreakdown(_Record):
     hardware: float = Field(description="rent, or amortised capex + upkeep [USD]")
     energy: float = Field(description="electricity at the facility (0 when renting: included in the rent) [USD]")
 
 
-class EconomicsUsed(_Out):
+class EconomicsUsed(_Record):
     pricing: Literal["rent", "own"]
     gpu_usd_per_hour: float = Field(description="all-in cost of one busy GPU-hour")
     hardware_usd_per_gpu_hour: float
@@ -108,23 +112,7 @@ class EconomicsUsed(_Out):
     carbon_kg_per_kwh: float | None
 
 
-class Uncertainty(_Out):
-    """Monte Carlo over uncertain inputs (uniform draws, seeded)."""
-
-    metric: str
-    samples: int
-    valid_samples: int = Field(description="draws that gave a cost (the rest: infeasible or no batch meets the targets)")
-    seed: int
-    ranges: dict[str, list[float]]
-    p10: float
-    p50: float
-    p90: float
-    metrics: dict[str, dict[str, float]] | None = Field(
-        default=None, description="plan: P10/P50/P90 of each reported metric (siloed, consolidated and the saving), keyed by metric"
-    )
-
-
-class VideoInputs(_Out):
+class VideoInputs(_Record):
     """Every input of a video estimate, after defaults were applied."""
 
     workload: str
@@ -145,7 +133,7 @@ class VideoInputs(_Out):
     long_video: Literal["clips", "one-sequence"]
 
 
-class FlopByStage(_Out):
+class FlopByStage(_Record):
     text_encoder: float
     dit_linear: float
     self_attention: float
@@ -153,7 +141,7 @@ class FlopByStage(_Out):
     vae_decode: float
 
 
-class TimeByStage(_Out):
+class TimeByStage(_Record):
     text_encoder: float
     dit_linear: float
     attention: float
@@ -163,14 +151,14 @@ class TimeByStage(_Out):
     offload_transfer: float
 
 
-class MemoryByComponent(_Out):
+class MemoryByComponent(_Record):
     dit_weights: float
     text_encoder: float
     vae: float
     activations: float
 
 
-class LongVideo(_Out):
+class LongVideo(_Record):
     """How a video longer than one clip is generated, and what the alternative would cost."""
 
     mode: Literal["clips", "one-sequence"]
@@ -185,7 +173,7 @@ class LongVideo(_Out):
     one_sequence_fits_in_memory: bool
 
 
-class VideoResult(_Out):
+class VideoResult(_Record):
     schema_version: str = SCHEMA_VERSION
     capplan_version: str
     currency: str = "USD"
@@ -221,11 +209,11 @@ class VideoResult(_Out):
     energy_kwh: float = Field(description="energy of the requested video [kWh]")
     energy_kwh_per_video_minute: float
     carbon_kg_per_video_minute: float | None
-    uncertainty: Uncertainty | None = None
+    uncertainty: "Uncertainty | None" = None
     warnings: list[str] = Field(default_factory=list)
 
 
-class GPUListing(_Out):
+class GPUListing(_Record):
     id: str
     name: str
     vendor: str
@@ -238,7 +226,7 @@ class GPUListing(_Out):
     price_usd_per_gpu_hour: float
 
 
-class WorkloadListing(_Out):
+class WorkloadListing(_Record):
     id: str
     name: str
     kind: Literal["video", "text"]
@@ -246,7 +234,7 @@ class WorkloadListing(_Out):
     detail: str
 
 
-class TextInputs(_Out):
+class TextInputs(_Record):
     workload: str
     gpu: str
     gpus: int
@@ -266,7 +254,7 @@ class TextInputs(_Out):
     engine_version: str | None = Field(default=None, description="the engine release whose defaults were used (None: the current one)")
 
 
-class IterationByPart(_Out):
+class IterationByPart(_Record):
     """One steady-state serving iteration (= TPOT) at max_batch, by kernel group [s]."""
 
     gemm: float = Field(description="dense GEMMs: projections, dense MLPs, shared experts, LM head")
@@ -278,7 +266,7 @@ class IterationByPart(_Out):
     host: float = Field(default=0.0, description="the serving engine's scheduler/host time per iteration that its overlap scheduler does not hide")
 
 
-class TextResult(_Out):
+class TextResult(_Record):
     schema_version: str = SCHEMA_VERSION
     capplan_version: str
     currency: str = "USD"
@@ -310,5 +298,5 @@ class TextResult(_Out):
     power_kw: float = Field(description="facility power of one busy replica [kW]")
     energy_kwh_per_million_tokens: float | None = Field(description="per million output tokens [kWh]")
     carbon_kg_per_million_tokens: float | None = Field(description="per million output tokens [kg CO2e]")
-    uncertainty: Uncertainty | None = None
+    uncertainty: "Uncertainty | None" = None
     warnings: list[str] = Field(default_factory=list)

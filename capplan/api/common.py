@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
 
 import numpy as np
-from pydantic import BaseModel
 
 from capplan.catalog import Catalog
 from capplan.catalog.cache import ByIdentity
@@ -27,8 +26,11 @@ from capplan.results import (
     EconomicsUsed,
     EfficiencyUsed,
 )
+from capplan.results_base import Out
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from capplan.catalog.schemas import Economics, GPUProfile
 
 DEFAULT_VIDEO_WORKLOAD = "wan2.1-t2v-14b"
@@ -127,7 +129,7 @@ def request_args(fn: Any) -> tuple[str, ...]:
     return tuple(n for n in inspect.signature(fn).parameters if n not in _REENTRY)
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 
 @functools.cache
@@ -151,21 +153,22 @@ def _layout(cls: type[BaseModel]) -> tuple[tuple[tuple[str, type], ...], tuple[s
 
 
 def build(cls: type[M], **values: Any) -> M:
-    """``cls(**values)`` without running its validator: a what-if's result is computed here, not
-    input, and validating it (and building the validator of each result model on first use) was a
-    few ms of every cold what-if and a sixth of a scalar ``text()`` call. What validation would still
-    change is done here: numbers become the declared float or int (an int in a float field would
-    print as ``1``, not ``1.0``). The instance is what ``model_construct`` makes (defaults filled in,
-    the given fields as the fields set), set up directly for these plain models, which is a third of
-    its time. tests/test_result_build.py checks both against pydantic's own."""
-    numbers, names, special = _layout(cls)
+    """A result of ``cls`` from computed ``values``. The what-if results are records
+    (:class:`capplan.results_base.Out`), whose constructor does what validation would still change:
+    numbers become the declared float or int (an int in a float field would print as ``1``, not
+    ``1.0``), defaults are filled in. A pydantic model is set up without running its validator, as
+    ``model_construct`` would, with the same number coercion: a what-if's result is computed here, not
+    input. tests/test_result_build.py checks both against pydantic's own validation."""
+    if issubclass(cls, Out):
+        return cls(**values)  # type: ignore[no-any-return]
+    numbers, names, special = _layout(cls)  # type: ignore[arg-type]
     for name, kind in numbers:
         v = values.get(name)
         if v is not None and type(v) is not kind:
             values[name] = kind(v)
     if special:
-        return cls.model_construct(**values)
-    fields = cls.__pydantic_fields__
+        return cls.model_construct(**values)  # type: ignore[attr-defined, no-any-return]
+    fields = cls.__pydantic_fields__  # type: ignore[attr-defined]
     d: dict[str, Any] = {}
     for name in names:
         if name in values:
@@ -189,7 +192,7 @@ def _all_finite(values: Any) -> bool:
                 return False
         elif v is None or t is str or t is int or t is bool:
             continue
-        elif isinstance(v, BaseModel):
+        elif hasattr(type(v), "model_dump"):  # a result record or a pydantic model: its fields
             if not _all_finite(v.__dict__.values()):
                 return False
         elif isinstance(v, dict):
@@ -214,7 +217,7 @@ def ensure_finite(result: Any, what: str) -> Any:
                 raise UserError(
                     what, f"{path} = {x}", "the inputs are outside the range the model can compute (an input is absurdly large or small)"
                 )
-        elif isinstance(x, BaseModel):
+        elif hasattr(type(x), "model_dump"):
             for k, v in x.__dict__.items():
                 walk(v, f"{path}.{k}" if path else k)
         elif isinstance(x, dict):

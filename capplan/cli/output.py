@@ -17,14 +17,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from capplan.errors import UserError
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 
 class Format(str, Enum):
@@ -207,7 +204,7 @@ def render_table(renderable: Any, *, to_file: bool) -> str:
     return buf.getvalue()
 
 
-def emit(result: BaseModel | list, fmt: Format, output: Path | None, table: Callable[[Any], Any] | str, option: str = "--output") -> None:
+def emit(result: Any, fmt: Format, output: Path | None, table: Callable[[Any], Any] | str, option: str = "--output") -> None:
     """Render ``result`` as ``fmt`` and print it or write it to ``output``. ``table`` renders the
     terminal table; as "module:function" it is imported only when a table is asked for (rich is slow
     to import and JSON does not need it)."""

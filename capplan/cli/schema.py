@@ -25,19 +25,20 @@ def schema(
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of a command's JSON output, from its pydantic models."""
+    """Print the JSON Schema (draft 2020-12) of a command's JSON output, from its pydantic models (the
+    what-if and listing records' pydantic twins, capplan.results_base)."""
     from pydantic import TypeAdapter
 
     from capplan import results, results_roadmap
     from capplan.cli.scenarios import ScenarioListing
 
     models: dict[str, Any] = {
-        "video": results.VideoResult,
-        "text": results.TextResult,
+        "video": results.VideoResult.pydantic(),
+        "text": results.TextResult.pydantic(),
         "plan": results.PlanResult,
         "roadmap": results_roadmap.RoadmapResult,
-        "gpus": list[results.GPUListing],
-        "workloads": list[results.WorkloadListing],
+        "gpus": list[results.GPUListing.pydantic()],  # type: ignore[misc]
+        "workloads": list[results.WorkloadListing.pydantic()],  # type: ignore[misc]
         "scenarios": list[ScenarioListing],
         "sweep": results.SweepResult,
         "sensitivity": results.SensitivityResult,

@@ -54,14 +54,14 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def rows_of(result: BaseModel | Sequence[BaseModel]) -> list[dict[str, Any]]:
+def rows_of(result: Any) -> list[dict[str, Any]]:
     """The rows a result is made of: one per item of a list, else one. (Plans have their own long
     format, :func:`plan_long_rows`.)"""
     if isinstance(result, SweepResult):
         return [flatten(r.model_dump(mode="json")) for r in result.rows]
     if isinstance(result, PlanResult):
         return [{"arrangement": a, "gpu": g, "metric": m, "value": v} for a, g, m, v in plan_long_rows(result)]
-    if isinstance(result, BaseModel):
+    if hasattr(type(result), "model_dump"):  # a what-if record or a pydantic model
         return [flatten(result.model_dump(mode="json"))]
     return [flatten(r.model_dump(mode="json")) for r in result]
 
