@@ -70,7 +70,10 @@ def _main(args: list[str], own_process: bool) -> None:
     import warnings
 
     _no_pydantic_plugins()
+    from capplan.cli import fastparse
     from capplan.cli.app import build_app
+
+    fastparse.install()
     from capplan.errors import UserError
 
     command = next((a for a in args if not a.startswith("-")), None)

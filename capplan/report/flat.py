@@ -29,12 +29,24 @@ from __future__ import annotations
 import csv
 import io
 import math
+import sys
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
 
-from capplan.results import PlanResult, SweepResult
+    from capplan.results import PlanResult
+
+
+def _is(result: Any, module: str, name: str) -> bool:
+    """``isinstance(result, module.name)`` without importing the module: a result of a class that was
+    never imported is not one (a what-if's CSV does not import the plan and sweep results, nor pydantic)."""
+    m = sys.modules.get(module)
+    return m is not None and isinstance(result, getattr(m, name))
+
+
+def _is_plan(result: Any) -> bool:
+    return _is(result, "capplan.results_plan", "PlanResult")
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -57,9 +69,9 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 def rows_of(result: Any) -> list[dict[str, Any]]:
     """The rows a result is made of: one per item of a list, else one. (Plans have their own long
     format, :func:`plan_long_rows`.)"""
-    if isinstance(result, SweepResult):
+    if _is(result, "capplan.results_analysis", "SweepResult"):
         return [flatten(r.model_dump(mode="json")) for r in result.rows]
-    if isinstance(result, PlanResult):
+    if _is_plan(result):
         return [{"arrangement": a, "gpu": g, "metric": m, "value": v} for a, g, m, v in plan_long_rows(result)]
     if hasattr(type(result), "model_dump"):  # a what-if record or a pydantic model
         return [flatten(result.model_dump(mode="json"))]
@@ -94,8 +106,8 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return cols
 
 
-def render_csv(result: BaseModel | Sequence[BaseModel]) -> str:
-    if isinstance(result, PlanResult):
+def render_csv(result: Any) -> str:
+    if _is_plan(result):
         return plan_long_csv(result)
     rows = rows_of(result)
     cols = _columns(rows)
@@ -111,8 +123,8 @@ def _md_escape(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(result: BaseModel | Sequence[BaseModel]) -> str:
-    if isinstance(result, PlanResult):
+def render_markdown(result: Any) -> str:
+    if _is_plan(result):
         from capplan.report.markdown import plan_markdown
 
         return plan_markdown(result)
