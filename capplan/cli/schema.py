@@ -25,8 +25,8 @@ def schema(
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of a command's JSON output, from its pydantic models (the
-    what-if and listing records' pydantic twins, capplan.results_base)."""
+    """Print the JSON Schema (draft 2020-12) of a command's JSON output, from its pydantic models."""
+    # (the what-if and listing results are records: their pydantic twins, capplan.results_base)
     from pydantic import TypeAdapter
 
     from capplan import results, results_roadmap
