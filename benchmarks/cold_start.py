@@ -64,8 +64,15 @@ t.append(c())
 from capplan import api
 api.{what}  # the package imports each function on first use
 t.append(c())
+from capplan.cli import fastparse
 from capplan.cli.app import build_app
+fastparse.install()  # as capplan.cli.main does
 app = build_app("{what}")
+t.append(c())
+import typer.main
+group = typer.main.get_command(app)
+ctx = group.make_context("capplan", ["{what}"])
+group.get_command(ctx, "{what}").make_context("{what}", [], parent=ctx)  # every option's value converted
 t.append(c())
 result = api.{what}(catalog=cat)
 t.append(c())
@@ -77,10 +84,11 @@ print(json.dumps([b - a for a, b in zip(t, t[1:])]))
 """
 STAGE_NAMES = (
     "floor: numpy, typer, rich.table, pydantic",
-    "import capplan.catalog (pydantic models, schemas)",
+    "import capplan.catalog (records; schemas only on a miss)",
     "load_catalog() (cache read, or parse + validate)",
     "import capplan.api (results, models, api modules)",
     "build the typer app for the command",
+    "parse the command line (typer: each option's value)",
     "the api call (the estimate, the result)",
     "render the table (rich)",
 )
