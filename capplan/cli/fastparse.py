@@ -11,9 +11,9 @@ is certain without pydantic, exactly as the adapter would:
 * ``str``: a str value as it is; ``bool``: a bool; ``int``/``float`` (no min/max/parser): a value already of the type, or
   plain decimal digits (``-?\\d+``, and ``.\\d+`` for float), which pydantic and ``int()``/``float()``
   read alike; an ``Enum`` choice: a member, or a string typer's own choice matching accepts;
-  ``list[str]``: a list or tuple of str.
+  ``list[str]``: a list or tuple of str; a ``Path``: a non-empty str made a Path, then typer's own checks.
 
-Anything else (a path, a bool from text, ``1e3``, a bad value) goes to typer's own converter, so every
+Anything else (a bool from text, ``1e3``, a bad value, a path typer refuses) goes to typer's own converter, so every
 error message and every unusual spelling is typer's. Installed only when typer has the hook this relies
 on (``_TyperParameter.get_runtime_param``, typer >= 0.2x); older typers use click's types and no pydantic.
 tests/cli/test_fastparse.py checks the answers against typer's converter.
@@ -120,6 +120,23 @@ def _unsure(value: Any, ctx: Any) -> Any:
     raise _Unsure
 
 
+def _path(info: Any) -> Any:
+    from pathlib import Path
+
+    def convert(value: Any, ctx: Any) -> Any:
+        if type(value) is not str or not value or "\0" in value:
+            raise _Unsure
+        from typer._param_types import coerce_cli_path  # typer's own checks (exists, dir_okay, ...)
+
+        try:
+            # typer's path adapter: the str made a Path (by pydantic, as Path(str) does), then these checks
+            return coerce_cli_path(Path(value), info, path_type=Path, ctx=ctx)
+        except Exception:  # noqa: BLE001 - typer's converter words the error
+            raise _Unsure from None
+
+    return convert
+
+
 def converter(descriptor: Any) -> Any:
     """The fast converter of a typer parameter; for other kinds than the plain ones, one that answers
     only an option not given (every typer converter answers ``None`` alike, in ``RuntimeParam.coerce``)."""
@@ -139,6 +156,10 @@ def converter(descriptor: Any) -> Any:
         return _as_str_list
     if isinstance(a, type) and issubclass(a, Enum):
         return _choice(a, bool(info.case_sensitive))
+    from pathlib import Path
+
+    if a is Path and getattr(info, "path_type", None) is None:
+        return _path(info)
     return _unsure
 
 

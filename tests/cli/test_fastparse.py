@@ -29,7 +29,8 @@ VALUES = {
     "no_latency_targets": [True, False, "true", None],
     "fmt": ["json", "JSON", "table", "csv", "markdown", "xml", "", None],
     "set_": [("a=1", "b=2"), ["x"], (), None],
-    "output": ["out.json", None],
+    "output": ["out.json", "/dev/null", "dir/", "./a/../b.csv", "/tmp", "-", "", None],
+    "economics": ["hardware_profiles/economics.toml", "no/such/file.toml", "a\0b", None],
 }
 
 
@@ -67,7 +68,8 @@ def test_a_cold_what_if_imports_only_the_floors_pydantic_modules(tmp_path):
     # (pydantic.plugin._loader: the CLI's stand-in for pydantic's plugin finder, see capplan.cli._no_pydantic_plugins)
     count = "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'typer._adapters', 'capplan.catalog.schemas')) and m != 'pydantic.plugin._loader'))"
     base = subprocess.run([sys.executable, "-c", f"import sys; {floor}; {count}"], capture_output=True, text=True, check=True).stdout
-    for args in (["text"], ["video"], ["text", "--gpus", "4", "--ttft-ms", "300", "-f", "json"], ["video", "-f", "csv"], ["list", "gpus"]):
+    out_file = str(tmp_path / "out.json")
+    for args in (["text"], ["video"], ["text", "--gpus", "4", "--ttft-ms", "300", "-f", "json"], ["video", "-f", "csv", "-o", out_file], ["list", "gpus"]):
         code = f"import sys, io, contextlib\nfrom capplan.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n    try:\n        main({args!r})\n    except SystemExit as e:\n        assert not e.code\n{count}"
         for _ in range(2):  # the first run of a command may fill the catalogue cache (that validates)
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
