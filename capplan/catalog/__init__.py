@@ -1,4 +1,4 @@
-"""The catalogue: GPUs, software-stack efficiencies and workloads, read from TOML into frozen pydantic models."""
+"""The catalogue: GPUs, software-stack efficiencies and workloads, read from TOML, validated by pydantic schemas and kept as frozen records."""
 
 from capplan.catalog.load import Catalog, checked_input, find_scenario, list_scenarios, load_catalog, read_text
 
