@@ -81,7 +81,7 @@ def __dir__() -> list[str]:
 
 
 class _Record(Out):
-    _lazy_names = {"Uncertainty": "capplan.results_common"}  # noqa: RUF012
+    _lazy_names = {"Uncertainty": "capplan.results_common"}  # for the twins: `uncertainty: "Uncertainty | None"`
 
 
 class EfficiencyUsed(_Record):
