@@ -7,14 +7,17 @@ the outputs then are arrays too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from capplan.catalog.schemas import Economics, GPUProfile
 from capplan.errors import UserError
 from capplan.models import economics as econ_model
 from capplan.models import power
+
+if TYPE_CHECKING:
+    from capplan.catalog.schemas import Economics, GPUProfile
 
 Number = float | np.ndarray
 

@@ -14,7 +14,6 @@ from capplan.catalog.calibration import NONE, Calibration
 from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
 from capplan.catalog.knobs import scale_rates, set_rates
 from capplan.catalog.load import load_catalog
-from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 from capplan.models import transformer
 from capplan.models.device import DeviceRates
 from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION
@@ -22,6 +21,7 @@ from capplan.planning.core import TextSetup, VideoSetup
 
 if TYPE_CHECKING:
     from capplan.catalog.engines import EngineSetup
+    from capplan.catalog.schemas import EfficiencyProfile, GPUProfile, RuntimeDefaults, TextWorkload, VideoWorkload
 
 
 def rates_for(
