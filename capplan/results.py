@@ -266,6 +266,21 @@ class IterationByPart(_Record):
     host: float = Field(default=0.0, description="the serving engine's scheduler/host time per iteration that its overlap scheduler does not hide")
 
 
+class BurstRun(_Record):
+    """``requests`` prompts sent at once to one replica, priced iteration by iteration (ramp-up through
+    the prefill budget, the drain of the longest outputs; docs/methodology.md, "A burst of requests")."""
+
+    requests: int
+    output_lengths: Literal["fixed", "uniform", "exponential"]
+    max_output_tokens: float | None = Field(default=None, description="the longest output (uniform: the range's top; exponential: the cut)")
+    duration_s: float = Field(description="first request in to last token out [s]")
+    output_tokens_per_s: float = Field(description="output tokens over the whole run, per replica")
+    mean_ttft_ms: float = Field(description="arrival (all at time 0) to first token, averaged over the requests [ms]")
+    iterations: float
+    gpu_hours: float = Field(description="GPU-hours of the replica for the whole run")
+    cost_usd: float = Field(description="the replica's GPUs for the whole run at the GPU-hour price")
+
+
 class TextResult(_Record):
     schema_version: str = SCHEMA_VERSION
     capplan_version: str
@@ -298,5 +313,6 @@ class TextResult(_Record):
     power_kw: float = Field(description="facility power of one busy replica [kW]")
     energy_kwh_per_million_tokens: float | None = Field(description="per million output tokens [kWh]")
     carbon_kg_per_million_tokens: float | None = Field(description="per million output tokens [kg CO2e]")
+    burst: BurstRun | None = Field(default=None, description="a burst of requests sent at once (only with requests=N)")
     uncertainty: "Uncertainty | None" = None
     warnings: list[str] = Field(default_factory=list)

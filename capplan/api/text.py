@@ -33,7 +33,9 @@ from capplan.catalog.convert import GB
 from capplan.catalog.engines import engine_for, engine_id, load_engines
 from capplan.errors import UserError
 from capplan.models import transformer
+from capplan.models.burst import LENGTHS
 from capplan.models.precision import BYTES_PER_VALUE, COMPUTE_PRECISION, COMPUTE_PRECISIONS
+from capplan.planning.burst import text_burst
 from capplan.planning.core import (
     AUTO_TP,
     AUTO_TP_TRIES,
@@ -51,6 +53,7 @@ from capplan.planning.core import (
 )
 from capplan.planning.resolve import PARALLEL, compute_precision_for, text_setup
 from capplan.results import (
+    BurstRun,
     CostBreakdown,
     EfficiencyUsed,
     IterationByPart,
@@ -100,6 +103,9 @@ def text(
     expert_parallel: bool | None = None,
     attention_dp: bool | None = None,
     engine_version: str | None = None,
+    requests: int | None = None,
+    output_lengths: str = "exponential",
+    max_output_tokens: int | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
@@ -115,6 +121,13 @@ def text(
     MoE layout: ``parallel`` "tp", "ep" or "dep", or ``expert_parallel`` / ``attention_dp`` one by one
     (None: the engine's default). ``engine_version``: an older release of the engine (e.g. "0.7.3"),
     whose defaults engines.toml lists where they differ.
+
+    ``requests``: also price a burst of that many prompts sent at once to one replica (a batch job, or
+    a benchmark with every request in flight from the start): how long until the last output is done,
+    and what the replica's GPUs cost for it. ``output_lengths`` is the distribution of output lengths
+    around ``output_tokens``: "exponential" (default: long-tailed, the maximum-entropy choice when only
+    the mean is known; cut at ``max_output_tokens``, else at what the context leaves after the
+    prompt), "uniform" (1 .. ``max_output_tokens``) or "fixed".
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
@@ -140,6 +153,12 @@ def text(
     if isinstance(reserved_memory_gb, bool) or not isinstance(reserved_memory_gb, (int, float)) or not 0 <= reserved_memory_gb < 1e6:
         raise UserError("reserved_memory_gb", reserved_memory_gb, "a number of GB from 0")
     _positive("concurrency", concurrency, integer=True, upper=1_000_000)
+    _positive("requests", requests, integer=True, upper=10_000_000)
+    _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
+    if output_lengths not in LENGTHS:
+        raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
+    if requests is not None and output_lengths == "uniform" and max_output_tokens is None:
+        raise UserError("output_lengths", "uniform", "uniform lengths need max_output_tokens, the top of the range")
     engine_name = engine_id(engine)
     compute = _check_weight_precision(g, precision, compute_precision)
     ep, dp = _moe_layout(parallel, expert_parallel, attention_dp)
@@ -244,6 +263,7 @@ def text(
     facility_w = float(hour.facility_w)
     energy_per_m = facility_w * tp / 1e3 / (tps * 3600.0) * 1e6 if served and tps > 0 else None
     carbon = econ.energy.carbon_kg_per_kwh
+    burst = _burst(setup, tp, requests, prompt_tokens, output_tokens, output_lengths, max_output_tokens, w.architecture.max_context, price) if fits else None
     return ensure_finite(
         build(
             TextResult,
@@ -295,6 +315,7 @@ def text(
             power_kw=facility_w * tp / 1e3,
             energy_kwh_per_million_tokens=energy_per_m,
             carbon_kg_per_million_tokens=energy_per_m * carbon if energy_per_m is not None and carbon is not None else None,
+            burst=burst,
             warnings=warnings,
         ),
         "text",
@@ -369,6 +390,27 @@ def _engine_notes(setup: TextSetup, g: GPUProfile, precision: str, moe: bool) ->
             + (f" ({g.id} has no {COMPUTE_PRECISION[precision]} tensor cores; weight-only quantisation)" if g.peak_tflop_per_s(COMPUTE_PRECISION[precision]) is None else "")
         )
     return notes
+
+
+def _burst(
+    setup: TextSetup, tp: int, requests: int | None, P: int, O: int, lengths: str, cut: int | None, max_context: int, usd_per_gpu_hour: float
+) -> BurstRun | None:
+    """A burst of ``requests`` on one replica of ``tp`` GPUs, or None when not asked for."""
+    if requests is None:
+        return None
+    if lengths == "uniform" and cut is not None and cut < O:
+        raise UserError("max_output_tokens", cut, f"uniform lengths up to it must average output_tokens ({O}): give at least {O}")
+    # (exponential: the context's room after the prompt, or 20 means, beyond which e^-20 of the mass lies)
+    top = float(cut) if cut is not None else (float(min(max_context - P, 20 * O)) if lengths == "exponential" else None)
+    est = text_burst(setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top)
+    if est is None:
+        return None
+    gpu_hours = est.duration_s * tp / 3600.0
+    return build(
+        BurstRun, requests=requests, output_lengths=lengths, max_output_tokens=top if lengths != "fixed" else None, duration_s=est.duration_s,
+        output_tokens_per_s=est.output_tokens_per_s, mean_ttft_ms=est.mean_ttft_s * 1e3, iterations=est.iterations, gpu_hours=gpu_hours,
+        cost_usd=gpu_hours * usd_per_gpu_hour,
+    )
 
 
 def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPart | None:

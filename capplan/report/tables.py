@@ -243,6 +243,15 @@ def text_report(r: TextResult) -> Group:
     kv = f", KV reads {pct(e.kv_bandwidth_frac)}" if e.kv_bandwidth_frac is not None else ""
     perf.add_row("Efficiency", f"GEMM {pct(e.gemm_frac)}, weights {pct(e.memory_bandwidth_frac)}", f"serving kernels{kv}, stack {e.stack}")
     out += [money, Text(""), perf, Text(""), mem]
+    if r.burst is not None:
+        b = r.burst
+        lengths = b.output_lengths + (f", at most {b.max_output_tokens:,.0f}" if b.max_output_tokens is not None else "")
+        job = _kv_table(f"{b.requests:,} requests sent at once to one replica")
+        job.add_row("All done after", duration(b.duration_s), f"{sig(b.iterations)} iterations; output lengths {lengths}")
+        job.add_row("Output tokens/s", sig(b.output_tokens_per_s), "over the whole run; as many run at once as fit (no latency targets)")
+        job.add_row("Mean TTFT", duration(b.mean_ttft_ms / 1e3), "prompts wait for the prefill budget")
+        job.add_row("Cost", usd(b.cost_usd), f"{sig(b.gpu_hours)} GPU-hours")
+        out += [Text(""), job]
     for w in r.warnings:
         out.append(Text(f"note: {w}", style="yellow"))
     return Group(*out)

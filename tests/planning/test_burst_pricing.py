@@ -60,3 +60,49 @@ def test_validation_burst_rows_are_the_burst_estimate():
     s = text_setup(cat.text["gpt-oss-120b"], cat.gpu(g), cat.efficiency.gpu[g][st], cat.efficiency.runtime, st, "int4", "bf16", engine="vllm")
     est = text_burst(s, tp=2, requests=1000, prompt_tokens=215.3, output_tokens=196.2, lengths="exponential", max_output_tokens=1833)
     assert rows[0].predicted == pytest.approx(est.output_tokens_per_s, rel=1e-9)
+
+
+def test_a_what_if_prices_a_burst_with_the_same_core_and_charges_the_replica_for_the_whole_run():
+    import capplan
+
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, prompt_tokens=500, output_tokens=200, requests=3000, output_lengths="fixed", engine="vllm")
+    cat = load_catalog()
+    st = cat.efficiency.default_stack
+    s = text_setup(cat.text["llama-3.1-8b"], cat.gpu("h100-sxm"), cat.efficiency.gpu["h100-sxm"][st], cat.efficiency.runtime, st, "bf16", "bf16", engine="vllm")
+    est = text_burst(s, tp=1, requests=3000, prompt_tokens=500, output_tokens=200, lengths="fixed")
+    b = r.burst
+    assert b is not None and b.requests == 3000 and b.max_output_tokens is None
+    assert b.duration_s == pytest.approx(est.duration_s, rel=1e-12)
+    assert b.output_tokens_per_s == pytest.approx(3000 * 200 / est.duration_s, rel=1e-12)
+    assert b.cost_usd == pytest.approx(est.duration_s / 3600 * r.inputs.price_per_gpu_hour_usd, rel=1e-12)
+    # the default, long-tailed lengths take longer than equal ones of the same mean, and are cut by the context
+    tail = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, prompt_tokens=500, output_tokens=200, requests=3000, engine="vllm").burst
+    assert tail.output_lengths == "exponential" and tail.duration_s > b.duration_s and tail.max_output_tokens == 4000
+    assert capplan.text("llama-3.1-8b", "h100-sxm", gpus=1).burst is None
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(requests=0), "requests"),
+        (dict(requests=10, output_lengths="lognormal"), "output_lengths"),
+        (dict(requests=10, output_lengths="uniform"), "output_lengths"),
+        (dict(requests=10, output_lengths="uniform", max_output_tokens=100), "max_output_tokens"),  # below the mean of 256
+    ],
+)
+def test_a_burst_that_cannot_be_priced_is_refused_naming_the_parameter(kw, match):
+    import capplan
+    from capplan.errors import UserError
+
+    with pytest.raises(UserError, match=match):
+        capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, **kw)
+
+
+def test_the_cli_shows_the_burst_after_the_steady_state():
+    from typer.testing import CliRunner
+
+    from capplan.cli.app import build_app
+
+    out = CliRunner().invoke(build_app(), ["text", "--gpus", "1", "--workload", "llama-3.1-8b", "--requests", "500", "--output-lengths", "fixed"], env={"COLUMNS": "120"})
+    assert out.exit_code == 0, out.output
+    assert "500 requests sent at once to one replica" in out.output and "All done after" in out.output
