@@ -362,8 +362,10 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
     peak = np.asarray(r.estimate.peak_memory_bytes, dtype=float) / GB
     fits = np.asarray(r.fits, dtype=bool)
     reason = np.full(n, None, dtype=object)
-    for i in np.flatnonzero(~fits):
-        reason[i] = f"{peak[i]:.1f} GB needed, {g.memory.memory_gb:g} GB on {g.id}"
+    if not fits.all():  # one message per distinct need (a grid repeats them), not one per row
+        needs, which = np.unique(peak[~fits], return_inverse=True)
+        msgs = np.array([f"{v:.1f} GB needed, {g.memory.memory_gb:g} GB on {g.id}" for v in needs.tolist()], dtype=object)
+        reason[~fits] = msgs[which]
     return dict(
         status=np.where(fits, "ok", "does not fit").astype(object),
         reason=reason,
