@@ -402,7 +402,10 @@ def _burst(
         raise UserError("max_output_tokens", cut, f"uniform lengths up to it must average output_tokens ({O}): give at least {O}")
     # (exponential: the context's room after the prompt, or 20 means, beyond which e^-20 of the mass lies)
     top = float(cut) if cut is not None else (float(min(max_context - P, 20 * O)) if lengths == "exponential" else None)
-    est = text_burst(setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top)
+    try:
+        est = text_burst(setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top)
+    except ValueError as exc:  # (too long to follow iteration by iteration: the steady state's throughput applies)
+        raise UserError("requests", requests, f"{exc}; for this many requests use the steady-state throughput (without requests)") from None
     if est is None:
         return None
     gpu_hours = est.duration_s * tp / 3600.0

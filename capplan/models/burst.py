@@ -63,19 +63,6 @@ class BurstSchedule:
         return float(self.runs.sum())
 
 
-def _hazard(lengths: str, mean: float, cap: int) -> np.ndarray:
-    """Chance that a request ends right after emitting its a-th token, for a = 1..cap."""
-    h = np.zeros(cap)
-    if lengths == "fixed":
-        h[cap - 1] = 1.0
-    elif lengths == "uniform":
-        h[:] = 1.0 / (cap - np.arange(cap))  # of the cap - a + 1 lengths still possible, one ends here
-    else:
-        h[:] = 1.0 / mean
-        h[cap - 1] = 1.0
-    return h
-
-
 def burst_schedule(
     requests: float,
     prompt_tokens: float,
@@ -85,6 +72,7 @@ def burst_schedule(
     token_budget: float,
     lengths: str = "fixed",
     max_output_tokens: float | None = None,
+    max_iterations: int = 5_000_000,
 ) -> BurstSchedule:
     """The iterations of ``requests`` prompts of ``prompt_tokens`` each, all arriving at once.
 
@@ -92,6 +80,7 @@ def burst_schedule(
     ``max_output_tokens`` (exponential: default 20 means, where the cut changes the mean by < 1e-8;
     uniform: the largest length, required). ``max_running`` caps running plus prefilling requests (the engine's limit or memory);
     ``token_budget`` caps the tokens of one iteration (decode tokens first, then prefill chunks).
+    A burst longer than ``max_iterations`` raises ValueError (its middle is the steady state anyway).
     """
     if lengths not in LENGTHS:
         raise ValueError(f"lengths must be one of {LENGTHS}, not {lengths!r}")
@@ -106,20 +95,40 @@ def burst_schedule(
         cap = max(int(round(max_output_tokens)), 1)
     else:
         cap = max(int(math.ceil(max_output_tokens if max_output_tokens is not None else 20.0 * O)), 1)
-    hazard = _hazard(lengths, O, cap)
-    survive = 1.0 - hazard
-    ages = np.arange(1, cap + 1, dtype=float)
-    # expected length after the cut: sum over a of P(length >= a)
-    alive_at = np.concatenate(([1.0], np.cumprod(survive)[:-1]))
-    mean_len = float(alive_at.sum())
+    W = cap  # a request that has emitted W tokens has ended, whatever the distribution
+    # Expected output tokens per request (after the cut): the sum over a of P(length > a), a = 0 .. W-1
+    if lengths == "fixed":
+        mean_len = float(W)
+    elif lengths == "uniform":
+        mean_len = (W + 1) / 2.0
+    else:
+        q = 1.0 - 1.0 / O  # each emitted token ends the request with probability 1 / O
+        qW = q**W
+        mean_len = O * (1.0 - qW)
 
-    alive = np.zeros(cap)  # alive[a-1]: running sequences that have emitted a tokens
+    # A request whose prefill ends at iteration b has emitted a = k - b tokens when iteration k starts,
+    # and still runs if its length exceeds a: with probability G(a) = 1 (fixed, a < W), (W - a) / W
+    # (uniform) or q^a (exponential, a < W). The running count and their summed ages are kept by
+    # recursions over the cohorts of the last W iterations, so an iteration costs the same whatever W:
+    # T0, T1, T2 = sums of cohort size x age^0, ^1, ^2 (fixed, uniform); R, A directly (exponential).
+    # (at most max_running tokens are decoded and token_budget prefilled per iteration: a lower bound)
+    if max(N * mean_len / max_running, N * P / token_budget) > max_iterations:
+        raise ValueError(f"the burst runs over {max_iterations:,} iterations")
+    births: list[float] = []
+    T0 = T1 = T2 = 0.0
+    R = A = 0.0
     queued, prefilling, pending_tokens = N, 0.0, 0.0
-    dec, ctx, pre, pre_seq, first = [], [], [], [], []
-    # every iteration prefills or decodes at least a fraction of what is left: a safety bound only
-    limit = int(N * (P + cap)) + 10
-    for _ in range(limit):
-        running = float(alive.sum())
+    dec, ctx, pre, pre_seq = [], [], [], []
+    for k in range(max_iterations + 1):
+        if k == max_iterations:
+            raise ValueError(f"the burst runs over {max_iterations:,} iterations")
+        if lengths == "fixed":
+            running, aged = T0, T1
+        elif lengths == "uniform":
+            running, aged = T0 - T1 / W, T1 - T2 / W
+        else:
+            running, aged = R, A
+        running = max(running, 0.0)
         admit = min(queued, max(max_running - running - prefilling, 0.0))
         queued -= admit
         prefilling += admit
@@ -129,18 +138,21 @@ def burst_schedule(
         chunk = min(max(token_budget - running, 0.0), pending_tokens)
         done_prefill = min(chunk / P, prefilling) if chunk > 0 else 0.0
         dec.append(running)
-        ctx.append(P + float(alive @ ages) / running if running > 0 else P)
+        ctx.append(P + aged / running if running > 0 else P)
         pre.append(chunk)
         pre_seq.append(done_prefill)
-        first.append(done_prefill)
         pending_tokens -= chunk
         prefilling -= done_prefill
-        # every running sequence emits one more token (its a+1-th) and ends with that token's hazard;
-        # the prompts just prefilled have emitted their first
-        nxt = np.empty(cap)
-        nxt[0] = done_prefill * survive[0]
-        nxt[1:] = alive[:-1] * survive[1:]
-        alive = nxt
+        # to the start of iteration k + 1: everyone ages by one token, the cohort born now has emitted
+        # its first, and the cohort born at k + 1 - W reaches W tokens and leaves
+        births.append(done_prefill)
+        gone = births[k + 1 - W] if k + 1 >= W else 0.0
+        if lengths == "exponential":
+            R, A = q * R + q * done_prefill - gone * qW, q * (A + R) + q * done_prefill - gone * qW * W
+        else:
+            T2 += 2.0 * T1 + T0 + done_prefill - gone * W * W
+            T1 += T0 + done_prefill - gone * W
+            T0 += done_prefill - gone
     d = np.asarray(dec)
     p = np.asarray(pre)
     ps = np.asarray(pre_seq)
@@ -155,7 +167,7 @@ def burst_schedule(
         prefill_tokens=p * given,
         prefill_sequences=ps * given,
         runs=runs,
-        first_tokens=np.asarray(first),
+        first_tokens=ps.copy(),
         requests=N,
         output_tokens=mean_len,
     )

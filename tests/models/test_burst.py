@@ -90,3 +90,63 @@ def test_bad_arguments_are_refused(kw):
     args = dict(max_running=10, token_budget=100, lengths="fixed") | kw
     with pytest.raises(ValueError):
         burst_schedule(10, 10, 10, **args)
+
+
+def _reference(n, p, o, max_running, budget, lengths, cut):
+    """The schedule by brute force: a histogram of running requests by tokens emitted, shifted every
+    iteration, each ending with its length distribution's hazard (what the recursions must equal)."""
+    cap = int(round(o)) if lengths == "fixed" else int(round(cut))
+    h = np.zeros(cap)
+    if lengths == "fixed":
+        h[cap - 1] = 1.0
+    elif lengths == "uniform":
+        h[:] = 1.0 / (cap - np.arange(cap))
+    else:
+        h[:] = 1.0 / o
+        h[cap - 1] = 1.0
+    survive, ages = 1.0 - h, np.arange(1, cap + 1, dtype=float)
+    alive = np.zeros(cap)
+    queued, prefilling, pending = float(n), 0.0, 0.0
+    dec, ctx, pre = [], [], []
+    while True:
+        running = float(alive.sum())
+        admit = min(queued, max(max_running - running - prefilling, 0.0))
+        queued, prefilling, pending = queued - admit, prefilling + admit, pending + admit * p
+        if running < 1e-4 and pending <= 1e-9 and queued < 1e-4:
+            break
+        chunk = min(max(budget - running, 0.0), pending)
+        done = min(chunk / p, prefilling) if chunk > 0 else 0.0
+        dec.append(running)
+        ctx.append(p + float(alive @ ages) / running if running > 0 else p)
+        pre.append(chunk)
+        pending, prefilling = pending - chunk, prefilling - done
+        nxt = np.empty(cap)
+        nxt[0] = done * survive[0]
+        nxt[1:] = alive[:-1] * survive[1:]
+        alive = nxt
+    return np.array(dec), np.array(ctx), np.array(pre)
+
+
+@pytest.mark.parametrize(
+    "n, p, o, running, budget, lengths, cut",
+    [
+        (300, 200.0, 50.0, 64, 2048, "fixed", None),
+        (300, 200.0, 50.0, 64, 2048, "uniform", 99.0),
+        (300, 200.0, 50.0, 64, 2048, "exponential", 400.0),
+        (40, 3000.0, 20.0, 1000, 8192, "exponential", 100.0),
+        (1000, 100.0, 1.0, 256, 4096, "fixed", None),
+    ],
+)
+def test_the_cohort_recursions_equal_a_brute_force_histogram(n, p, o, running, budget, lengths, cut):
+    s = burst_schedule(n, p, o, max_running=running, token_budget=budget, lengths=lengths, max_output_tokens=cut)
+    dec, ctx, pre = _reference(n, p, o, running, budget, lengths, cut)
+    assert len(dec) == len(s.runs)
+    np.testing.assert_allclose(s.runs * s.decode_tokens, dec, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(s.runs * s.prefill_tokens, pre, rtol=1e-7, atol=1e-9)
+    live = dec > 1e-3
+    np.testing.assert_allclose(s.decode_context[live], ctx[live], rtol=1e-7)
+
+
+def test_a_burst_too_long_to_follow_is_refused():
+    with pytest.raises(ValueError, match="iterations"):
+        burst_schedule(1e6, 100, 1000, max_running=8, token_budget=8192, lengths="fixed", max_iterations=10_000)

@@ -106,3 +106,12 @@ def test_the_cli_shows_the_burst_after_the_steady_state():
     out = CliRunner().invoke(build_app(), ["text", "--gpus", "1", "--workload", "llama-3.1-8b", "--requests", "500", "--output-lengths", "fixed"], env={"COLUMNS": "120"})
     assert out.exit_code == 0, out.output
     assert "500 requests sent at once to one replica" in out.output and "All done after" in out.output
+
+
+def test_a_burst_too_long_to_follow_is_refused_naming_requests():
+    import capplan
+    from capplan.errors import UserError
+
+    # 10 million requests of 4,000 tokens need at least 40e9 / (running limit) iterations: refused from that bound
+    with pytest.raises(UserError, match="requests"):
+        capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, output_tokens=4000, requests=10_000_000)
