@@ -23,6 +23,8 @@ import types
 import typing
 from typing import Any, ClassVar, Union
 
+from capplan.frozen import Frozen
+
 _MISSING: Any = object()
 
 
@@ -45,7 +47,7 @@ def _number_kind(ann: Any) -> type | None:
     return ann if ann is float or ann is int else None
 
 
-class Out:
+class Out(Frozen):
     """Base of the result records; see the module docstring."""
 
     #: field name -> (its defaults as a dict with "default" or "default_factory", or None: required;
@@ -93,23 +95,6 @@ class Out:
         if len(values) != sum(1 for name in values if name in self._specs):
             raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(sorted(set(values) - set(self._specs)))}")
         object.__setattr__(self, "__dict__", d)
-
-    # --- a frozen record ---------------------------------------------------------------------------
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen: use model_copy(update=...)")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
 
     def __iter__(self) -> Any:
         return iter(self.__dict__.items())

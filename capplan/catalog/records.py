@@ -18,6 +18,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, ClassVar
 
+from capplan.frozen import Frozen
+
 # --- the schemas' methods, shared by the pydantic classes and the records ---------------------------
 # (No class annotations here: pydantic would take them for fields of the schema classes, first in order.)
 
@@ -91,26 +93,11 @@ class EnergyMethods:
 # --- records ----------------------------------------------------------------------------------------
 
 
-class Record:
+class Record(Frozen):
     """A validated catalogue model's data without pydantic: frozen, compared and hashed by value."""
 
     #: the module that defines the pydantic schema of the same class name
     schema_module: ClassVar[str] = "capplan.catalog.schemas"
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen: use model_copy(update=...)")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen")
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.__dict__ == self.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
 
     @classmethod
     def schema(cls) -> Any:
