@@ -185,6 +185,16 @@ def _chunk_columns(g: _Grid, start: int) -> SweepColumns:
     )
 
 
+def _reasons(where: np.ndarray, values: np.ndarray, message: Callable[[Any], str]) -> np.ndarray:
+    """Per-row reasons (None elsewhere): ``message`` of each row's value where ``where`` holds, formatted
+    once per distinct value (a grid repeats them), not once per row."""
+    reason = np.full(where.size, None, dtype=object)
+    if where.any():
+        distinct, which = np.unique(values[where], return_inverse=True)
+        reason[where] = np.array([message(v) for v in distinct.tolist()], dtype=object)[which]
+    return reason
+
+
 def _value_array(key: str, vals: list[Any]) -> np.ndarray:
     """A varied key's values as an array the group functions index: numbers as floats, booleans as
     bools, anything else (resolutions) as objects."""
@@ -361,11 +371,7 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
     energy_kwh = gpu_s * np.asarray(hour.facility_w) / 3.6e6
     peak = np.asarray(r.estimate.peak_memory_bytes, dtype=float) / GB
     fits = np.asarray(r.fits, dtype=bool)
-    reason = np.full(n, None, dtype=object)
-    if not fits.all():  # one message per distinct need (a grid repeats them), not one per row
-        needs, which = np.unique(peak[~fits], return_inverse=True)
-        msgs = np.array([f"{v:.1f} GB needed, {g.memory.memory_gb:g} GB on {g.id}" for v in needs.tolist()], dtype=object)
-        reason[~fits] = msgs[which]
+    reason = _reasons(~fits, peak, lambda v: f"{v:.1f} GB needed, {g.memory.memory_gb:g} GB on {g.id}")
     return dict(
         status=np.where(fits, "ok", "does not fit").astype(object),
         reason=reason,
@@ -419,11 +425,7 @@ def _text_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: d
     status[arr.max_batch == 0] = "no batch meets the targets"
     status[~arr.fits] = "does not fit"
     status[too_long] = "cannot run"
-    reason = np.full(n, None, dtype=object)
-    if too_long.any():  # one message per distinct length (a grid repeats them), not one per row
-        totals, which = np.unique((P + O)[too_long].astype(int), return_inverse=True)
-        msgs = np.array([f"prompt + output ({t}) exceeds {w.id}'s context of {w.architecture.max_context} tokens" for t in totals.tolist()], dtype=object)
-        reason[too_long] = msgs[which]
+    reason = _reasons(too_long, (P + O).astype(int), lambda t: f"prompt + output ({t}) exceeds {w.id}'s context of {w.architecture.max_context} tokens")
     ok = status == "ok"
     return dict(
         status=status,

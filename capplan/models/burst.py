@@ -53,9 +53,13 @@ class BurstSchedule:
     prefill_tokens: np.ndarray  # prompt tokens prefilled, given that the iteration runs
     prefill_sequences: np.ndarray  # prompts whose prefill ends in the iteration (they emit a first token)
     runs: np.ndarray  # probability that the iteration runs at all (1 until the tail of the drain)
-    first_tokens: np.ndarray  # expected requests that get their first token in the iteration
     requests: float
     output_tokens: float  # expected output tokens per request (after any cut)
+
+    @property
+    def first_tokens(self) -> np.ndarray:
+        """Expected requests that get their first token in each iteration (its prefills that end)."""
+        return self.runs * self.prefill_sequences
 
     @property
     def iterations(self) -> float:
@@ -167,7 +171,6 @@ def burst_schedule(
         prefill_tokens=p * given,
         prefill_sequences=ps * given,
         runs=runs,
-        first_tokens=ps.copy(),
         requests=N,
         output_tokens=mean_len,
     )

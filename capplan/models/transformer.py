@@ -405,18 +405,13 @@ class StepTerms:
         em = self.em_per_expert * touched
         return ec, em, np.maximum(np.maximum(ec, em), f_expert)
 
-    def part(self, i: int) -> StepTerms:
-        """Mix ``i`` of terms built for mixes stacked on the first axis (see :func:`serving_terms`)."""
+    def part(self, i: Any) -> StepTerms:
+        """These terms at index ``i`` of the first axis of their array fields: mix ``i`` of mixes stacked
+        there (see :func:`serving_terms_stacked`), or, with an index array, scenarios gathered from terms
+        built once per distinct scenario."""
         # (built without __init__: the fields are already checked, and this runs on every estimate)
         out = object.__new__(StepTerms)
         out.__dict__.update({k: v[i] if isinstance(v, np.ndarray) and v.ndim > 0 else v for k, v in self.__dict__.items()})
-        return out
-
-    def take(self, rows: np.ndarray) -> StepTerms:
-        """These terms at scenarios ``rows`` of their (n, ...) arrays (first axis): terms built once per
-        distinct scenario, gathered for every scenario that repeats it."""
-        out = object.__new__(StepTerms)
-        out.__dict__.update({k: v[rows] if isinstance(v, np.ndarray) and v.ndim > 0 else v for k, v in self.__dict__.items()})
         return out
 
     def _touched(self, s: ArrayLike) -> np.ndarray:

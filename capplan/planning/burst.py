@@ -27,7 +27,6 @@ class BurstEstimate:
     output_tokens_per_s: float  # output tokens of all requests over the duration
     mean_ttft_s: float  # arrival (time 0) to first token, averaged over requests
     iterations: float
-    max_running: float  # running plus prefilling requests allowed (engine limit and memory)
     schedule: BurstSchedule
 
 
@@ -48,9 +47,8 @@ def text_burst(
     cap = text_capacity(s, tp=tp, prompt_tokens=prompt_tokens, output_tokens=output_tokens, with_share=False)
     if not bool(cap.fits[0]) or cap.max_batch[0] <= 0:
         return None
-    max_running = float(cap.max_batch[0])
     sched = burst_schedule(
-        requests, prompt_tokens, output_tokens, max_running=max_running, token_budget=float(s.max_batched_tokens),
+        requests, prompt_tokens, output_tokens, max_running=float(cap.max_batch[0]), token_budget=float(s.max_batched_tokens),
         lengths=lengths, max_output_tokens=max_output_tokens,
     )
     t = iteration_times_s(s, tp=tp, prompt_tokens=prompt_tokens, schedule=sched)
@@ -63,7 +61,6 @@ def text_burst(
         output_tokens_per_s=sched.requests * sched.output_tokens / duration,
         mean_ttft_s=ttft,
         iterations=sched.iterations,
-        max_running=max_running,
         schedule=sched,
     )
 

@@ -231,7 +231,7 @@ def text_capacity(
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_u, allreduce=ar, floors=s.floors, engine=s.engine)
     # (the steady state's prefill and decode parts are only needed for the prefill share)
     stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P_u, output_tokens=O_u, mixes=4 if with_share else 2, **kw)  # type: ignore[arg-type]
-    terms = stacked.part(0) if rows is None else stacked.part(0).take(rows[1])
+    terms = stacked.part(0) if rows is None else stacked.part(0).part(rows[1])
     prefill_s = pick(stacked.part(1).time_s(1.0))
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
