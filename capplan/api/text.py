@@ -127,7 +127,8 @@ def text(
     and what the replica's GPUs cost for it. ``output_lengths`` is the distribution of output lengths
     around ``output_tokens``: "exponential" (default: long-tailed, the maximum-entropy choice when only
     the mean is known; cut at ``max_output_tokens``, else at what the context leaves after the
-    prompt), "uniform" (1 .. ``max_output_tokens``) or "fixed".
+    prompt or 20 means), "uniform" (1 .. 2 x ``output_tokens`` - 1, whose mean is ``output_tokens``)
+    or "fixed".
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
@@ -157,8 +158,8 @@ def text(
     _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
     if output_lengths not in LENGTHS:
         raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
-    if requests is not None and output_lengths == "uniform" and max_output_tokens is None:
-        raise UserError("output_lengths", "uniform", "uniform lengths need max_output_tokens, the top of the range")
+    if max_output_tokens is not None and output_lengths != "exponential":
+        raise UserError("max_output_tokens", max_output_tokens, "it cuts exponential output lengths; fixed and uniform ones average output_tokens as given")
     engine_name = engine_id(engine)
     compute = _check_weight_precision(g, precision, compute_precision)
     ep, dp = _moe_layout(parallel, expert_parallel, attention_dp)
@@ -398,10 +399,9 @@ def _burst(
     """A burst of ``requests`` on one replica of ``tp`` GPUs, or None when not asked for."""
     if requests is None:
         return None
-    if lengths == "uniform" and cut is not None and cut < O:
-        raise UserError("max_output_tokens", cut, f"uniform lengths up to it must average output_tokens ({O}): give at least {O}")
-    # (exponential: the context's room after the prompt, or 20 means, beyond which e^-20 of the mass lies)
-    top = float(cut) if cut is not None else (float(min(max_context - P, 20 * O)) if lengths == "exponential" else None)
+    # uniform: 1 .. 2 O - 1, mean O; exponential: cut at the context's room after the prompt, or at 20
+    # means, beyond which e^-20 of the mass lies
+    top = {"fixed": None, "uniform": 2.0 * O - 1.0, "exponential": float(cut if cut is not None else min(max_context - P, 20 * O))}[lengths]
     try:
         est = text_burst(setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top)
     except ValueError as exc:  # (too long to follow iteration by iteration: the steady state's throughput applies)

@@ -86,8 +86,7 @@ def test_a_what_if_prices_a_burst_with_the_same_core_and_charges_the_replica_for
     [
         (dict(requests=0), "requests"),
         (dict(requests=10, output_lengths="lognormal"), "output_lengths"),
-        (dict(requests=10, output_lengths="uniform"), "output_lengths"),
-        (dict(requests=10, output_lengths="uniform", max_output_tokens=100), "max_output_tokens"),  # below the mean of 256
+        (dict(requests=10, output_lengths="uniform", max_output_tokens=1000), "max_output_tokens"),  # the cut is the exponential's
     ],
 )
 def test_a_burst_that_cannot_be_priced_is_refused_naming_the_parameter(kw, match):
@@ -115,3 +114,12 @@ def test_a_burst_too_long_to_follow_is_refused_naming_requests():
     # 10 million requests of 4,000 tokens need at least 40e9 / (running limit) iterations: refused from that bound
     with pytest.raises(UserError, match="requests"):
         capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, output_tokens=4000, requests=10_000_000)
+
+
+def test_a_what_ifs_burst_averages_the_output_tokens_asked_for_whatever_the_distribution():
+    import capplan
+
+    for lengths in ("fixed", "uniform", "exponential"):
+        b = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, output_tokens=300, requests=800, output_lengths=lengths).burst
+        # output tokens over the run / duration = requests x mean length / duration
+        assert b.output_tokens_per_s * b.duration_s == pytest.approx(800 * 300, rel=1e-6), lengths
