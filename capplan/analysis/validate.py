@@ -247,9 +247,12 @@ def text_comparisons(
             engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
             engine_version=_engine_version(framework, row.get("notes") or ""),
         )
-        burst = _burst_comparison(row, path, i, setup, tp=tp, P=P, O=O, n_sys=n_sys, value=value, strict=strict)
-        if burst is not None:
-            out.append(burst)
+        metric = row["metric"].strip()
+        if _float(row.get("requests")):
+            got = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
+            if got is None:
+                continue
+            out.append(_text_comparison(row, i, metric, n_sys, value, got[0], (), 1.0, got[1]))
             continue
         stated = _float(row.get("batch"))
         if stated:
@@ -261,7 +264,6 @@ def text_comparisons(
             batch = float(cap.max_batch[0])
         it, pre = text_at_batch(setup, tp=tp, batch=batch, prompt_tokens=P, output_tokens=O)
         it_terms = _step_terms(it, 0)
-        metric = row["metric"].strip()
         replicas = max(n_sys // tp, 1)
         t_it = float(np.asarray(it.time_s))
         if metric == "output_tokens_per_s":
@@ -276,25 +278,28 @@ def text_comparisons(
             if strict:
                 raise UserError(f"{path}: row {i + 2}, column metric", metric, "use output_tokens_per_s, tpot_ms, ttft_ms or output_tokens_per_s_per_user")
             continue
-        out.append(
-            Comparison(
-                kind="text", model=model, gpu=gpu, num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
-                dataset=(row.get("framework") or "").strip() or "unknown", verified="UNVERIFIED" not in (row.get("notes") or ""),
-                source=row.get("source") or "", row=i + 2, terms=terms, scale=scale, power=power,
-            )
-        )
+        out.append(_text_comparison(row, i, metric, n_sys, value, pred, terms, scale, power))
     return out
 
 
-def _burst_comparison(
-    row: dict[str, str], path: Path, i: int, setup: TextSetup, *, tp: int, P: float, O: float, n_sys: int, value: float, strict: bool
-) -> Comparison | None:
-    """A row whose ``requests`` column says how many prompts were sent at once: the whole run's
-    throughput (or mean TTFT) from :func:`capplan.planning.burst.text_burst`, not the steady state.
-    The requests are split evenly over the row's replicas. Not calibratable (no per-class terms)."""
-    n = _float(row.get("requests"))
-    if not n:
-        return None
+def _text_comparison(
+    row: dict[str, str], i: int, metric: str, n_sys: int, value: float, pred: float, terms: tuple[Term, ...], scale: float, power: float
+) -> Comparison:
+    return Comparison(
+        kind="text", model=row["model"].strip(), gpu=row["gpu"].strip(), num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
+        dataset=(row.get("framework") or "").strip() or "unknown", verified="UNVERIFIED" not in (row.get("notes") or ""),
+        source=row.get("source") or "", row=i + 2, terms=terms, scale=scale, power=power,
+    )
+
+
+def _burst_prediction(
+    row: dict[str, str], path: Path, i: int, setup: TextSetup, metric: str, *, tp: int, P: float, O: float, n_sys: int, strict: bool
+) -> tuple[float, float] | None:
+    """(prediction, power) of a row whose ``requests`` column says how many prompts were sent at once:
+    the whole run's throughput (or mean TTFT) from :func:`capplan.planning.burst.text_burst`, never the
+    steady state; None when it cannot be priced (the row is then skipped). The requests are split
+    evenly over the row's replicas. Not calibratable (no per-class terms)."""
+    n = float(row["requests"])
     where = f"{path}: row {i + 2}"
     lengths = (row.get("output_lengths") or "fixed").strip()
     if lengths not in LENGTHS:
@@ -308,20 +313,13 @@ def _burst_comparison(
     est = text_burst(setup, tp=tp, requests=n / replicas, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=cut)
     if est is None:
         return None
-    metric = row["metric"].strip()
     if metric == "output_tokens_per_s":
-        pred, power = est.output_tokens_per_s * replicas, -1.0
-    elif metric == "ttft_ms":
-        pred, power = est.mean_ttft_s * 1e3, 1.0
-    else:
-        if strict:
-            raise UserError(f"{where}, column metric", metric, "a burst row (requests set) measures output_tokens_per_s or ttft_ms")
-        return None
-    return Comparison(
-        kind="text", model=row["model"].strip(), gpu=row["gpu"].strip(), num_gpus=n_sys, quantity=metric, measured=value, predicted=pred,
-        dataset=(row.get("framework") or "").strip() or "unknown", verified="UNVERIFIED" not in (row.get("notes") or ""),
-        source=row.get("source") or "", row=i + 2, terms=(), scale=1.0, power=power,
-    )
+        return est.output_tokens_per_s * replicas, -1.0
+    if metric == "ttft_ms":
+        return est.mean_ttft_s * 1e3, 1.0
+    if strict:
+        raise UserError(f"{where}, column metric", metric, "a burst row (requests set) measures output_tokens_per_s or ttft_ms")
+    return None
 
 
 # A layout counts only when a row states it on: "DEP4", "ep 8" / "--ep_size 4" (2 or more), the engines'

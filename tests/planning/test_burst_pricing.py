@@ -123,3 +123,27 @@ def test_a_what_ifs_burst_averages_the_output_tokens_asked_for_whatever_the_dist
         b = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, output_tokens=300, requests=800, output_lengths=lengths).burst
         # output tokens over the run / duration = requests x mean length / duration
         assert b.output_tokens_per_s * b.duration_s == pytest.approx(800 * 300, rel=1e-6), lengths
+
+
+def test_a_burst_row_is_never_priced_as_a_steady_state(tmp_path):
+    # a row that sent every request at once but reports TPOT has no burst prediction: it is skipped
+    # (refused when strict), not quietly compared with the steady state
+    import csv
+
+    from capplan.analysis.validate import text_comparisons, validation_dir
+    from capplan.errors import UserError
+
+    src = validation_dir() / "text_measurements.csv"
+    with src.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        header, row = reader.fieldnames, next(r for r in reader if r["requests"])
+    path = tmp_path / "rows.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=header)
+        w.writeheader()
+        w.writerow(row)
+        w.writerow({**row, "metric": "tpot_ms", "value": "50"})
+    rows = text_comparisons(path=path)
+    assert [c.quantity for c in rows] == [row["metric"]]
+    with pytest.raises(UserError, match="burst row"):
+        text_comparisons(path=path, strict=True)
