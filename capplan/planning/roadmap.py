@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from capplan.models.economics import annuity_factor
-from capplan.planning.formulation import Rows, Vars  # one MILP builder for the fleet problem and the roadmap
+from capplan.planning.formulation import Rows, Vars, cyclic_window_sum  # one MILP builder for the fleet problem and the roadmap
 from capplan.planning.optimize import quiet_stdout  # one guard of stdout for every HiGHS solve
 
 KINDS: tuple[str, ...] = ("on-demand", "reserved-1y", "reserved-3y", "own")
@@ -195,17 +195,6 @@ def deliverable(p: RoadmapProblem) -> np.ndarray:
     return p.allowed[:, :, None] & (d >= p.lead_months[:, :, None]) & (d >= p.first_month[:, None, None])
 
 
-def _cyclic_window_sum(a: np.ndarray, d: int) -> np.ndarray:
-    """sum_{t-d < s <= t} a[s], cyclic in t (a: (T,))."""
-    if d <= 0:
-        return np.zeros_like(a)
-    T = len(a)
-    reps = int(np.ceil(d / T)) + 1
-    cs = np.concatenate([[0.0], np.cumsum(np.tile(a, reps))])
-    end = np.arange(T) + (reps - 1) * T + 1
-    return cs[end] - cs[end - min(d, reps * T)]
-
-
 def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, mip_rel_gap: float = 1e-4, exact: bool = False) -> RoadmapSolution:
     """Plan a siloed ("siloed": a text fleet and a video fleet) or consolidated (one fleet) roadmap.
 
@@ -242,7 +231,7 @@ def solve_roadmap(p: RoadmapProblem, mode: str, *, time_limit_s: float = 60.0, m
     window = np.zeros((K, M, T))
     for k in range(K):
         for m in range(M):
-            window[k, m] = _cyclic_window_sum(p.video_arrivals[k, m], int(p.video_deadline_h[k]))
+            window[k, m] = cyclic_window_sum(p.video_arrivals[k, m], int(p.video_deadline_h[k]))
     Bk = b.add((K, M, T), ub=window, cost=BACKLOG_TIE_BREAK_USD * days * df[None, :, None])
     can_own = p.allowed[:, OWN] | np.array([any(cm.gpu == g and cm.kind == OWN for cm in p.commitments) for g in range(G)])
     dyn = (p.busy_w - p.idle_w) * e_wh * days  # (G,) USD per busy owned GPU in one hour of every day of a month
