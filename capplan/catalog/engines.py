@@ -76,6 +76,8 @@ class EngineSetup:
     per_sequence_overhead_s: float = 0.0
     # the keys of BLOCK_FP8_MOE_KEYS the profile sets for this generation (not yet in the model)
     block_fp8_kernels: dict[str, float] = field(default_factory=dict)
+    prefill_graph_max_tokens: float = float("inf")  # inf: not stated (prefill priced as if graphed)
+    separate_prefill: bool = False
 
 
 @functools.lru_cache(maxsize=1)
@@ -178,4 +180,6 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
         per_sequence_overhead_s=per_sequence,
         block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
+        prefill_graph_max_tokens=float("inf") if e.prefill_cuda_graph_max_tokens is None else float(e.prefill_cuda_graph_max_tokens),
+        separate_prefill=e.separate_prefill_batches,
     )

@@ -72,6 +72,12 @@ class EngineProfile(_Strict):
     # host time per running sequence per iteration that the scheduler does not hide (0: none published)
     scheduler_overhead_s_per_sequence: NonNegFloat = 0.0
     scheduler_overlapped: bool
+    # the most tokens a prefill (or mixed) iteration may hold and still replay a CUDA graph; 0: prefill
+    # always runs eager. None: not stated (prefill is priced like a graphed decode batch)
+    prefill_cuda_graph_max_tokens: Annotated[int, Field(ge=0)] | None = None
+    # new prompts run as prefill batches of their own between decode batches (not mixed into them)
+    separate_prefill_batches: bool = False
+    prefill_source: Source | None = None
     moe_parallel_default: Literal["tp", "dep"] = "tp"
     moe_parallel_source: str | None = None
     source: Source

@@ -184,7 +184,13 @@ class EngineTerms:
     of it (engines that prepare inputs and process outputs per sequence between steps, e.g. vLLM V0). ``graph_max_batch``: the largest decode batch replayed from a CUDA graph;
     larger batches launch every kernel from the host, so no kernel takes less than ``eager_launch_s``.
     ``fused_moe_frac`` / ``fused_moe_stream_frac``: the engine's fused-MoE kernel efficiency (of the GEMM
-    peak and of HBM bandwidth; None: the dense serving-GEMM figures). ``expert_parallel``: each GPU holds
+    peak and of HBM bandwidth; None: the dense serving-GEMM figures).
+    ``prefill_graph_max_tokens``: the most tokens an iteration with prompt tokens may hold and still
+    replay a graph (0: prefill always runs eager, as in SGLang and TensorRT-LLM, whose graphs are for
+    decode batches only); above it one prompt's prefill has its kernels floored at ``eager_launch_s``.
+    ``separate_prefill``: the engine runs new prompts as prefill batches of their own between decode
+    batches instead of mixing them into the decode batch (SGLang without ``--enable-mixed-chunk``); see
+    :class:`SeparatePrefillTerms`. ``expert_parallel``: each GPU holds
     whole experts (1/tp of them) instead of 1/tp of every expert, so the GPU whose experts receive the most
     tokens sets the pace (:func:`expert_load_imbalance`). ``attention_dp``: attention (and every other
     non-expert weight) is replicated and each GPU serves its own 1/tp of the sequences, so the KV cache is
@@ -199,6 +205,8 @@ class EngineTerms:
     fused_moe_stream_frac: float | None = None
     expert_parallel: bool = False
     attention_dp: bool = False
+    prefill_graph_max_tokens: float = float("inf")
+    separate_prefill: bool = False
 
 
 def expert_load_imbalance(tokens: ArrayLike, experts_per_token: int, ranks: ArrayLike) -> np.ndarray:
@@ -376,7 +384,7 @@ class StepTerms:
     # engine terms (defaults: none)
     overhead_s: float = 0.0
     overhead_per_unit_s: Number = 0.0  # host time per unit of scale (per-sequence host work)
-    graph_max_scale: float = float("inf")  # above this scale the eager floors apply
+    graph_max_scale: Number = float("inf")  # above this scale the eager floors apply
     f_dense_eager: float = 0.0
     f_expert_eager: float = 0.0
     f_attn_eager: float = 0.0
@@ -384,12 +392,14 @@ class StepTerms:
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
 
     def _floors(self, s: np.ndarray) -> tuple[Any, Any, Any, Any]:
-        if self.graph_max_scale == float("inf"):  # every batch runs from the CUDA graph
+        g = self.graph_max_scale
+        if type(g) is float and g == float("inf"):  # every batch runs from the CUDA graph
             return self.f_dense, self.f_expert, self.f_attn, self.f_ew
-        eager = s > self.graph_max_scale
-        if not (eager if type(s) is float else eager.any()):  # (the floors np.where below gives, without it)
+        eager = s > g
+        scalar = type(eager) is bool
+        if not (eager if scalar else eager.any()):  # (the floors np.where below gives, without it)
             return self.f_dense, self.f_expert, self.f_attn, self.f_ew
-        if type(s) is float:
+        if scalar:
             return max(self.f_dense, self.f_dense_eager), max(self.f_expert, self.f_expert_eager), max(self.f_attn, self.f_attn_eager), max(self.f_ew, self.f_ew_eager)
         pick = lambda g, e: np.where(eager, max(g, e), g)  # noqa: E731
         return pick(self.f_dense, self.f_dense_eager), pick(self.f_expert, self.f_expert_eager), pick(self.f_attn, self.f_attn_eager), pick(self.f_ew, self.f_ew_eager)
@@ -475,6 +485,59 @@ class StepTerms:
         )
 
 
+@dataclass(frozen=True)
+class SeparatePrefillTerms:
+    """The steady state of ONE sequence, to be scaled by the batch, on an engine that runs new prompts
+    as prefill batches of their own between decode batches (SGLang's scheduler: a waiting prompt is
+    prefilled before the next decode batch unless ``--enable-mixed-chunk`` is set).
+
+    At batch B, B / O prompts arrive per decode step. When that is below one, a share B / O of the
+    steps is followed by one prompt's prefill; above it every step is followed by one prefill batch of
+    the B / O prompts that arrived. Each prefill batch reads the weights (and the experts its tokens
+    touch) once and runs outside the decode CUDA graph, so per decode step
+
+        t(B) = t_decode(B) + min(B/O, 1) x t_prefill(max(B/O, 1) prompts)
+
+    (a prefill batch over the engine's chunk budget would run as several: not modelled). TPOT as a
+    benchmark measures it, (E2E - TTFT) / (O - 1), includes the prefills that interrupt decoding, as t does.
+    """
+
+    decode: StepTerms  # one decoding sequence
+    prompt: StepTerms  # one prompt's prefill
+    output_tokens: Number
+
+    def _split(self, s: Any) -> tuple[Any, Any]:
+        arriving = s / num(self.output_tokens)
+        return minimum(arriving, 1.0), maximum(arriving, 1.0)
+
+    def prefill_s(self, scale: ArrayLike) -> Any:
+        """The prefill part of :meth:`time_s` [s]."""
+        s = num(scale)
+        share, prompts = self._split(s)
+        return share * self.prompt.time_s(prompts)
+
+    def time_s(self, scale: ArrayLike) -> Any:
+        s = num(scale)
+        return self.decode.time_s(s) + self.prefill_s(s)
+
+    def at(self, scale: ArrayLike = 1.0) -> StepCost:
+        s = num(scale)
+        share, prompts = self._split(s)
+        d, p = self.decode.at(s), self.prompt.at(prompts)
+        out = object.__new__(StepCost)
+        out.__dict__.update({k: v + share * p.__dict__[k] for k, v in d.__dict__.items()})
+        return out
+
+    def part(self, i: Any) -> SeparatePrefillTerms:
+        """As :meth:`StepTerms.part`."""
+        o = self.output_tokens
+        return SeparatePrefillTerms(self.decode.part(i), self.prompt.part(i), o[i] if isinstance(o, np.ndarray) and o.ndim > 0 else o)
+
+
+#: A steady state's terms: mixed into the decode batch, or prefill batches of their own.
+SteadyTerms = StepTerms | SeparatePrefillTerms
+
+
 @functools.lru_cache(maxsize=256)
 def _counts_by_value(a: LLMArchitecture) -> tuple[ParamCounts, KernelCounts]:
     return param_counts(a), kernels_per_layer(a)
@@ -504,8 +567,11 @@ def step_terms(
     prefill_sequences: ArrayLike | None = None,
     floors: KernelFloors | None = None,
     engine: EngineTerms | None = None,
+    graph_max_scale: ArrayLike | None = None,
 ) -> StepTerms:
-    """The work of one serving iteration (see :func:`step_cost`), ready to be priced at any scale."""
+    """The work of one serving iteration (see :func:`step_cost`), ready to be priced at any scale.
+    ``graph_max_scale``: above this scale the iteration runs without a CUDA graph (None: above the
+    engine's largest graphed decode batch)."""
     pc, kc = _counts(a)
     d = num(decode_tokens)
     p = num(prefill_tokens)
@@ -583,7 +649,7 @@ def step_terms(
             en.per_sequence_overhead_s * (d + (0.0 if prefill_sequences is None else num(prefill_sequences)))
             if en.per_sequence_overhead_s else 0.0
         ),
-        graph_max_scale=en.graph_max_batch,
+        graph_max_scale=en.graph_max_batch if graph_max_scale is None else num(graph_max_scale),
         f_dense_eager=eager * n_dense_kernels,
         f_expert_eager=(eager * kc.moe + max(fl.fused_moe_s, en.eager_launch_s)) * a.moe_layers,
         f_attn_eager=eager * kc.attention * a.layers,
@@ -649,7 +715,7 @@ def steady_state_terms(
     allreduce: AllReduce | None = None,
     floors: KernelFloors | None = None,
     engine: EngineTerms | None = None,
-) -> StepTerms:
+) -> SteadyTerms:
     """The steady-state continuous-batching iteration of ONE sequence, to be scaled by the batch.
 
     Per sequence in flight: one decode token at mean context P + O/2, plus P / O prompt tokens of new
@@ -657,11 +723,24 @@ def steady_state_terms(
     mix beside its prefill and decode parts in one pass.)
     """
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
+    kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, allreduce=allreduce, floors=floors, engine=engine)
+    if engine is not None and engine.separate_prefill:
+        return SeparatePrefillTerms(
+            step_terms(a, device, **_mix(P, O, tp, 1.0, 0.0, 0.0, engine), **kw), prompt_prefill_terms(a, device, prompt_tokens=P, tp=tp, **kw), O,  # type: ignore[arg-type]
+        )
     return step_terms(
         a, device, decode_tokens=1.0, decode_context=P + O / 2.0, prefill_tokens=P / O, prefill_context=P / 2.0,
-        prefill_sequences=1.0 / O, weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp,
-        allreduce=allreduce, floors=floors, engine=engine,
+        prefill_sequences=1.0 / O, tp=tp, **kw,  # type: ignore[arg-type]
     )
+
+
+def steady_of(mixed: StepTerms, prompt: StepTerms, decode: StepTerms, output_tokens: ArrayLike, engine: EngineTerms | None) -> SteadyTerms:
+    """The steady state from the iterations :func:`serving_terms_stacked` builds (the mixed steady state,
+    one prompt's prefill, the decode part alone): ``mixed``, or, on an engine that runs prefill batches
+    of their own, those batches between decode steps (:class:`SeparatePrefillTerms`)."""
+    if engine is not None and engine.separate_prefill:
+        return SeparatePrefillTerms(decode, prompt, num(output_tokens))
+    return mixed
 
 
 @dataclass(frozen=True)
@@ -723,13 +802,21 @@ def serving_points(
 _MIXES = ((1.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
 
 
-def _mix(P: Any, O: Any, tp: Any, dec: Any, pre: Any, prompt: Any) -> dict[str, Any]:
+def _mix(P: Any, O: Any, tp: Any, dec: Any, pre: Any, prompt: Any, engine: EngineTerms | None = None) -> dict[str, Any]:
     """step_terms' token arguments of mix (dec, pre, prompt); the same formulas for float mixes and
-    for the mixes stacked as arrays."""
-    return dict(
+    for the mixes stacked as arrays. Whole prompts run from a graph only up to the engine's
+    ``prefill_graph_max_tokens`` (scale x P tokens); the other mixes above its largest decode graph."""
+    out = dict(
         decode_tokens=dec, decode_context=(P + O / 2.0) * dec, prefill_tokens=pre * P / O + prompt * P, prefill_context=P / 2.0 + 0 * dec,
         prefill_sequences=pre / O + prompt, tp=tp + 0 * dec,
     )
+    if engine is not None and engine.prefill_graph_max_tokens != float("inf"):
+        whole = engine.prefill_graph_max_tokens / P
+        if type(prompt) is float and type(whole) is float:
+            out["graph_max_scale"] = whole if prompt > 0 else engine.graph_max_batch
+        else:
+            out["graph_max_scale"] = np.where(np.asarray(prompt) > 0, whole, engine.graph_max_batch)
+    return out
 
 
 def serving_terms_stacked(
@@ -756,7 +843,7 @@ def serving_terms_stacked(
     dec, pre, prompt = (np.array(c, dtype=float).reshape(ax) for c in zip(*_MIXES[:mixes]))
     t = np.broadcast_to(np.asarray(tp, dtype=float), np.broadcast_shapes(np.shape(tp), np.shape(P), np.shape(O)))
     return step_terms(
-        a, device, **_mix(P, O, t, dec, pre, prompt), weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
+        a, device, **_mix(P, O, t, dec, pre, prompt, engine), weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes,
         allreduce=allreduce, floors=floors, engine=engine,
     )
 
@@ -780,7 +867,7 @@ def serving_terms_floats(
     f = float
     return [
         step_terms(
-            a, device, **_mix(f(prompt_tokens), f(output_tokens), f(tp), *mix), weight_bytes_per_param=f(weight_bytes_per_param), kv_bytes=f(kv_bytes),
+            a, device, **_mix(f(prompt_tokens), f(output_tokens), f(tp), *mix, engine), weight_bytes_per_param=f(weight_bytes_per_param), kv_bytes=f(kv_bytes),
             act_bytes=f(act_bytes), allreduce=allreduce, floors=floors, engine=engine,
         )
         for mix in _MIXES
@@ -815,9 +902,8 @@ def prompt_prefill_terms(
     """One prompt's prefill alone (the first part of TTFT)."""
     P = np.asarray(prompt_tokens, dtype=float)
     return step_terms(
-        a, device, decode_tokens=0.0, decode_context=0.0, prefill_tokens=P, prefill_context=P / 2.0, prefill_sequences=1.0,
-        weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, tp=tp, allreduce=allreduce, floors=floors,
-        engine=engine,
+        a, device, **_mix(P, 1.0, tp, 0.0, 0.0, 1.0, engine), weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes,
+        act_bytes=act_bytes, allreduce=allreduce, floors=floors, engine=engine,
     )
 
 

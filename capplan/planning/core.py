@@ -230,8 +230,10 @@ def text_capacity(
     rates = s.rates
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_u, allreduce=ar, floors=s.floors, engine=s.engine)
     # (the steady state's prefill and decode parts are only needed for the prefill share)
-    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P_u, output_tokens=O_u, mixes=4 if with_share else 2, **kw)  # type: ignore[arg-type]
-    terms = stacked.part(0) if rows is None else stacked.part(0).part(rows[1])
+    separate = s.engine.separate_prefill
+    stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P_u, output_tokens=O_u, mixes=4 if with_share or separate else 2, **kw)  # type: ignore[arg-type]
+    steady = transformer.steady_of(stacked.part(0), stacked.part(1), stacked.part(3) if separate else stacked.part(0), O_u, s.engine)
+    terms = steady if rows is None else steady.part(rows[1])
     prefill_s = pick(stacked.part(1).time_s(1.0))
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
@@ -256,7 +258,10 @@ def text_capacity(
     k = np.maximum(max_batch, 1.0)
     # (scales are stacked on new LEADING axes: numpy then runs each operation as long inner loops over the
     # scenarios; a trailing axis of 2 would make it loop over pairs, ten times slower)
-    if with_share:
+    if with_share and isinstance(terms, transformer.SeparatePrefillTerms):
+        t_k, t_next = terms.time_s(k), terms.time_s(nxt)
+        pre, dec = terms.prefill_s(k), terms.decode.time_s(k)
+    elif with_share:
         # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
         one = np.ones_like(k)
         times = stacked.time_s(np.stack([np.stack([k, one, k, k]), np.stack([nxt, one, k, k])]))
@@ -296,10 +301,11 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
     are those of the array path: tests/planning/test_scalar_path.py holds the two together."""
     a, dp = s.arch, s.engine.attention_dp
     weights, usable, fits, cap, b_mem = _memory_batch(s, tp, P, O, reserved)
-    terms, prefill, pre_part, dec_part = transformer.serving_terms_floats(
+    mixed, prefill, pre_part, dec_part = transformer.serving_terms_floats(
         a, s.rates, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp,
         allreduce=s.allreduce(np.asarray(tp)), floors=s.floors, engine=s.engine,
     )
+    terms = transformer.steady_of(mixed, prefill, dec_part, O, s.engine)
     prefill_s = prefill.time_s(1.0)
 
     def lat_ok(b: float) -> bool:
@@ -324,7 +330,7 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
     iteration = terms.at(k) if with_share else None
     share = 0.0
     if with_share and served:
-        pre, dec = pre_part.time_s(k), dec_part.time_s(k)
+        pre, dec = _parts_s(terms, pre_part, dec_part, k)
         share = pre / (pre + dec)
 
     def one(v: Any) -> np.ndarray:
@@ -388,6 +394,13 @@ def text_auto(
     return r.take(where[pick, np.arange(n)])
 
 
+def _parts_s(terms: transformer.SteadyTerms, pre_part: transformer.StepTerms, dec_part: transformer.StepTerms, k: Any) -> tuple[Any, Any]:
+    """(prefill, decode) parts of the steady state at batch ``k`` [s], whose ratio is prefill's share of GPU time."""
+    if isinstance(terms, transformer.SeparatePrefillTerms):
+        return terms.prefill_s(k), terms.decode.time_s(k)
+    return pre_part.time_s(k), dec_part.time_s(k)
+
+
 def text_fixed(
     s: TextSetup, *, tp: ArrayLike, concurrency: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike,
     reserved_bytes: ArrayLike = 0.0, with_share: bool = True,
@@ -405,12 +418,13 @@ def text_fixed(
     b = lambda x: np.broadcast_to(np.asarray(x, dtype=float), (n,))  # noqa: E731
     tp_a, P, O = b(tp), b(prompt_tokens), b(output_tokens)
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_a, allreduce=s.allreduce(tp_a), floors=s.floors, engine=s.engine)
-    terms, prompt_terms, pre_part, dec_part = transformer.serving_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    mixed, prompt_terms, pre_part, dec_part = transformer.serving_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
+    terms = transformer.steady_of(mixed, prompt_terms, dec_part, O, s.engine)
     t_k = terms.time_s(k)
     prefill_s = prompt_terms.time_s(1.0)
     share = np.zeros(n)
     if with_share and served.any():
-        pre, dec = pre_part.time_s(k), dec_part.time_s(k)
+        pre, dec = _parts_s(terms, pre_part, dec_part, k)
         share = np.where(served, pre / (pre + dec), 0.0)
     dp = s.engine.attention_dp
     return TextArrays(

@@ -98,6 +98,8 @@ def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_pa
         fused_moe_stream_frac=e.kernels.get("fused_moe_weight_stream_fp8_frac" if low else "fused_moe_weight_stream_frac"),
         expert_parallel=ep,
         attention_dp=dp,
+        prefill_graph_max_tokens=e.prefill_graph_max_tokens,
+        separate_prefill=e.separate_prefill,
     )
 
 

@@ -11,11 +11,14 @@ from test_transformer import DEV, DSV3, LLAMA8B, MIXTRAL  # (same folder: pytest
 from capplan.models.transformer import (
     EngineTerms,
     KernelFloors,
+    SeparatePrefillTerms,
     expert_load_imbalance,
     kernels_per_layer,
     kv_shard,
     param_counts,
+    prompt_prefill_terms,
     steady_state_terms,
+    step_terms,
     weights_bytes_per_gpu,
 )
 
@@ -92,3 +95,55 @@ def test_attention_dp_runs_every_elementwise_kernel_on_its_own_share_of_tokens()
     tokens = float(tp.tokens)
     assert float(dp.ew_bytes) == pytest.approx(float(elementwise_bytes_per_token(MIXTRAL, 2.0, 1)) * tokens / 8, rel=1e-12)
     assert float(dp.ew_bytes) < float(tp.ew_bytes)  # norms are no longer replicated on every rank
+
+
+def _prompt_and_decode(arch, engine, P, O, **kw):
+    """One prompt's prefill and one decoding sequence, built directly from step_terms."""
+    common = dict(weight_bytes_per_param=2.0, engine=engine, **kw)
+    prompt = step_terms(arch, DEV, decode_tokens=0.0, decode_context=0.0, prefill_tokens=P, prefill_context=P / 2, prefill_sequences=1.0, **common)
+    decode = step_terms(arch, DEV, decode_tokens=1.0, decode_context=P + O / 2, prefill_tokens=0.0, prefill_context=P / 2, prefill_sequences=0.0, **common)
+    return prompt, decode
+
+
+@pytest.mark.parametrize("batch", [4.0, 1000.0, 3000.0])
+def test_separate_prefill_batches_run_between_decode_steps(batch):
+    # B / O prompts arrive per decode step: below one, that share of steps is followed by one prompt's
+    # prefill; above it every step is followed by one prefill batch of B / O prompts
+    P, O = 1000.0, 1000.0
+    eng = EngineTerms(separate_prefill=True)
+    steady = steady_state_terms(DSV3, DEV, engine=eng, **KW)
+    assert isinstance(steady, SeparatePrefillTerms)
+    prompt, decode = _prompt_and_decode(DSV3, eng, P, O)
+    arriving = batch / O
+    want = decode.time_s(batch) + min(arriving, 1.0) * prompt.time_s(max(arriving, 1.0))
+    assert float(steady.time_s(batch)) == pytest.approx(float(want), rel=1e-12)
+    assert float(steady.at(batch).time_s) == pytest.approx(float(want), rel=1e-12)  # the breakdown adds up to it
+
+
+def test_separate_prefill_reads_the_experts_once_per_prompt_not_on_every_decode_step():
+    # mixing a 1/O share of every prompt into each decode step makes each step touch experts for those
+    # tokens too; a prompt prefilled on its own touches them once. At low batch the separate steady
+    # state is therefore faster for an MoE model; a dense model reads all its weights either way.
+    kw = dict(KW, prompt_tokens=8000.0, output_tokens=1000.0)
+    mixed = steady_state_terms(DSV3, DEV, **kw)
+    separate = steady_state_terms(DSV3, DEV, engine=EngineTerms(separate_prefill=True), **kw)
+    assert float(separate.time_s(4.0)) < 0.8 * float(mixed.time_s(4.0))
+    dense_mixed = steady_state_terms(LLAMA8B, DEV, **kw)
+    dense_separate = steady_state_terms(LLAMA8B, DEV, engine=EngineTerms(separate_prefill=True), **kw)
+    assert float(dense_separate.time_s(4.0)) >= float(dense_mixed.time_s(4.0))  # one more weight read per prompt
+
+
+def test_prefill_runs_eager_where_the_engine_has_no_prefill_graph():
+    eager = 1e-3  # large enough that every kernel of a prompt's prefill sits at the eager floor
+    kw = dict(prompt_tokens=256.0, weight_bytes_per_param=2.0)
+    graphed = prompt_prefill_terms(LLAMA8B, DEV, engine=EngineTerms(eager_launch_s=eager), **kw).time_s(1.0)
+    never = prompt_prefill_terms(LLAMA8B, DEV, engine=EngineTerms(eager_launch_s=eager, prefill_graph_max_tokens=0.0), **kw).time_s(1.0)
+    kc = kernels_per_layer(LLAMA8B)
+    kernels = (kc.attention_gemms + kc.mlp_gemms + kc.attention + kc.elementwise + 1) * LLAMA8B.layers + 1
+    assert float(graphed) < 0.1 * kernels * eager
+    assert float(never) >= kernels * eager
+    # vLLM-style piecewise graphs up to 512 tokens: a 256-token prompt replays a graph, a 1024-token one does not
+    up_to_512 = EngineTerms(eager_launch_s=eager, prefill_graph_max_tokens=512.0)
+    assert float(prompt_prefill_terms(LLAMA8B, DEV, engine=up_to_512, **kw).time_s(1.0)) == float(graphed)
+    long = dict(kw, prompt_tokens=1024.0)
+    assert float(prompt_prefill_terms(LLAMA8B, DEV, engine=up_to_512, **long).time_s(1.0)) >= kernels * eager

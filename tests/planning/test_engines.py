@@ -9,7 +9,7 @@ import capplan
 from capplan.catalog import load_catalog
 from capplan.catalog.engines import engine_for, engine_for_framework, load_engines
 from capplan.errors import UserError
-from capplan.models.transformer import param_counts
+from capplan.models.transformer import param_counts, step_terms
 from capplan.planning.core import text_at_batch, text_batch_cap, text_usable_bytes
 from capplan.planning.resolve import text_setup
 
@@ -34,6 +34,12 @@ def test_engine_defaults_follow_the_gpu_as_the_engines_code_does():
     assert engine_for("sglang", b200).max_batched_tokens == 16384
     t = engine_for("trtllm", h100)
     assert (t.cuda_graph_max_batch, t.iteration_overhead_s, t.memory_basis) == (128, 0.00058, "free_after_load")
+    # prefill: vLLM's piecewise graphs cover iterations of up to 512 tokens and mix prompt chunks into
+    # decode; SGLang and TensorRT-LLM graph decode batches only, and SGLang prefills in batches of their own
+    v, g = engine_for("vllm", h100), engine_for("sglang", h100)
+    assert (v.prefill_graph_max_tokens, v.separate_prefill) == (512.0, False)
+    assert (g.prefill_graph_max_tokens, g.separate_prefill) == (0.0, True)
+    assert (t.prefill_graph_max_tokens, t.separate_prefill) == (0.0, False)
 
 
 def test_engine_kernels_override_efficiency_toml_and_missing_keys_fall_back():
@@ -178,3 +184,21 @@ def test_block_scaled_fp8_experts_take_the_block_fused_moe_figures_of_their_rele
     # later releases have no block figure of their own: the block flag changes nothing in the MoE terms
     later = dict(kw, engine_version="0.11.0")
     assert _setup(fp8_block_scaled=True, **later).engine.fused_moe_stream_frac == _setup(**later).engine.fused_moe_stream_frac
+
+
+def _decode_flop(s, P, O):
+    return step_terms(s.arch, s.rates, decode_tokens=4.0, decode_context=P + O / 2, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=1.0, tp=8).at(1.0).flop
+
+
+def test_sglang_fixed_concurrency_prices_its_prefill_batches_between_decode_steps():
+    # DeepSeek-V3 on 8 H200 with 8000-token prompts at concurrency 4: TPOT is the decode step plus a
+    # 4 / O share of one prompt's prefill (a benchmark's TPOT includes the prefills that interrupt it)
+    P, O = 8000, 1000
+    r = capplan.text("deepseek-v3", "h200-sxm", gpus=8, precision="fp8", engine="sglang", concurrency=4, prompt_tokens=P, output_tokens=O)
+    s = text_setup(CAT.text_workload("deepseek-v3"), CAT.gpu("h200-sxm"), CAT.efficiency.gpu["h200-sxm"][CAT.efficiency.default_stack],
+                   CAT.efficiency.runtime, CAT.efficiency.default_stack, "fp8", "bf16", engine="sglang")
+    it, pre = text_at_batch(s, tp=8, batch=4.0, prompt_tokens=P, output_tokens=O)
+    assert r.tpot_ms == pytest.approx(float(it.time_s) * 1e3, rel=1e-9)
+    assert r.ttft_ms == pytest.approx((float(pre.time_s) + float(it.time_s)) * 1e3, rel=1e-9)
+    # the breakdown holds the 4 / O share of one prompt's prefill, whose weights are read once per prompt
+    assert it.flop == pytest.approx(float(_decode_flop(s, P, O)) + 4 / O * pre.flop, rel=1e-9)
