@@ -68,7 +68,7 @@ class EngineSetup:
     max_batched_tokens: int
     cuda_graph_max_batch: int
     iteration_overhead_s: float
-    eager_launch_s: float
+    eager_launch_s: float  # per kernel outside CUDA graphs (host-bound)
     moe_parallel_default: str
     kernels: dict[str, float]  # the keys of KERNEL_KEYS the profile sets for this GPU's generation
     missing_kernels: tuple[str, ...]  # ... and those it omits (efficiency.toml's figure is used)
@@ -77,6 +77,7 @@ class EngineSetup:
     # the keys of BLOCK_FP8_MOE_KEYS the profile sets for this generation (not yet in the model)
     block_fp8_kernels: dict[str, float] = field(default_factory=dict)
     prefill_graph_max_tokens: float = float("inf")  # inf: not stated (prefill priced as if graphed)
+    eager_launch_mla_moe_s: float | None = None  # per kernel outside graphs for MLA + MoE layers (None: eager_launch_s)
     separate_prefill: bool = False
 
 
@@ -174,7 +175,7 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         max_batched_tokens=tokens,
         cuda_graph_max_batch=graph,
         iteration_overhead_s=overhead,
-        eager_launch_s=f.eager_kernel_launch_s,
+        eager_launch_s=f.eager_kernel_launch_s if e.eager_host_s_per_kernel is None else e.eager_host_s_per_kernel,
         moe_parallel_default=e.moe_parallel_default,
         kernels=kernels,
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
@@ -182,4 +183,5 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
         prefill_graph_max_tokens=float("inf") if e.prefill_cuda_graph_max_tokens is None else float(e.prefill_cuda_graph_max_tokens),
         separate_prefill=e.separate_prefill_batches,
+        eager_launch_mla_moe_s=e.eager_host_s_per_kernel_mla_moe,
     )

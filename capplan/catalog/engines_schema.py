@@ -78,6 +78,11 @@ class EngineProfile(_Strict):
     # new prompts run as prefill batches of their own between decode batches (not mixed into them)
     separate_prefill_batches: bool = False
     prefill_source: Source | None = None
+    # host seconds per kernel (as capplan counts them) of a forward run outside CUDA graphs, where the
+    # engine's Python dispatch is measured; None: the driver-path eager_kernel_launch_s of the file
+    eager_host_s_per_kernel: NonNegFloat | None = None
+    eager_host_s_per_kernel_mla_moe: NonNegFloat | None = None  # MLA + MoE (DeepSeek-family) layers
+    eager_host_source: Source | None = None
     moe_parallel_default: Literal["tp", "dep"] = "tp"
     moe_parallel_source: str | None = None
     source: Source

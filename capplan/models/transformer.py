@@ -182,12 +182,13 @@ class EngineTerms:
     ``iteration_overhead_s``: host (scheduler, input preparation) time per iteration that its overlap
     scheduler does not hide; ``per_sequence_overhead_s``: host time per sequence in the iteration on top
     of it (engines that prepare inputs and process outputs per sequence between steps, e.g. vLLM V0). ``graph_max_batch``: the largest decode batch replayed from a CUDA graph;
-    larger batches launch every kernel from the host, so no kernel takes less than ``eager_launch_s``.
+    larger batches launch every kernel from the host, ``eager_launch_s`` of host time each, and as the host
+    runs ahead of the GPU the iteration takes the longer of the GPU's time and the launches' sum.
     ``fused_moe_frac`` / ``fused_moe_stream_frac``: the engine's fused-MoE kernel efficiency (of the GEMM
     peak and of HBM bandwidth; None: the dense serving-GEMM figures).
     ``prefill_graph_max_tokens``: the most tokens an iteration with prompt tokens may hold and still
     replay a graph (0: prefill always runs eager, as in SGLang and TensorRT-LLM, whose graphs are for
-    decode batches only); above it one prompt's prefill has its kernels floored at ``eager_launch_s``.
+    decode batches only); above it a prefill iteration is launched kernel by kernel as well.
     ``separate_prefill``: the engine runs new prompts as prefill batches of their own between decode
     batches instead of mixing them into the decode batch (SGLang without ``--enable-mixed-chunk``); see
     :class:`SeparatePrefillTerms`. ``expert_parallel``: each GPU holds
@@ -384,30 +385,24 @@ class StepTerms:
     # engine terms (defaults: none)
     overhead_s: float = 0.0
     overhead_per_unit_s: Number = 0.0  # host time per unit of scale (per-sequence host work)
-    graph_max_scale: Number = float("inf")  # above this scale the eager floors apply
-    f_dense_eager: float = 0.0
-    f_expert_eager: float = 0.0
-    f_attn_eager: float = 0.0
-    f_ew_eager: float = 0.0
+    graph_max_scale: Number = float("inf")  # above this scale the iteration runs without a CUDA graph
+    host_eager_s: float = 0.0  # host time to launch the iteration's kernels without a graph
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
 
-    def _floors(self, s: np.ndarray) -> tuple[Any, Any, Any, Any]:
+    def _host(self, s: Any) -> Any:
+        """Host time of launching the iteration's kernels one by one where it runs without a graph, else 0."""
         g = self.graph_max_scale
-        if type(g) is float and g == float("inf"):  # every batch runs from the CUDA graph
-            return self.f_dense, self.f_expert, self.f_attn, self.f_ew
+        if type(g) is float and g == float("inf") or self.host_eager_s == 0.0:  # every iteration replays a graph
+            return 0.0
         eager = s > g
-        scalar = type(eager) is bool
-        if not (eager if scalar else eager.any()):  # (the floors np.where below gives, without it)
-            return self.f_dense, self.f_expert, self.f_attn, self.f_ew
-        if scalar:
-            return max(self.f_dense, self.f_dense_eager), max(self.f_expert, self.f_expert_eager), max(self.f_attn, self.f_attn_eager), max(self.f_ew, self.f_ew_eager)
-        pick = lambda g, e: np.where(eager, max(g, e), g)  # noqa: E731
-        return pick(self.f_dense, self.f_dense_eager), pick(self.f_expert, self.f_expert_eager), pick(self.f_attn, self.f_attn_eager), pick(self.f_ew, self.f_ew_eager)
+        if type(eager) is bool:
+            return self.host_eager_s if eager else 0.0
+        return np.where(eager, self.host_eager_s, 0.0)
 
     def _imbalance(self, s: ArrayLike) -> np.ndarray:
         return expert_load_imbalance(np.asarray(self.tokens, dtype=float) * s, self.experts_per_token, self.ep_ranks)
 
-    def _expert_s(self, s: np.ndarray, f_expert: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _expert_s(self, s: np.ndarray, f_expert: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(compute, weight streaming, time) of the routed experts on the busiest GPU."""
         imb = self._imbalance(s)
         ec = self.ec * s * imb
@@ -438,18 +433,20 @@ class StepTerms:
         """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps).
         Python floats throughout (see :meth:`floats`) give a float, with the same operations."""
         s = num(scale)
-        f_dense, f_expert, f_attn, f_ew = self._floors(s)
-        t = maximum(maximum(self.gc * s, self.gm), f_dense)
-        t = t + maximum(maximum(self.ac * s, self.am * s), f_attn) + maximum(self.ewm * s, f_ew)
+        t = maximum(maximum(self.gc * s, self.gm), self.f_dense)
+        t = t + maximum(maximum(self.ac * s, self.am * s), self.f_attn) + maximum(self.ewm * s, self.f_ew)
         if self.is_moe:
-            t = t + self._expert_s(s, f_expert)[2]
-        return t + self._comm(s) + self.overhead_s + self.overhead_per_unit_s * s
+            t = t + self._expert_s(s, self.f_expert)[2]
+        t = t + self._comm(s)
+        if self.host_eager_s:  # (the host launches ahead of the GPU: the slower of the two sets the pace)
+            t = maximum(t, self._host(s))
+        return t + self.overhead_s + self.overhead_per_unit_s * s
 
     def at(self, scale: ArrayLike = 1.0) -> StepCost:
         """The iteration with every token count multiplied by ``scale``, by kernel group."""
         s = num(scale)
         touched = self._touched(s) if self.is_moe else 0.0 * s  # (no experts: none touched)
-        f_dense, f_expert, f_attn, f_ew = self._floors(s)
+        f_dense, f_expert, f_attn, f_ew = self.f_dense, self.f_expert, self.f_attn, self.f_ew
         gc, ac, am, ewm = self.gc * s, self.ac * s, self.am * s, self.ewm * s
         if self.is_moe:
             ec, em, t_expert = self._expert_s(s, f_expert)
@@ -459,12 +456,16 @@ class StepTerms:
         t_attn = maximum(maximum(ac, am), f_attn)
         t_ew = maximum(ewm, f_ew)
         t_comm = self._comm(s)
+        gpu = t_gemm + t_attn + t_ew + t_comm
+        # launching the kernels one by one from the host, when it is slower than the GPU, is exposed host time
+        exposed = maximum(self._host(s) - gpu, 0.0) if self.host_eager_s else 0.0 * gpu
+        host = self.overhead_s + self.overhead_per_unit_s * s + exposed
         return StepCost(
             flop=(self.flop_dense + self.flop_expert + self.flop_attn) * s,
             weight_bytes=self.dense_bytes + self.expert_bytes_per_expert * touched,
             kv_bytes=self.kv_read * s,
-            time_s=t_gemm + t_attn + t_ew + t_comm + self.overhead_s + self.overhead_per_unit_s * s,
-            overhead_s=self.overhead_s + self.overhead_per_unit_s * s,
+            time_s=gpu + host,
+            overhead_s=host,
             gemm_time_s=t_gemm,
             attention_time_s=t_attn,
             communication_time_s=t_comm,
@@ -605,7 +606,6 @@ def step_terms(
     fl = floors or KernelFloors()
     en = engine or EngineTerms()
     floor = fl.kernel_s
-    eager = max(floor, en.eager_launch_s)
     moe_gemm_frac = en.fused_moe_frac if en.fused_moe_frac is not None else gemm_frac
     moe_stream_frac = en.fused_moe_stream_frac if en.fused_moe_stream_frac is not None else stream_frac
     # Attention data parallelism replicates every non-expert weight, so each GPU streams all of them; the
@@ -650,10 +650,7 @@ def step_terms(
             if en.per_sequence_overhead_s else 0.0
         ),
         graph_max_scale=en.graph_max_batch if graph_max_scale is None else num(graph_max_scale),
-        f_dense_eager=eager * n_dense_kernels,
-        f_expert_eager=(eager * kc.moe + max(fl.fused_moe_s, en.eager_launch_s)) * a.moe_layers,
-        f_attn_eager=eager * kc.attention * a.layers,
-        f_ew_eager=eager * n_ew_kernels,
+        host_eager_s=en.eager_launch_s * (n_dense_kernels + (kc.moe + 1) * a.moe_layers + kc.attention * a.layers + n_ew_kernels),
         ep_ranks=n if en.expert_parallel else 1.0,
     )
     return out

@@ -82,9 +82,12 @@ def engine_kernels_under(kernels: Mapping[str, float], eff: EfficiencyProfile, c
     return {k: v for k, v in kernels.items() if getattr(eff, _SAME_KERNELS[k]) == getattr(catalogued, _SAME_KERNELS[k])}
 
 
-def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_parallel: bool | None = None, attention_dp: bool | None = None) -> transformer.EngineTerms:
+def engine_terms(
+    e: EngineSetup, moe: bool, compute_precision: str, *, expert_parallel: bool | None = None, attention_dp: bool | None = None, mla: bool = False,
+) -> transformer.EngineTerms:
     """The engine's per-iteration terms. ``expert_parallel`` / ``attention_dp`` (None: the engine's
-    default layout) apply to MoE models only; dense models are tensor-parallel throughout."""
+    default layout) apply to MoE models only; dense models are tensor-parallel throughout. ``mla``: the
+    model's layers are MLA + MoE ones, whose eager host time per kernel the engine may give apart."""
     ep_default, dp_default = PARALLEL[e.moe_parallel_default]
     ep = (ep_default if expert_parallel is None else expert_parallel) and moe
     dp = (dp_default if attention_dp is None else attention_dp) and moe
@@ -93,7 +96,7 @@ def engine_terms(e: EngineSetup, moe: bool, compute_precision: str, *, expert_pa
         iteration_overhead_s=e.iteration_overhead_s,
         per_sequence_overhead_s=e.per_sequence_overhead_s,
         graph_max_batch=float(e.cuda_graph_max_batch),
-        eager_launch_s=e.eager_launch_s,
+        eager_launch_s=e.eager_launch_mla_moe_s if mla and moe and e.eager_launch_mla_moe_s is not None else e.eager_launch_s,
         fused_moe_frac=e.kernels.get("fused_moe_frac"),
         fused_moe_stream_frac=e.kernels.get("fused_moe_weight_stream_fp8_frac" if low else "fused_moe_weight_stream_frac"),
         expert_parallel=ep,
@@ -174,10 +177,11 @@ def _text_setup(
     if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
         kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
     e = dataclasses.replace(e, kernels=kernels)
-    terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp)
+    arch = llm_architecture(w)
+    terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)
     memory = g.memory.memory_gb * GB
     return TextSetup(
-        arch=llm_architecture(w),
+        arch=arch,
         rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=kernels),
         weight_bytes_per_param=BYTES_PER_VALUE[precision],
         kv_bytes=BYTES_PER_VALUE[kv_precision],

@@ -147,3 +147,17 @@ def test_prefill_runs_eager_where_the_engine_has_no_prefill_graph():
     assert float(prompt_prefill_terms(LLAMA8B, DEV, engine=up_to_512, **kw).time_s(1.0)) == float(graphed)
     long = dict(kw, prompt_tokens=1024.0)
     assert float(prompt_prefill_terms(LLAMA8B, DEV, engine=up_to_512, **long).time_s(1.0)) >= kernels * eager
+
+
+def test_an_eager_iteration_takes_the_longer_of_the_gpu_and_the_host_launches():
+    # the host launches kernels ahead of the GPU, so outside a graph the two overlap: the iteration takes
+    # max(GPU time, kernels x host time per kernel), and the breakdown shows the excess as host time
+    kc = kernels_per_layer(LLAMA8B)
+    kernels = (kc.attention_gemms + kc.mlp_gemms + kc.attention + kc.elementwise) * LLAMA8B.layers + LLAMA8B.dense_layers + 1
+    graphed = steady_state_terms(LLAMA8B, DEV, **KW)
+    slow = steady_state_terms(LLAMA8B, DEV, engine=EngineTerms(graph_max_batch=8, eager_launch_s=1e-3), **KW)
+    assert float(slow.time_s(16.0)) == pytest.approx(kernels * 1e-3, rel=1e-12)
+    at = slow.at(16.0)
+    assert float(at.overhead_s) == pytest.approx(kernels * 1e-3 - float(graphed.at(16.0).time_s), rel=1e-9)
+    fast = steady_state_terms(LLAMA8B, DEV, engine=EngineTerms(graph_max_batch=8, eager_launch_s=1e-9), **KW)
+    assert float(fast.time_s(16.0)) == float(graphed.time_s(16.0))  # launches hidden behind the GPU's work
