@@ -167,4 +167,5 @@ def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:
     return KernelFloors(
         kernel_s=float((runtime.min_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         fused_moe_s=float((runtime.min_fused_moe_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
+        gemm_s=float((runtime.min_gemm_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
     )

@@ -78,6 +78,7 @@ class EngineSetup:
     block_fp8_kernels: dict[str, float] = field(default_factory=dict)
     prefill_graph_max_tokens: float = float("inf")  # inf: not stated (prefill priced as if graphed)
     eager_launch_mla_moe_s: float | None = None  # per kernel outside graphs for MLA + MoE layers (None: eager_launch_s)
+    act_quant_fused_per_layer: int = 0  # activation-quantisation kernels fused into norms/activations, per layer
     separate_prefill: bool = False
 
 
@@ -184,4 +185,5 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         prefill_graph_max_tokens=float("inf") if e.prefill_cuda_graph_max_tokens is None else float(e.prefill_cuda_graph_max_tokens),
         separate_prefill=e.separate_prefill_batches,
         eager_launch_mla_moe_s=e.eager_host_s_per_kernel_mla_moe,
+        act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
     )

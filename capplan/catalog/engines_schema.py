@@ -83,6 +83,10 @@ class EngineProfile(_Strict):
     eager_host_s_per_kernel: NonNegFloat | None = None
     eager_host_s_per_kernel_mla_moe: NonNegFloat | None = None  # MLA + MoE (DeepSeek-family) layers
     eager_host_source: Source | None = None
+    # activation-quantisation kernels the engine fuses into the norm / activation kernel before the GEMM,
+    # per layer (fp8 / fp4 compute); the other quantised GEMM inputs each launch a quantisation kernel
+    act_quant_fused_inputs_per_layer: Annotated[int, Field(ge=0)] = 0
+    act_quant_source: Source | None = None
     moe_parallel_default: Literal["tp", "dep"] = "tp"
     moe_parallel_source: str | None = None
     source: Source

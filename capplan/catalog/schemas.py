@@ -333,6 +333,9 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     # ... and of one fused-MoE operation (align, two grouped GEMMs, activation, combine) at one token
     min_fused_moe_time_s_by_vendor: dict[str, NonNegFloat] | None = None
     min_kernel_source: str | None = None
+    # ... and of one GEMM-class kernel (dense GEMM, absorbed-MLA BMM, router GEMM) at decode batch sizes
+    min_gemm_kernel_time_s_by_vendor: dict[str, NonNegFloat] | None = None
+    min_gemm_kernel_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

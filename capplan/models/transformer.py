@@ -168,11 +168,20 @@ def expected_experts_touched(n_experts: int, experts_per_token: int, tokens: Arr
 @dataclass(frozen=True)
 class KernelFloors:
     """Shortest times of serving kernels launched from a CUDA/HIP graph: any kernel (launch, ramp-up
-    and drain), and one fused-MoE operation (token alignment, two grouped GEMMs, activation and
-    combine, which depend on each other) [s]. Zero: no floor."""
+    and drain), one GEMM-class kernel (dense GEMM, batched MLA GEMM, router GEMM; 0: ``kernel_s``), and
+    one fused-MoE operation (token alignment, two grouped GEMMs, activation and combine, which depend on
+    each other) [s]. Zero: no floor.
+
+    ``act_quant``: the GEMMs run at fp8/fp4 on quantised activations, so each quantised GEMM input
+    launches a quantisation kernel (:func:`act_quant_kernels_per_layer`), except the
+    ``act_quant_fused_per_layer`` inputs per layer whose quantisation the engine fuses into the
+    preceding norm or activation kernel."""
 
     kernel_s: float = 0.0
     fused_moe_s: float = 0.0
+    gemm_s: float = 0.0
+    act_quant: bool = False
+    act_quant_fused_per_layer: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -254,6 +263,19 @@ def kernels_per_layer(a: LLMArchitecture) -> KernelCounts:
         elementwise += 1 + (1 if a.q_lora_rank else 0)
     moe = (2 + (3 if a.n_shared_experts else 0)) if a.is_moe else 0
     return KernelCounts(attention_gemms=attn_gemms, mlp_gemms=2, attention=1, elementwise=elementwise, moe=moe)
+
+
+def act_quant_kernels_per_layer(a: LLMArchitecture, fused: float = 0.0) -> tuple[float, float]:
+    """Activation-quantisation kernels of a (dense, MoE) layer whose GEMMs take fp8/fp4 activations.
+
+    One per quantised GEMM input: each attention GEMM (QKV and output; MLA's fused q_a/kv_a, q_b, the two
+    absorbed batched GEMMs and the output), the dense MLP's gate_up and down, and a shared expert's two
+    (the router GEMM and the LM head run at 16 bits, and the fused-MoE operation quantises inside it),
+    less the ``fused`` inputs whose quantisation the engine does inside the norm or activation kernel
+    that produces them."""
+    kc = _counts(a)[1]
+    shared = 2.0 if a.n_shared_experts else 0.0
+    return max(kc.attention_gemms + kc.mlp_gemms - fused, 0.0), max(kc.attention_gemms + shared - fused, 0.0)
 
 
 def elementwise_bytes_per_token(a: LLMArchitecture, act_bytes: ArrayLike = 2.0, tp: ArrayLike = 1) -> np.ndarray:
@@ -614,6 +636,10 @@ def step_terms(
     kv_split = kv_shard(a, n, en.attention_dp)
     n_dense_kernels = kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1
     n_ew_kernels = kc.elementwise * a.layers + a.dense_layers
+    gemm_floor = max(floor, fl.gemm_s)
+    moe_gemms = (1 + (2 if a.n_shared_experts else 0)) if a.is_moe else 0  # the router and a shared expert's two
+    q_dense, q_moe = act_quant_kernels_per_layer(a, fl.act_quant_fused_per_layer) if fl.act_quant else (0.0, 0.0)
+    n_quant = q_dense * a.dense_layers + q_moe * a.moe_layers
     # (the elementwise group also holds each dense MLP's activation kernel; the +1 GEMM is the LM head)
     out = object.__new__(StepTerms)  # (every field is given: __init__ would only set them, one by one)
     out.__dict__.update(
@@ -639,10 +665,10 @@ def step_terms(
         n_allreduce=2 * a.layers,
         link_bytes_per_s=device.scale_up_bytes_per_s,
         allreduce=allreduce if allreduce is not None else AllReduce(),
-        f_dense=floor * n_dense_kernels,
-        f_expert=(floor * kc.moe + fl.fused_moe_s) * a.moe_layers,
+        f_dense=gemm_floor * n_dense_kernels,
+        f_expert=(gemm_floor * moe_gemms + floor * (kc.moe - moe_gemms) + fl.fused_moe_s) * a.moe_layers,
         f_attn=floor * kc.attention * a.layers,
-        f_ew=floor * n_ew_kernels,
+        f_ew=floor * (n_ew_kernels + n_quant),
         is_moe=a.is_moe,
         overhead_s=en.iteration_overhead_s,
         overhead_per_unit_s=(
@@ -650,6 +676,7 @@ def step_terms(
             if en.per_sequence_overhead_s else 0.0
         ),
         graph_max_scale=en.graph_max_batch if graph_max_scale is None else num(graph_max_scale),
+        # (host time per kernel is measured per kernel as kernels_per_layer counts them, quantisation aside)
         host_eager_s=en.eager_launch_s * (n_dense_kernels + (kc.moe + 1) * a.moe_layers + kc.attention * a.layers + n_ew_kernels),
         ep_ranks=n if en.expert_parallel else 1.0,
     )

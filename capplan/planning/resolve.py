@@ -187,7 +187,9 @@ def _text_setup(
         kv_bytes=BYTES_PER_VALUE[kv_precision],
         usable_bytes=memory * e.memory_frac,
         max_batch=e.max_running,
-        floors=kernel_floors(runtime, g),
+        floors=dataclasses.replace(
+            kernel_floors(runtime, g), act_quant=cp in ("fp8", "fp4"), act_quant_fused_per_layer=float(e.act_quant_fused_per_layer),
+        ),
         allreduce=ar,
         engine=terms,
         memory_basis=e.memory_basis,

@@ -12,6 +12,7 @@ from capplan.models.transformer import (
     EngineTerms,
     KernelFloors,
     SeparatePrefillTerms,
+    act_quant_kernels_per_layer,
     expert_load_imbalance,
     kernels_per_layer,
     kv_shard,
@@ -161,3 +162,26 @@ def test_an_eager_iteration_takes_the_longer_of_the_gpu_and_the_host_launches():
     assert float(at.overhead_s) == pytest.approx(kernels * 1e-3 - float(graphed.at(16.0).time_s), rel=1e-9)
     fast = steady_state_terms(LLAMA8B, DEV, engine=EngineTerms(graph_max_batch=8, eager_launch_s=1e-9), **KW)
     assert float(fast.time_s(16.0)) == float(graphed.time_s(16.0))  # launches hidden behind the GPU's work
+
+
+def test_activation_quantisation_kernels_count_each_quantised_gemm_input_less_the_fused_ones():
+    # Llama: QKV, O, gate_up and down inputs; DeepSeek-V3 (MLA with a low-rank query, a shared expert):
+    # q_a/kv_a, q_b, the two absorbed GEMMs and O, plus the MLP's or the shared expert's two
+    assert act_quant_kernels_per_layer(LLAMA8B)[0] == 4.0
+    assert act_quant_kernels_per_layer(LLAMA8B, fused=3.0)[0] == 1.0  # vLLM: norm/SiLU -> quant fused, O left
+    assert act_quant_kernels_per_layer(MIXTRAL)[1] == 2.0  # no shared expert: the experts quantise inside the fused op
+    assert act_quant_kernels_per_layer(DSV3) == (7.0, 7.0)
+    assert act_quant_kernels_per_layer(DSV3, fused=9.0) == (0.0, 0.0)
+
+
+def test_gemm_and_quantisation_floors_bound_a_tiny_decode_step():
+    # one token through a many-layer MoE model: every group sits at its kernel-count floor
+    kc = kernels_per_layer(DSV3)
+    base = KernelFloors(kernel_s=2e-6, fused_moe_s=30e-6)
+    gemm = KernelFloors(kernel_s=2e-6, fused_moe_s=30e-6, gemm_s=5e-6)
+    quant = KernelFloors(kernel_s=2e-6, fused_moe_s=30e-6, gemm_s=5e-6, act_quant=True)
+    kw = dict(decode_tokens=1.0, decode_context=100.0, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=1e-6)
+    t = [float(step_terms(DSV3, DEV, floors=f, **kw).at(1.0).time_s) for f in (base, gemm, quant)]
+    n_gemm = kc.attention_gemms * DSV3.layers + kc.mlp_gemms * DSV3.dense_layers + 1 + 3 * DSV3.moe_layers  # + router, shared expert
+    assert t[1] - t[0] == pytest.approx(n_gemm * 3e-6, rel=1e-9)
+    assert t[2] - t[1] == pytest.approx(7 * DSV3.layers * 2e-6, rel=1e-9)
