@@ -19,7 +19,7 @@ from capplan.catalog.records import Record, to_record
 from capplan.errors import UserError
 
 if TYPE_CHECKING:
-    from capplan.catalog.engines_schema import EngineKernels, EngineProfile, EnginesFile, MemoryTier, OlderVersions  # noqa: F401
+    from capplan.catalog.engines_schema import EngineKernels, EngineProfile, EnginesFile, MemoryTier, OlderVersions, TritonFusedMoe  # noqa: F401
     from capplan.catalog.schemas import GPUProfile
 
 ENGINES = ("trtllm", "vllm", "sglang")
@@ -46,7 +46,7 @@ KERNEL_KEYS = (
 BLOCK_FP8_MOE_KEYS = ("fused_moe_fp8_block_frac", "fused_moe_weight_stream_fp8_block_frac")
 
 
-_SCHEMA_NAMES = ("EngineKernels", "EngineProfile", "EnginesFile", "MemoryTier", "OlderVersions")
+_SCHEMA_NAMES = ("EngineKernels", "EngineProfile", "EnginesFile", "MemoryTier", "OlderVersions", "TritonFusedMoe")
 
 
 def __getattr__(name: str) -> Any:
@@ -79,6 +79,7 @@ class EngineSetup:
     prefill_graph_max_tokens: float = float("inf")  # inf: not stated (prefill priced as if graphed)
     eager_launch_mla_moe_s: float | None = None  # per kernel outside graphs for MLA + MoE layers (None: eager_launch_s)
     act_quant_fused_per_layer: int = 0  # activation-quantisation kernels fused into norms/activations, per layer
+    triton_fused_moe: Any = None  # the file's [triton_fused_moe] record where the engine runs that kernel on this GPU
     separate_prefill: bool = False
 
 
@@ -186,4 +187,7 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         separate_prefill=e.separate_prefill_batches,
         eager_launch_mla_moe_s=e.eager_host_s_per_kernel_mla_moe,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
+        triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
+            version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
+        ) else None,
     )

@@ -28,6 +28,28 @@ class EngineKernels(_Strict):
     source: Source
 
 
+class TritonFusedMoe(_Strict):
+    """Efficiency of the Triton fused-MoE kernel by expert shape (see transformer.FusedMoeShape)."""
+
+    # (smallest per-expert weight slab on a GPU [MB], fraction of HBM bandwidth), largest slab first
+    stream_frac_by_expert_mb: list[Annotated[list[NonNegFloat], Field(min_length=2, max_length=2)]] = Field(min_length=1)
+    # two (columns per GPU, fraction of 16-bit peak) anchors, log-linear between them, then clamped
+    compute_frac_by_columns: Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]
+    compute_frac_clamp: Annotated[list[Fraction], Field(min_length=2, max_length=2)]
+    combine: Literal["max", "quadrature"]
+    source: Source
+
+    @model_validator(mode="after")
+    def _largest_first(self) -> TritonFusedMoe:
+        sizes = [mb for mb, _ in self.stream_frac_by_expert_mb]
+        if sizes != sorted(sizes, reverse=True) or sizes[-1] != 0:
+            raise ValueError("stream_frac_by_expert_mb must list slabs from the largest down to 0")
+        fracs = [f for _, f in self.stream_frac_by_expert_mb] + [f for _, f in self.compute_frac_by_columns]
+        if any(f > 1 for f in fracs):
+            raise ValueError("a fraction of peak above 1")
+        return self
+
+
 class MemoryTier(_Strict):
     """SGLang's defaults for GPUs below ``below_gpu_memory_gib`` (None: no upper bound); first match wins."""
 
@@ -87,6 +109,11 @@ class EngineProfile(_Strict):
     # per layer (fp8 / fp4 compute); the other quantised GEMM inputs each launch a quantisation kernel
     act_quant_fused_inputs_per_layer: Annotated[int, Field(ge=0)] = 0
     act_quant_source: Source | None = None
+    # generations on which the engine's tensor-parallel MoE runs the Triton fused-MoE kernel
+    triton_fused_moe_generations: list[Identifier] = Field(default_factory=list)
+    # the first release whose kernels the rule was measured on (older releases keep the fixed figures)
+    triton_fused_moe_since: Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")] | None = None
+    triton_fused_moe_source: Source | None = None
     moe_parallel_default: Literal["tp", "dep"] = "tp"
     moe_parallel_source: str | None = None
     source: Source
@@ -108,4 +135,5 @@ class EnginesFile(_Strict):
     default_engine: Identifier
     eager_kernel_launch_s: NonNegFloat
     eager_kernel_launch_source: Source
+    triton_fused_moe: TritonFusedMoe | None = None
     engines: dict[Identifier, EngineProfile]

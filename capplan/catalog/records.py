@@ -165,7 +165,7 @@ _PLAIN = (
     "Compute", "Memory", "Interconnect", "Power", "Price", "StackInfo", "DiTSection", "VAESection", "TextEncoder", "VideoDefaults",
     "VideoPipeline", "TextArchitecture", "MoESection", "MLASection", "TextWorkload", "EfficiencyFile", "Ownership", "Site", "Economics",
 )
-_ENGINES = ("EngineKernels", "MemoryTier", "OlderVersions", "EngineProfile", "EnginesFile")
+_ENGINES = ("EngineKernels", "TritonFusedMoe", "MemoryTier", "OlderVersions", "EngineProfile", "EnginesFile")
 RECORDS: dict[str, type[Record]] = {c.__name__: c for c in (GPUProfile, EfficiencyProfile, VideoWorkload, RuntimeDefaults, Energy)}
 for _name in _PLAIN:
     RECORDS[_name] = type(_name, (Record,), {"__module__": __name__, "__qualname__": _name})

@@ -13,6 +13,7 @@ docs/methodology.md, section "Text LLM".
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,6 +186,50 @@ class KernelFloors:
 
 
 @dataclass(frozen=True)
+class FusedMoeShape:
+    """Efficiency of a Triton fused-MoE kernel (vLLM's, and SGLang's fork of it) by expert shape, from
+    kernel-only timings of the whole operation (hardware_profiles/engines.toml ``[triton_fused_moe]``).
+
+    ``stream_by_slab``: (smallest per-expert weight slab [bytes], fraction of HBM bandwidth), largest
+    first: streaming falls with the weights one expert holds on a GPU, 3 x hidden x N x bytes for a
+    gated expert of N columns per GPU. ``compute_anchors``: ((N0, f0), (N1, f1)): the compute fraction
+    of 16-bit peak, log-linear in N through the two anchors and clamped to ``compute_clamp`` (None: the
+    engine's ``fused_moe_frac``). ``quadrature``: the operation takes sqrt(W^2 + C^2) rather than
+    max(W, C) of its streaming and compute times (its grouped GEMMs do not overlap the two fully).
+    """
+
+    stream_by_slab: tuple[tuple[float, float], ...] = ()
+    compute_anchors: tuple[tuple[float, float], tuple[float, float]] | None = None
+    compute_clamp: tuple[float, float] = (0.0, 1.0)
+    quadrature: bool = False
+    compute_scale: float = 1.0  # a calibration's multiplier on the compute fraction
+    stream_scale: float = 1.0  # ... and on the streaming fraction
+
+    def stream_frac(self, slab_bytes: float) -> float:
+        for least, frac in self.stream_by_slab:
+            if slab_bytes >= least:
+                return min(frac * self.stream_scale, 1.0)
+        return min(self.stream_by_slab[-1][1] * self.stream_scale, 1.0)
+
+    def compute_frac(self, columns: float) -> float:
+        assert self.compute_anchors is not None
+        (n0, f0), (n1, f1) = self.compute_anchors
+        lo, hi = self.compute_clamp
+        f = f0 + (f1 - f0) * math.log(columns / n0) / math.log(n1 / n0)
+        return min(min(max(f, lo), hi) * self.compute_scale, 1.0)
+
+
+def _per_value(fn: Any, x: Any) -> Any:
+    """``fn`` of a float, or of each element of an array through the same Python arithmetic (so the
+    float and array paths give identical numbers)."""
+    if type(x) is float:
+        return fn(x)
+    arr = np.asarray(x, dtype=float)
+    values, inverse = np.unique(arr, return_inverse=True)
+    return np.array([fn(float(v)) for v in values])[inverse].reshape(arr.shape)
+
+
+@dataclass(frozen=True)
 class EngineTerms:
     """What a serving engine adds to the kernels' own time, and the MoE layout it runs.
 
@@ -198,7 +243,8 @@ class EngineTerms:
     ``prefill_graph_max_tokens``: the most tokens an iteration with prompt tokens may hold and still
     replay a graph (0: prefill always runs eager, as in SGLang and TensorRT-LLM, whose graphs are for
     decode batches only); above it a prefill iteration is launched kernel by kernel as well.
-    ``separate_prefill``: the engine runs new prompts as prefill batches of their own between decode
+    ``fused_moe_shape``: where set, the fused-MoE fractions follow the expert shape on each GPU
+    (:class:`FusedMoeShape`) instead of the two fixed figures. ``separate_prefill``: the engine runs new prompts as prefill batches of their own between decode
     batches instead of mixing them into the decode batch (SGLang without ``--enable-mixed-chunk``); see
     :class:`SeparatePrefillTerms`. ``expert_parallel``: each GPU holds
     whole experts (1/tp of them) instead of 1/tp of every expert, so the GPU whose experts receive the most
@@ -217,6 +263,7 @@ class EngineTerms:
     attention_dp: bool = False
     prefill_graph_max_tokens: float = float("inf")
     separate_prefill: bool = False
+    fused_moe_shape: FusedMoeShape | None = None  # the fused-MoE efficiency by expert shape (replaces the fractions above)
 
 
 def expert_load_imbalance(tokens: ArrayLike, experts_per_token: int, ranks: ArrayLike) -> np.ndarray:
@@ -409,6 +456,7 @@ class StepTerms:
     overhead_per_unit_s: Number = 0.0  # host time per unit of scale (per-sequence host work)
     graph_max_scale: Number = float("inf")  # above this scale the iteration runs without a CUDA graph
     host_eager_s: float = 0.0  # host time to launch the iteration's kernels without a graph
+    moe_quadrature: bool = False  # the fused-MoE operation takes sqrt(W^2 + C^2), not max(W, C)
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
 
     def _host(self, s: Any) -> Any:
@@ -430,6 +478,8 @@ class StepTerms:
         ec = self.ec * s * imb
         touched = np.minimum(self._touched(s) * imb, float(self.n_experts))
         em = self.em_per_expert * touched
+        if self.moe_quadrature:
+            return ec, em, np.maximum(np.sqrt(ec * ec + em * em), f_expert)
         return ec, em, np.maximum(np.maximum(ec, em), f_expert)
 
     def part(self, i: Any) -> StepTerms:
@@ -628,8 +678,17 @@ def step_terms(
     fl = floors or KernelFloors()
     en = engine or EngineTerms()
     floor = fl.kernel_s
-    moe_gemm_frac = en.fused_moe_frac if en.fused_moe_frac is not None else gemm_frac
-    moe_stream_frac = en.fused_moe_stream_frac if en.fused_moe_stream_frac is not None else stream_frac
+    moe_gemm_frac: Any = en.fused_moe_frac if en.fused_moe_frac is not None else gemm_frac
+    moe_stream_frac: Any = en.fused_moe_stream_frac if en.fused_moe_stream_frac is not None else stream_frac
+    shape = en.fused_moe_shape
+    if shape is not None and a.is_moe:
+        # the columns of one expert on each GPU: all of them under expert parallelism, 1/tp otherwise
+        columns = float(a.expert_ffn_size) if en.expert_parallel else a.expert_ffn_size / n
+        slab = (3.0 if a.ffn_gated else 2.0) * a.hidden_size * columns * wb
+        if shape.stream_by_slab:
+            moe_stream_frac = _per_value(shape.stream_frac, slab)
+        if shape.compute_anchors is not None:
+            moe_gemm_frac = _per_value(shape.compute_frac, columns)
     # Attention data parallelism replicates every non-expert weight, so each GPU streams all of them; the
     # KV cache (and its reads) is split over the GPUs that hold distinct sequences or heads.
     dense_split = 1.0 if en.attention_dp else n
@@ -677,6 +736,7 @@ def step_terms(
         ),
         graph_max_scale=en.graph_max_batch if graph_max_scale is None else num(graph_max_scale),
         # (host time per kernel is measured per kernel as kernels_per_layer counts them, quantisation aside)
+        moe_quadrature=shape is not None and shape.quadrature and a.is_moe,
         host_eager_s=en.eager_launch_s * (n_dense_kernels + (kc.moe + 1) * a.moe_layers + kc.attention * a.layers + n_ew_kernels),
         ep_ranks=n if en.expert_parallel else 1.0,
     )

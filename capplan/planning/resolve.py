@@ -106,6 +106,25 @@ def engine_terms(
     )
 
 
+def _moe_shape(
+    t: Any, compute_precision: str, eff: EfficiencyProfile, catalogued: EfficiencyProfile | None, mult: Mapping[str, float], values: Mapping[str, Any] | None,
+) -> transformer.FusedMoeShape | None:
+    """The Triton fused-MoE shape rule where the engine runs that kernel (None: it does not). Its compute
+    part applies to 16-bit GEMMs (the one fp8 shape measured does not carry over); a user's ``--set`` on
+    the serving GEMM or weight-streaming figure, or a drawn value of that class, turns the matching part
+    off (the fixed figures then apply, as for the engine's own), and a calibration scales it."""
+    if t is None:
+        return None
+    user_gemm = catalogued is not None and eff.serving_gemm_frac != catalogued.serving_gemm_frac
+    user_stream = catalogued is not None and eff.weight_stream_frac != catalogued.weight_stream_frac
+    stream = () if user_stream or (values and "bandwidth" in values) else tuple((float(mb) * 1e6, float(f)) for mb, f in t.stream_frac_by_expert_mb)
+    compute = None if user_gemm or (values and "gemm" in values) or compute_precision not in ("bf16", "fp16") else tuple(tuple(a) for a in t.compute_frac_by_columns)
+    return transformer.FusedMoeShape(
+        stream_by_slab=stream, compute_anchors=compute, compute_clamp=tuple(t.compute_frac_clamp), quadrature=t.combine == "quadrature",  # type: ignore[arg-type]
+        compute_scale=float(mult.get("gemm", 1.0)), stream_scale=float(mult.get("bandwidth", 1.0)),
+    )
+
+
 #: Resolved text setups (see text_setup).
 _TEXT_SETUPS = ByIdentity()
 
@@ -176,9 +195,14 @@ def _text_setup(
             kernels[k] = min(kernels[k] * mult[cls], 1.0)
     if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
         kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
+    # A release's own block-fp8 fused-MoE figures were measured at these models' shapes: they win over the shape rule.
+    block_release = fp8_block_scaled and cp in ("fp8", "fp4") and bool(e.block_fp8_kernels)
+    shape = None if block_release or w.moe is None else _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values)
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)
+    if shape is not None:
+        terms = dataclasses.replace(terms, fused_moe_shape=shape)
     memory = g.memory.memory_gb * GB
     return TextSetup(
         arch=arch,

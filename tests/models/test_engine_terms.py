@@ -10,6 +10,7 @@ from test_transformer import DEV, DSV3, LLAMA8B, MIXTRAL  # (same folder: pytest
 
 from capplan.models.transformer import (
     EngineTerms,
+    FusedMoeShape,
     KernelFloors,
     SeparatePrefillTerms,
     act_quant_kernels_per_layer,
@@ -185,3 +186,38 @@ def test_gemm_and_quantisation_floors_bound_a_tiny_decode_step():
     n_gemm = kc.attention_gemms * DSV3.layers + kc.mlp_gemms * DSV3.dense_layers + 1 + 3 * DSV3.moe_layers  # + router, shared expert
     assert t[1] - t[0] == pytest.approx(n_gemm * 3e-6, rel=1e-9)
     assert t[2] - t[1] == pytest.approx(7 * DSV3.layers * 2e-6, rel=1e-9)
+
+
+RULE = FusedMoeShape(
+    stream_by_slab=((9e6, 0.83), (4e6, 0.74), (1.5e6, 0.44), (0.0, 0.33)),
+    compute_anchors=((704.0, 0.34), (7168.0, 0.54)),
+    compute_clamp=(0.10, 0.54),
+    quadrature=True,
+)
+
+
+def test_fused_moe_shape_rule_reads_its_buckets_and_anchors():
+    assert [RULE.stream_frac(b) for b in (176e6, 9e6, 4.7e6, 2.4e6, 0.8e6)] == [0.83, 0.83, 0.74, 0.44, 0.33]
+    assert RULE.compute_frac(704.0) == pytest.approx(0.34, abs=1e-12)
+    assert RULE.compute_frac(7168.0) == pytest.approx(0.54, abs=1e-12)
+    # log-linear between the anchors: the geometric mean of the columns gets the mean fraction
+    assert RULE.compute_frac(math.sqrt(704.0 * 7168.0)) == pytest.approx(0.44, abs=1e-12)
+    assert RULE.compute_frac(14336.0) == 0.54 and RULE.compute_frac(8.0) == 0.10  # clamped
+    assert FusedMoeShape(stream_by_slab=((0.0, 0.8),), stream_scale=1.5).stream_frac(1.0) == 1.0  # never above 1
+
+
+def test_fused_moe_takes_its_shape_fractions_and_the_quadrature_of_its_two_times():
+    # Mixtral at TP 2: 7168 columns per GPU, 3 x 4096 x 7168 x 2 bytes = 176 MB per expert
+    eng = EngineTerms(fused_moe_shape=RULE)
+    t = step_terms(MIXTRAL, DEV, decode_tokens=64.0, decode_context=100.0, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=2.0, tp=2.0, engine=eng)
+    plain = step_terms(MIXTRAL, DEV, decode_tokens=64.0, decode_context=100.0, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=2.0, tp=2.0)
+    gemm_frac = DEV.serving_gemm_frac if DEV.serving_gemm_frac is not None else DEV.gemm_frac
+    stream_frac = DEV.weight_stream_frac if DEV.weight_stream_frac is not None else DEV.memory_bandwidth_frac
+    assert float(t.ec) == pytest.approx(float(plain.ec) * gemm_frac / 0.54, rel=1e-12)
+    assert float(t.em_per_expert) == pytest.approx(float(plain.em_per_expert) * stream_frac / 0.83, rel=1e-12)
+    at = t.at(4.0)
+    assert float(at.expert_time_s) == pytest.approx(math.hypot(float(at.expert_compute_s), float(at.expert_memory_s)), rel=1e-12)
+    # under expert parallelism each GPU holds whole experts: the slab is the whole expert's
+    ep = step_terms(MIXTRAL, DEV, decode_tokens=64.0, decode_context=100.0, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=2.0, tp=2.0,
+                    engine=EngineTerms(fused_moe_shape=RULE, expert_parallel=True))
+    assert float(ep.ec) == pytest.approx(float(plain.ec) * gemm_frac / 0.54, rel=1e-12)  # 14336 columns: clamped at 0.54

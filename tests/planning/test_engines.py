@@ -202,3 +202,19 @@ def test_sglang_fixed_concurrency_prices_its_prefill_batches_between_decode_step
     assert r.ttft_ms == pytest.approx((float(pre.time_s) + float(it.time_s)) * 1e3, rel=1e-9)
     # the breakdown holds the 4 / O share of one prompt's prefill, whose weights are read once per prompt
     assert it.flop == pytest.approx(float(_decode_flop(s, P, O)) + 4 / O * pre.flop, rel=1e-9)
+
+
+def test_the_triton_fused_moe_shape_rule_applies_where_that_kernel_runs_and_was_measured():
+    shape = lambda **kw: _setup("qwen3-235b-a22b", **kw).engine.fused_moe_shape  # noqa: E731
+    vllm = shape(engine="vllm")
+    assert vllm is not None and vllm.quadrature and vllm.compute_anchors is not None and vllm.stream_by_slab
+    assert shape(engine="sglang") is not None  # SGLang's tensor-parallel MoE runs the same Triton kernel on Hopper
+    assert shape(engine="trtllm") is None  # CUTLASS MoE: no rule
+    assert shape(engine="vllm", gpu="b200") is None  # Blackwell runs FlashInfer/TRT-LLM MoE kernels
+    assert shape(engine="sglang", engine_version="0.4.3") is None  # before the releases the rule was measured on
+    fp8 = shape(engine="vllm", precision="fp8")
+    assert fp8 is not None and fp8.compute_anchors is None and fp8.stream_by_slab  # fp8 compute keeps the engine's figure
+    # a release's own block-fp8 figures, measured at DeepSeek's shapes, win over the rule
+    old = _setup("deepseek-v3", gpu="h200-sxm", precision="fp8", engine="vllm", engine_version="0.7.3", fp8_block_scaled=True)
+    assert old.engine.fused_moe_shape is None
+    assert _setup("llama-3.1-8b", engine="vllm").engine.fused_moe_shape is None  # dense: no experts

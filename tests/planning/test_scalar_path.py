@@ -24,6 +24,8 @@ CASES = [
     ("deepseek-v3", "h200-sxm", 8, "trtllm", "fp8"),
     ("llama-3.1-70b", "h100-sxm", 4, "vllm@0.5.4", "bf16"),  # an old release: host time per sequence
     ("deepseek-v3", "h200-sxm", 8, "vllm@0.7.3", "fp8"),
+    ("qwen3-235b-a22b", "h100-sxm", 8, "vllm", "bf16"),  # the Triton fused-MoE shape rule
+    ("mixtral-8x7b", "a100-sxm-80gb", 2, "sglang", "bf16"),
 ]
 
 
