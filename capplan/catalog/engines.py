@@ -128,11 +128,13 @@ def _release(version: str) -> tuple[int, ...]:
 def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | None = None) -> EngineSetup:
     """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; see
     :func:`_engine_for`. Memoised on what it reads of the GPU (a --set on the GPU changes the key)."""
-    return _engine_for(engine, gpu.id, gpu.architecture, gpu.memory.memory_gb, tp, version)
+    return _engine_for(engine, gpu.id, gpu.architecture, gpu.memory.memory_gb, tp, version, gpu.vendor)
 
 
 @functools.lru_cache(maxsize=512)
-def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: float, tp: int, version: str | None) -> EngineSetup:
+def _engine_for(
+    engine: str | None, gpu_id: str, architecture: str, memory_gb: float, tp: int, version: str | None, vendor: str = "nvidia",
+) -> EngineSetup:
     """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; ``version``
     (e.g. "0.7.3"; None: the current release) picks an older release's defaults where they differ."""
     f = load_engines()
@@ -168,6 +170,8 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
             graph = tier.cuda_graph_max_bs_tp_4_or_more if tp >= 4 else tier.cuda_graph_max_bs_tp_below_4
             break
     kernels = {key: v for key, v in figures.items() if key in KERNEL_KEYS}
+    # an engine's host time per kernel was measured on NVIDIA GPUs; the framework's dispatch costs more elsewhere
+    host = float((f.eager_host_factor_by_vendor or {}).get(vendor, 1.0))
     return EngineSetup(
         id=eid,
         name=e.name,
@@ -177,7 +181,7 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         max_batched_tokens=tokens,
         cuda_graph_max_batch=graph,
         iteration_overhead_s=overhead,
-        eager_launch_s=f.eager_kernel_launch_s if e.eager_host_s_per_kernel is None else e.eager_host_s_per_kernel,
+        eager_launch_s=(f.eager_kernel_launch_s if e.eager_host_s_per_kernel is None else e.eager_host_s_per_kernel * host),
         moe_parallel_default=e.moe_parallel_default,
         kernels=kernels,
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
@@ -185,7 +189,7 @@ def _engine_for(engine: str | None, gpu_id: str, architecture: str, memory_gb: f
         block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
         prefill_graph_max_tokens=float("inf") if e.prefill_cuda_graph_max_tokens is None else float(e.prefill_cuda_graph_max_tokens),
         separate_prefill=e.separate_prefill_batches,
-        eager_launch_mla_moe_s=e.eager_host_s_per_kernel_mla_moe,
+        eager_launch_mla_moe_s=None if e.eager_host_s_per_kernel_mla_moe is None else e.eager_host_s_per_kernel_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)

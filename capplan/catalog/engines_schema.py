@@ -136,4 +136,7 @@ class EnginesFile(_Strict):
     eager_kernel_launch_s: NonNegFloat
     eager_kernel_launch_source: Source
     triton_fused_moe: TritonFusedMoe | None = None
+    # the engines' host time per kernel outside graphs on each vendor's GPUs, as a multiple of NVIDIA's
+    eager_host_factor_by_vendor: dict[str, PositiveFloat] | None = None
+    eager_host_factor_source: Source | None = None
     engines: dict[Identifier, EngineProfile]
