@@ -36,6 +36,8 @@ class TritonFusedMoe(_Strict):
     # two (columns per GPU, fraction of 16-bit peak) anchors, log-linear between them, then clamped
     compute_frac_by_columns: Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]
     compute_frac_clamp: Annotated[list[Fraction], Field(min_length=2, max_length=2)]
+    # fp8 GEMMs: the 16-bit rule times this, as a fraction of fp8 peak (None: fp8 keeps the engine's figure)
+    fp8_compute_factor: Fraction | None = None
     combine: Literal["max", "quadrature"]
     source: Source
 

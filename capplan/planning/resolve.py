@@ -108,19 +108,27 @@ def engine_terms(
 
 def _moe_shape(
     t: Any, compute_precision: str, eff: EfficiencyProfile, catalogued: EfficiencyProfile | None, mult: Mapping[str, float], values: Mapping[str, Any] | None,
+    fp8_block_scaled: bool = False,
 ) -> transformer.FusedMoeShape | None:
     """The Triton fused-MoE shape rule where the engine runs that kernel (None: it does not). Its compute
-    part applies to 16-bit GEMMs (the one fp8 shape measured does not carry over); a user's ``--set`` on
-    the serving GEMM or weight-streaming figure, or a drawn value of that class, turns the matching part
-    off (the fixed figures then apply, as for the engine's own), and a calibration scales it."""
+    part applies to 16-bit GEMMs, and to block-scaled fp8 ones (the kind both fp8 tables measured) scaled
+    by the file's ``fp8_compute_factor``; per-tensor fp8 keeps the engine's figure. A user's
+    ``--set`` on the serving GEMM or weight-streaming figure, or a drawn value of that class, turns the
+    matching part off (the fixed figures then apply, as for the engine's own), and a calibration scales it."""
     if t is None:
         return None
-    user_gemm = catalogued is not None and eff.serving_gemm_frac != catalogued.serving_gemm_frac
+    gemm_field = "serving_gemm_fp8_frac" if compute_precision == "fp8" else "serving_gemm_frac"
+    user_gemm = catalogued is not None and getattr(eff, gemm_field) != getattr(catalogued, gemm_field)
     user_stream = catalogued is not None and eff.weight_stream_frac != catalogued.weight_stream_frac
     stream = () if user_stream or (values and "bandwidth" in values) else tuple((float(mb) * 1e6, float(f)) for mb, f in t.stream_frac_by_expert_mb)
-    compute = None if user_gemm or (values and "gemm" in values) or compute_precision not in ("bf16", "fp16") else tuple(tuple(a) for a in t.compute_frac_by_columns)
+    factor = 1.0 if compute_precision in ("bf16", "fp16") else t.fp8_compute_factor if compute_precision == "fp8" and fp8_block_scaled else None
+    if user_gemm or (values and "gemm" in values) or factor is None:
+        compute = None
+    else:
+        compute = tuple((float(cols), float(frac) * factor) for cols, frac in t.compute_frac_by_columns)
     return transformer.FusedMoeShape(
-        stream_by_slab=stream, compute_anchors=compute, compute_clamp=tuple(t.compute_frac_clamp), quadrature=t.combine == "quadrature",  # type: ignore[arg-type]
+        stream_by_slab=stream, compute_anchors=compute, compute_clamp=tuple(float(c) * (factor or 1.0) for c in t.compute_frac_clamp),  # type: ignore[arg-type]
+        quadrature=t.combine == "quadrature",
         compute_scale=float(mult.get("gemm", 1.0)), stream_scale=float(mult.get("bandwidth", 1.0)),
     )
 
@@ -197,7 +205,7 @@ def _text_setup(
         kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
     # A release's own block-fp8 fused-MoE figures were measured at these models' shapes: they win over the shape rule.
     block_release = fp8_block_scaled and cp in ("fp8", "fp4") and bool(e.block_fp8_kernels)
-    shape = None if block_release or w.moe is None else _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values)
+    shape = None if block_release or w.moe is None else _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled)
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)

@@ -216,8 +216,11 @@ def test_the_triton_fused_moe_shape_rule_applies_where_that_kernel_runs_and_was_
     assert shape(engine="trtllm") is None  # CUTLASS MoE: no rule
     assert shape(engine="vllm", gpu="b200") is None  # Blackwell runs FlashInfer/TRT-LLM MoE kernels
     assert shape(engine="sglang", engine_version="0.4.3") is None  # before the releases the rule was measured on
-    fp8 = shape(engine="vllm", precision="fp8")
-    assert fp8 is not None and fp8.compute_anchors is None and fp8.stream_by_slab  # fp8 compute keeps the engine's figure
+    bf16, fp8 = vllm, shape(engine="vllm", precision="fp8", fp8_block_scaled=True)
+    # block-scaled fp8 GEMMs: the 16-bit compute rule scaled by the measured fp8 factor (0.26), of fp8 peak
+    assert fp8 is not None and fp8.compute_frac(768.0) == pytest.approx(0.26 * bf16.compute_frac(768.0), rel=1e-12)
+    assert fp8.stream_by_slab == bf16.stream_by_slab
+    assert shape(engine="vllm", precision="fp8").compute_anchors is None  # per-tensor fp8: no fp8 table, the engine's figure
     # a release's own block-fp8 figures, measured at DeepSeek's shapes, win over the rule
     old = _setup("deepseek-v3", gpu="h200-sxm", precision="fp8", engine="vllm", engine_version="0.7.3", fp8_block_scaled=True)
     assert old.engine.fused_moe_shape is None
