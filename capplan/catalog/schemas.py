@@ -280,6 +280,10 @@ class TextWorkload(_Strict):
     architecture: TextArchitecture
     moe: MoESection | None = None
     mla: MLASection | None = None
+    # how the publisher's fp8 checkpoint scales its weights: one scale per 128 x 128 block (DeepSeek,
+    # Qwen3 -FP8) or per tensor/channel; None: no fp8 checkpoint is published (fp8 means per tensor)
+    fp8_checkpoint: Literal["block", "tensor"] | None = None
+    fp8_checkpoint_source: str | None = None
 
     @model_validator(mode="after")
     def _mla_present(self) -> "TextWorkload":

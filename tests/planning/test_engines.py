@@ -183,7 +183,9 @@ def test_block_scaled_fp8_experts_take_the_block_fused_moe_figures_of_their_rele
     block = _setup(fp8_block_scaled=True, **kw).engine
     assert block.fused_moe_frac == e.block_fp8_kernels["fused_moe_fp8_block_frac"]
     assert block.fused_moe_stream_frac == e.block_fp8_kernels["fused_moe_weight_stream_fp8_block_frac"]
-    per_tensor = _setup(fp8_block_scaled=False, **kw).engine
+    # DeepSeek's fp8 checkpoint is block-scaled (its workload file says so): no flag needed
+    assert _setup(**kw).engine == block
+    per_tensor = _setup(**dict(kw, workload="mixtral-8x7b")).engine  # no block-scaled checkpoint
     assert per_tensor.fused_moe_stream_frac != block.fused_moe_stream_frac
     # later releases have no block figure of their own: the block flag changes nothing in the MoE terms
     later = dict(kw, engine_version="0.11.0")
@@ -216,11 +218,12 @@ def test_the_triton_fused_moe_shape_rule_applies_where_that_kernel_runs_and_was_
     assert shape(engine="trtllm") is None  # CUTLASS MoE: no rule
     assert shape(engine="vllm", gpu="b200") is None  # Blackwell runs FlashInfer/TRT-LLM MoE kernels
     assert shape(engine="sglang", engine_version="0.4.3") is None  # before the releases the rule was measured on
-    bf16, fp8 = vllm, shape(engine="vllm", precision="fp8", fp8_block_scaled=True)
+    bf16, fp8 = vllm, shape(engine="vllm", precision="fp8")  # Qwen3's fp8 checkpoint is block-scaled
     # block-scaled fp8 GEMMs: the 16-bit compute rule scaled by the measured fp8 factor (0.26), of fp8 peak
     assert fp8 is not None and fp8.compute_frac(768.0) == pytest.approx(0.26 * bf16.compute_frac(768.0), rel=1e-12)
     assert fp8.stream_by_slab == bf16.stream_by_slab
-    assert shape(engine="vllm", precision="fp8").compute_anchors is None  # per-tensor fp8: no fp8 table, the engine's figure
+    per_tensor = _setup("mixtral-8x7b", engine="vllm", precision="fp8").engine.fused_moe_shape
+    assert per_tensor is not None and per_tensor.compute_anchors is None  # per-tensor fp8: no table, the engine's figure
     # a release's own block-fp8 figures, measured at DeepSeek's shapes, win over the rule
     old = _setup("deepseek-v3", gpu="h200-sxm", precision="fp8", engine="vllm", engine_version="0.7.3", fp8_block_scaled=True)
     assert old.engine.fused_moe_shape is None
