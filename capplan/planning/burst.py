@@ -66,14 +66,22 @@ def text_burst(
 
 
 def iteration_times_s(s: TextSetup, *, tp: int, prompt_tokens: float, schedule: BurstSchedule) -> np.ndarray:
-    """Time of each iteration of ``schedule`` when it runs [s]."""
+    """Time of each iteration of ``schedule`` when it runs [s]. An iteration with prompt tokens replays a
+    graph only if all its tokens fit the engine's largest prefill graph; a decode-only one, if its batch
+    fits the largest decode graph."""
     scale = np.maximum(schedule.decode_tokens, 1.0)
+    e = s.engine
+    graph: np.ndarray | None = None
+    if e.prefill_graph_max_tokens != float("inf"):
+        tokens = schedule.decode_tokens + schedule.prefill_tokens
+        prefill_graphed = np.where(tokens <= e.prefill_graph_max_tokens, np.inf, 0.0)
+        graph = np.where(schedule.prefill_tokens > 0, prefill_graphed, e.graph_max_batch)
     terms = transformer.step_terms(
         s.arch, s.rates,
         decode_tokens=schedule.decode_tokens / scale, decode_context=schedule.decode_context,
         prefill_tokens=schedule.prefill_tokens / scale, prefill_context=prompt_tokens / 2.0,
         prefill_sequences=schedule.prefill_sequences / scale,
         weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp,
-        allreduce=s.allreduce(np.asarray(float(tp))), floors=s.floors, engine=s.engine,
+        allreduce=s.allreduce(np.asarray(float(tp))), floors=s.floors, engine=s.engine, graph_max_scale=graph,
     )
     return np.asarray(terms.time_s(scale), dtype=float)

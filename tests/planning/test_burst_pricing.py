@@ -147,3 +147,26 @@ def test_a_burst_row_is_never_priced_as_a_steady_state(tmp_path):
     assert [c.quantity for c in rows] == [row["metric"]]
     with pytest.raises(UserError, match="burst row"):
         text_comparisons(path=path, strict=True)
+
+
+def test_a_bursts_prefill_iterations_run_outside_graphs_where_the_engine_has_none(setup):
+    import dataclasses
+
+    import numpy as np
+
+    from capplan.models.burst import BurstSchedule
+    from capplan.planning.burst import iteration_times_s
+
+    # three iterations: a 2000-token prefill, a 100-token prefill beside 100 decodes, and 100 decodes
+    sched = BurstSchedule(
+        decode_tokens=np.array([0.0, 100.0, 100.0]), decode_context=np.array([0.0, 600.0, 650.0]),
+        prefill_tokens=np.array([2000.0, 100.0, 0.0]), prefill_sequences=np.array([4.0, 1.0, 0.0]),
+        runs=np.ones(3), requests=5.0, output_tokens=100.0,
+    )
+    slow_host = 1e-3  # far above any kernel: an iteration outside a graph takes kernels x 1 ms
+    vllm_like = dataclasses.replace(setup, engine=dataclasses.replace(setup.engine, eager_launch_s=slow_host, prefill_graph_max_tokens=512.0))
+    t = iteration_times_s(vllm_like, tp=1, prompt_tokens=500.0, schedule=sched)
+    base = iteration_times_s(setup, tp=1, prompt_tokens=500.0, schedule=sched)
+    # 2000 prompt tokens: no graph holds them, so Llama-3.1-8B's 289 kernels are launched one by one
+    assert t[0] == pytest.approx(289 * slow_host + setup.engine.iteration_overhead_s, rel=1e-9) and t[0] > 5 * base[0]
+    assert t[1] == base[1] and t[2] == base[2]  # 200 tokens fit the 512-token graphs; decode-only replays its graph
