@@ -147,6 +147,7 @@ def _engine_for(
         raise UserError("engine", eid, f"{e.name} does not run on {gpu_id} ({architecture}); choose one of {', '.join(runs)}")
     overhead = e.scheduler_overhead_s_per_iteration
     per_sequence = e.scheduler_overhead_s_per_sequence
+    prefill_graph = e.prefill_cuda_graph_max_tokens
     k = e.kernels.get(architecture)
     figures = {key: float(getattr(k, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if k is not None and getattr(k, key) is not None}
     if version is not None:
@@ -156,6 +157,7 @@ def _engine_for(
         older = [o for o in e.before_version or [] if _release(version) < _release(o.version)]
         overhead = next((o.scheduler_overhead_s_per_iteration for o in older if o.scheduler_overhead_s_per_iteration is not None), overhead)
         per_sequence = next((o.scheduler_overhead_s_per_sequence for o in older if o.scheduler_overhead_s_per_sequence is not None), per_sequence)
+        prefill_graph = next((o.prefill_cuda_graph_max_tokens for o in older if o.prefill_cuda_graph_max_tokens is not None), prefill_graph)
         for o in reversed(older):
             ok = (o.kernels or {}).get(architecture)
             figures |= {key: float(getattr(ok, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if ok is not None and getattr(ok, key) is not None}
@@ -187,7 +189,7 @@ def _engine_for(
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
         per_sequence_overhead_s=per_sequence,
         block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
-        prefill_graph_max_tokens=float("inf") if e.prefill_cuda_graph_max_tokens is None else float(e.prefill_cuda_graph_max_tokens),
+        prefill_graph_max_tokens=float("inf") if prefill_graph is None else float(prefill_graph),
         separate_prefill=e.separate_prefill_batches,
         eager_launch_mla_moe_s=None if e.eager_host_s_per_kernel_mla_moe is None else e.eager_host_s_per_kernel_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,

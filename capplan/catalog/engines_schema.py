@@ -69,12 +69,14 @@ class OlderVersions(_Strict):
     version: Annotated[str, Field(pattern=r"^\d+(\.\d+)*$")]
     scheduler_overhead_s_per_iteration: NonNegFloat | None = None
     scheduler_overhead_s_per_sequence: NonNegFloat | None = None
+    prefill_cuda_graph_max_tokens: Annotated[int, Field(ge=0)] | None = None
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 
     @model_validator(mode="after")
     def _says_something(self) -> OlderVersions:
-        if self.scheduler_overhead_s_per_iteration is None and self.scheduler_overhead_s_per_sequence is None and not self.kernels:
+        figures = (self.scheduler_overhead_s_per_iteration, self.scheduler_overhead_s_per_sequence, self.prefill_cuda_graph_max_tokens)
+        if all(f is None for f in figures) and not self.kernels:
             raise ValueError(f"the entry for releases before {self.version} sets no figure; set a scheduler overhead or kernels")
         return self
 

@@ -149,6 +149,9 @@ def test_an_older_engine_release_takes_its_own_defaults():
     assert engine_for("vllm", h100, version="0.7.3").iteration_overhead_s == 0.004  # V0 engine, before 0.8
     assert engine_for("vllm", h100, version="0.8").iteration_overhead_s == 0.0002
     assert engine_for("vllm", h100, version="0.11.0").iteration_overhead_s == 0.0002
+    # V0 graphed decode batches only; V1's piecewise graphs hold prefill iterations of up to 512 tokens
+    assert engine_for("vllm", h100, version="0.7.3").prefill_graph_max_tokens == 0.0
+    assert engine_for("vllm", h100, version="0.8").prefill_graph_max_tokens == 512.0
     r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine_version="0.6.4", concurrency=8)
     assert r.iteration_s is not None and r.iteration_s.host == 0.004 and r.inputs.engine_version == "0.6.4"
     with pytest.raises(UserError, match="engine_version"):
