@@ -307,6 +307,7 @@ class StepTerms:
     graph_max_scale: Number = float("inf")  # above this scale the iteration runs without a CUDA graph
     host_eager_s: float = 0.0  # host time to launch the iteration's kernels without a graph
     moe_quadrature: bool = False  # the fused-MoE operation takes sqrt(W^2 + C^2), not max(W, C)
+    f_moe_fixed: float = 0.0  # the fused-MoE operations' fixed time per iteration (all MoE layers) [s]
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
 
     def _host(self, s: Any) -> Any:
@@ -328,9 +329,10 @@ class StepTerms:
         ec = self.ec * s * imb
         touched = np.minimum(self._touched(s) * imb, float(self.n_experts))
         em = self.em_per_expert * touched
-        if self.moe_quadrature:
-            return ec, em, np.maximum(np.sqrt(ec * ec + em * em), f_expert)
-        return ec, em, np.maximum(np.maximum(ec, em), f_expert)
+        work = np.sqrt(ec * ec + em * em) if self.moe_quadrature else np.maximum(ec, em)
+        # the fused-MoE operation's fixed part (token alignment, launches of its dependent kernels) runs
+        # before and between its grouped GEMMs, so it adds to their time; the group floor still holds
+        return ec, em, np.maximum(work + self.f_moe_fixed, f_expert)
 
     def part(self, i: Any) -> StepTerms:
         """These terms at index ``i`` of the first axis of their array fields: mix ``i`` of mixes stacked
@@ -576,6 +578,7 @@ def step_terms(
         allreduce=allreduce if allreduce is not None else AllReduce(),
         f_dense=gemm_floor * n_dense_kernels,
         f_expert=(gemm_floor * moe_gemms + floor * (kc.moe - moe_gemms) + fl.fused_moe_s) * a.moe_layers,
+        f_moe_fixed=fl.fused_moe_s * a.moe_layers,
         f_attn=floor * kc.attention * a.layers,
         f_ew=floor * (n_ew_kernels + n_quant),
         is_moe=a.is_moe,

@@ -26,9 +26,9 @@ def test_every_catalogue_llm_on_h100_gives_the_contract(cli, workload):
 
 
 def test_batch_one_decode_of_a_deep_moe_sits_on_the_kernel_floor_and_large_batches_do_not(cli):
-    # (a target between batch 1 and batch 2: 61 layers of small kernels put batch 1 near 7 ms, as
-    # InferenceMAX measures on 8 B200 at concurrency 1, 7.2 ms)
-    one = cli("text", "--workload", "deepseek-v3", "--gpu", "b200", "--gpus", "8", "--precision", "fp8", "--tpot-ms", "7.5", "-f", "json").json()
+    # (a target between batch 1 and batch 2, 8.2 and 10.4 ms under vLLM: 61 layers of small kernels and
+    # 58 fused-MoE operations' fixed time put batch 1 near InferenceMAX's 7.2 ms on 8 B200 under SGLang)
+    one = cli("text", "--workload", "deepseek-v3", "--gpu", "b200", "--gpus", "8", "--precision", "fp8", "--tpot-ms", "9", "-f", "json").json()
     assert one["max_batch"] == 1
     assert {"gemm", "attention", "elementwise"} <= set(one["iteration_s"]["at_kernel_floor"])
     big = cli("text", "--workload", "llama-3.1-8b", "--gpu", "h100-sxm", "--no-latency-targets", "-f", "json").json()
