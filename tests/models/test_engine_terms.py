@@ -221,3 +221,14 @@ def test_fused_moe_takes_its_shape_fractions_and_the_quadrature_of_its_two_times
     ep = step_terms(MIXTRAL, DEV, decode_tokens=64.0, decode_context=100.0, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=2.0, tp=2.0,
                     engine=EngineTerms(fused_moe_shape=RULE, expert_parallel=True))
     assert float(ep.ec) == pytest.approx(float(plain.ec) * gemm_frac / 0.54, rel=1e-12)  # 14336 columns: clamped at 0.54
+
+
+def test_the_fused_moe_operations_fixed_time_adds_to_its_gemms():
+    # Mixtral at 64 tokens streams its experts for hundreds of microseconds per layer: the operation
+    # then takes that plus its fixed 30 us per MoE layer, not the larger of the two
+    fl = KernelFloors(kernel_s=2e-6, fused_moe_s=30e-6)
+    t = step_terms(MIXTRAL, DEV, decode_tokens=64.0, decode_context=100.0, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=2.0, tp=2.0, floors=fl)
+    at = t.at(1.0)
+    work = max(float(at.expert_compute_s), float(at.expert_memory_s))
+    assert work > 30e-6 * MIXTRAL.moe_layers
+    assert float(at.expert_time_s) == pytest.approx(work + 30e-6 * MIXTRAL.moe_layers, rel=1e-12)
