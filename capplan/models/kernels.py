@@ -141,7 +141,9 @@ class EngineTerms:
     ``fused_moe_shape``: where set, the fused-MoE fractions follow the expert shape on each GPU
     (:class:`FusedMoeShape`) instead of the two fixed figures. ``separate_prefill``: the engine runs new prompts as prefill batches of their own between decode
     batches instead of mixing them into the decode batch (SGLang without ``--enable-mixed-chunk``); see
-    :class:`SeparatePrefillTerms`. ``expert_parallel``: each GPU holds
+    :class:`SeparatePrefillTerms`. ``lumpy_prefill``: an engine that mixes prompts into the decode batch
+    does so a whole prompt (or budget-sized chunk) at a time, not a P/O share of one in every step
+    (:class:`MixedPrefillTerms`). ``expert_parallel``: each GPU holds
     whole experts (1/tp of them) instead of 1/tp of every expert, so the GPU whose experts receive the most
     tokens sets the pace (:func:`expert_load_imbalance`). ``attention_dp``: attention (and every other
     non-expert weight) is replicated and each GPU serves its own 1/tp of the sequences, so the KV cache is
@@ -158,6 +160,7 @@ class EngineTerms:
     attention_dp: bool = False
     prefill_graph_max_tokens: float = float("inf")
     separate_prefill: bool = False
+    lumpy_prefill: bool = False  # a prompt is prefilled whole in one iteration beside the decodes (MixedPrefillTerms)
     fused_moe_shape: FusedMoeShape | None = None  # the fused-MoE efficiency by expert shape (replaces the fractions above)
 
 

@@ -459,8 +459,66 @@ class SeparatePrefillTerms:
         return SeparatePrefillTerms(self.decode.part(i), self.prompt.part(i), o[i] if isinstance(o, np.ndarray) and o.ndim > 0 else o)
 
 
-#: A steady state's terms: mixed into the decode batch, or prefill batches of their own.
-SteadyTerms = StepTerms | SeparatePrefillTerms
+@dataclass(frozen=True)
+class MixedPrefillTerms:
+    """The steady state of ONE sequence, to be scaled by the batch, on an engine that mixes new prompts
+    into the decode batch (vLLM's chunked prefill, TensorRT-LLM's in-flight batching).
+
+    A prompt is prefilled in one iteration beside the running decodes (or a few, when it is longer than
+    the token budget), not a P/O share of it in every step. When B/O >= 1 prompts arrive per step each
+    iteration does hold about B/O of them, which is the even spread (``spread``: every step B decodes
+    plus B·P/O prompt tokens). Below one, a share B/O of the steps holds one prompt and the rest decode
+    only, which the prefill-apart form (``apart``, :class:`SeparatePrefillTerms`) prices with one extra
+    read of the decode step's weights in those steps. Each form is exact in its regime and an upper
+    bound in the other (the spread touches experts for prompt tokens in every step; the apart form reads
+    the weights twice in a prompt's step), so
+
+        t(B) = min( t_spread(B), t_decode(B) + min(B/O, 1) x t_prefill(max(B/O, 1) prompts) )
+
+    which, as the smaller of two non-decreasing functions of B, is non-decreasing too.
+    """
+
+    spread: StepTerms  # the even spread of prompt tokens over the decode steps
+    spread_prefill: StepTerms  # its prefill tokens alone (for the prefill share)
+    apart: SeparatePrefillTerms
+
+    @property
+    def decode(self) -> StepTerms:
+        return self.apart.decode
+
+    def _apart_wins(self, s: Any) -> Any:
+        return self.apart.time_s(s) < self.spread.time_s(s)
+
+    def prefill_s(self, scale: ArrayLike) -> Any:
+        """The prefill part of :meth:`time_s` [s]."""
+        s = num(scale)
+        wins = self._apart_wins(s)
+        if type(wins) is bool:
+            return self.apart.prefill_s(s) if wins else self.spread_prefill.time_s(s)
+        return np.where(wins, self.apart.prefill_s(s), self.spread_prefill.time_s(s))
+
+    def time_s(self, scale: ArrayLike) -> Any:
+        s = num(scale)
+        return minimum(self.apart.time_s(s), self.spread.time_s(s))
+
+    def at(self, scale: ArrayLike = 1.0) -> StepCost:
+        s = num(scale)
+        wins = self._apart_wins(s)
+        a, b = self.apart.at(s), self.spread.at(s)
+        if type(wins) is bool:
+            return a if wins else b
+        out = object.__new__(StepCost)
+        out.__dict__.update({k: np.where(wins, v, b.__dict__[k]) for k, v in a.__dict__.items()})
+        return out
+
+    def part(self, i: Any) -> MixedPrefillTerms:
+        """As :meth:`StepTerms.part`."""
+        return MixedPrefillTerms(self.spread.part(i), self.spread_prefill.part(i), self.apart.part(i))
+
+
+#: A steady state's terms: prompts spread evenly over the decode steps, prefill batches of their own,
+#: or prompts mixed whole into some of the decode steps.
+SteadyTerms = StepTerms | SeparatePrefillTerms | MixedPrefillTerms
 
 
 @functools.lru_cache(maxsize=256)
@@ -661,22 +719,30 @@ def steady_state_terms(
     """
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, allreduce=allreduce, floors=floors, engine=engine)
-    if engine is not None and engine.separate_prefill:
-        return SeparatePrefillTerms(
-            step_terms(a, device, **_mix(P, O, tp, 1.0, 0.0, 0.0, engine), **kw), prompt_prefill_terms(a, device, prompt_tokens=P, tp=tp, **kw), O,  # type: ignore[arg-type]
-        )
-    return step_terms(
+    spread = step_terms(
         a, device, decode_tokens=1.0, decode_context=P + O / 2.0, prefill_tokens=P / O, prefill_context=P / 2.0,
         prefill_sequences=1.0 / O, tp=tp, **kw,  # type: ignore[arg-type]
     )
+    if engine is None or not (engine.separate_prefill or engine.lumpy_prefill):
+        return spread
+    decode = step_terms(a, device, **_mix(P, O, tp, 1.0, 0.0, 0.0, engine), **kw)  # type: ignore[arg-type]
+    prompt = prompt_prefill_terms(a, device, prompt_tokens=P, tp=tp, **kw)  # type: ignore[arg-type]
+    pre = step_terms(a, device, **_mix(P, O, tp, 0.0, 1.0, 0.0, engine), **kw)  # type: ignore[arg-type]
+    return steady_of(spread, prompt, decode, O, engine, pre)
 
 
-def steady_of(mixed: StepTerms, prompt: StepTerms, decode: StepTerms, output_tokens: ArrayLike, engine: EngineTerms | None) -> SteadyTerms:
-    """The steady state from the iterations :func:`serving_terms_stacked` builds (the mixed steady state,
-    one prompt's prefill, the decode part alone): ``mixed``, or, on an engine that runs prefill batches
-    of their own, those batches between decode steps (:class:`SeparatePrefillTerms`)."""
+def steady_of(
+    mixed: StepTerms, prompt: StepTerms, decode: StepTerms, output_tokens: ArrayLike, engine: EngineTerms | None, prefill_part: StepTerms | None = None,
+) -> SteadyTerms:
+    """The steady state from the iterations :func:`serving_terms_stacked` builds (the evenly spread
+    steady state, one prompt's prefill, the decode part alone, the spread's prefill part): the spread;
+    on an engine that runs prefill batches of their own, those batches between decode steps
+    (:class:`SeparatePrefillTerms`); on one that mixes whole prompts into decode steps,
+    :class:`MixedPrefillTerms`."""
     if engine is not None and engine.separate_prefill:
         return SeparatePrefillTerms(decode, prompt, num(output_tokens))
+    if engine is not None and engine.lumpy_prefill and prefill_part is not None:
+        return MixedPrefillTerms(mixed, prefill_part, SeparatePrefillTerms(decode, prompt, num(output_tokens)))
     return mixed
 
 

@@ -103,6 +103,8 @@ def engine_terms(
         attention_dp=dp,
         prefill_graph_max_tokens=e.prefill_graph_max_tokens,
         separate_prefill=e.separate_prefill,
+        # (for a dense model the even spread reads the same weights and is what both forms give)
+        lumpy_prefill=moe and not e.separate_prefill,
     )
 
 

@@ -12,6 +12,7 @@ from capplan.models.transformer import (
     EngineTerms,
     FusedMoeShape,
     KernelFloors,
+    MixedPrefillTerms,
     SeparatePrefillTerms,
     act_quant_kernels_per_layer,
     expert_load_imbalance,
@@ -232,3 +233,22 @@ def test_the_fused_moe_operations_fixed_time_adds_to_its_gemms():
     work = max(float(at.expert_compute_s), float(at.expert_memory_s))
     assert work > 30e-6 * MIXTRAL.moe_layers
     assert float(at.expert_time_s) == pytest.approx(work + 30e-6 * MIXTRAL.moe_layers, rel=1e-12)
+
+
+def test_an_engine_that_mixes_whole_prompts_into_decode_steps_takes_the_smaller_of_the_two_forms():
+    # DeepSeek-V3, 3200-token prompts, 800 outputs: at batch 4 a prompt arrives every 200 steps and its
+    # one mixed step touches every expert once (the apart form); at batch 1600 two prompts arrive per
+    # step, which is the even spread; each form overstates the other regime
+    kw = dict(KW, prompt_tokens=3200.0, output_tokens=800.0)
+    eng = EngineTerms(lumpy_prefill=True)
+    mixed = steady_state_terms(DSV3, DEV, engine=eng, **kw)
+    assert isinstance(mixed, MixedPrefillTerms)
+    spread = steady_state_terms(DSV3, DEV, **kw)
+    apart = steady_state_terms(DSV3, DEV, engine=EngineTerms(separate_prefill=True), **kw)
+    b = np.array([1.0, 4.0, 64.0, 800.0, 1600.0, 4000.0])
+    assert np.array_equal(mixed.time_s(b), np.minimum(spread.time_s(b), apart.time_s(b)))
+    assert float(apart.time_s(4.0)) < float(spread.time_s(4.0))  # low batch: experts read once per prompt
+    assert float(spread.time_s(1600.0)) < float(apart.time_s(1600.0))  # high batch: one forward for both
+    assert np.all(np.diff(mixed.time_s(np.arange(1.0, 3000.0))) >= 0)  # the batch search needs it monotone
+    for x in (4.0, 1600.0):
+        assert float(mixed.at(x).time_s) == pytest.approx(float(mixed.time_s(x)), rel=1e-12)

@@ -99,7 +99,7 @@ def test_error_by_engine_is_reported():
 @pytest.mark.xfail(
     strict=True,
     reason="issue 16: bursts, round-2 engine figures and round-3 prefill/kernel-floor terms are in, but vLLM and SGLang rows are still "
-    "41% and 44% off (median |error|, 56 and 101 rows with the held-out ones; signed -28% and -43% in time): MoE kernels at small "
+    "39% and 44% off (median |error|, 56 and 101 rows with the held-out ones; signed -31% and -43% in time): MoE kernels at small "
     "per-GPU expert shapes, early-2025 DeepSeek MLA kernels, MI300X kernels, TTFT under load; "
     "docs/validation.md goes through them row by row",
 )
