@@ -260,6 +260,7 @@ CASES: list[Case] = [
     # 6. catalogue
     Case("set-hidden-size-1e9", ("text", "--workload", "llama-3.1-8b", "--set", "workload.architecture.hidden_size=1000000000"), "counted from the dimensions by more than 5%"),
     Case("set-params-total-off", ("text", "--workload", "llama-3.1-70b", "--set", "workload.architecture.params_total=5.57e11"), "counted from the dimensions"),
+    Case("set-fp8-checkpoint-unknown", ("text", "--workload", "deepseek-v3", "--set", "workload.fp8_checkpoint=blocky"), "fp8_checkpoint"),
     Case("vary-resolution-0x0-stays-a-string", ("sweep", "video", "--vary", "resolution=0x0"), "'0x0' is not allowed; use one of 360p"),
     # 2. outputs: the option that failed is named
     plan_case("html-folder-missing-names-html", "--html", extra=("--html", "{tmp}/missing/r.html")),
