@@ -10,7 +10,6 @@ import pytest
 
 from capplan.analysis.validate import median_abs_error, text_comparisons, video_comparisons
 
-
 #: First line of validation/text_measurements.csv from the second held-out set (2026-11-30), evaluated
 #: as the model stood when they were added.
 HELD_OUT_2_FIRST_LINE = 223
