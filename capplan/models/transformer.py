@@ -593,8 +593,9 @@ def step_terms(
     shape = en.fused_moe_shape
     if shape is not None and a.is_moe:
         # the columns of one expert on each GPU: all of them under expert parallelism, 1/tp otherwise
-        columns = float(a.expert_ffn_size) if en.expert_parallel else a.expert_ffn_size / n
-        slab = (3.0 if a.ffn_gated else 2.0) * a.hidden_size * columns * wb
+        ways = 1.0 if en.expert_parallel else n
+        columns = a.expert_ffn_size / ways
+        slab = pc.expert * wb / ways  # one expert's weights on each GPU
         if shape.stream_by_slab:
             moe_stream_frac = each_value(shape.stream_frac, slab)
         if shape.compute_anchors is not None:
@@ -719,31 +720,29 @@ def steady_state_terms(
     """
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
     kw = dict(weight_bytes_per_param=weight_bytes_per_param, kv_bytes=kv_bytes, act_bytes=act_bytes, allreduce=allreduce, floors=floors, engine=engine)
-    spread = step_terms(
+    if engine is not None and (engine.separate_prefill or engine.lumpy_prefill):
+        # (the four iterations as the core builds them, so that an estimate here is the core's to the last bit)
+        return steady_of(*serving_terms(a, device, prompt_tokens=P, output_tokens=O, tp=tp, **kw), O, engine)
+    return step_terms(
         a, device, decode_tokens=1.0, decode_context=P + O / 2.0, prefill_tokens=P / O, prefill_context=P / 2.0,
         prefill_sequences=1.0 / O, tp=tp, **kw,  # type: ignore[arg-type]
     )
-    if engine is None or not (engine.separate_prefill or engine.lumpy_prefill):
-        return spread
-    decode = step_terms(a, device, **_mix(P, O, tp, 1.0, 0.0, 0.0, engine), **kw)  # type: ignore[arg-type]
-    prompt = prompt_prefill_terms(a, device, prompt_tokens=P, tp=tp, **kw)  # type: ignore[arg-type]
-    pre = step_terms(a, device, **_mix(P, O, tp, 0.0, 1.0, 0.0, engine), **kw)  # type: ignore[arg-type]
-    return steady_of(spread, prompt, decode, O, engine, pre)
 
 
 def steady_of(
-    mixed: StepTerms, prompt: StepTerms, decode: StepTerms, output_tokens: ArrayLike, engine: EngineTerms | None, prefill_part: StepTerms | None = None,
+    spread: StepTerms, prompt: StepTerms, prefill_part: StepTerms | None, decode_part: StepTerms | None, output_tokens: ArrayLike,
+    engine: EngineTerms | None,
 ) -> SteadyTerms:
-    """The steady state from the iterations :func:`serving_terms_stacked` builds (the evenly spread
-    steady state, one prompt's prefill, the decode part alone, the spread's prefill part): the spread;
-    on an engine that runs prefill batches of their own, those batches between decode steps
-    (:class:`SeparatePrefillTerms`); on one that mixes whole prompts into decode steps,
-    :class:`MixedPrefillTerms`."""
-    if engine is not None and engine.separate_prefill:
-        return SeparatePrefillTerms(decode, prompt, num(output_tokens))
-    if engine is not None and engine.lumpy_prefill and prefill_part is not None:
-        return MixedPrefillTerms(mixed, prefill_part, SeparatePrefillTerms(decode, prompt, num(output_tokens)))
-    return mixed
+    """The steady state from the four iterations :func:`serving_terms_stacked` builds, in its order (the
+    evenly spread steady state, one prompt's prefill, the spread's prefill and decode parts; the parts
+    may be None for an engine that needs neither): the spread; on an engine that runs prefill batches of
+    their own, those batches between decode steps (:class:`SeparatePrefillTerms`); on one that mixes
+    whole prompts into decode steps, :class:`MixedPrefillTerms`."""
+    if engine is None or not (engine.separate_prefill or engine.lumpy_prefill):
+        return spread
+    assert prefill_part is not None and decode_part is not None
+    apart = SeparatePrefillTerms(decode_part, prompt, num(output_tokens))
+    return apart if engine.separate_prefill else MixedPrefillTerms(spread, prefill_part, apart)
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,8 @@ def text_capacity(
     # (the steady state's prefill and decode parts are only needed for the prefill share)
     lumpy = s.engine.separate_prefill or s.engine.lumpy_prefill
     stacked = transformer.serving_terms_stacked(a, rates, prompt_tokens=P_u, output_tokens=O_u, mixes=4 if with_share or lumpy else 2, **kw)  # type: ignore[arg-type]
-    parts = (stacked.part(3), stacked.part(2)) if lumpy else (stacked.part(0), None)
-    steady = transformer.steady_of(stacked.part(0), stacked.part(1), parts[0], O_u, s.engine, parts[1])
+    pre_part, dec_part = (stacked.part(2), stacked.part(3)) if lumpy else (None, None)
+    steady = transformer.steady_of(stacked.part(0), stacked.part(1), pre_part, dec_part, O_u, s.engine)
     terms = steady if rows is None else steady.part(rows[1])
     prefill_s = pick(stacked.part(1).time_s(1.0))
 
@@ -259,9 +259,9 @@ def text_capacity(
     k = np.maximum(max_batch, 1.0)
     # (scales are stacked on new LEADING axes: numpy then runs each operation as long inner loops over the
     # scenarios; a trailing axis of 2 would make it loop over pairs, ten times slower)
-    if with_share and isinstance(terms, (transformer.SeparatePrefillTerms, transformer.MixedPrefillTerms)):
+    if with_share and lumpy:
         t_k, t_next = terms.time_s(k), terms.time_s(nxt)
-        pre, dec = terms.prefill_s(k), terms.decode.time_s(k)
+        pre, dec = _parts_s(terms, None, None, k)
     elif with_share:
         # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
         one = np.ones_like(k)
@@ -306,7 +306,7 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
         a, s.rates, prompt_tokens=P, output_tokens=O, weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp,
         allreduce=s.allreduce(np.asarray(tp)), floors=s.floors, engine=s.engine,
     )
-    terms = transformer.steady_of(mixed, prefill, dec_part, O, s.engine, pre_part)
+    terms = transformer.steady_of(mixed, prefill, pre_part, dec_part, O, s.engine)
     prefill_s = prefill.time_s(1.0)
 
     def lat_ok(b: float) -> bool:
@@ -395,10 +395,12 @@ def text_auto(
     return r.take(where[pick, np.arange(n)])
 
 
-def _parts_s(terms: transformer.SteadyTerms, pre_part: transformer.StepTerms, dec_part: transformer.StepTerms, k: Any) -> tuple[Any, Any]:
-    """(prefill, decode) parts of the steady state at batch ``k`` [s], whose ratio is prefill's share of GPU time."""
+def _parts_s(terms: transformer.SteadyTerms, pre_part: transformer.StepTerms | None, dec_part: transformer.StepTerms | None, k: Any) -> tuple[Any, Any]:
+    """(prefill, decode) parts of the steady state at batch ``k`` [s], whose ratio is prefill's share of
+    GPU time: the lumpy forms know theirs; the even spread's are its prefill and decode parts alone."""
     if isinstance(terms, (transformer.SeparatePrefillTerms, transformer.MixedPrefillTerms)):
         return terms.prefill_s(k), terms.decode.time_s(k)
+    assert pre_part is not None and dec_part is not None
     return pre_part.time_s(k), dec_part.time_s(k)
 
 
@@ -420,7 +422,7 @@ def text_fixed(
     tp_a, P, O = b(tp), b(prompt_tokens), b(output_tokens)
     kw = dict(weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp_a, allreduce=s.allreduce(tp_a), floors=s.floors, engine=s.engine)
     mixed, prompt_terms, pre_part, dec_part = transformer.serving_terms(s.arch, s.rates, prompt_tokens=P, output_tokens=O, **kw)  # type: ignore[arg-type]
-    terms = transformer.steady_of(mixed, prompt_terms, dec_part, O, s.engine, pre_part)
+    terms = transformer.steady_of(mixed, prompt_terms, pre_part, dec_part, O, s.engine)
     t_k = terms.time_s(k)
     prefill_s = prompt_terms.time_s(1.0)
     share = np.zeros(n)

@@ -189,7 +189,7 @@ def _text_setup(
     e = engine_for(engine, g, version=engine_version)
     cp = compute_precision_for(g, precision, compute_precision)
     # fp8 weights are the publisher's checkpoint: block-scaled where the workload says so
-    fp8_block_scaled = fp8_block_scaled or (precision == "fp8" and getattr(w, "fp8_checkpoint", None) == "block")
+    fp8_block_scaled = fp8_block_scaled or (precision == "fp8" and w.fp8_checkpoint == "block")
     catalogued = load_catalog().efficiency.gpu.get(g.id, {}).get(stack)
     kernels = engine_kernels_under(e.kernels, eff, catalogued)
     if fp8_block_scaled and cp in ("fp8", "fp4"):
