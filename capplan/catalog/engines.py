@@ -125,6 +125,15 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
+#: The scalar defaults an older release's entry may set (engines_schema.OlderVersions), in this order.
+RELEASE_FIELDS = ("scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens")
+
+
+def _kernel_figures(k: Any) -> dict[str, float]:
+    """The kernel keys a generation's entry (or an older release's override of it) sets."""
+    return {key: float(getattr(k, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if k is not None and getattr(k, key) is not None}
+
+
 def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | None = None) -> EngineSetup:
     """``engine`` (None: the default) as it runs on ``gpu`` with tensor-parallel size ``tp``; see
     :func:`_engine_for`. Memoised on what it reads of the GPU (a --set on the GPU changes the key)."""
@@ -145,22 +154,18 @@ def _engine_for(
     runs = [k for k, p in f.engines.items() if architecture in p.kernels]
     if runs and eid not in runs:
         raise UserError("engine", eid, f"{e.name} does not run on {gpu_id} ({architecture}); choose one of {', '.join(runs)}")
-    overhead = e.scheduler_overhead_s_per_iteration
-    per_sequence = e.scheduler_overhead_s_per_sequence
-    prefill_graph = e.prefill_cuda_graph_max_tokens
-    k = e.kernels.get(architecture)
-    figures = {key: float(getattr(k, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if k is not None and getattr(k, key) is not None}
+    released = {name: getattr(e, name) for name in RELEASE_FIELDS}
+    figures = _kernel_figures(e.kernels.get(architecture))
     if version is not None:
         if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
             raise UserError("engine_version", version, "a release number such as 0.7.3")
         # Field by field, the first entry (in file order) for releases after ``version`` that sets it wins.
         older = [o for o in e.before_version or [] if _release(version) < _release(o.version)]
-        overhead = next((o.scheduler_overhead_s_per_iteration for o in older if o.scheduler_overhead_s_per_iteration is not None), overhead)
-        per_sequence = next((o.scheduler_overhead_s_per_sequence for o in older if o.scheduler_overhead_s_per_sequence is not None), per_sequence)
-        prefill_graph = next((o.prefill_cuda_graph_max_tokens for o in older if o.prefill_cuda_graph_max_tokens is not None), prefill_graph)
+        for name in RELEASE_FIELDS:
+            released[name] = next((getattr(o, name) for o in older if getattr(o, name) is not None), released[name])
         for o in reversed(older):
-            ok = (o.kernels or {}).get(architecture)
-            figures |= {key: float(getattr(ok, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if ok is not None and getattr(ok, key) is not None}
+            figures |= _kernel_figures((o.kernels or {}).get(architecture))
+    overhead, per_sequence, prefill_graph = (released[name] for name in RELEASE_FIELDS)
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs

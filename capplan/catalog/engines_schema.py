@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from capplan.catalog.engines import RELEASE_FIELDS
 from capplan.catalog.schemas import Fraction, Identifier, NonNegFloat, PositiveFloat, PositiveInt, Source, _Strict
 
 
@@ -75,9 +76,8 @@ class OlderVersions(_Strict):
 
     @model_validator(mode="after")
     def _says_something(self) -> OlderVersions:
-        figures = (self.scheduler_overhead_s_per_iteration, self.scheduler_overhead_s_per_sequence, self.prefill_cuda_graph_max_tokens)
-        if all(f is None for f in figures) and not self.kernels:
-            raise ValueError(f"the entry for releases before {self.version} sets no figure; set a scheduler overhead or kernels")
+        if all(getattr(self, name) is None for name in RELEASE_FIELDS) and not self.kernels:
+            raise ValueError(f"the entry for releases before {self.version} sets no figure; set one of {', '.join(RELEASE_FIELDS)} or kernels")
         return self
 
 
