@@ -161,6 +161,18 @@ class EngineTerms:
     prefill_graph_max_tokens: float = float("inf")
     separate_prefill: bool = False
     lumpy_prefill: bool = False  # a prompt is prefilled whole in one iteration beside the decodes (MixedPrefillTerms)
+
+    def graph_max_scale(self, tokens_per_unit: Any, with_prompt: Any) -> Any:
+        """The scale above which an iteration runs without a CUDA graph: one holding prompt tokens
+        (``with_prompt``) once its ``tokens_per_unit`` x scale tokens pass the prefill graphs' limit, a
+        decode-only one above the largest decode graph. None: the engine states no prefill limit, and
+        every iteration is judged by its decode graph."""
+        if self.prefill_graph_max_tokens == float("inf"):
+            return None
+        whole = self.prefill_graph_max_tokens / tokens_per_unit
+        if type(with_prompt) is bool and type(whole) is float:
+            return whole if with_prompt else self.graph_max_batch
+        return np.where(with_prompt, whole, self.graph_max_batch)
     fused_moe_shape: FusedMoeShape | None = None  # the fused-MoE efficiency by expert shape (replaces the fractions above)
 
 

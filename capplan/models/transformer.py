@@ -812,12 +812,9 @@ def _mix(P: Any, O: Any, tp: Any, dec: Any, pre: Any, prompt: Any, engine: Engin
         decode_tokens=dec, decode_context=(P + O / 2.0) * dec, prefill_tokens=pre * P / O + prompt * P, prefill_context=P / 2.0 + 0 * dec,
         prefill_sequences=pre / O + prompt, tp=tp + 0 * dec,
     )
-    if engine is not None and engine.prefill_graph_max_tokens != float("inf"):
-        whole = engine.prefill_graph_max_tokens / P
-        if type(prompt) is float and type(whole) is float:
-            out["graph_max_scale"] = whole if prompt > 0 else engine.graph_max_batch
-        else:
-            out["graph_max_scale"] = np.where(np.asarray(prompt) > 0, whole, engine.graph_max_batch)
+    graph = None if engine is None else engine.graph_max_scale(P, prompt > 0)
+    if graph is not None:
+        out["graph_max_scale"] = graph
     return out
 
 

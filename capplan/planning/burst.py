@@ -70,12 +70,9 @@ def iteration_times_s(s: TextSetup, *, tp: int, prompt_tokens: float, schedule: 
     graph only if all its tokens fit the engine's largest prefill graph; a decode-only one, if its batch
     fits the largest decode graph."""
     scale = np.maximum(schedule.decode_tokens, 1.0)
-    e = s.engine
-    graph: np.ndarray | None = None
-    if e.prefill_graph_max_tokens != float("inf"):
-        tokens = schedule.decode_tokens + schedule.prefill_tokens
-        prefill_graphed = np.where(tokens <= e.prefill_graph_max_tokens, np.inf, 0.0)
-        graph = np.where(schedule.prefill_tokens > 0, prefill_graphed, e.graph_max_batch)
+    tokens = schedule.decode_tokens + schedule.prefill_tokens
+    with np.errstate(divide="ignore", invalid="ignore"):  # (an empty iteration's limit is never read: it holds no prompt)
+        graph = s.engine.graph_max_scale(tokens / scale, schedule.prefill_tokens > 0)
     terms = transformer.step_terms(
         s.arch, s.rates,
         decode_tokens=schedule.decode_tokens / scale, decode_context=schedule.decode_context,
