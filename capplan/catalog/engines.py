@@ -79,7 +79,7 @@ class EngineSetup:
     prefill_graph_max_tokens: float = float("inf")  # inf: not stated (prefill priced as if graphed)
     eager_launch_mla_moe_s: float | None = None  # per kernel outside graphs for MLA + MoE layers (None: eager_launch_s)
     act_quant_fused_per_layer: int = 0  # activation-quantisation kernels fused into norms/activations, per layer
-    triton_fused_moe: Any = None  # the file's [triton_fused_moe] record where the engine runs that kernel on this GPU
+    triton_fused_moe: TritonFusedMoe | None = None  # the file's [triton_fused_moe] record where the engine runs that kernel on this GPU
     separate_prefill: bool = False
 
 
