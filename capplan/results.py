@@ -267,15 +267,18 @@ class IterationByPart(_Record):
 
 
 class BurstRun(_Record):
-    """``requests`` prompts sent at once to one replica, priced iteration by iteration (ramp-up through
-    the prefill budget, the drain of the longest outputs; docs/methodology.md, "A burst of requests")."""
+    """``requests`` prompts sent to one replica, all at once or with ``concurrency`` in flight, priced
+    iteration by iteration (ramp-up through the prefill budget, the drain of the longest outputs;
+    docs/methodology.md, "A burst of requests")."""
 
     requests: int
+    concurrency: int | None = Field(default=None, description="requests the client keeps in flight (None: all sent at once)")
     output_lengths: Literal["fixed", "uniform", "exponential"]
     max_output_tokens: float | None = Field(default=None, description="the longest output (uniform: the range's top; exponential: the cut)")
     duration_s: float = Field(description="first request in to last token out [s]")
     output_tokens_per_s: float = Field(description="output tokens over the whole run, per replica")
-    mean_ttft_ms: float = Field(description="arrival (all at time 0) to first token, averaged over the requests [ms]")
+    mean_ttft_ms: float = Field(description="sending (all at time 0 without a concurrency) to first token, averaged over the requests [ms]")
+    mean_tpot_ms: float | None = Field(default=None, description="time per output token after the first, averaged over those tokens [ms]")
     iterations: float
     gpu_hours: float = Field(description="GPU-hours of the replica for the whole run")
     cost_usd: float = Field(description="the replica's GPUs for the whole run at the GPU-hour price")

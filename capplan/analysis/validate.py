@@ -49,6 +49,9 @@ OPTIONAL_COLUMNS = (
     "requests", "output_lengths", "max_output_tokens",
 )
 
+# What a run of ``requests`` prompts is compared on (:func:`_burst_prediction`)
+BURST_METRICS = ("output_tokens_per_s", "ttft_ms", "tpot_ms")
+
 Term = tuple[tuple[str | None, float], ...]  # the parts of one stage: (class or None for fixed, seconds at m = 1)
 
 
@@ -248,13 +251,19 @@ def text_comparisons(
             engine_version=_engine_version(framework, row.get("notes") or ""),
         )
         metric = row["metric"].strip()
-        if _float(row.get("requests")):
-            got = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
-            if got is None:
-                continue
-            out.append(_text_comparison(row, i, metric, n_sys, value, got[0], (), 1.0, got[1]))
-            continue
         stated = _float(row.get("batch"))
+        if _float(row.get("requests")):
+            if metric not in BURST_METRICS:
+                if strict:
+                    raise UserError(f"{path}: row {i + 2}, column metric", metric, f"a burst row (requests set) measures {', '.join(BURST_METRICS)}")
+                continue
+            got = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
+            if got is not None:
+                out.append(_text_comparison(row, i, metric, n_sys, value, got[0], (), 1.0, got[1]))
+                continue
+            if not stated:
+                continue
+            # (a closed-loop run the memory model cannot hold: priced at its concurrency as a steady state, which does not check memory)
         if stated:
             batch = stated
         else:
@@ -295,10 +304,13 @@ def _text_comparison(
 def _burst_prediction(
     row: dict[str, str], path: Path, i: int, setup: TextSetup, metric: str, *, tp: int, P: float, O: float, n_sys: int, strict: bool
 ) -> tuple[float, float] | None:
-    """(prediction, power) of a row whose ``requests`` column says how many prompts were sent at once:
-    the whole run's throughput (or mean TTFT) from :func:`capplan.planning.burst.text_burst`, never the
-    steady state; None when it cannot be priced (the row is then skipped). The requests are split
-    evenly over the row's replicas. Not calibratable (no per-class terms)."""
+    """(prediction, power) of a row whose ``requests`` column says how many prompts the run sent: the
+    whole run's throughput, mean TTFT or mean TPOT from :func:`capplan.planning.burst.text_burst`, never
+    the steady state; None when it cannot be priced (the row is then skipped). With a ``batch`` the
+    client kept that many requests in flight (closed loop, ``--max-concurrency``), else it sent them all
+    at once. Uniform lengths are uniform on 2 x output_tokens - max_output_tokens .. max_output_tokens
+    (the range whose mean is the row's mean). The requests and the client's concurrency are split evenly
+    over the row's replicas. Not calibratable (no per-class terms)."""
     n = float(row["requests"])
     where = f"{path}: row {i + 2}"
     lengths = (row.get("output_lengths") or "fixed").strip()
@@ -310,16 +322,19 @@ def _burst_prediction(
     if n < 1:
         raise UserError(f"{where}, column requests", row.get("requests") or "", "it must be at least 1")
     replicas = max(n_sys // tp, 1)
-    est = text_burst(setup, tp=tp, requests=n / replicas, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=cut)
+    low = max(2.0 * O - cut, 1.0) if lengths == "uniform" and cut else None
+    conc = _float(row.get("batch"))
+    est = text_burst(
+        setup, tp=tp, requests=n / replicas, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=cut, min_output_tokens=low,
+        concurrency=conc / replicas if conc else None,
+    )
     if est is None:
         return None
     if metric == "output_tokens_per_s":
         return est.output_tokens_per_s * replicas, -1.0
     if metric == "ttft_ms":
         return est.mean_ttft_s * 1e3, 1.0
-    if strict:
-        raise UserError(f"{where}, column metric", metric, "a burst row (requests set) measures output_tokens_per_s or ttft_ms")
-    return None
+    return est.mean_tpot_s * 1e3, 1.0
 
 
 # A layout counts only when a row states it on: "DEP4", "ep 8" / "--ep_size 4" (2 or more), the engines'

@@ -122,9 +122,11 @@ def text(
     (None: the engine's default). ``engine_version``: an older release of the engine (e.g. "0.7.3"),
     whose defaults engines.toml lists where they differ.
 
-    ``requests``: also price a burst of that many prompts sent at once to one replica (a batch job, or
-    a benchmark with every request in flight from the start): how long until the last output is done,
-    and what the replica's GPUs cost for it. ``output_lengths`` is the distribution of output lengths
+    ``requests``: also price a run of that many prompts on one replica, sent at once (a batch job, or
+    a benchmark with every request in flight from the start) or, with ``concurrency``, by a client that
+    keeps that many in flight (a serving benchmark's ``--num-prompts`` and ``--max-concurrency``,
+    warm-up and drain included): how long until the last output is done, its mean TTFT and TPOT, and
+    what the replica's GPUs cost for it. ``output_lengths`` is the distribution of output lengths
     around ``output_tokens``: "exponential" (default: long-tailed, the maximum-entropy choice when only
     the mean is known; cut at ``max_output_tokens``, else at what the context leaves after the
     prompt or 20 means), "uniform" (1 .. 2 x ``output_tokens`` - 1, whose mean is ``output_tokens``)
@@ -264,7 +266,10 @@ def text(
     facility_w = float(hour.facility_w)
     energy_per_m = facility_w * tp / 1e3 / (tps * 3600.0) * 1e6 if served and tps > 0 else None
     carbon = econ.energy.carbon_kg_per_kwh
-    burst = _burst(setup, tp, requests, prompt_tokens, output_tokens, output_lengths, max_output_tokens, w.architecture.max_context, price) if fits else None
+    burst = (
+        _burst(setup, tp, requests, prompt_tokens, output_tokens, output_lengths, max_output_tokens, w.architecture.max_context, price, concurrency)
+        if fits else None
+    )
     return ensure_finite(
         build(
             TextResult,
@@ -394,25 +399,31 @@ def _engine_notes(setup: TextSetup, g: GPUProfile, precision: str, moe: bool) ->
 
 
 def _burst(
-    setup: TextSetup, tp: int, requests: int | None, P: int, O: int, lengths: str, cut: int | None, max_context: int, usd_per_gpu_hour: float
+    setup: TextSetup, tp: int, requests: int | None, P: int, O: int, lengths: str, cut: int | None, max_context: int, usd_per_gpu_hour: float,
+    concurrency: int | None = None,
 ) -> BurstRun | None:
-    """A burst of ``requests`` on one replica of ``tp`` GPUs, or None when not asked for."""
+    """A run of ``requests`` on one replica of ``tp`` GPUs (all at once, or ``concurrency`` in flight),
+    or None when not asked for."""
     if requests is None:
         return None
     # uniform: 1 .. 2 O - 1, mean O; exponential: cut at the context's room after the prompt, or at 20
     # means, beyond which e^-20 of the mass lies
     top = {"fixed": None, "uniform": 2.0 * O - 1.0, "exponential": float(cut if cut is not None else min(max_context - P, 20 * O))}[lengths]
     try:
-        est = text_burst(setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top)
+        est = text_burst(
+            setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top,
+            concurrency=float(concurrency) if concurrency is not None and concurrency < requests else None,
+        )
     except ValueError as exc:  # (too long to follow iteration by iteration: the steady state's throughput applies)
         raise UserError("requests", requests, f"{exc}; for this many requests use the steady-state throughput (without requests)") from None
     if est is None:
         return None
     gpu_hours = est.duration_s * tp / 3600.0
     return build(
-        BurstRun, requests=requests, output_lengths=lengths, max_output_tokens=top if lengths != "fixed" else None, duration_s=est.duration_s,
-        output_tokens_per_s=est.output_tokens_per_s, mean_ttft_ms=est.mean_ttft_s * 1e3, iterations=est.iterations, gpu_hours=gpu_hours,
-        cost_usd=gpu_hours * usd_per_gpu_hour,
+        BurstRun, requests=requests, concurrency=concurrency if concurrency is not None and concurrency < requests else None, output_lengths=lengths,
+        max_output_tokens=top if lengths != "fixed" else None, duration_s=est.duration_s, output_tokens_per_s=est.output_tokens_per_s,
+        mean_ttft_ms=est.mean_ttft_s * 1e3, mean_tpot_ms=est.mean_tpot_s * 1e3 if np.isfinite(est.mean_tpot_s) else None,
+        iterations=est.iterations, gpu_hours=gpu_hours, cost_usd=gpu_hours * usd_per_gpu_hour,
     )
 
 

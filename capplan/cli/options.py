@@ -94,7 +94,7 @@ TtftOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-to-fi
 TpotOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-per-output-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
 EngineOpt = Annotated[Optional[str], typer.Option(metavar="ENGINE", help="Serving engine whose kernels and defaults to model: trtllm, vllm or sglang. Default: hardware_profiles/engines.toml's.", rich_help_panel=SERVING)]
 EngineVersionOpt = Annotated[Optional[str], typer.Option(metavar="VERSION", help="Engine release (e.g. 0.7.3) where its host overhead differs by release.", rich_help_panel=SERVING)]
-RequestsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Also price N requests sent at once to one replica (a batch job): time to finish and its cost.", rich_help_panel=SERVING)]
+RequestsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Also price a run of N requests on one replica, sent at once (a batch job) or --concurrency at a time (a benchmark): time to finish, TTFT, TPOT and cost.", rich_help_panel=SERVING)]
 OutputLengthsOpt = Annotated[
     str, typer.Option(metavar="DIST", help="Output lengths of --requests with mean --output-tokens: exponential (long-tailed), uniform (1 .. 2x-1) or fixed.", rich_help_panel=SERVING)
 ]

@@ -20,20 +20,23 @@ Output lengths, when only their mean is known:
 
 - ``"fixed"``: every request emits the mean (random-token datasets with a set output length and EOS
   ignored, or benchmarks that fix lengths);
-- ``"uniform"``: uniform on 1 .. ``max_output_tokens`` (``random_range_ratio 0`` in SGLang's and
-  vLLM's random datasets draws lengths this way);
+- ``"uniform"``: uniform on ``min_output_tokens`` (default 1) .. ``max_output_tokens``
+  (``random_range_ratio r`` in SGLang's and vLLM's random datasets draws lengths uniform on
+  r x max .. max; r = 0 gives 1 .. max);
 - ``"exponential"``: geometric lengths with that mean (each emitted token ends the request with
   probability 1 / mean), cut at ``max_output_tokens``. It is the maximum-entropy distribution for
   a known mean on positive lengths, and the shape of a constant per-token chance of emitting EOS;
   chat datasets such as ShareGPT have long-tailed output lengths of this kind (Kwon et al., "Efficient
   Memory Management for Large Language Model Serving with PagedAttention", SOSP 2023, fig. 11).
 
-The tail of the drain is where fluid counts drop below one sequence: an iteration then runs with
-probability 1 - exp(-n) (n expected sequences alive, Poisson), at the batch it has when it runs.
+The tail of the drain is where fluid counts drop low: an iteration then runs with probability
+1 - exp(-n) for exponential lengths (n expected sequences alive, each ending independently: Poisson)
+and min(n, 1) for fixed and uniform ones (they end on schedule), at the batch it has when it runs.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -55,6 +58,7 @@ class BurstSchedule:
     runs: np.ndarray  # probability that the iteration runs at all (1 until the tail of the drain)
     requests: float
     output_tokens: float  # expected output tokens per request (after any cut)
+    sent: np.ndarray  # requests the client sends at the start of each iteration (all in the first without a concurrency limit)
 
     @property
     def first_tokens(self) -> np.ndarray:
@@ -67,6 +71,7 @@ class BurstSchedule:
         return float(self.runs.sum())
 
 
+@functools.lru_cache(maxsize=256)
 def burst_schedule(
     requests: float,
     prompt_tokens: float,
@@ -76,96 +81,165 @@ def burst_schedule(
     token_budget: float,
     lengths: str = "fixed",
     max_output_tokens: float | None = None,
+    min_output_tokens: float | None = None,
+    concurrency: float | None = None,
     max_iterations: int = 5_000_000,
 ) -> BurstSchedule:
-    """The iterations of ``requests`` prompts of ``prompt_tokens`` each, all arriving at once.
+    """The iterations of ``requests`` prompts of ``prompt_tokens`` each.
 
     ``output_tokens`` is the mean output length; ``lengths`` its distribution (:data:`LENGTHS`), cut at
     ``max_output_tokens`` (exponential: default 20 means, where the cut changes the mean by < 1e-8;
-    uniform: the largest length, required). ``max_running`` caps running plus prefilling requests (the engine's limit or memory);
+    uniform: the largest length, required, and ``min_output_tokens`` the smallest, default 1).
+    ``max_running`` caps running plus prefilling requests (the engine's limit or memory);
     ``token_budget`` caps the tokens of one iteration (decode tokens first, then prefill chunks).
+
+    ``concurrency`` None: every request arrives at once, before the first iteration. Otherwise a
+    closed-loop client keeps at most that many requests in flight (``--max-concurrency``): it sends
+    the first ``concurrency`` at once and then one more each time one ends. A request sent while the
+    engine runs an iteration reaches its scheduler for the next one (the engine schedules an iteration
+    before running it, and the new request's HTTP round, tokenisation and hand-over to the engine take
+    longer than nothing). ``sent`` counts the requests sent at the start of each iteration.
     A burst longer than ``max_iterations`` raises ValueError (its middle is the steady state anyway).
+
+    The schedule is a pure function of its arguments and the same run is often asked for more than
+    once (its throughput, TTFT and TPOT), so the last few are kept; their arrays are read-only.
     """
     if lengths not in LENGTHS:
         raise ValueError(f"lengths must be one of {LENGTHS}, not {lengths!r}")
     N, P, O = float(requests), float(prompt_tokens), float(output_tokens)
     if not (N >= 1 and P > 0 and O >= 1 and max_running >= 1 and token_budget >= 1):
         raise ValueError("a burst needs requests >= 1, prompt_tokens > 0, output_tokens >= 1, max_running >= 1 and token_budget >= 1")
+    if concurrency is not None and not concurrency >= 1:
+        raise ValueError("concurrency must be at least 1")
+    low = 1
     if lengths == "fixed":
         cap = max(int(round(O)), 1)
     elif lengths == "uniform":
         if max_output_tokens is None:
             raise ValueError("uniform lengths need max_output_tokens")
         cap = max(int(round(max_output_tokens)), 1)
+        low = min(max(int(round(min_output_tokens)) if min_output_tokens is not None else 1, 1), cap)
     else:
         cap = max(int(math.ceil(max_output_tokens if max_output_tokens is not None else 20.0 * O)), 1)
     W = cap  # a request that has emitted W tokens has ended, whatever the distribution
+    V = low - 1  # uniform: every request emits at least `low` tokens
+    n_len = W - V  # uniform: the number of possible lengths
     # Expected output tokens per request (after the cut): the sum over a of P(length > a), a = 0 .. W-1
     if lengths == "fixed":
         mean_len = float(W)
     elif lengths == "uniform":
-        mean_len = (W + 1) / 2.0
+        mean_len = (W + low) / 2.0
     else:
         q = 1.0 - 1.0 / O  # each emitted token ends the request with probability 1 / O
         qW = q**W
         mean_len = O * (1.0 - qW)
 
     # A request whose prefill ends at iteration b has emitted a = k - b tokens when iteration k starts,
-    # and still runs if its length exceeds a: with probability G(a) = 1 (fixed, a < W), (W - a) / W
-    # (uniform) or q^a (exponential, a < W). The running count and their summed ages are kept by
-    # recursions over the cohorts of the last W iterations, so an iteration costs the same whatever W:
-    # T0, T1, T2 = sums of cohort size x age^0, ^1, ^2 (fixed, uniform); R, A directly (exponential).
+    # and still runs if its length exceeds a: with probability G(a) = 1 (fixed, a < W), q^a
+    # (exponential, a < W) or, uniform on low .. W, min(1, (W - a) / n) = ((W - a) - max(V - a, 0)) / n
+    # (n = W - V lengths, V = low - 1): two ramps, one over the cohorts of the last W iterations and one
+    # over the last V. The running count and their summed ages are kept by recursions over those cohorts,
+    # so an iteration costs the same whatever W: T0, T1, T2 (and U0, U1, U2 over the last V) = sums of
+    # cohort size x age^0, ^1, ^2 (fixed, uniform); R, A directly (exponential).
     # (at most max_running tokens are decoded and token_budget prefilled per iteration: a lower bound)
-    if max(N * mean_len / max_running, N * P / token_budget) > max_iterations:
+    in_flight_cap = min(max_running, concurrency) if concurrency is not None else max_running
+    if max(N * mean_len / in_flight_cap, N * P / token_budget) > max_iterations:
         raise ValueError(f"the burst runs over {max_iterations:,} iterations")
+    # (the loop runs up to millions of times: plain locals and comparisons, no per-iteration string tests or calls)
+    FIXED, UNIFORM, EXPO = lengths == "fixed", lengths == "uniform", lengths == "exponential"
+    closed = concurrency is not None
+    limit = float(concurrency) if concurrency is not None else 0.0
     births: list[float] = []
-    T0 = T1 = T2 = 0.0
+    T0 = T1 = T2 = U0 = U1 = U2 = 0.0
     R = A = 0.0
-    queued, prefilling, pending_tokens = N, 0.0, 0.0
-    dec, ctx, pre, pre_seq = [], [], [], []
+    ended = 0.0
+    unsent = N if closed else 0.0
+    queued, prefilling, pending_tokens, transit = (0.0 if closed else N), 0.0, 0.0, 0.0
+    dec: list[float] = []
+    ctx: list[float] = []
+    pre: list[float] = []
+    pre_seq: list[float] = []
+    sent: list[float] = []
+    born, add_dec, add_ctx, add_pre, add_seq, add_sent = births.append, dec.append, ctx.append, pre.append, pre_seq.append, sent.append
+    WW, VV = float(W * W), float(V * V)
     for k in range(max_iterations + 1):
         if k == max_iterations:
             raise ValueError(f"the burst runs over {max_iterations:,} iterations")
-        if lengths == "fixed":
+        if FIXED:
             running, aged = T0, T1
-        elif lengths == "uniform":
-            running, aged = T0 - T1 / W, T1 - T2 / W
+        elif UNIFORM:
+            running = (W * T0 - T1 - (V * U0 - U1)) / n_len
+            aged = (W * T1 - T2 - (V * U1 - U2)) / n_len
         else:
             running, aged = R, A
-        running = max(running, 0.0)
-        admit = min(queued, max(max_running - running - prefilling, 0.0))
+        if running < 0.0:
+            running = 0.0
+        send = 0.0
+        if closed:
+            # those sent during the last iteration reach the scheduler now; the client tops up to its limit
+            queued += transit
+            transit = 0.0
+            room = limit - (N - unsent - ended)
+            send = unsent if unsent < room else (room if room > 0.0 else 0.0)
+            unsent -= send
+            if k == 0:
+                queued += send
+            else:
+                transit = send
+        elif k == 0:
+            send = N
+        free = max_running - running - prefilling
+        admit = queued if queued < free else (free if free > 0.0 else 0.0)
         queued -= admit
         prefilling += admit
         pending_tokens += admit * P
-        if running < _DONE and pending_tokens <= 1e-9 and queued < _DONE:
+        if running < _DONE and pending_tokens <= 1e-9 and queued + transit + unsent < _DONE:
             break
-        chunk = min(max(token_budget - running, 0.0), pending_tokens)
-        done_prefill = min(chunk / P, prefilling) if chunk > 0 else 0.0
-        dec.append(running)
-        ctx.append(P + aged / running if running > 0 else P)
-        pre.append(chunk)
-        pre_seq.append(done_prefill)
+        room = token_budget - running
+        chunk = pending_tokens if pending_tokens < room else (room if room > 0.0 else 0.0)
+        done_prefill = 0.0
+        if chunk > 0.0:
+            done_prefill = chunk / P
+            if done_prefill > prefilling:
+                done_prefill = prefilling
+        add_sent(send)
+        add_dec(running)
+        add_ctx(P + aged / running if running > 0.0 else P)
+        add_pre(chunk)
+        add_seq(done_prefill)
         pending_tokens -= chunk
         prefilling -= done_prefill
         # to the start of iteration k + 1: everyone ages by one token, the cohort born now has emitted
-        # its first, and the cohort born at k + 1 - W reaches W tokens and leaves
-        births.append(done_prefill)
+        # its first, and the cohorts born at k + 1 - W (and k + 1 - V) leave their windows
+        born(done_prefill)
         gone = births[k + 1 - W] if k + 1 >= W else 0.0
-        if lengths == "exponential":
+        if EXPO:
+            before = R + done_prefill
             R, A = q * R + q * done_prefill - gone * qW, q * (A + R) + q * done_prefill - gone * qW * W
+            ended += before - R
         else:
-            T2 += 2.0 * T1 + T0 + done_prefill - gone * W * W
+            T2 += 2.0 * T1 + T0 + done_prefill - gone * WW
             T1 += T0 + done_prefill - gone * W
             T0 += done_prefill - gone
+            if V > 0:
+                out_v = births[k + 1 - V] if k + 1 >= V else 0.0
+                U2 += 2.0 * U1 + U0 + done_prefill - out_v * VV
+                U1 += U0 + done_prefill - out_v * V
+                U0 += done_prefill - out_v
+            if closed:
+                now = T0 if FIXED else (W * T0 - T1 - (V * U0 - U1)) / n_len
+                ended += running + done_prefill - (now if now > 0.0 else 0.0)
     d = np.asarray(dec)
     p = np.asarray(pre)
     ps = np.asarray(pre_seq)
-    # Tail: fewer than a few expected sequences alive means the iteration may not run at all.
+    # Tail: fewer than one expected sequence alive means the iteration may not run at all. Exponential
+    # lengths end independently, each with a small chance, so the count alive is Poisson; fixed and
+    # uniform lengths end on schedule, so an expected count of one or more is (nearly) one for sure.
     n_alive = d + ps
-    runs = np.where(p > 0, 1.0, -np.expm1(-n_alive))
+    runs = np.where(p > 0, 1.0, -np.expm1(-n_alive) if EXPO else np.minimum(n_alive, 1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         given = np.where(runs > 0, 1.0 / runs, 0.0)
-    return BurstSchedule(
+    out = BurstSchedule(
         decode_tokens=d * given,
         decode_context=np.asarray(ctx),
         prefill_tokens=p * given,
@@ -173,4 +247,8 @@ def burst_schedule(
         runs=runs,
         requests=N,
         output_tokens=mean_len,
+        sent=np.asarray(sent),
     )
+    for a in (out.decode_tokens, out.decode_context, out.prefill_tokens, out.prefill_sequences, out.runs, out.sent):
+        a.flags.writeable = False
+    return out

@@ -25,7 +25,8 @@ class BurstEstimate:
 
     duration_s: float  # first request in to last token out
     output_tokens_per_s: float  # output tokens of all requests over the duration
-    mean_ttft_s: float  # arrival (time 0) to first token, averaged over requests
+    mean_ttft_s: float  # sending (time 0 without a concurrency limit) to first token, averaged over requests
+    mean_tpot_s: float  # time per output token after the first, averaged over the tokens
     iterations: float
     schedule: BurstSchedule
 
@@ -39,45 +40,77 @@ def text_burst(
     output_tokens: float,
     lengths: str = "fixed",
     max_output_tokens: float | None = None,
+    min_output_tokens: float | None = None,
+    concurrency: float | None = None,
 ) -> BurstEstimate | None:
-    """``requests`` prompts sent at once to one replica of ``tp`` GPUs (None: one sequence does not fit).
+    """``requests`` prompts sent to one replica of ``tp`` GPUs (None: one sequence does not fit): all
+    at once, or by a closed-loop client that keeps ``concurrency`` in flight (a serving benchmark's
+    ``--max-concurrency``, warm-up and drain included).
 
     The running-request limit is what a steady state at these lengths can hold (the engine's limit, its
-    token budget and the KV cache, :func:`capplan.planning.core.text_capacity`)."""
+    token budget and the KV cache, :func:`capplan.planning.core.text_capacity`). A request's time to
+    first token runs from when the client sends it, so waiting in the engine's queue counts and waiting
+    for a slot of the client's concurrency does not."""
     cap = text_capacity(s, tp=tp, prompt_tokens=prompt_tokens, output_tokens=output_tokens, with_share=False)
     if not bool(cap.fits[0]) or cap.max_batch[0] <= 0:
         return None
     sched = burst_schedule(
         requests, prompt_tokens, output_tokens, max_running=float(cap.max_batch[0]), token_budget=float(s.max_batched_tokens),
-        lengths=lengths, max_output_tokens=max_output_tokens,
+        lengths=lengths, max_output_tokens=max_output_tokens, min_output_tokens=min_output_tokens, concurrency=concurrency,
     )
-    t = iteration_times_s(s, tp=tp, prompt_tokens=prompt_tokens, schedule=sched)
+    t, with_prompt = iteration_times_s(s, tp=tp, prompt_tokens=prompt_tokens, schedule=sched)
     spent = sched.runs * t
     duration = float(spent.sum())
-    clock = np.cumsum(spent)  # end of each iteration
-    ttft = float(sched.first_tokens @ clock) / sched.requests
+    start = np.cumsum(spent) - spent  # start of each iteration
+    # a first token comes at the end of an iteration that carries its prompt, whatever the expected one
+    ttft = float(sched.first_tokens @ (start + with_prompt) - sched.sent @ start) / sched.requests
+    decoded = sched.runs * sched.decode_tokens
+    tpot = float(decoded @ t / decoded.sum()) if decoded.sum() > 0 else float("nan")
     return BurstEstimate(
         duration_s=duration,
         output_tokens_per_s=sched.requests * sched.output_tokens / duration,
         mean_ttft_s=ttft,
+        mean_tpot_s=tpot,
         iterations=sched.iterations,
         schedule=sched,
     )
 
 
-def iteration_times_s(s: TextSetup, *, tp: int, prompt_tokens: float, schedule: BurstSchedule) -> np.ndarray:
-    """Time of each iteration of ``schedule`` when it runs [s]. An iteration with prompt tokens replays a
-    graph only if all its tokens fit the engine's largest prefill graph; a decode-only one, if its batch
-    fits the largest decode graph."""
-    scale = np.maximum(schedule.decode_tokens, 1.0)
-    tokens = schedule.decode_tokens + schedule.prefill_tokens
+def iteration_times_s(s: TextSetup, *, tp: int, prompt_tokens: float, schedule: BurstSchedule) -> tuple[np.ndarray, np.ndarray]:
+    """(expected time of each iteration of ``schedule`` when it runs, its time when it carries a prompt) [s].
+
+    Prompts come whole: a fluid share of a prompt in an iteration (the schedule's expected prefill
+    tokens, below one prompt or chunk) is that chance of the iteration carrying one, and the rest of
+    the time it only decodes, as in the steady state's lumpy prefill terms. An iteration that carries
+    a prompt runs it beside its decodes (vLLM, TensorRT-LLM) or as a prefill batch of its own before
+    them (an engine with ``separate_prefill``, SGLang). An iteration with prompt tokens replays a graph
+    only if all its tokens fit the engine's largest prefill graph; a decode-only one, if its batch fits
+    the largest decode graph."""
+    P = float(prompt_tokens)
+    dec, pre, seqs = schedule.decode_tokens, schedule.prefill_tokens, schedule.prefill_sequences
+    lump = np.where(pre > 0, np.maximum(pre, np.minimum(P, np.maximum(float(s.max_batched_tokens) - dec, 1.0))), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(lump > 0, pre / lump, 0.0)
+        lump_seqs = np.where(share > 0, seqs / share, 0.0)
+    ctx = schedule.decode_context
+    decode_only = np.where(dec > 0, _priced(s, tp, P, dec, ctx, 0.0 * dec, 0.0 * dec), 0.0)
+    if s.engine.separate_prefill:
+        with_prompt = decode_only + np.where(lump > 0, _priced(s, tp, P, 0.0 * dec, ctx, lump, lump_seqs), 0.0)
+    else:
+        with_prompt = np.where(lump > 0, _priced(s, tp, P, dec, ctx, lump, lump_seqs), decode_only)
+    return share * with_prompt + (1.0 - share) * decode_only, with_prompt
+
+
+def _priced(s: TextSetup, tp: int, P: float, dec: np.ndarray, ctx: np.ndarray, pre: np.ndarray, seqs: np.ndarray) -> np.ndarray:
+    """Time of iterations of ``dec`` decoding sequences (mean context ``ctx``) and ``pre`` prompt tokens
+    ending ``seqs`` prompts [s], each priced as its decode batch (at least one) times a per-sequence mix,
+    so that the CUDA-graph limit and expert routing see the real batch."""
+    scale = np.maximum(dec, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):  # (an empty iteration's limit is never read: it holds no prompt)
-        graph = s.engine.graph_max_scale(tokens / scale, schedule.prefill_tokens > 0)
+        graph = s.engine.graph_max_scale((dec + pre) / scale, pre > 0)
     terms = transformer.step_terms(
         s.arch, s.rates,
-        decode_tokens=schedule.decode_tokens / scale, decode_context=schedule.decode_context,
-        prefill_tokens=schedule.prefill_tokens / scale, prefill_context=prompt_tokens / 2.0,
-        prefill_sequences=schedule.prefill_sequences / scale,
+        decode_tokens=dec / scale, decode_context=ctx, prefill_tokens=pre / scale, prefill_context=P / 2.0, prefill_sequences=seqs / scale,
         weight_bytes_per_param=s.weight_bytes_per_param, kv_bytes=s.kv_bytes, tp=tp,
         allreduce=s.allreduce(np.asarray(float(tp))), floors=s.floors, engine=s.engine, graph_max_scale=graph,
     )

@@ -246,10 +246,14 @@ def text_report(r: TextResult) -> Group:
     if r.burst is not None:
         b = r.burst
         lengths = b.output_lengths + (f", at most {b.max_output_tokens:,.0f}" if b.max_output_tokens is not None else "")
-        job = _kv_table(f"{b.requests:,} requests sent at once to one replica")
+        sent = "sent at once" if b.concurrency is None else f"sent {b.concurrency:,} at a time"
+        job = _kv_table(f"{b.requests:,} requests {sent} to one replica")
         job.add_row("All done after", duration(b.duration_s), f"{sig(b.iterations)} iterations; output lengths {lengths}")
-        job.add_row("Output tokens/s", sig(b.output_tokens_per_s), "over the whole run; as many run at once as fit (no latency targets)")
-        job.add_row("Mean TTFT", duration(b.mean_ttft_ms / 1e3), "prompts wait for the prefill budget")
+        held = "as many run at once as fit" if b.concurrency is None else f"at most {b.concurrency:,} in flight"
+        job.add_row("Output tokens/s", sig(b.output_tokens_per_s), f"over the whole run; {held} (no latency targets)")
+        job.add_row("Mean TTFT", duration(b.mean_ttft_ms / 1e3), "from sending; prompts wait for the prefill budget")
+        if b.mean_tpot_ms is not None:
+            job.add_row("Mean TPOT", duration(b.mean_tpot_ms / 1e3), "per output token after the first; prefills that interrupt decoding included")
         job.add_row("Cost", usd(b.cost_usd), f"{sig(b.gpu_hours)} GPU-hours")
         out += [Text(""), job]
     for w in r.warnings:

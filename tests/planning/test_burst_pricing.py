@@ -126,8 +126,8 @@ def test_a_what_ifs_burst_averages_the_output_tokens_asked_for_whatever_the_dist
 
 
 def test_a_burst_row_is_never_priced_as_a_steady_state(tmp_path):
-    # a row that sent every request at once but reports TPOT has no burst prediction: it is skipped
-    # (refused when strict), not quietly compared with the steady state
+    # a row that sent every request at once but reports a per-user rate has no burst prediction: it is
+    # skipped (refused when strict), not quietly compared with the steady state
     import csv
 
     from capplan.analysis.validate import text_comparisons, validation_dir
@@ -136,13 +136,13 @@ def test_a_burst_row_is_never_priced_as_a_steady_state(tmp_path):
     src = validation_dir() / "text_measurements.csv"
     with src.open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
-        header, row = reader.fieldnames, next(r for r in reader if r["requests"])
+        header, row = reader.fieldnames, next(r for r in reader if r["requests"] and not r["batch"])
     path = tmp_path / "rows.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=header)
         w.writeheader()
         w.writerow(row)
-        w.writerow({**row, "metric": "tpot_ms", "value": "50"})
+        w.writerow({**row, "metric": "output_tokens_per_s_per_user", "value": "50"})
     rows = text_comparisons(path=path)
     assert [c.quantity for c in rows] == [row["metric"]]
     with pytest.raises(UserError, match="burst row"):
@@ -157,16 +157,79 @@ def test_a_bursts_prefill_iterations_run_outside_graphs_where_the_engine_has_non
     from capplan.models.burst import BurstSchedule
     from capplan.planning.burst import iteration_times_s
 
-    # three iterations: a 2000-token prefill, a 100-token prefill beside 100 decodes, and 100 decodes
+    # three iterations: four 500-token prompts, a fifth of a prompt beside 100 decodes, and 100 decodes
     sched = BurstSchedule(
-        decode_tokens=np.array([0.0, 100.0, 100.0]), decode_context=np.array([0.0, 600.0, 650.0]),
-        prefill_tokens=np.array([2000.0, 100.0, 0.0]), prefill_sequences=np.array([4.0, 1.0, 0.0]),
-        runs=np.ones(3), requests=5.0, output_tokens=100.0,
+        decode_tokens=np.array([0.0, 100.0, 100.0]), decode_context=np.array([0.0, 600.0, 600.0]),
+        prefill_tokens=np.array([2000.0, 100.0, 0.0]), prefill_sequences=np.array([4.0, 0.2, 0.0]),
+        runs=np.ones(3), requests=5.0, output_tokens=100.0, sent=np.array([5.0, 0.0, 0.0]),
     )
     slow_host = 1e-3  # far above any kernel: an iteration outside a graph takes kernels x 1 ms
     vllm_like = dataclasses.replace(setup, engine=dataclasses.replace(setup.engine, eager_launch_s=slow_host, prefill_graph_max_tokens=512.0))
-    t = iteration_times_s(vllm_like, tp=1, prompt_tokens=500.0, schedule=sched)
-    base = iteration_times_s(setup, tp=1, prompt_tokens=500.0, schedule=sched)
-    # 2000 prompt tokens: no graph holds them, so Llama-3.1-8B's 289 kernels are launched one by one
-    assert t[0] == pytest.approx(289 * slow_host + setup.engine.iteration_overhead_s, rel=1e-9) and t[0] > 5 * base[0]
-    assert t[1] == base[1] and t[2] == base[2]  # 200 tokens fit the 512-token graphs; decode-only replays its graph
+    t, whole = iteration_times_s(vllm_like, tp=1, prompt_tokens=500.0, schedule=sched)
+    base, _ = iteration_times_s(setup, tp=1, prompt_tokens=500.0, schedule=sched)
+    eager = 289 * slow_host + setup.engine.iteration_overhead_s  # Llama-3.1-8B's 289 kernels launched one by one
+    # 2000 prompt tokens: no graph holds them
+    assert t[0] == pytest.approx(eager, rel=1e-9) and t[0] > 5 * base[0]
+    # prompts come whole: one iteration in five carries a 500-token prompt beside its 100 decodes (600
+    # tokens, past the 512-token prefill graphs: eager); the other four replay the decode graph
+    assert whole[1] == pytest.approx(eager, rel=1e-9)
+    assert t[1] == pytest.approx(0.2 * whole[1] + 0.8 * base[2], rel=1e-9)
+    assert t[2] == base[2]
+
+
+def test_one_request_at_a_time_waits_for_nothing_and_takes_the_prompts_prefill_to_its_first_token(setup):
+    # concurrency 1: each request reaches an idle engine, whose empty iteration costs nothing, so its
+    # TTFT is the core's prefill of one prompt and every later token is a batch-1 decode
+    P, O = 1500.0, 64.0
+    est = text_burst(setup, tp=1, requests=5, prompt_tokens=P, output_tokens=O, lengths="fixed", concurrency=1)
+    _, pre = text_at_batch(setup, tp=1, batch=1.0, prompt_tokens=P, output_tokens=O)
+    assert est.mean_ttft_s == pytest.approx(float(pre.time_s), rel=1e-9)
+    assert est.duration_s == pytest.approx(5 * (float(pre.time_s) + (O - 1) * est.mean_tpot_s), rel=1e-9)
+
+
+def test_a_closed_loop_keeps_the_batch_at_its_concurrency_and_so_runs_slower_than_a_burst_of_the_same_requests(setup):
+    kw = dict(tp=1, requests=400, prompt_tokens=800.0, output_tokens=300.0, lengths="uniform", max_output_tokens=330.0, min_output_tokens=270.0)
+    burst, loop = text_burst(setup, **kw), text_burst(setup, concurrency=16, **kw)
+    assert loop.output_tokens_per_s < burst.output_tokens_per_s
+    assert (loop.schedule.runs * loop.schedule.decode_tokens).max() <= 16 + 1e-9
+    # with 16 in flight no prompt queues behind hundreds of others: first tokens come sooner
+    assert loop.mean_ttft_s < burst.mean_ttft_s
+
+
+def test_validation_closed_loop_rows_are_the_burst_estimate_at_their_concurrency():
+    # an InferenceMAX row (requests and a concurrency in `batch`): priced by text_burst with that concurrency
+    import csv
+
+    from capplan.analysis.validate import text_comparisons, validation_dir
+
+    path = validation_dir() / "text_measurements.csv"
+    rows = {c.row: c for c in text_comparisons()}
+    with path.open(newline="", encoding="utf-8") as fh:
+        line, row = next((i + 2, r) for i, r in enumerate(csv.DictReader(fh)) if "InferenceMAX" in r["source"] and r["metric"] == "tpot_ms" and r["gpu"] == "h200-sxm")
+    cat = load_catalog()
+    g, st = row["gpu"], cat.efficiency.default_stack
+    s = text_setup(cat.text[row["model"]], cat.gpu(g), cat.efficiency.gpu[g][st], cat.efficiency.runtime, st, "fp8", "bf16", engine="sglang", fp8_block_scaled=True)
+    P, O, top = float(row["prompt_tokens"]), float(row["output_tokens"]), float(row["max_output_tokens"])
+    est = text_burst(
+        s, tp=int(row["tp"] or row["num_gpus"]), requests=float(row["requests"]), prompt_tokens=P, output_tokens=O, lengths="uniform", max_output_tokens=top,
+        min_output_tokens=2 * O - top, concurrency=float(row["batch"]),
+    )
+    assert not rows[line].calibratable
+    assert rows[line].predicted == pytest.approx(est.mean_tpot_s * 1e3, rel=1e-9)
+
+
+def test_a_what_if_with_requests_and_concurrency_prices_the_benchmark_run():
+    from typer.testing import CliRunner
+
+    import capplan
+    from capplan.cli.app import build_app
+
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, prompt_tokens=1000, output_tokens=200, concurrency=8, requests=80, output_lengths="fixed")
+    b = r.burst
+    assert b is not None and b.concurrency == 8 and b.mean_tpot_ms is not None
+    assert b.output_tokens_per_s * b.duration_s == pytest.approx(80 * 200, rel=1e-9)
+    # the run's TPOT is the steady state's at concurrency 8 give or take the waves' prefills (same core)
+    assert 0.8 < b.mean_tpot_ms / r.tpot_ms < 1.25
+    out = CliRunner().invoke(build_app(), ["text", "--gpus", "1", "--workload", "llama-3.1-8b", "--requests", "80", "--concurrency", "8"], env={"COLUMNS": "120"})
+    assert out.exit_code == 0, out.output
+    assert "80 requests sent 8 at a time to one replica" in out.output and "Mean TPOT" in out.output
