@@ -280,7 +280,8 @@ def text_comparisons(
         elif metric == "tpot_ms":
             pred, terms, scale, power = t_it * 1e3, it_terms, 1e3, 1.0
         elif metric == "ttft_ms":
-            pred, terms, scale, power = (float(np.asarray(pre.time_s)) + t_it) * 1e3, it_terms + _step_terms(pre, 0), 1e3, 1.0
+            pred = transformer.time_to_first_token_s(float(np.asarray(pre.time_s)), t_it, float(batch)) * 1e3
+            terms, scale, power = (it_terms if batch > 1 else ()) + _step_terms(pre, 0), 1e3, 1.0
         elif metric == "output_tokens_per_s_per_user":
             pred, terms, scale, power = 1.0 / t_it, it_terms, 1.0, -1.0
         else:

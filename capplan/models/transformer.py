@@ -745,6 +745,17 @@ def steady_of(
     return apart if engine.separate_prefill else MixedPrefillTerms(spread, prefill_part, apart)
 
 
+def time_to_first_token_s(prefill_s: Any, iteration_s: Any, batch: ArrayLike) -> Any:
+    """Time to first token with ``batch`` requests in flight (this one included) [s]: the iteration in
+    progress among the others, which it waits to join, then its prompt's prefill. Alone (batch 1) it
+    waits for nothing: an idle engine starts it at once. The wait is priced at ``batch``, an upper
+    bound on the iteration of the batch - 1 others. A float for a float batch, else an array."""
+    b = num(batch)
+    if type(b) is float:
+        return prefill_s + (iteration_s if b > 1.0 else 0.0)
+    return prefill_s + np.where(b > 1.0, iteration_s, 0.0)
+
+
 @dataclass(frozen=True)
 class ServingPoint:
     """Steady state of a replica at batch size ``batch`` (arrays over batch sizes)."""
@@ -777,7 +788,8 @@ def serving_points(
 
     Per iteration: ``batch`` decode tokens at mean context P + O/2, plus batch x P / O prompt tokens of
     new requests (attending to P/2 on average). TPOT is the iteration time. TTFT is the prefill of one
-    prompt on the replica plus one iteration it waits to join (queueing under load is not modelled).
+    prompt on the replica plus the iteration it waits to join (:func:`time_to_first_token_s`; queueing
+    under load is not modelled).
     """
     b = np.asarray(batch, dtype=float)
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
@@ -789,7 +801,7 @@ def serving_points(
     return ServingPoint(
         batch=b,
         iteration_s=iteration,
-        ttft_s=np.asarray(pre.time_s, dtype=float) + iteration,
+        ttft_s=time_to_first_token_s(np.asarray(pre.time_s, dtype=float), iteration, b),
         output_tokens_per_s=b / iteration,
         kv_cache_bytes=kv,
         memory_bytes=weights_bytes_per_gpu(a, weight_bytes_per_param, tp) + kv,

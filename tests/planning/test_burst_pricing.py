@@ -233,3 +233,16 @@ def test_a_what_if_with_requests_and_concurrency_prices_the_benchmark_run():
     out = CliRunner().invoke(build_app(), ["text", "--gpus", "1", "--workload", "llama-3.1-8b", "--requests", "80", "--concurrency", "8"], env={"COLUMNS": "120"})
     assert out.exit_code == 0, out.output
     assert "80 requests sent 8 at a time to one replica" in out.output and "Mean TPOT" in out.output
+
+
+def test_a_what_if_at_concurrency_one_and_a_closed_loop_run_at_concurrency_one_agree_on_ttft():
+    # one core: alone on an idle engine a request waits for nothing, so the steady state's TTFT at
+    # concurrency 1 is the prompt's prefill, which is what the iteration-by-iteration run gives too
+    import capplan
+
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, prompt_tokens=3000, output_tokens=100, concurrency=1, requests=4, output_lengths="fixed")
+    assert r.burst is not None and r.burst.concurrency == 1
+    assert r.ttft_ms == pytest.approx(r.burst.mean_ttft_ms, rel=1e-9)
+    # with others in flight it also waits for the iteration in progress
+    two = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, prompt_tokens=3000, output_tokens=100, concurrency=2)
+    assert two.ttft_ms == pytest.approx(r.ttft_ms + two.tpot_ms, rel=1e-9)
