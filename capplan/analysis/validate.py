@@ -14,6 +14,7 @@ into the defaults.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -250,20 +251,22 @@ def text_comparisons(
             engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
             engine_version=_engine_version(framework, row.get("notes") or ""),
         )
+        setup = _stated_limits(setup, row.get("notes") or "")
         metric = row["metric"].strip()
         stated = _float(row.get("batch"))
+        run = None
         if _float(row.get("requests")):
             if metric not in BURST_METRICS:
                 if strict:
                     raise UserError(f"{path}: row {i + 2}, column metric", metric, f"a burst row (requests set) measures {', '.join(BURST_METRICS)}")
                 continue
-            got = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
-            if got is not None:
-                out.append(_text_comparison(row, i, metric, n_sys, value, got[0], (), 1.0, got[1]))
+            run = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
+            if not stated:  # (all at once: not calibratable, no steady state stands for it)
+                if run is not None:
+                    out.append(_text_comparison(row, i, metric, n_sys, value, run[0], (), 1.0, run[1]))
                 continue
-            if not stated:
-                continue
-            # (a closed-loop run the memory model cannot hold: priced at its concurrency as a steady state, which does not check memory)
+            # a closed-loop run is priced as the run (below); one the memory model cannot hold, at its
+            # concurrency as a steady state, which does not check memory
         if stated:
             batch = stated
         else:
@@ -288,6 +291,11 @@ def text_comparisons(
             if strict:
                 raise UserError(f"{path}: row {i + 2}, column metric", metric, "use output_tokens_per_s, tpot_ms, ttft_ms or output_tokens_per_s_per_user")
             continue
+        if run is not None:
+            # the closed-loop run's prediction, with the steady state's sensitivity to each kernel class at
+            # the client's concurrency (what `capplan calibrate` re-evaluates)
+            at_defaults = _text_comparison(row, i, metric, n_sys, value, pred, terms, scale, power).predict({})
+            scale, pred = scale * run[0] / at_defaults, run[0]
         out.append(_text_comparison(row, i, metric, n_sys, value, pred, terms, scale, power))
     return out
 
@@ -311,7 +319,7 @@ def _burst_prediction(
     client kept that many requests in flight (closed loop, ``--max-concurrency``), else it sent them all
     at once. Uniform lengths are uniform on 2 x output_tokens - max_output_tokens .. max_output_tokens
     (the range whose mean is the row's mean). The requests and the client's concurrency are split evenly
-    over the row's replicas. Not calibratable (no per-class terms)."""
+    over the row's replicas."""
     n = float(row["requests"])
     where = f"{path}: row {i + 2}"
     lengths = (row.get("output_lengths") or "fixed").strip()
@@ -370,6 +378,27 @@ def _engine_version(framework: str, notes: str) -> str | None:
     """The engine release a row's notes state ("vLLM 0.7.3", "vLLM v0.11.0", "v0.6-era"), if any."""
     m = re.search(rf"{re.escape(framework)}[^.;,]{{0,25}}?v?(\d+\.\d+(?:\.\d+)?)|\bv(\d+\.\d+)-era", notes) if framework else None
     return (m.group(1) or m.group(2)) if m else None
+
+
+_MAX_SEQS = re.compile(r"(?:--max-num-seqs|\bmax[_ ]num[_ ]seqs)[ =](\d+)", re.IGNORECASE)
+_MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens)[ =](\d+)")
+_STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
+
+
+def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
+    """The setup with the engine limits a row's notes state as the run's flags: vLLM's
+    ``--max-num-seqs`` (running requests), ``--max-num-batched-tokens`` (tokens per iteration) and
+    V0's ``--num-scheduler-steps n`` (multi-step scheduling: the scheduler and input preparation run
+    once per n decode steps, so their host time per step is 1/n; vLLM blog 'vLLM v0.6.0: 2.7x
+    Throughput Improvement and 5x Latency Reduction', 2024-09-05)."""
+    seqs, tokens, steps = _MAX_SEQS.search(notes), _MAX_TOKENS.search(notes), _STEPS.search(notes)
+    if seqs:
+        setup = dataclasses.replace(setup, max_batch=int(seqs.group(1)))
+    if tokens:
+        setup = dataclasses.replace(setup, max_batched_tokens=float(tokens.group(1)))
+    if steps and int(steps.group(1)) > 1:
+        setup = dataclasses.replace(setup, engine=dataclasses.replace(setup.engine, iteration_overhead_s=setup.engine.iteration_overhead_s / int(steps.group(1))))
+    return setup
 
 
 def _moe_layout(text: str) -> tuple[bool | None, bool | None]:

@@ -214,8 +214,12 @@ def test_validation_closed_loop_rows_are_the_burst_estimate_at_their_concurrency
         s, tp=int(row["tp"] or row["num_gpus"]), requests=float(row["requests"]), prompt_tokens=P, output_tokens=O, lengths="uniform", max_output_tokens=top,
         min_output_tokens=2 * O - top, concurrency=float(row["batch"]),
     )
-    assert not rows[line].calibratable
     assert rows[line].predicted == pytest.approx(est.mean_tpot_s * 1e3, rel=1e-9)
+    # calibratable through the steady state's kernel classes at its concurrency, scaled to the run
+    c = rows[line]
+    assert c.calibratable and c.predict({}) == pytest.approx(c.predicted, rel=1e-12)
+    slower = c.predict({("text", c.gpu, "bandwidth"): 0.5, ("text", c.gpu, "gemm"): 0.5, ("text", c.gpu, "attention"): 0.5})
+    assert slower > c.predicted
 
 
 def test_a_what_if_with_requests_and_concurrency_prices_the_benchmark_run():
@@ -246,3 +250,32 @@ def test_a_what_if_at_concurrency_one_and_a_closed_loop_run_at_concurrency_one_a
     # with others in flight it also waits for the iteration in progress
     two = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, prompt_tokens=3000, output_tokens=100, concurrency=2)
     assert two.ttft_ms == pytest.approx(r.ttft_ms + two.tpot_ms, rel=1e-9)
+
+
+def test_a_rows_stated_engine_flags_set_the_limits_it_is_priced_with():
+    # AMD's MI300X throughput row (line 223) ran --max-num-seqs 3200 --max-num-batched-tokens 131072
+    # --num-scheduler-steps 10 on vLLM 0.6.7 (V0): the prediction is the burst at those limits, with the
+    # V0 host time per step divided by the 10 steps the scheduler runs at once
+    import csv
+    import dataclasses
+
+    from capplan.analysis.validate import text_comparisons, validation_dir
+
+    path = validation_dir() / "text_measurements.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        row = list(csv.DictReader(fh))[223 - 2]
+    assert "--max-num-seqs 3200" in row["notes"] and row["requests"] == "3200"
+    cat = load_catalog()
+    st = cat.efficiency.default_stack
+    s = text_setup(
+        cat.text["llama-3.1-70b"], cat.gpu("mi300x"), cat.efficiency.gpu["mi300x"][st], cat.efficiency.runtime, st, "fp8", "fp8", engine="vllm",
+        engine_version="0.6.7",
+    )
+    assert s.engine.iteration_overhead_s == pytest.approx(0.004)  # V0's host time per step
+    stated = dataclasses.replace(
+        s, max_batch=3200, max_batched_tokens=131072.0, engine=dataclasses.replace(s.engine, iteration_overhead_s=s.engine.iteration_overhead_s / 10),
+    )
+    est = text_burst(stated, tp=8, requests=3200, prompt_tokens=128.0, output_tokens=2048.0, lengths="fixed")
+    got = next(c for c in text_comparisons() if c.row == 223)
+    assert got.predicted == pytest.approx(est.output_tokens_per_s, rel=1e-9)
+    assert got.predicted > text_burst(s, tp=8, requests=3200, prompt_tokens=128.0, output_tokens=2048.0, lengths="fixed").output_tokens_per_s
