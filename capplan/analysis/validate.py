@@ -283,7 +283,7 @@ def text_comparisons(
         elif metric == "tpot_ms":
             pred, terms, scale, power = t_it * 1e3, it_terms, 1e3, 1.0
         elif metric == "ttft_ms":
-            pred = transformer.time_to_first_token_s(float(np.asarray(pre.time_s)), t_it, float(batch)) * 1e3
+            pred = transformer.time_to_first_token_s(float(np.asarray(pre.time_s)), t_it, float(batch), setup.poll_interval) * 1e3
             terms, scale, power = (it_terms if batch > 1 else ()) + _step_terms(pre, 0), 1e3, 1.0
         elif metric == "output_tokens_per_s_per_user":
             pred, terms, scale, power = 1.0 / t_it, it_terms, 1.0, -1.0
@@ -383,6 +383,7 @@ def _engine_version(framework: str, notes: str) -> str | None:
 _MAX_SEQS = re.compile(r"(?:--max-num-seqs|\bmax[_ ]num[_ ]seqs)[ =](\d+)", re.IGNORECASE)
 _MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens)[ =](\d+)")
 _STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
+_POLL = re.compile(r"--(?:scheduler-recv-interval|num-continuous-decode-steps)[ =](\d+)")
 
 
 def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
@@ -390,8 +391,12 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     ``--max-num-seqs`` (running requests), ``--max-num-batched-tokens`` (tokens per iteration) and
     V0's ``--num-scheduler-steps n`` (multi-step scheduling: the scheduler and input preparation run
     once per n decode steps, so their host time per step is 1/n; vLLM blog 'vLLM v0.6.0: 2.7x
-    Throughput Improvement and 5x Latency Reduction', 2024-09-05)."""
-    seqs, tokens, steps = _MAX_SEQS.search(notes), _MAX_TOKENS.search(notes), _STEPS.search(notes)
+    Throughput Improvement and 5x Latency Reduction', 2024-09-05), and SGLang's
+    ``--scheduler-recv-interval n`` / ``--num-continuous-decode-steps n`` (the scheduler looks for new
+    requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch)."""
+    seqs, tokens, steps, poll = _MAX_SEQS.search(notes), _MAX_TOKENS.search(notes), _STEPS.search(notes), _POLL.search(notes)
+    if poll:
+        setup = dataclasses.replace(setup, poll_interval=int(poll.group(1)))
     if seqs:
         setup = dataclasses.replace(setup, max_batch=int(seqs.group(1)))
     if tokens:

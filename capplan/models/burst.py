@@ -83,6 +83,7 @@ def burst_schedule(
     max_output_tokens: float | None = None,
     min_output_tokens: float | None = None,
     concurrency: float | None = None,
+    poll_interval: int = 1,
     max_iterations: int = 5_000_000,
 ) -> BurstSchedule:
     """The iterations of ``requests`` prompts of ``prompt_tokens`` each.
@@ -99,6 +100,9 @@ def burst_schedule(
     engine runs an iteration reaches its scheduler for the next one (the engine schedules an iteration
     before running it, and the new request's HTTP round, tokenisation and hand-over to the engine take
     longer than nothing). ``sent`` counts the requests sent at the start of each iteration.
+    ``poll_interval`` n: the scheduler looks for new requests only every n iterations (SGLang's
+    ``--scheduler-recv-interval n``, or ``--num-continuous-decode-steps n``, which runs n decode steps
+    between looks), so a request sent mid-run waits for the next look.
     A burst longer than ``max_iterations`` raises ValueError (its middle is the steady state anyway).
 
     The schedule is a pure function of its arguments and the same run is often asked for more than
@@ -111,6 +115,9 @@ def burst_schedule(
         raise ValueError("a burst needs requests >= 1, prompt_tokens > 0, output_tokens >= 1, max_running >= 1 and token_budget >= 1")
     if concurrency is not None and not concurrency >= 1:
         raise ValueError("concurrency must be at least 1")
+    if int(poll_interval) != poll_interval or poll_interval < 1:
+        raise ValueError("poll_interval must be a whole number of iterations, at least 1")
+    poll = int(poll_interval)
     low = 1
     if lengths == "fixed":
         cap = max(int(round(O)), 1)
@@ -176,16 +183,18 @@ def burst_schedule(
             running = 0.0
         send = 0.0
         if closed:
-            # those sent during the last iteration reach the scheduler now; the client tops up to its limit
-            queued += transit
-            transit = 0.0
+            # those sent before this iteration reach the scheduler when it next polls for requests (every
+            # iteration, or every `poll` of them); the client tops up to its limit
+            if k % poll == 0:
+                queued += transit
+                transit = 0.0
             room = limit - (N - unsent - ended)
             send = unsent if unsent < room else (room if room > 0.0 else 0.0)
             unsent -= send
             if k == 0:
                 queued += send
             else:
-                transit = send
+                transit += send
         elif k == 0:
             send = N
         free = max_running - running - prefilling

@@ -745,15 +745,18 @@ def steady_of(
     return apart if engine.separate_prefill else MixedPrefillTerms(spread, prefill_part, apart)
 
 
-def time_to_first_token_s(prefill_s: Any, iteration_s: Any, batch: ArrayLike) -> Any:
+def time_to_first_token_s(prefill_s: Any, iteration_s: Any, batch: ArrayLike, poll_interval: float = 1.0) -> Any:
     """Time to first token with ``batch`` requests in flight (this one included) [s]: the iteration in
     progress among the others, which it waits to join, then its prompt's prefill. Alone (batch 1) it
     waits for nothing: an idle engine starts it at once. The wait is priced at ``batch``, an upper
-    bound on the iteration of the batch - 1 others. A float for a float batch, else an array."""
+    bound on the iteration of the batch - 1 others. A scheduler that looks for new requests only every
+    ``poll_interval`` iterations adds (poll_interval - 1) / 2 of them on average. A float for a float
+    batch, else an array."""
     b = num(batch)
+    wait = iteration_s * (1.0 + (poll_interval - 1.0) / 2.0)
     if type(b) is float:
-        return prefill_s + (iteration_s if b > 1.0 else 0.0)
-    return prefill_s + np.where(b > 1.0, iteration_s, 0.0)
+        return prefill_s + (wait if b > 1.0 else 0.0)
+    return prefill_s + np.where(b > 1.0, wait, 0.0)
 
 
 @dataclass(frozen=True)

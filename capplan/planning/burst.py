@@ -57,6 +57,7 @@ def text_burst(
     sched = burst_schedule(
         requests, prompt_tokens, output_tokens, max_running=float(cap.max_batch[0]), token_budget=float(s.max_batched_tokens),
         lengths=lengths, max_output_tokens=max_output_tokens, min_output_tokens=min_output_tokens, concurrency=concurrency,
+        poll_interval=s.poll_interval,
     )
     t, with_prompt = iteration_times_s(s, tp=tp, prompt_tokens=prompt_tokens, schedule=sched)
     spent = sched.runs * t

@@ -74,6 +74,9 @@ class TextSetup:
     max_batched_tokens: float = float("inf")  # tokens one iteration may hold (the chunked-prefill budget)
     engine_id: str = ""
     compute_precision: str = ""
+    # iterations between the scheduler's looks for new requests (SGLang's --scheduler-recv-interval or
+    # --num-continuous-decode-steps; 1: every iteration, the engines' default)
+    poll_interval: int = 1
 
 
 def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> Any:
@@ -239,7 +242,7 @@ def text_capacity(
 
     def lat_ok(b: np.ndarray) -> np.ndarray:
         t = terms.time_s(b)
-        return (t * 1e3 <= tpot) & (transformer.time_to_first_token_s(prefill_s, t, b) * 1e3 <= ttft)
+        return (t * 1e3 <= tpot) & (transformer.time_to_first_token_s(prefill_s, t, b, s.poll_interval) * 1e3 <= ttft)
 
     top = int(b_mem.max(initial=0))
     if n * top <= GRID_ELEMENTS:
@@ -285,7 +288,7 @@ def text_capacity(
         limited_by=np.broadcast_to(limited, (n, 1)).reshape(n).astype(int),
         tokens_per_s=flat(np.where(served, k / t_k, 0.0)),
         tpot_s=flat(t_k),
-        ttft_s=flat(transformer.time_to_first_token_s(prefill_s, t_k, max_batch)),
+        ttft_s=flat(transformer.time_to_first_token_s(prefill_s, t_k, max_batch, s.poll_interval)),
         kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c, dp), 0.0)),
         weights_bytes=flat(weights),
         prefill_share=flat(share),
@@ -311,7 +314,7 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
 
     def lat_ok(b: float) -> bool:
         t = terms.time_s(b)
-        return bool(t * 1e3 <= tpot and transformer.time_to_first_token_s(prefill_s, t, b) * 1e3 <= ttft)
+        return bool(t * 1e3 <= tpot and transformer.time_to_first_token_s(prefill_s, t, b, s.poll_interval) * 1e3 <= ttft)
 
     lo, hi = 0, int(b_mem)
     while lo < hi:
@@ -344,7 +347,7 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
         limited_by=np.array([limited]),
         tokens_per_s=one(k / t_k if served else 0.0),
         tpot_s=one(t_k),
-        ttft_s=one(transformer.time_to_first_token_s(prefill_s, t_k, float(max_batch))),
+        ttft_s=one(transformer.time_to_first_token_s(prefill_s, t_k, float(max_batch), s.poll_interval)),
         kv_cache_bytes=one(transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp, dp) if served else 0.0),
         weights_bytes=one(weights),
         prefill_share=one(share),
@@ -437,7 +440,7 @@ def text_fixed(
         limited_by=np.where(most.fits, limited, LIMITS.index("memory")).astype(int),
         tokens_per_s=np.where(served & most.fits, k / t_k, 0.0),
         tpot_s=b(t_k),
-        ttft_s=b(transformer.time_to_first_token_s(prefill_s, t_k, batch)),
+        ttft_s=b(transformer.time_to_first_token_s(prefill_s, t_k, batch, s.poll_interval)),
         kv_cache_bytes=np.where(served, transformer.kv_cache_bytes_per_gpu(s.arch, s.kv_bytes, k, P, O, tp_a, dp), 0.0),
         weights_bytes=most.weights_bytes,
         prefill_share=b(share),

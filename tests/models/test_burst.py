@@ -92,7 +92,7 @@ def test_bad_arguments_are_refused(kw):
         burst_schedule(10, 10, 10, **args)
 
 
-def _reference(n, p, o, max_running, budget, lengths, cut, low=1, concurrency=None):
+def _reference(n, p, o, max_running, budget, lengths, cut, low=1, concurrency=None, poll=1):
     """The schedule by brute force: a histogram of running requests by tokens emitted, shifted every
     iteration, each ending with its length distribution's hazard (what the recursions must equal); a
     closed-loop client sends one more request when one ends, seen by the scheduler an iteration later."""
@@ -117,13 +117,14 @@ def _reference(n, p, o, max_running, budget, lengths, cut, low=1, concurrency=No
         running = float(alive.sum())
         send = 0.0
         if closed:
-            queued, transit = queued + transit, 0.0
+            if k % poll == 0:
+                queued, transit = queued + transit, 0.0
             send = min(unsent, max(concurrency - (n - unsent - ended), 0.0))
             unsent -= send
             if k == 0:
                 queued += send
             else:
-                transit = send
+                transit += send
         admit = min(queued, max(max_running - running - prefilling, 0.0))
         queued, prefilling, pending = queued - admit, prefilling + admit, pending + admit * p
         if running < 1e-4 and pending <= 1e-9 and queued + transit + unsent < 1e-4:
@@ -170,17 +171,20 @@ def test_a_burst_too_long_to_follow_is_refused():
 
 
 @pytest.mark.parametrize(
-    "n, p, o, running, budget, lengths, cut, low, conc",
+    "n, p, o, running, budget, lengths, cut, low, conc, poll",
     [
-        (300, 200.0, 90.0, 64, 2048, "uniform", 100.0, 80, None),  # uniform on 80 .. 100 (InferenceMAX's range ratio 0.8)
-        (120, 900.0, 90.0, 256, 8192, "uniform", 100.0, 80, 16),  # ... through a client that keeps 16 in flight
-        (120, 900.0, 50.0, 256, 8192, "fixed", None, 1, 8),
-        (60, 300.0, 40.0, 12, 1024, "exponential", 200.0, 1, 16),  # the engine's limit (12) below the client's (16)
+        (300, 200.0, 90.0, 64, 2048, "uniform", 100.0, 80, None, 1),  # uniform on 80 .. 100 (InferenceMAX's range ratio 0.8)
+        (120, 900.0, 90.0, 256, 8192, "uniform", 100.0, 80, 16, 1),  # ... through a client that keeps 16 in flight
+        (120, 900.0, 50.0, 256, 8192, "fixed", None, 1, 8, 1),
+        (60, 300.0, 40.0, 12, 1024, "exponential", 200.0, 1, 16, 1),  # the engine's limit (12) below the client's (16)
+        (120, 900.0, 90.0, 256, 8192, "uniform", 100.0, 80, 16, 10),  # a scheduler that looks for requests every 10 steps
     ],
 )
-def test_ranged_uniform_lengths_and_a_closed_loop_client_equal_a_brute_force_histogram(n, p, o, running, budget, lengths, cut, low, conc):
-    s = burst_schedule(n, p, o, max_running=running, token_budget=budget, lengths=lengths, max_output_tokens=cut, min_output_tokens=low, concurrency=conc)
-    dec, ctx, pre, sent = _reference(n, p, o, running, budget, lengths, cut, low, conc)
+def test_ranged_uniform_lengths_and_a_closed_loop_client_equal_a_brute_force_histogram(n, p, o, running, budget, lengths, cut, low, conc, poll):
+    s = burst_schedule(
+        n, p, o, max_running=running, token_budget=budget, lengths=lengths, max_output_tokens=cut, min_output_tokens=low, concurrency=conc, poll_interval=poll,
+    )
+    dec, ctx, pre, sent = _reference(n, p, o, running, budget, lengths, cut, low, conc, poll)
     assert len(dec) == len(s.runs)
     np.testing.assert_allclose(s.runs * s.decode_tokens, dec, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(s.runs * s.prefill_tokens, pre, rtol=1e-6, atol=1e-8)
@@ -205,3 +209,14 @@ def test_a_closed_loop_client_never_has_more_than_its_concurrency_in_flight():
     # a request is sent only when one ends, so after the first wave the client sends at most what ended
     first_tokens = np.cumsum(s.first_tokens)
     assert np.all(sent_so_far <= first_tokens + 8 + 1e-6)
+
+
+def test_a_scheduler_that_looks_for_requests_every_n_steps_admits_them_only_then():
+    kw = dict(max_running=256, token_budget=8192, lengths="uniform", max_output_tokens=100, min_output_tokens=80, concurrency=16)
+    s = burst_schedule(400, 500, 90, poll_interval=10, **kw)
+    k = np.arange(len(s.runs))
+    # after the first wave, prompts start only at the iterations where the scheduler looks (k = 10, 20, ...)
+    assert np.all(s.prefill_tokens[(k > 0) & (k % 10 != 0)] == 0)
+    assert s.prefill_tokens[k % 10 == 0].sum() * 1.0 == pytest.approx(400 * 500 / 1.0, rel=1e-6)
+    with pytest.raises(ValueError, match="poll_interval"):
+        burst_schedule(10, 10, 10, max_running=10, token_budget=100, poll_interval=0)

@@ -1,6 +1,7 @@
 """A burst priced through the core: it agrees with the steady state where it should and falls short of it
 where ramp-up and drain cost time."""
 
+import numpy as np
 import pytest
 
 from capplan.catalog import load_catalog
@@ -279,3 +280,24 @@ def test_a_rows_stated_engine_flags_set_the_limits_it_is_priced_with():
     got = next(c for c in text_comparisons() if c.row == 223)
     assert got.predicted == pytest.approx(est.output_tokens_per_s, rel=1e-9)
     assert got.predicted > text_burst(s, tp=8, requests=3200, prompt_tokens=128.0, output_tokens=2048.0, lengths="fixed").output_tokens_per_s
+
+
+def test_a_scheduler_that_polls_every_n_steps_delays_first_tokens_by_half_of_them_on_average(setup):
+    import dataclasses
+
+    import capplan.planning.core as core
+
+    polled = dataclasses.replace(setup, poll_interval=10)
+    kw = dict(tp=1, concurrency=np.array([1.0, 8.0]), prompt_tokens=1000.0, output_tokens=200.0)
+    a, b = core.text_fixed(setup, **kw), core.text_fixed(polled, **kw)
+    # alone it waits for nothing either way; with others in flight 4.5 more iterations on average
+    assert b.ttft_s[0] == pytest.approx(a.ttft_s[0], rel=1e-12)
+    assert b.ttft_s[1] - a.ttft_s[1] == pytest.approx(4.5 * a.tpot_s[1], rel=1e-9)
+    assert np.array_equal(a.tpot_s, b.tpot_s)
+    # the run: with lengths spread over 180..220 requests end while others decode, and the next wait for
+    # the scheduler's next look; fixed lengths end together, so the engine idles until then, which costs
+    # nothing (an idle scheduler loop is quick)
+    spread = dict(tp=1, requests=80, prompt_tokens=1000.0, output_tokens=200.0, lengths="uniform", max_output_tokens=220.0, min_output_tokens=180.0, concurrency=8)
+    assert text_burst(polled, **spread).mean_ttft_s > 1.2 * text_burst(setup, **spread).mean_ttft_s
+    fixed = dict(tp=1, requests=80, prompt_tokens=1000.0, output_tokens=200.0, lengths="fixed", concurrency=8)
+    assert text_burst(polled, **fixed).mean_ttft_s == pytest.approx(text_burst(setup, **fixed).mean_ttft_s, rel=1e-9)
