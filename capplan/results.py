@@ -278,7 +278,9 @@ class BurstRun(_Record):
     duration_s: float = Field(description="first request in to last token out [s]")
     output_tokens_per_s: float = Field(description="output tokens over the whole run, per replica")
     mean_ttft_ms: float = Field(description="sending (all at time 0 without a concurrency) to first token, averaged over the requests [ms]")
-    mean_tpot_ms: float | None = Field(default=None, description="time per output token after the first, averaged over those tokens [ms]")
+    mean_tpot_ms: float | None = Field(
+        default=None, description="(E2E - TTFT) / (output tokens - 1), averaged over the requests with two or more output tokens [ms]"
+    )
     iterations: float
     gpu_hours: float = Field(description="GPU-hours of the replica for the whole run")
     cost_usd: float = Field(description="the replica's GPUs for the whole run at the GPU-hour price")

@@ -59,6 +59,7 @@ class BurstSchedule:
     requests: float
     output_tokens: float  # expected output tokens per request (after any cut)
     sent: np.ndarray  # requests the client sends at the start of each iteration (all in the first without a concurrency limit)
+    length_pmf: np.ndarray  # chance of each output length, 1 .. the longest (index: length - 1)
 
     @property
     def first_tokens(self) -> np.ndarray:
@@ -257,7 +258,23 @@ def burst_schedule(
         requests=N,
         output_tokens=mean_len,
         sent=np.asarray(sent),
+        length_pmf=_length_pmf(lengths, W, low, O),
     )
-    for a in (out.decode_tokens, out.decode_context, out.prefill_tokens, out.prefill_sequences, out.runs, out.sent):
+    for a in (out.decode_tokens, out.decode_context, out.prefill_tokens, out.prefill_sequences, out.runs, out.sent, out.length_pmf):
         a.flags.writeable = False
     return out
+
+
+def _length_pmf(lengths: str, W: int, low: int, O: float) -> np.ndarray:
+    """P(output length = l) for l = 1 .. W: all at W (fixed), even on low .. W (uniform), geometric with
+    mean O and the tail beyond W at W (exponential, cut)."""
+    pmf = np.zeros(W)
+    if lengths == "fixed":
+        pmf[W - 1] = 1.0
+    elif lengths == "uniform":
+        pmf[low - 1 :] = 1.0 / (W - low + 1)
+    else:
+        q = 1.0 - 1.0 / O
+        pmf[:] = q ** np.arange(W) * (1.0 - q)
+        pmf[W - 1] = q ** (W - 1)
+    return pmf

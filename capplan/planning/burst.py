@@ -26,7 +26,7 @@ class BurstEstimate:
     duration_s: float  # first request in to last token out
     output_tokens_per_s: float  # output tokens of all requests over the duration
     mean_ttft_s: float  # sending (time 0 without a concurrency limit) to first token, averaged over requests
-    mean_tpot_s: float  # time per output token after the first, averaged over the tokens
+    mean_tpot_s: float  # (E2E - TTFT) / (output tokens - 1), averaged over the requests with two or more
     iterations: float
     schedule: BurstSchedule
 
@@ -65,8 +65,7 @@ def text_burst(
     start = np.cumsum(spent) - spent  # start of each iteration
     # a first token comes at the end of an iteration that carries its prompt, whatever the expected one
     ttft = float(sched.first_tokens @ (start + with_prompt) - sched.sent @ start) / sched.requests
-    decoded = sched.runs * sched.decode_tokens
-    tpot = float(decoded @ t / decoded.sum()) if decoded.sum() > 0 else float("nan")
+    tpot = mean_tpot_s(sched, spent)
     return BurstEstimate(
         duration_s=duration,
         output_tokens_per_s=sched.requests * sched.output_tokens / duration,
@@ -75,6 +74,33 @@ def text_burst(
         iterations=sched.iterations,
         schedule=sched,
     )
+
+
+def mean_tpot_s(sched: BurstSchedule, spent: np.ndarray) -> float:
+    """The run's mean time per output token as vLLM's and SGLang's benchmarks compute it [s]: for each
+    request with two or more output tokens, (E2E - TTFT) / (output tokens - 1), averaged over those
+    requests (NaN when none has two). ``spent``: each iteration's expected time.
+
+    A request whose first token comes in iteration b and that emits l tokens decodes in iterations
+    b + 1 .. b + l - 1, which take S[b + l] - S[b + 1] (S: the clock at the start of each iteration).
+    Summed over the cohorts b (their first tokens) and weighted by P(l), the sums over b are the
+    cross-correlation C[m] = sum_b births[b] S[b + m], computed for every m at once by FFT. With fixed
+    lengths this equals the mean over decoded tokens; with long-tailed ones the short requests, whose few
+    steps fall among the run's prefills, weigh as much as the long ones."""
+    births, pmf = sched.first_tokens, sched.length_pmf
+    W = pmf.size
+    weight = pmf[1:].sum()
+    total = float(births.sum())
+    if W < 2 or weight <= 0.0 or total <= 0.0:
+        return float("nan")
+    K = births.size
+    S = np.concatenate([[0.0], np.cumsum(spent)])  # S[j]: start of iteration j
+    S = np.concatenate([S, np.full(W + 1, S[-1])])  # (nothing runs after the run ends)
+    n = 1 << int(np.ceil(np.log2(K + S.size)))
+    C = np.fft.irfft(np.conj(np.fft.rfft(births, n)) * np.fft.rfft(S, n), n)[: W + 1]  # C[m] = sum_b births[b] S[b + m]
+    lengths = np.arange(2, W + 1)
+    per_request = (C[lengths] - C[1]) / (lengths - 1)
+    return float(pmf[1:] @ per_request / (weight * total))
 
 
 def iteration_times_s(s: TextSetup, *, tp: int, prompt_tokens: float, schedule: BurstSchedule) -> tuple[np.ndarray, np.ndarray]:

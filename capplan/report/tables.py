@@ -253,7 +253,7 @@ def text_report(r: TextResult) -> Group:
         job.add_row("Output tokens/s", sig(b.output_tokens_per_s), f"over the whole run; {held} (no latency targets)")
         job.add_row("Mean TTFT", duration(b.mean_ttft_ms / 1e3), "from sending; prompts wait for the prefill budget")
         if b.mean_tpot_ms is not None:
-            job.add_row("Mean TPOT", duration(b.mean_tpot_ms / 1e3), "per output token after the first; prefills that interrupt decoding included")
+            job.add_row("Mean TPOT", duration(b.mean_tpot_ms / 1e3), "per output token after the first, mean over requests (as benchmarks report it)")
         job.add_row("Cost", usd(b.cost_usd), f"{sig(b.gpu_hours)} GPU-hours")
         out += [Text(""), job]
     for w in r.warnings:

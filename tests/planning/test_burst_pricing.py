@@ -162,7 +162,7 @@ def test_a_bursts_prefill_iterations_run_outside_graphs_where_the_engine_has_non
     sched = BurstSchedule(
         decode_tokens=np.array([0.0, 100.0, 100.0]), decode_context=np.array([0.0, 600.0, 600.0]),
         prefill_tokens=np.array([2000.0, 100.0, 0.0]), prefill_sequences=np.array([4.0, 0.2, 0.0]),
-        runs=np.ones(3), requests=5.0, output_tokens=100.0, sent=np.array([5.0, 0.0, 0.0]),
+        runs=np.ones(3), requests=5.0, output_tokens=100.0, sent=np.array([5.0, 0.0, 0.0]), length_pmf=np.eye(100)[99],
     )
     slow_host = 1e-3  # far above any kernel: an iteration outside a graph takes kernels x 1 ms
     vllm_like = dataclasses.replace(setup, engine=dataclasses.replace(setup.engine, eager_launch_s=slow_host, prefill_graph_max_tokens=512.0))
@@ -301,3 +301,20 @@ def test_a_scheduler_that_polls_every_n_steps_delays_first_tokens_by_half_of_the
     assert text_burst(polled, **spread).mean_ttft_s > 1.2 * text_burst(setup, **spread).mean_ttft_s
     fixed = dict(tp=1, requests=80, prompt_tokens=1000.0, output_tokens=200.0, lengths="fixed", concurrency=8)
     assert text_burst(polled, **fixed).mean_ttft_s == pytest.approx(text_burst(setup, **fixed).mean_ttft_s, rel=1e-9)
+
+
+def test_a_runs_mean_tpot_is_the_benchmarks_mean_over_requests(setup):
+    # fixed lengths: every request decodes O - 1 times, so the mean over requests is the mean over
+    # decoded tokens; long-tailed lengths: the short requests, whose few steps fall among the run's
+    # prefills, weigh as much as long ones, and the mean over requests is the larger
+    from capplan.planning.burst import iteration_times_s
+
+    kw = dict(tp=1, requests=600, prompt_tokens=1500.0, output_tokens=150.0)
+    fixed = text_burst(setup, lengths="fixed", **kw)
+    t, _ = iteration_times_s(setup, tp=1, prompt_tokens=1500.0, schedule=fixed.schedule)
+    decoded = fixed.schedule.runs * fixed.schedule.decode_tokens
+    assert fixed.mean_tpot_s == pytest.approx(float(decoded @ t / decoded.sum()), rel=1e-6)
+    tail = text_burst(setup, lengths="exponential", max_output_tokens=1500.0, **kw)
+    t, _ = iteration_times_s(setup, tp=1, prompt_tokens=1500.0, schedule=tail.schedule)
+    decoded = tail.schedule.runs * tail.schedule.decode_tokens
+    assert tail.mean_tpot_s > 1.05 * float(decoded @ t / decoded.sum())
