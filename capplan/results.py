@@ -252,6 +252,7 @@ class TextInputs(_Record):
     concurrency: int | None = Field(default=None, description="requests in flight when fixed; None: the most that meets the latency targets")
     moe_parallel: str = Field(default="tp", description="MoE layout: tp, ep (expert parallel) or dep (expert parallel + attention data parallel)")
     engine_version: str | None = Field(default=None, description="the engine release whose defaults were used (None: the current one)")
+    poll_interval: int = Field(default=1, description="decode steps between the scheduler's looks for new requests (1: every step)")
 
 
 class IterationByPart(_Record):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +107,7 @@ def text(
     requests: int | None = None,
     output_lengths: str = "exponential",
     max_output_tokens: int | None = None,
+    poll_interval: int | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
@@ -131,6 +133,11 @@ def text(
     the mean is known; cut at ``max_output_tokens``, else at what the context leaves after the
     prompt or 20 means), "uniform" (1 .. 2 x ``output_tokens`` - 1, whose mean is ``output_tokens``)
     or "fixed".
+
+    ``poll_interval``: the engine's scheduler looks for new requests only every that many decode steps
+    (SGLang's ``--scheduler-recv-interval`` or ``--num-continuous-decode-steps``; None: every step), so a
+    request waits (n - 1) / 2 more iterations on average when others are in flight, and a run's arrivals
+    are admitted only then.
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
@@ -157,6 +164,7 @@ def text(
         raise UserError("reserved_memory_gb", reserved_memory_gb, "a number of GB from 0")
     _positive("concurrency", concurrency, integer=True, upper=1_000_000)
     _positive("requests", requests, integer=True, upper=10_000_000)
+    _positive("poll_interval", poll_interval, integer=True, upper=10_000)
     _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
     if output_lengths not in LENGTHS:
         raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
@@ -191,6 +199,8 @@ def text(
         w, g, eff, rt, stack_id, precision, kv_precision, calibration=cal, engine=engine_name, compute_precision=compute,
         expert_parallel=ep, attention_dp=dp, engine_version=engine_version,
     )
+    if poll_interval is not None:
+        setup = dataclasses.replace(setup, poll_interval=poll_interval)
     arch = setup.arch
     targets: dict[str, Any] = dict(ttft_ms=np.inf if ttft_t is None else ttft_t, tpot_ms=np.inf if tpot_t is None else tpot_t)
     reserved = reserved_memory_gb * GB
@@ -293,6 +303,7 @@ def text(
                 concurrency=concurrency,
                 moe_parallel=("dep" if setup.engine.attention_dp else "ep") if setup.engine.expert_parallel else "tp",
                 engine_version=engine_version,
+                poll_interval=setup.poll_interval,
             ),
             efficiency=_EFFICIENCY.get((setup, eff, g), (stack_id,), lambda: _engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g)),
             fits_in_memory=fits,

@@ -93,6 +93,13 @@ LongVideoOpt = Annotated[str, typer.Option(metavar="MODE", help="Generate a long
 TtftOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-to-first-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
 TpotOpt = Annotated[Optional[float], typer.Option(metavar="MS", help="Time-per-output-token target [ms]. Default: the catalogue's chat target.", rich_help_panel=SERVING)]
 EngineOpt = Annotated[Optional[str], typer.Option(metavar="ENGINE", help="Serving engine whose kernels and defaults to model: trtllm, vllm or sglang. Default: hardware_profiles/engines.toml's.", rich_help_panel=SERVING)]
+PollIntervalOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        metavar="N", help="The scheduler looks for new requests every N decode steps (SGLang --scheduler-recv-interval, --num-continuous-decode-steps). Default: every step.",
+        rich_help_panel=SERVING,
+    ),
+]
 EngineVersionOpt = Annotated[Optional[str], typer.Option(metavar="VERSION", help="Engine release (e.g. 0.7.3) where its host overhead differs by release.", rich_help_panel=SERVING)]
 RequestsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Also price a run of N requests on one replica, sent at once (a batch job) or --concurrency at a time (a benchmark): time to finish, TTFT, TPOT and cost.", rich_help_panel=SERVING)]
 OutputLengthsOpt = Annotated[

@@ -318,3 +318,22 @@ def test_a_runs_mean_tpot_is_the_benchmarks_mean_over_requests(setup):
     t, _ = iteration_times_s(setup, tp=1, prompt_tokens=1500.0, schedule=tail.schedule)
     decoded = tail.schedule.runs * tail.schedule.decode_tokens
     assert tail.mean_tpot_s > 1.05 * float(decoded @ t / decoded.sum())
+
+
+def test_a_what_if_takes_the_schedulers_poll_interval_and_so_agrees_with_a_validation_row_stating_it():
+    from typer.testing import CliRunner
+
+    import capplan
+    from capplan.cli.app import build_app
+    from capplan.errors import UserError
+
+    kw = dict(gpus=1, prompt_tokens=1000, output_tokens=200, concurrency=8)
+    base, polled = capplan.text("llama-3.1-8b", "h100-sxm", **kw), capplan.text("llama-3.1-8b", "h100-sxm", poll_interval=10, **kw)
+    assert polled.inputs.poll_interval == 10 and base.inputs.poll_interval == 1
+    assert polled.ttft_ms == pytest.approx(base.ttft_ms + 4.5 * base.tpot_ms, rel=1e-9) and polled.tpot_ms == base.tpot_ms
+    with pytest.raises(UserError, match="poll_interval"):
+        capplan.text("llama-3.1-8b", "h100-sxm", poll_interval=0, **kw)
+    args = ["text", "--workload", "llama-3.1-8b", "--gpus", "1", "--prompt-tokens", "1000", "--output-tokens", "200", "--concurrency", "8"]
+    out = CliRunner().invoke(build_app(), [*args, "--poll-interval", "10", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert '"poll_interval": 10' in out.output
