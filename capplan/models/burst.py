@@ -101,9 +101,10 @@ def burst_schedule(
     engine runs an iteration reaches its scheduler for the next one (the engine schedules an iteration
     before running it, and the new request's HTTP round, tokenisation and hand-over to the engine take
     longer than nothing). ``sent`` counts the requests sent at the start of each iteration.
-    ``poll_interval`` n: the scheduler looks for new requests only every n iterations (SGLang's
-    ``--scheduler-recv-interval n``, or ``--num-continuous-decode-steps n``, which runs n decode steps
-    between looks), so a request sent mid-run waits for the next look.
+    ``poll_interval`` n: the scheduler looks for new requests only every n iterations while it
+    decodes (SGLang's ``--scheduler-recv-interval n``, or ``--num-continuous-decode-steps n``, which
+    runs n decode steps between looks), so a request sent mid-run waits for the next look; an idle
+    engine looks at once.
     A burst longer than ``max_iterations`` raises ValueError (its middle is the steady state anyway).
 
     The schedule is a pure function of its arguments and the same run is often asked for more than
@@ -185,8 +186,9 @@ def burst_schedule(
         send = 0.0
         if closed:
             # those sent before this iteration reach the scheduler when it next polls for requests (every
-            # iteration, or every `poll` of them); the client tops up to its limit
-            if k % poll == 0:
+            # iteration, or every `poll` of them while it decodes; an idle engine polls at once, and with
+            # one request in flight a sent one always finds it idle); the client tops up to its limit
+            if k % poll == 0 or limit <= 1.0 or running + prefilling + queued < _DONE:
                 queued += transit
                 transit = 0.0
             room = limit - (N - unsent - ended)

@@ -117,7 +117,7 @@ def _reference(n, p, o, max_running, budget, lengths, cut, low=1, concurrency=No
         running = float(alive.sum())
         send = 0.0
         if closed:
-            if k % poll == 0:
+            if k % poll == 0 or concurrency <= 1 or running + prefilling + queued < 1e-4:
                 queued, transit = queued + transit, 0.0
             send = min(unsent, max(concurrency - (n - unsent - ended), 0.0))
             unsent -= send
