@@ -96,8 +96,14 @@ def mean_tpot_s(sched: BurstSchedule, spent: np.ndarray) -> float:
     K = births.size
     S = np.concatenate([[0.0], np.cumsum(spent)])  # S[j]: start of iteration j
     S = np.concatenate([S, np.full(W + 1, S[-1])])  # (nothing runs after the run ends)
-    n = 1 << int(np.ceil(np.log2(K + S.size)))
-    C = np.fft.irfft(np.conj(np.fft.rfft(births, n)) * np.fft.rfft(S, n), n)[: W + 1]  # C[m] = sum_b births[b] S[b + m]
+    # C[m] = sum_b births[b] S[b + m], m = 0 .. W, by FFT over blocks of cohorts (memory bounded by the
+    # block, not the run: a run may have millions of iterations)
+    C = np.zeros(W + 1)
+    step = max(1 << 16, W)
+    for b0 in range(0, K, step):
+        x, y = births[b0 : b0 + step], S[b0 : b0 + step + W + 1]
+        n = 1 << int(np.ceil(np.log2(x.size + y.size)))
+        C += np.fft.irfft(np.conj(np.fft.rfft(x, n)) * np.fft.rfft(y, n), n)[: W + 1]
     lengths = np.arange(2, W + 1)
     per_request = (C[lengths] - C[1]) / (lengths - 1)
     return float(pmf[1:] @ per_request / (weight * total))

@@ -337,3 +337,28 @@ def test_a_what_if_takes_the_schedulers_poll_interval_and_so_agrees_with_a_valid
     out = CliRunner().invoke(build_app(), [*args, "--poll-interval", "10", "--format", "json"])
     assert out.exit_code == 0, out.output
     assert '"poll_interval": 10' in out.output
+
+
+def test_the_runs_mean_tpot_by_blocks_of_cohorts_is_the_direct_sum():
+    # the FFT correlation over blocks of cohorts equals the per-request sum written out
+    from capplan.models.burst import BurstSchedule
+    from capplan.planning.burst import mean_tpot_s
+
+    rng = np.random.default_rng(0)
+    K, W = 70_000, 50  # more cohorts than one block (65,536)
+    births = np.where(rng.random(K) < 0.05, rng.random(K), 0.0)
+    spent = rng.random(K) * 0.01
+    pmf = rng.random(W)
+    pmf /= pmf.sum()
+    zeros = np.zeros(K)
+    sched = BurstSchedule(
+        decode_tokens=zeros, decode_context=zeros, prefill_tokens=zeros, prefill_sequences=births, runs=np.ones(K), requests=float(births.sum()),
+        output_tokens=float(pmf @ np.arange(1, W + 1)), sent=zeros, length_pmf=pmf,
+    )
+    S = np.concatenate([[0.0], np.cumsum(spent), np.full(W + 1, spent.sum())])
+    num = den = 0.0
+    for b in np.flatnonzero(births):
+        for length in range(2, W + 1):
+            num += births[b] * pmf[length - 1] * (S[b + length] - S[b + 1]) / (length - 1)
+            den += births[b] * pmf[length - 1]
+    assert mean_tpot_s(sched, spent) == pytest.approx(num / den, rel=1e-9)
