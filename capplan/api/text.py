@@ -131,8 +131,9 @@ def text(
     what the replica's GPUs cost for it. ``output_lengths`` is the distribution of output lengths
     around ``output_tokens``: "exponential" (default: long-tailed, the maximum-entropy choice when only
     the mean is known; cut at ``max_output_tokens``, else at what the context leaves after the
-    prompt or 20 means), "uniform" (1 .. 2 x ``output_tokens`` - 1, whose mean is ``output_tokens``)
-    or "fixed".
+    prompt or 20 means), "uniform" (1 .. 2 x ``output_tokens`` - 1, or
+    2 x ``output_tokens`` - ``max_output_tokens`` .. ``max_output_tokens`` when given: a benchmark's
+    ``--random-range-ratio``; the mean is ``output_tokens`` either way) or "fixed".
 
     ``poll_interval``: the engine's scheduler looks for new requests only every that many decode steps
     (SGLang's ``--scheduler-recv-interval`` or ``--num-continuous-decode-steps``; None: every step), so a
@@ -168,8 +169,13 @@ def text(
     _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
     if output_lengths not in LENGTHS:
         raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
-    if max_output_tokens is not None and output_lengths != "exponential":
-        raise UserError("max_output_tokens", max_output_tokens, "it cuts exponential output lengths; fixed and uniform ones average output_tokens as given")
+    if max_output_tokens is not None and output_lengths == "fixed":
+        raise UserError("max_output_tokens", max_output_tokens, "fixed output lengths are output_tokens each; it is the cut of exponential ones or the top of uniform ones")
+    if max_output_tokens is not None and output_lengths == "uniform" and not output_tokens <= max_output_tokens <= 2 * output_tokens - 1:
+        raise UserError(
+            "max_output_tokens", max_output_tokens,
+            f"uniform lengths run from 2 x output_tokens - max_output_tokens to max_output_tokens: give {output_tokens} .. {2 * output_tokens - 1}",
+        )
     engine_name = engine_id(engine)
     compute = _check_weight_precision(g, precision, compute_precision)
     ep, dp = _moe_layout(parallel, expert_parallel, attention_dp)
@@ -419,10 +425,13 @@ def _burst(
         return None
     # uniform: 1 .. 2 O - 1, mean O; exponential: cut at the context's room after the prompt, or at 20
     # means, beyond which e^-20 of the mass lies
-    top = {"fixed": None, "uniform": 2.0 * O - 1.0, "exponential": float(cut if cut is not None else min(max_context - P, 20 * O))}[lengths]
+    top = {
+        "fixed": None, "uniform": float(cut if cut is not None else 2 * O - 1), "exponential": float(cut if cut is not None else min(max_context - P, 20 * O)),
+    }[lengths]
     try:
         est = text_burst(
             setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top,
+            min_output_tokens=2.0 * O - top if lengths == "uniform" and top is not None else None,
             concurrency=float(concurrency) if concurrency is not None and concurrency < requests else None,
         )
     except ValueError as exc:  # (too long to follow iteration by iteration: the steady state's throughput applies)

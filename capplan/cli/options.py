@@ -105,7 +105,7 @@ RequestsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Also pric
 OutputLengthsOpt = Annotated[
     str, typer.Option(metavar="DIST", help="Output lengths of --requests with mean --output-tokens: exponential (long-tailed), uniform (1 .. 2x-1) or fixed.", rich_help_panel=SERVING)
 ]
-MaxOutputTokensOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Cut of --requests' exponential output lengths. Default: what the context leaves, at most 20 x --output-tokens.", rich_help_panel=SERVING)]
+MaxOutputTokensOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Longest output of --requests: the cut of exponential lengths (default: what the context leaves, at most 20 x --output-tokens) or the top of uniform ones, which then run from 2 x --output-tokens - N to N (default: 1 .. 2 x --output-tokens - 1).", rich_help_panel=SERVING)]
 ConcurrencyOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Requests in flight (as a benchmark at fixed concurrency), instead of the most that meets the targets.", rich_help_panel=SERVING)]
 ComputePrecisionOpt = Annotated[Optional[str], typer.Option(metavar="P", help="GEMM compute precision when it differs from the weights' (default: the weights' where the chip has it, else 16-bit weight-only).", rich_help_panel=HARDWARE)]
 ParallelOpt = Annotated[Optional[str], typer.Option(metavar="MODE", help="MoE layout: tp (tensor parallel), ep (expert parallel) or dep (expert parallel + attention data parallel). Default: the engine's.", rich_help_panel=HARDWARE)]

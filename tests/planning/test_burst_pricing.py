@@ -362,3 +362,18 @@ def test_the_runs_mean_tpot_by_blocks_of_cohorts_is_the_direct_sum():
             num += births[b] * pmf[length - 1] * (S[b + length] - S[b + 1]) / (length - 1)
             den += births[b] * pmf[length - 1]
     assert mean_tpot_s(sched, spent) == pytest.approx(num / den, rel=1e-9)
+
+
+def test_a_what_ifs_uniform_lengths_take_a_top_as_a_benchmarks_range_ratio_does():
+    # --random-range-ratio 0.8 with output length 1000: lengths 800 .. 1000, mean 900
+    import capplan
+    from capplan.errors import UserError
+
+    kw = dict(gpus=1, prompt_tokens=500, output_tokens=900, requests=64, concurrency=8, output_lengths="uniform")
+    b = capplan.text("llama-3.1-8b", "h100-sxm", max_output_tokens=1000, **kw).burst
+    assert b.max_output_tokens == 1000 and b.output_tokens_per_s * b.duration_s == pytest.approx(64 * 900, rel=1e-9)
+    wide = capplan.text("llama-3.1-8b", "h100-sxm", **kw).burst  # 1 .. 1799: a longer drain of the last outputs
+    assert wide.max_output_tokens == 1799 and wide.duration_s > b.duration_s
+    for bad in (899, 1800):
+        with pytest.raises(UserError, match="max_output_tokens"):
+            capplan.text("llama-3.1-8b", "h100-sxm", max_output_tokens=bad, **kw)
