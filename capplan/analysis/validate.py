@@ -331,10 +331,9 @@ def _burst_prediction(
     if n < 1:
         raise UserError(f"{where}, column requests", row.get("requests") or "", "it must be at least 1")
     replicas = max(n_sys // tp, 1)
-    low = max(2.0 * O - cut, 1.0) if lengths == "uniform" and cut else None
     conc = _float(row.get("batch"))
     est = text_burst(
-        setup, tp=tp, requests=n / replicas, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=cut, min_output_tokens=low,
+        setup, tp=tp, requests=n / replicas, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=cut,
         concurrency=conc / replicas if conc else None,
     )
     if est is None:

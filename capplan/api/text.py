@@ -428,11 +428,11 @@ def _burst(
     top = {
         "fixed": None, "uniform": float(cut if cut is not None else 2 * O - 1), "exponential": float(cut if cut is not None else min(max_context - P, 20 * O)),
     }[lengths]
+    in_flight = concurrency if concurrency is not None and concurrency < requests else None  # (else: all at once)
     try:
         est = text_burst(
             setup, tp=tp, requests=requests, prompt_tokens=P, output_tokens=O, lengths=lengths, max_output_tokens=top,
-            min_output_tokens=2.0 * O - top if lengths == "uniform" and top is not None else None,
-            concurrency=float(concurrency) if concurrency is not None and concurrency < requests else None,
+            concurrency=None if in_flight is None else float(in_flight),
         )
     except ValueError as exc:  # (too long to follow iteration by iteration: the steady state's throughput applies)
         raise UserError("requests", requests, f"{exc}; for this many requests use the steady-state throughput (without requests)") from None
@@ -440,7 +440,7 @@ def _burst(
         return None
     gpu_hours = est.duration_s * tp / 3600.0
     return build(
-        BurstRun, requests=requests, concurrency=concurrency if concurrency is not None and concurrency < requests else None, output_lengths=lengths,
+        BurstRun, requests=requests, concurrency=in_flight, output_lengths=lengths,
         max_output_tokens=top if lengths != "fixed" else None, duration_s=est.duration_s, output_tokens_per_s=est.output_tokens_per_s,
         mean_ttft_ms=est.mean_ttft_s * 1e3, mean_tpot_ms=est.mean_tpot_s * 1e3 if np.isfinite(est.mean_tpot_s) else None,
         iterations=est.iterations, gpu_hours=gpu_hours, cost_usd=gpu_hours * usd_per_gpu_hour,

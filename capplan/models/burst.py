@@ -20,9 +20,9 @@ Output lengths, when only their mean is known:
 
 - ``"fixed"``: every request emits the mean (random-token datasets with a set output length and EOS
   ignored, or benchmarks that fix lengths);
-- ``"uniform"``: uniform on ``min_output_tokens`` (default 1) .. ``max_output_tokens``
+- ``"uniform"``: uniform on 2 x mean - ``max_output_tokens`` (at least 1) .. ``max_output_tokens``
   (``random_range_ratio r`` in SGLang's and vLLM's random datasets draws lengths uniform on
-  r x max .. max; r = 0 gives 1 .. max);
+  r x max .. max, whose mean is (1 + r) x max / 2; r = 0 gives 1 .. max);
 - ``"exponential"``: geometric lengths with that mean (each emitted token ends the request with
   probability 1 / mean), cut at ``max_output_tokens``. It is the maximum-entropy distribution for
   a known mean on positive lengths, and the shape of a constant per-token chance of emitting EOS;
@@ -82,7 +82,6 @@ def burst_schedule(
     token_budget: float,
     lengths: str = "fixed",
     max_output_tokens: float | None = None,
-    min_output_tokens: float | None = None,
     concurrency: float | None = None,
     poll_interval: int = 1,
     max_iterations: int = 5_000_000,
@@ -91,7 +90,8 @@ def burst_schedule(
 
     ``output_tokens`` is the mean output length; ``lengths`` its distribution (:data:`LENGTHS`), cut at
     ``max_output_tokens`` (exponential: default 20 means, where the cut changes the mean by < 1e-8;
-    uniform: the largest length, required, and ``min_output_tokens`` the smallest, default 1).
+    uniform: the largest length M, required; the lengths run from 2 x output_tokens - M (at least 1),
+    the range whose mean is output_tokens).
     ``max_running`` caps running plus prefilling requests (the engine's limit or memory);
     ``token_budget`` caps the tokens of one iteration (decode tokens first, then prefill chunks).
 
@@ -127,21 +127,16 @@ def burst_schedule(
         if max_output_tokens is None:
             raise ValueError("uniform lengths need max_output_tokens")
         cap = max(int(round(max_output_tokens)), 1)
-        low = min(max(int(round(min_output_tokens)) if min_output_tokens is not None else 1, 1), cap)
+        low = min(max(int(round(2.0 * O - cap)), 1), cap)
     else:
         cap = max(int(math.ceil(max_output_tokens if max_output_tokens is not None else 20.0 * O)), 1)
     W = cap  # a request that has emitted W tokens has ended, whatever the distribution
     V = low - 1  # uniform: every request emits at least `low` tokens
     n_len = W - V  # uniform: the number of possible lengths
-    # Expected output tokens per request (after the cut): the sum over a of P(length > a), a = 0 .. W-1
-    if lengths == "fixed":
-        mean_len = float(W)
-    elif lengths == "uniform":
-        mean_len = (W + low) / 2.0
-    else:
-        q = 1.0 - 1.0 / O  # each emitted token ends the request with probability 1 / O
-        qW = q**W
-        mean_len = O * (1.0 - qW)
+    pmf = _length_pmf(lengths, W, low, O)
+    mean_len = float(pmf @ np.arange(1.0, W + 1.0))  # expected output tokens per request (after the cut)
+    q = 1.0 - 1.0 / O  # exponential: each emitted token ends the request with probability 1 / O
+    qW = q**W
 
     # A request whose prefill ends at iteration b has emitted a = k - b tokens when iteration k starts,
     # and still runs if its length exceeds a: with probability G(a) = 1 (fixed, a < W), q^a
@@ -162,6 +157,7 @@ def burst_schedule(
     T0 = T1 = T2 = U0 = U1 = U2 = 0.0
     R = A = 0.0
     ended = 0.0
+    alive = 0.0  # sequences alive after the last iteration's prefills, before any ended
     unsent = N if closed else 0.0
     queued, prefilling, pending_tokens, transit = (0.0 if closed else N), 0.0, 0.0, 0.0
     dec: list[float] = []
@@ -183,6 +179,7 @@ def burst_schedule(
             running, aged = R, A
         if running < 0.0:
             running = 0.0
+        ended += alive - running
         send = 0.0
         if closed:
             # those sent before this iteration reach the scheduler when it next polls for requests (every
@@ -224,11 +221,10 @@ def burst_schedule(
         # to the start of iteration k + 1: everyone ages by one token, the cohort born now has emitted
         # its first, and the cohorts born at k + 1 - W (and k + 1 - V) leave their windows
         born(done_prefill)
+        alive = running + done_prefill
         gone = births[k + 1 - W] if k + 1 >= W else 0.0
         if EXPO:
-            before = R + done_prefill
             R, A = q * R + q * done_prefill - gone * qW, q * (A + R) + q * done_prefill - gone * qW * W
-            ended += before - R
         else:
             T2 += 2.0 * T1 + T0 + done_prefill - gone * WW
             T1 += T0 + done_prefill - gone * W
@@ -238,9 +234,6 @@ def burst_schedule(
                 U2 += 2.0 * U1 + U0 + done_prefill - out_v * VV
                 U1 += U0 + done_prefill - out_v * V
                 U0 += done_prefill - out_v
-            if closed:
-                now = T0 if FIXED else (W * T0 - T1 - (V * U0 - U1)) / n_len
-                ended += running + done_prefill - (now if now > 0.0 else 0.0)
     d = np.asarray(dec)
     p = np.asarray(pre)
     ps = np.asarray(pre_seq)
@@ -260,7 +253,7 @@ def burst_schedule(
         requests=N,
         output_tokens=mean_len,
         sent=np.asarray(sent),
-        length_pmf=_length_pmf(lengths, W, low, O),
+        length_pmf=pmf,
     )
     for a in (out.decode_tokens, out.decode_context, out.prefill_tokens, out.prefill_sequences, out.runs, out.sent, out.length_pmf):
         a.flags.writeable = False

@@ -40,7 +40,6 @@ def text_burst(
     output_tokens: float,
     lengths: str = "fixed",
     max_output_tokens: float | None = None,
-    min_output_tokens: float | None = None,
     concurrency: float | None = None,
 ) -> BurstEstimate | None:
     """``requests`` prompts sent to one replica of ``tp`` GPUs (None: one sequence does not fit): all
@@ -56,7 +55,7 @@ def text_burst(
         return None
     sched = burst_schedule(
         requests, prompt_tokens, output_tokens, max_running=float(cap.max_batch[0]), token_budget=float(s.max_batched_tokens),
-        lengths=lengths, max_output_tokens=max_output_tokens, min_output_tokens=min_output_tokens, concurrency=concurrency,
+        lengths=lengths, max_output_tokens=max_output_tokens, concurrency=concurrency,
         poll_interval=s.poll_interval,
     )
     t, with_prompt = iteration_times_s(s, tp=tp, prompt_tokens=prompt_tokens, schedule=sched)

@@ -182,7 +182,7 @@ def test_a_burst_too_long_to_follow_is_refused():
 )
 def test_ranged_uniform_lengths_and_a_closed_loop_client_equal_a_brute_force_histogram(n, p, o, running, budget, lengths, cut, low, conc, poll):
     s = burst_schedule(
-        n, p, o, max_running=running, token_budget=budget, lengths=lengths, max_output_tokens=cut, min_output_tokens=low, concurrency=conc, poll_interval=poll,
+        n, p, o, max_running=running, token_budget=budget, lengths=lengths, max_output_tokens=cut, concurrency=conc, poll_interval=poll,
     )
     dec, ctx, pre, sent = _reference(n, p, o, running, budget, lengths, cut, low, conc, poll)
     assert len(dec) == len(s.runs)
@@ -193,7 +193,7 @@ def test_ranged_uniform_lengths_and_a_closed_loop_client_equal_a_brute_force_his
 
 
 def test_a_client_that_keeps_more_in_flight_than_it_has_requests_is_a_burst():
-    kw = dict(max_running=64, token_budget=4096, lengths="uniform", max_output_tokens=100, min_output_tokens=50)
+    kw = dict(max_running=64, token_budget=4096, lengths="uniform", max_output_tokens=100)
     a, b = burst_schedule(40, 300, 75, **kw), burst_schedule(40, 300, 75, concurrency=40, **kw)
     np.testing.assert_array_equal(a.decode_tokens, b.decode_tokens)
     np.testing.assert_array_equal(a.sent, b.sent)
@@ -201,7 +201,7 @@ def test_a_client_that_keeps_more_in_flight_than_it_has_requests_is_a_burst():
 
 
 def test_a_closed_loop_client_never_has_more_than_its_concurrency_in_flight():
-    s = burst_schedule(200, 500, 60, max_running=1000, token_budget=8192, lengths="uniform", max_output_tokens=70, min_output_tokens=50, concurrency=8)
+    s = burst_schedule(200, 500, 60, max_running=1000, token_budget=8192, lengths="uniform", max_output_tokens=70, concurrency=8)
     sent_so_far = np.cumsum(s.sent)
     # in flight at the start of an iteration: sent minus ended; decoding ones are a part of them
     assert np.all(s.runs * s.decode_tokens <= 8 + 1e-9)
@@ -212,7 +212,7 @@ def test_a_closed_loop_client_never_has_more_than_its_concurrency_in_flight():
 
 
 def test_a_scheduler_that_looks_for_requests_every_n_steps_admits_them_only_then():
-    kw = dict(max_running=256, token_budget=8192, lengths="uniform", max_output_tokens=100, min_output_tokens=80, concurrency=16)
+    kw = dict(max_running=256, token_budget=8192, lengths="uniform", max_output_tokens=100, concurrency=16)
     s = burst_schedule(400, 500, 90, poll_interval=10, **kw)
     k = np.arange(len(s.runs))
     # after the first wave, prompts start only at the iterations where the scheduler looks (k = 10, 20, ...)

@@ -189,7 +189,7 @@ def test_one_request_at_a_time_waits_for_nothing_and_takes_the_prompts_prefill_t
 
 
 def test_a_closed_loop_keeps_the_batch_at_its_concurrency_and_so_runs_slower_than_a_burst_of_the_same_requests(setup):
-    kw = dict(tp=1, requests=400, prompt_tokens=800.0, output_tokens=300.0, lengths="uniform", max_output_tokens=330.0, min_output_tokens=270.0)
+    kw = dict(tp=1, requests=400, prompt_tokens=800.0, output_tokens=300.0, lengths="uniform", max_output_tokens=330.0)
     burst, loop = text_burst(setup, **kw), text_burst(setup, concurrency=16, **kw)
     assert loop.output_tokens_per_s < burst.output_tokens_per_s
     assert (loop.schedule.runs * loop.schedule.decode_tokens).max() <= 16 + 1e-9
@@ -213,7 +213,7 @@ def test_validation_closed_loop_rows_are_the_burst_estimate_at_their_concurrency
     P, O, top = float(row["prompt_tokens"]), float(row["output_tokens"]), float(row["max_output_tokens"])
     est = text_burst(
         s, tp=int(row["tp"] or row["num_gpus"]), requests=float(row["requests"]), prompt_tokens=P, output_tokens=O, lengths="uniform", max_output_tokens=top,
-        min_output_tokens=2 * O - top, concurrency=float(row["batch"]),
+        concurrency=float(row["batch"]),
     )
     assert rows[line].predicted == pytest.approx(est.mean_tpot_s * 1e3, rel=1e-9)
     # calibratable through the steady state's kernel classes at its concurrency, scaled to the run
@@ -297,7 +297,7 @@ def test_a_scheduler_that_polls_every_n_steps_delays_first_tokens_by_half_of_the
     # the run: with lengths spread over 180..220 requests end while others decode, and the next wait for
     # the scheduler's next look; fixed lengths end together, so the engine idles until then, which costs
     # nothing (an idle scheduler loop is quick)
-    spread = dict(tp=1, requests=80, prompt_tokens=1000.0, output_tokens=200.0, lengths="uniform", max_output_tokens=220.0, min_output_tokens=180.0, concurrency=8)
+    spread = dict(tp=1, requests=80, prompt_tokens=1000.0, output_tokens=200.0, lengths="uniform", max_output_tokens=220.0, concurrency=8)
     assert text_burst(polled, **spread).mean_ttft_s > 1.2 * text_burst(setup, **spread).mean_ttft_s
     fixed = dict(tp=1, requests=80, prompt_tokens=1000.0, output_tokens=200.0, lengths="fixed", concurrency=8)
     assert text_burst(polled, **fixed).mean_ttft_s == pytest.approx(text_burst(setup, **fixed).mean_ttft_s, rel=1e-9)
