@@ -124,10 +124,10 @@ def iteration_times_s(s: TextSetup, *, tp: int, prompt_tokens: float, schedule: 
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(lump > 0, pre / lump, 0.0)
         lump_seqs = np.where(share > 0, seqs / share, 0.0)
-    ctx = schedule.decode_context
-    decode_only = np.where(dec > 0, _priced(s, tp, P, dec, ctx, 0.0 * dec, 0.0 * dec), 0.0)
+    ctx, none = schedule.decode_context, np.zeros_like(dec)
+    decode_only = np.where(dec > 0, _priced(s, tp, P, dec, ctx, none, none), 0.0)
     if s.engine.separate_prefill:
-        with_prompt = decode_only + np.where(lump > 0, _priced(s, tp, P, 0.0 * dec, ctx, lump, lump_seqs), 0.0)
+        with_prompt = decode_only + np.where(lump > 0, _priced(s, tp, P, none, ctx, lump, lump_seqs), 0.0)
     else:
         with_prompt = np.where(lump > 0, _priced(s, tp, P, dec, ctx, lump, lump_seqs), decode_only)
     return share * with_prompt + (1.0 - share) * decode_only, with_prompt
