@@ -309,7 +309,7 @@ class TextResult(_Record):
     kv_cache_bytes_per_token: float
     memory_gb: float = Field(description="weights + KV cache per GPU [GB]")
     usable_memory_gb: float
-    prefill_time_share: float = Field(description="share of GPU time spent on prefill, used to split cost")
+    prefill_time_share: float = Field(description="share of GPU time prompts add to the decode iteration (1 - decode alone / iteration), used to split cost")
     iteration_s: IterationByPart | None = Field(default=None, description="the iteration at max_batch by part (none when no batch fits)")
     cost_per_million_output_tokens_usd: float | None
     cost_per_million_input_tokens_usd: float | None

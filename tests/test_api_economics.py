@@ -79,3 +79,22 @@ def test_bad_economics_files_name_file_and_field(tmp_path, text, field):
         capplan.video("cogvideox-5b", "h100-sxm", economics=f)
     msg = str(exc.value)
     assert str(f) in msg and field in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("engine", ["vllm", "sglang", "trtllm"])
+def test_prefill_is_charged_the_time_prompts_add_to_the_decode_step(engine):
+    # one sequence with a 128-token prompt and 2,048 output tokens: the step reads the weights for the
+    # output token anyway, so the prompt adds a prefill's work once per 2,048 steps, well under 1% of the
+    # GPU time (charging each part its time alone gave it half)
+    kw = dict(gpus=8, precision="fp8", engine=engine, concurrency=1, prompt_tokens=128, output_tokens=2048)
+    r = capplan.text("llama-3.1-70b", "h100-sxm", **kw)
+    assert 0 < r.prefill_time_share < 0.01
+    # an input token then costs less than an output token, and the two parts add up to the blended cost
+    assert r.cost_per_million_input_tokens_usd < r.cost_per_million_output_tokens_usd
+    total_usd = r.cost_per_million_tokens_usd * (128 + 2048)
+    assert r.cost_per_million_input_tokens_usd * 128 + r.cost_per_million_output_tokens_usd * 2048 == pytest.approx(total_usd)
+
+
+def test_prefill_share_grows_with_the_prompt():
+    shares = [capplan.text("llama-3.1-70b", "h100-sxm", gpus=4, prompt_tokens=p, output_tokens=256, concurrency=32).prefill_time_share for p in (256, 1024, 4096)]
+    assert 0 < shares[0] < shares[1] < shares[2] < 1

@@ -264,12 +264,12 @@ def text_capacity(
     # scenarios; a trailing axis of 2 would make it loop over pairs, ten times slower)
     if with_share and lumpy:
         t_k, t_next = terms.time_s(k), terms.time_s(nxt)
-        pre, dec = _parts_s(terms, None, None, k)
+        dec = _decode_alone_s(terms, None, k)
     elif with_share:
-        # one evaluation of the four stacked iterations: the steady state at k and k + 1, prefill and decode parts at k
+        # one evaluation of the four stacked iterations: the steady state at k and k + 1, and its decode part alone at k
         one = np.ones_like(k)
         times = stacked.time_s(np.stack([np.stack([k, one, k, k]), np.stack([nxt, one, k, k])]))
-        t_k, t_next, pre, dec = times[0, 0], times[1, 0], times[0, 2], times[0, 3]
+        t_k, t_next, dec = times[0, 0], times[1, 0], times[0, 3]
     else:
         times = terms.time_s(np.stack([k, nxt]))
         t_k, t_next = times[0], times[1]
@@ -279,7 +279,7 @@ def text_capacity(
     limited = np.where(fits, limited, 1)
     served = max_batch > 0
     iteration = terms.at(k) if with_share else None
-    share = np.where(served, pre / (pre + dec), 0.0) if with_share else np.zeros_like(t_k)
+    share = np.where(served, _prefill_share(t_k, dec), 0.0) if with_share else np.zeros_like(t_k)
     flat = lambda x: _flat(x, n)  # noqa: E731
     return TextArrays(
         tp=flat(tp_c),
@@ -334,8 +334,7 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
     iteration = terms.at(k) if with_share else None
     share = 0.0
     if with_share and served:
-        pre, dec = _parts_s(terms, pre_part, dec_part, k)
-        share = pre / (pre + dec)
+        share = float(_prefill_share(t_k, _decode_alone_s(terms, dec_part, k)))
 
     def one(v: Any) -> np.ndarray:
         return np.array([v], dtype=float)
@@ -398,13 +397,20 @@ def text_auto(
     return r.take(where[pick, np.arange(n)])
 
 
-def _parts_s(terms: transformer.SteadyTerms, pre_part: transformer.StepTerms | None, dec_part: transformer.StepTerms | None, k: Any) -> tuple[Any, Any]:
-    """(prefill, decode) parts of the steady state at batch ``k`` [s], whose ratio is prefill's share of
-    GPU time: the lumpy forms know theirs; the even spread's are its prefill and decode parts alone."""
+def _decode_alone_s(terms: transformer.SteadyTerms, dec_part: transformer.StepTerms | None, k: Any) -> Any:
+    """The steady state's decode work alone at batch ``k`` [s]: the iteration the batch would run with
+    no prompts arriving."""
     if isinstance(terms, (transformer.SeparatePrefillTerms, transformer.MixedPrefillTerms)):
-        return terms.prefill_s(k), terms.decode.time_s(k)
-    assert pre_part is not None and dec_part is not None
-    return pre_part.time_s(k), dec_part.time_s(k)
+        return terms.decode.time_s(k)
+    assert dec_part is not None
+    return dec_part.time_s(k)
+
+
+def _prefill_share(iteration_s: Any, decode_alone_s: Any) -> Any:
+    """Prefill's share of GPU time: the time prompts ADD to the decode iteration the batch runs anyway,
+    over the iteration's time. Decode is charged the weight reads, launches and collectives it needs
+    alone; a prompt that rides along in a weight-bound step costs only its own work."""
+    return np.clip(1.0 - decode_alone_s / iteration_s, 0.0, 1.0)
 
 
 def text_fixed(
@@ -430,8 +436,7 @@ def text_fixed(
     prefill_s = prompt_terms.time_s(1.0)
     share = np.zeros(n)
     if with_share and served.any():
-        pre, dec = _parts_s(terms, pre_part, dec_part, k)
-        share = np.where(served, pre / (pre + dec), 0.0)
+        share = np.where(served, _prefill_share(t_k, _decode_alone_s(terms, dec_part, k)), 0.0)
     dp = s.engine.attention_dp
     return TextArrays(
         tp=tp_a.copy(),
