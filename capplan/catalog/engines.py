@@ -126,7 +126,7 @@ def _release(version: str) -> tuple[int, ...]:
 
 
 #: The scalar defaults an older release's entry may set (engines_schema.OlderVersions), in this order.
-RELEASE_FIELDS = ("scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens")
+RELEASE_FIELDS = ("scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch")
 
 
 def _kernel_figures(k: Any) -> dict[str, float]:
@@ -156,6 +156,7 @@ def _engine_for(
         raise UserError("engine", eid, f"{e.name} does not run on {gpu_id} ({architecture}); choose one of {', '.join(runs)}")
     released = {name: getattr(e, name) for name in RELEASE_FIELDS}
     figures = _kernel_figures(e.kernels.get(architecture))
+    older: list[Any] = []
     if version is not None:
         if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
             raise UserError("engine_version", version, "a release number such as 0.7.3")
@@ -165,7 +166,7 @@ def _engine_for(
             released[name] = next((getattr(o, name) for o in older if getattr(o, name) is not None), released[name])
         for o in reversed(older):
             figures |= _kernel_figures((o.kernels or {}).get(architecture))
-    overhead, per_sequence, prefill_graph = (released[name] for name in RELEASE_FIELDS)
+    overhead, per_sequence, prefill_graph, release_graph = (released[name] for name in RELEASE_FIELDS)
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
@@ -176,6 +177,8 @@ def _engine_for(
             tokens = tier.chunked_prefill_size
             graph = tier.cuda_graph_max_bs_tp_4_or_more if tp >= 4 else tier.cuda_graph_max_bs_tp_below_4
             break
+    if any(o.cuda_graph_max_batch is not None for o in older):  # an older release's own limit wins over the current tiers
+        graph = release_graph
     kernels = {key: v for key, v in figures.items() if key in KERNEL_KEYS}
     # an engine's host time per kernel was measured on NVIDIA GPUs; the framework's dispatch costs more elsewhere
     host = float((f.eager_host_factor_by_vendor or {}).get(vendor, 1.0))

@@ -71,6 +71,8 @@ class OlderVersions(_Strict):
     scheduler_overhead_s_per_iteration: NonNegFloat | None = None
     scheduler_overhead_s_per_sequence: NonNegFloat | None = None
     prefill_cuda_graph_max_tokens: Annotated[int, Field(ge=0)] | None = None
+    # the largest decode batch that replays a CUDA graph; 0: the release ran every iteration without one
+    cuda_graph_max_batch: Annotated[int, Field(ge=0)] | None = None
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 

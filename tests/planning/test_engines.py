@@ -158,6 +158,18 @@ def test_an_older_engine_release_takes_its_own_defaults():
         capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
 
 
+def test_tensorrt_llm_0x_ran_every_iteration_without_a_cuda_graph():
+    # engines.toml: the TensorRT engine backend's executor, gptManagerBenchmark and trtllm-bench throughput
+    # left cudaGraphMode off; the PyTorch backend (1.0 on) graphs decode batches up to 128
+    h100 = CAT.gpu("h100-sxm")
+    assert engine_for("trtllm", h100, version="0.16.0").cuda_graph_max_batch == 0
+    assert engine_for("trtllm", h100, version="1.0").cuda_graph_max_batch == engine_for("trtllm", h100).cuda_graph_max_batch == 128
+    # an older release that sets no graph limit keeps the current one (SGLang's comes from its memory tiers)
+    assert engine_for("sglang", h100, version="0.4.3").cuda_graph_max_batch == engine_for("sglang", h100).cuda_graph_max_batch
+    s = _setup(engine="trtllm", engine_version="0.16.0")
+    assert s.engine.graph_max_batch == 0.0
+
+
 def test_an_engine_runs_only_on_the_generations_its_profile_lists():
     with pytest.raises(UserError, match="TensorRT-LLM does not run on mi300x"):
         capplan.text("llama-3.1-8b", "mi300x", engine="trtllm")
