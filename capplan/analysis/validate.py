@@ -383,6 +383,7 @@ _MAX_SEQS = re.compile(r"(?:--max-num-seqs|\bmax[_ ]num[_ ]seqs)[ =](\d+)", re.I
 _MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens)[ =](\d+)")
 _STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
 _POLL = re.compile(r"--(?:scheduler-recv-interval|num-continuous-decode-steps)[ =](\d+)")
+_MAX_UTILIZATION = re.compile(r"\bMAX_UTILIZATION\b")
 
 
 def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
@@ -392,8 +393,11 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     once per n decode steps, so their host time per step is 1/n; vLLM blog 'vLLM v0.6.0: 2.7x
     Throughput Improvement and 5x Latency Reduction', 2024-09-05), and SGLang's
     ``--scheduler-recv-interval n`` / ``--num-continuous-decode-steps n`` (the scheduler looks for new
-    requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch)."""
+    requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch), and TensorRT-LLM's
+    ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion)."""
     seqs, tokens, steps, poll = _MAX_SEQS.search(notes), _MAX_TOKENS.search(notes), _STEPS.search(notes), _POLL.search(notes)
+    if _MAX_UTILIZATION.search(notes):  # TensorRT-LLM's other capacity policy takes KV blocks as tokens arrive
+        setup = dataclasses.replace(setup, kv_reserved_to_completion=False)
     if poll:
         setup = dataclasses.replace(setup, poll_interval=int(poll.group(1)))
     if seqs:

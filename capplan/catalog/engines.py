@@ -81,6 +81,7 @@ class EngineSetup:
     act_quant_fused_per_layer: int = 0  # activation-quantisation kernels fused into norms/activations, per layer
     triton_fused_moe: TritonFusedMoe | None = None  # the file's [triton_fused_moe] record where the engine runs that kernel on this GPU
     separate_prefill: bool = False
+    kv_reserved_to_completion: bool = False  # a request holds KV for its prompt and whole output from admission
 
 
 @functools.lru_cache(maxsize=1)
@@ -199,6 +200,7 @@ def _engine_for(
         block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
         prefill_graph_max_tokens=float("inf") if prefill_graph is None else float(prefill_graph),
         separate_prefill=e.separate_prefill_batches,
+        kv_reserved_to_completion=e.kv_reserved_to_completion,
         eager_launch_mla_moe_s=None if e.eager_host_s_per_kernel_mla_moe is None else e.eager_host_s_per_kernel_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (

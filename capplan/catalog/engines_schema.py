@@ -106,6 +106,10 @@ class EngineProfile(_Strict):
     # new prompts run as prefill batches of their own between decode batches (not mixed into them)
     separate_prefill_batches: bool = False
     prefill_source: Source | None = None
+    # the scheduler admits a request only when the KV cache holds its prompt plus its whole requested
+    # output (TensorRT-LLM's GUARANTEED_NO_EVICT); False: blocks are taken as tokens arrive
+    kv_reserved_to_completion: bool = False
+    kv_reservation_source: Source | None = None
     # host seconds per kernel (as capplan counts them) of a forward run outside CUDA graphs, where the
     # engine's Python dispatch is measured; None: the driver-path eager_kernel_launch_s of the file
     eager_host_s_per_kernel: NonNegFloat | None = None

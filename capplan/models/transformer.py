@@ -922,11 +922,15 @@ def prompt_prefill_terms(
 
 
 def kv_cache_bytes_per_gpu(
-    a: LLMArchitecture, kv_bytes: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike, tp: ArrayLike, attention_dp: bool = False
+    a: LLMArchitecture, kv_bytes: ArrayLike, batch: ArrayLike, prompt_tokens: ArrayLike, output_tokens: ArrayLike, tp: ArrayLike, attention_dp: bool = False,
+    reserved_to_completion: bool = False,
 ) -> np.ndarray:
-    """KV cache of ``batch`` sequences at their mean context P + O/2, on each GPU [bytes]."""
+    """KV cache of ``batch`` sequences at their mean context P + O/2, on each GPU [bytes]; with
+    ``reserved_to_completion``, the P + O each holds from admission on an engine that reserves a
+    request's whole output before running it."""
     P, O = np.asarray(prompt_tokens, dtype=float), np.asarray(output_tokens, dtype=float)
-    return kv_bytes_per_token(a, kv_bytes) * np.asarray(batch, dtype=float) * (P + O / 2.0) / kv_shard(a, tp, attention_dp)
+    context = P + O if reserved_to_completion else P + O / 2.0
+    return kv_bytes_per_token(a, kv_bytes) * np.asarray(batch, dtype=float) * context / kv_shard(a, tp, attention_dp)
 
 
 def kv_shard(a: LLMArchitecture, tp: ArrayLike, attention_dp: bool = False) -> Any:

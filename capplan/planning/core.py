@@ -77,6 +77,9 @@ class TextSetup:
     # iterations between the scheduler's looks for new requests (SGLang's --scheduler-recv-interval or
     # --num-continuous-decode-steps; 1: every iteration, the engines' default)
     poll_interval: int = 1
+    # each running request holds KV for P + O from admission (TensorRT-LLM's GUARANTEED_NO_EVICT), not
+    # its mean context P + O/2
+    kv_reserved_to_completion: bool = False
 
 
 def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> Any:
@@ -171,9 +174,9 @@ def _memory_batch(s: TextSetup, tp: Any, P: Any, O: Any, reserved: Any) -> tuple
 
     # Memory: weights + KV of b sequences at mean context, affine in b.
     def mem_ok(b: Any) -> Any:
-        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp, dp) <= usable
+        return weights + transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, b, P, O, tp, dp, s.kv_reserved_to_completion) <= usable
 
-    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp, dp)
+    per_seq = transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, 1.0, P, O, tp, dp, s.kv_reserved_to_completion)
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.floor(np.divide(usable - weights, per_seq))
     b = minimum(maximum(float(room) if type(per_seq) is float else room, 0.0), cap)
@@ -289,7 +292,7 @@ def text_capacity(
         tokens_per_s=flat(np.where(served, k / t_k, 0.0)),
         tpot_s=flat(t_k),
         ttft_s=flat(transformer.time_to_first_token_s(prefill_s, t_k, max_batch, s.poll_interval)),
-        kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c, dp), 0.0)),
+        kv_cache_bytes=flat(np.where(served, transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp_c, dp, s.kv_reserved_to_completion), 0.0)),
         weights_bytes=flat(weights),
         prefill_share=flat(share),
         iteration=iteration,
@@ -347,7 +350,7 @@ def _capacity_one(s: TextSetup, tp: float, P: float, O: float, ttft: float, tpot
         tokens_per_s=one(k / t_k if served else 0.0),
         tpot_s=one(t_k),
         ttft_s=one(transformer.time_to_first_token_s(prefill_s, t_k, float(max_batch), s.poll_interval)),
-        kv_cache_bytes=one(transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp, dp) if served else 0.0),
+        kv_cache_bytes=one(transformer.kv_cache_bytes_per_gpu(a, s.kv_bytes, k, P, O, tp, dp, s.kv_reserved_to_completion) if served else 0.0),
         weights_bytes=one(weights),
         prefill_share=one(share),
         iteration=iteration,
@@ -446,7 +449,7 @@ def text_fixed(
         tokens_per_s=np.where(served & most.fits, k / t_k, 0.0),
         tpot_s=b(t_k),
         ttft_s=b(transformer.time_to_first_token_s(prefill_s, t_k, batch, s.poll_interval)),
-        kv_cache_bytes=np.where(served, transformer.kv_cache_bytes_per_gpu(s.arch, s.kv_bytes, k, P, O, tp_a, dp), 0.0),
+        kv_cache_bytes=np.where(served, transformer.kv_cache_bytes_per_gpu(s.arch, s.kv_bytes, k, P, O, tp_a, dp, s.kv_reserved_to_completion), 0.0),
         weights_bytes=most.weights_bytes,
         prefill_share=b(share),
     )

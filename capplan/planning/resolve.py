@@ -234,6 +234,7 @@ def _text_setup(
         max_batched_tokens=float(e.max_batched_tokens),
         engine_id=e.id,
         compute_precision=cp,
+        kv_reserved_to_completion=e.kv_reserved_to_completion,
     )
 
 

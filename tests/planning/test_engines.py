@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ from capplan.catalog import load_catalog
 from capplan.catalog.engines import engine_for, engine_for_framework, load_engines
 from capplan.errors import UserError
 from capplan.models.transformer import param_counts, step_terms
-from capplan.planning.core import text_at_batch, text_batch_cap, text_usable_bytes
+from capplan.planning.core import text_at_batch, text_batch_cap, text_capacity, text_usable_bytes
 from capplan.planning.resolve import text_setup
 
 CAT = load_catalog()
@@ -168,6 +170,23 @@ def test_tensorrt_llm_0x_ran_every_iteration_without_a_cuda_graph():
     assert engine_for("sglang", h100, version="0.4.3").cuda_graph_max_batch == engine_for("sglang", h100).cuda_graph_max_batch
     s = _setup(engine="trtllm", engine_version="0.16.0")
     assert s.engine.graph_max_batch == 0.0
+
+
+def test_tensorrt_llm_admits_a_request_only_with_kv_for_its_whole_output():
+    # GUARANTEED_NO_EVICT (TensorRT-LLM's default capacity policy) reserves P + O per request, so at the
+    # memory limit the batch is what the KV pool holds at P + O each, not at the mean context P + O/2
+    P, O = 128, 2048
+    r = capplan.text("llama-3.1-70b", "h200-sxm", gpus=1, precision="fp8", kv_precision="fp8", engine="trtllm", prompt_tokens=P, output_tokens=O, no_latency_targets=True)
+    assert r.batch_limited_by == "memory"
+    per_seq_gb = r.kv_cache_bytes_per_token * (P + O) / 1e9
+    assert r.kv_cache_gb == pytest.approx(r.max_batch * per_seq_gb)
+    assert r.weights_gb + r.max_batch * per_seq_gb <= r.usable_memory_gb < r.weights_gb + (r.max_batch + 1) * per_seq_gb
+    # the MAX_UTILIZATION policy (a benchmark that states it) takes blocks as tokens arrive: about twice the batch
+    s = _setup("llama-3.1-70b", gpu="h200-sxm", precision="fp8", engine="trtllm")
+    assert s.kv_reserved_to_completion and not _setup(engine="vllm").kv_reserved_to_completion
+    held = text_capacity(s, tp=1, prompt_tokens=P, output_tokens=O, with_share=False).max_batch[0]
+    packed = text_capacity(dataclasses.replace(s, kv_reserved_to_completion=False), tp=1, prompt_tokens=P, output_tokens=O, with_share=False).max_batch[0]
+    assert packed / held == pytest.approx((P + O) / (P + O / 2), rel=0.02)
 
 
 def test_an_engine_runs_only_on_the_generations_its_profile_lists():
