@@ -226,6 +226,21 @@ def test_block_scaled_fp8_experts_take_the_block_fused_moe_figures_of_their_rele
     assert _setup(fp8_block_scaled=True, **later).engine.fused_moe_stream_frac == _setup(**later).engine.fused_moe_stream_frac
 
 
+def test_sglang_before_0_4_7_ran_its_tensor_parallel_moe_on_the_triton_kernel():
+    # engines.toml: 0.4.2-0.4.6 chose FusedMoE (the Triton fork of vLLM's kernel) unless DeepEP was asked for,
+    # so DeepSeek's block-fp8 experts take that kernel's February-2025 figures, not DeepGEMM's fused_moe_frac
+    h200 = CAT.gpu("h200-sxm")
+    old, new = engine_for("sglang", h200, version="0.4.3"), engine_for("sglang", h200, version="0.5.9")
+    assert old.block_fp8_kernels == {"fused_moe_fp8_block_frac": 0.04, "fused_moe_weight_stream_fp8_block_frac": 0.25}
+    assert not new.block_fp8_kernels
+    kw = dict(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="sglang")
+    assert _setup(engine_version="0.4.3", **kw).engine.fused_moe_stream_frac == 0.25
+    # the expert weights stream at a quarter of HBM bandwidth: a batch-8 decode step is slower than the current release's
+    slow = capplan.text("deepseek-v3", "h200-sxm", gpus=8, precision="fp8", engine="sglang", engine_version="0.4.3", concurrency=8)
+    fast = capplan.text("deepseek-v3", "h200-sxm", gpus=8, precision="fp8", engine="sglang", engine_version="0.5.9", concurrency=8)
+    assert slow.iteration_s.experts > 2 * fast.iteration_s.experts
+
+
 def _decode_flop(s, P, O):
     return step_terms(s.arch, s.rates, decode_tokens=4.0, decode_context=P + O / 2, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=1.0, tp=8).at(1.0).flop
 
