@@ -166,8 +166,10 @@ def test_tensorrt_llm_0x_ran_every_iteration_without_a_cuda_graph():
     h100 = CAT.gpu("h100-sxm")
     assert engine_for("trtllm", h100, version="0.16.0").cuda_graph_max_batch == 0
     assert engine_for("trtllm", h100, version="1.0").cuda_graph_max_batch == engine_for("trtllm", h100).cuda_graph_max_batch == 128
-    # an older release that sets no graph limit keeps the current one (SGLang's comes from its memory tiers)
-    assert engine_for("sglang", h100, version="0.4.3").cuda_graph_max_batch == engine_for("sglang", h100).cuda_graph_max_batch
+    # a release after the last entry that sets a graph limit keeps the current one (SGLang's comes from its memory tiers)
+    assert engine_for("sglang", h100, version="0.4.7").cuda_graph_max_batch == engine_for("sglang", h100).cuda_graph_max_batch
+    # SGLang 0.4.2-0.4.6 captured graphs up to 160 running requests whatever the TP size (before the memory tiers)
+    assert engine_for("sglang", h100, version="0.4.3").cuda_graph_max_batch == 160
     s = _setup(engine="trtllm", engine_version="0.16.0")
     assert s.engine.graph_max_batch == 0.0
 
@@ -233,6 +235,11 @@ def test_sglang_before_0_4_7_ran_its_tensor_parallel_moe_on_the_triton_kernel():
     old, new = engine_for("sglang", h200, version="0.4.3"), engine_for("sglang", h200, version="0.5.9")
     assert old.block_fp8_kernels == {"fused_moe_fp8_block_frac": 0.04, "fused_moe_weight_stream_fp8_block_frac": 0.25}
     assert not new.block_fp8_kernels
+    # the ROCm builds of the time ran the same Triton kernel on MI300X (no timing there: the H100 fractions apply)
+    mi300x = CAT.gpu("mi300x")
+    for engine, version in (("sglang", "0.4.2"), ("vllm", "0.7.3")):
+        assert engine_for(engine, mi300x, version=version).block_fp8_kernels == old.block_fp8_kernels
+    assert not engine_for("sglang", mi300x, version="0.5.9").block_fp8_kernels
     kw = dict(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="sglang")
     assert _setup(engine_version="0.4.3", **kw).engine.fused_moe_stream_frac == 0.25
     # the expert weights stream at a quarter of HBM bandwidth: a batch-8 decode step is slower than the current release's
