@@ -44,6 +44,9 @@ KERNEL_KEYS = (
 #: ones. :func:`engine_for` reports them apart (``EngineSetup.block_fp8_kernels``) so that code which
 #: maps every key of ``kernels`` onto an efficiency.toml field never meets them.
 BLOCK_FP8_MOE_KEYS = ("fused_moe_fp8_block_frac", "fused_moe_weight_stream_fp8_block_frac")
+#: ... and those of 4-bit experts computed at 16 bits (weight-only W4A16: MXFP4 or int4 experts on a GPU
+#: without 4-bit tensor cores, dequantised inside the kernel), reported apart the same way.
+W4A16_MOE_KEYS = ("fused_moe_w4a16_frac", "fused_moe_weight_stream_w4_frac")
 
 
 _SCHEMA_NAMES = ("EngineKernels", "EngineProfile", "EnginesFile", "MemoryTier", "OlderVersions", "TritonFusedMoe")
@@ -76,6 +79,8 @@ class EngineSetup:
     per_sequence_overhead_s: float = 0.0
     # the keys of BLOCK_FP8_MOE_KEYS the profile sets for this generation (not yet in the model)
     block_fp8_kernels: dict[str, float] = field(default_factory=dict)
+    # the keys of W4A16_MOE_KEYS the profile sets for this generation
+    w4a16_kernels: dict[str, float] = field(default_factory=dict)
     prefill_graph_max_tokens: float = float("inf")  # inf: not stated (prefill priced as if graphed)
     eager_launch_mla_moe_s: float | None = None  # per kernel outside graphs for MLA + MoE layers (None: eager_launch_s)
     act_quant_fused_per_layer: int = 0  # activation-quantisation kernels fused into norms/activations, per layer
@@ -132,7 +137,7 @@ RELEASE_FIELDS = ("scheduler_overhead_s_per_iteration", "scheduler_overhead_s_pe
 
 def _kernel_figures(k: Any) -> dict[str, float]:
     """The kernel keys a generation's entry (or an older release's override of it) sets."""
-    return {key: float(getattr(k, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS if k is not None and getattr(k, key) is not None}
+    return {key: float(getattr(k, key)) for key in KERNEL_KEYS + BLOCK_FP8_MOE_KEYS + W4A16_MOE_KEYS if k is not None and getattr(k, key) is not None}
 
 
 def engine_for(engine: str | None, gpu: GPUProfile, tp: int = 1, version: str | None = None) -> EngineSetup:
@@ -198,6 +203,7 @@ def _engine_for(
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
         per_sequence_overhead_s=per_sequence,
         block_fp8_kernels={key: v for key, v in figures.items() if key in BLOCK_FP8_MOE_KEYS},
+        w4a16_kernels={key: v for key, v in figures.items() if key in W4A16_MOE_KEYS},
         prefill_graph_max_tokens=float("inf") if prefill_graph is None else float(prefill_graph),
         separate_prefill=e.separate_prefill_batches,
         kv_reserved_to_completion=e.kv_reserved_to_completion,

@@ -26,6 +26,9 @@ class EngineKernels(_Strict):
     fused_moe_weight_stream_fp8_frac: Fraction | None = None
     fused_moe_fp8_block_frac: Fraction | None = None
     fused_moe_weight_stream_fp8_block_frac: Fraction | None = None
+    # 4-bit experts computed at 16 bits (weight-only): of 16-bit peak, and of HBM bandwidth
+    fused_moe_w4a16_frac: Fraction | None = None
+    fused_moe_weight_stream_w4_frac: Fraction | None = None
     source: Source
 
 

@@ -70,6 +70,9 @@ _SAME_KERNELS = {
     "fused_moe_weight_stream_frac": "weight_stream_frac",
     "fused_moe_weight_stream_fp8_frac": "weight_stream_fp8_frac",
 }
+#: The kernel keys a block-scaled fp8 / a W4A16 MoE's own figures replace.
+_BLOCK_FP8_PAIRS = (("fused_moe_fp8_block_frac", "fused_moe_frac"), ("fused_moe_weight_stream_fp8_block_frac", "fused_moe_weight_stream_fp8_frac"))
+_W4A16_PAIRS = (("fused_moe_w4a16_frac", "fused_moe_frac"), ("fused_moe_weight_stream_w4_frac", "fused_moe_weight_stream_frac"))
 _KERNEL_CLASS = {"fused_moe_frac": "gemm", "fused_moe_weight_stream_frac": "bandwidth", "fused_moe_weight_stream_fp8_frac": "bandwidth"}
 
 
@@ -192,11 +195,17 @@ def _text_setup(
     fp8_block_scaled = fp8_block_scaled or (precision == "fp8" and w.fp8_checkpoint == "block")
     catalogued = load_catalog().efficiency.gpu.get(g.id, {}).get(stack)
     kernels = engine_kernels_under(e.kernels, eff, catalogued)
+    # Block-scaled fp8 experts, and 4-bit experts computed at 16 bits (weight-only W4A16), run their own
+    # fused-MoE kernels where the engine has figures for them (unless a --set replaced the same kernels).
+    w4a16 = precision in ("int4", "fp4") and cp in ("bf16", "fp16") and bool(e.w4a16_kernels)
+    figures: Mapping[str, float] = {}
+    pairs: tuple[tuple[str, str], ...] = ()
     if fp8_block_scaled and cp in ("fp8", "fp4"):
-        # block-scaled fp8 experts run their own fused-MoE kernels where the engine has figures for them
-        for block_key, key in (("fused_moe_fp8_block_frac", "fused_moe_frac"), ("fused_moe_weight_stream_fp8_block_frac", "fused_moe_weight_stream_fp8_frac")):
-            if block_key in e.block_fp8_kernels:
-                kernels[key] = e.block_fp8_kernels[block_key]
+        figures, pairs = e.block_fp8_kernels, _BLOCK_FP8_PAIRS
+    elif w4a16:
+        figures, pairs = e.w4a16_kernels, _W4A16_PAIRS
+    own = {key: figures[own_key] for own_key, key in pairs if own_key in figures}
+    kernels.update(engine_kernels_under(own, eff, catalogued))
     # Calibration multipliers and drawn values act on op classes; the fused-MoE figures belong to the
     # GEMM and bandwidth classes like the dense serving figures they replace.
     mult = calibration.scale("text", g.id, stack)
@@ -207,9 +216,10 @@ def _text_setup(
             kernels[k] = min(kernels[k] * mult[cls], 1.0)
     if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
         kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
-    # A release's own block-fp8 fused-MoE figures were measured at these models' shapes: they win over the shape rule.
+    # A release's own block-fp8 fused-MoE figures were measured at these models' shapes, and a W4A16 MoE is
+    # another kernel than the one the shape rule measured: both win over the shape rule.
     block_release = fp8_block_scaled and cp in ("fp8", "fp4") and bool(e.block_fp8_kernels)
-    shape = None if block_release or w.moe is None else _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled)
+    shape = None if block_release or w4a16 or w.moe is None else _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled)
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)

@@ -248,6 +248,22 @@ def test_sglang_before_0_4_7_ran_its_tensor_parallel_moe_on_the_triton_kernel():
     assert slow.iteration_s.experts > 2 * fast.iteration_s.experts
 
 
+def test_four_bit_experts_computed_at_16_bits_take_the_engines_w4a16_moe_figures():
+    # gpt-oss's MXFP4 experts on Hopper are weight-only (W4A16): vLLM 0.12+ runs triton_kernels' matmul_ogs,
+    # earlier wheels Marlin, each with its own streaming figure; the Triton shape rule (bf16/fp8 kernels) is off
+    kw = dict(workload="gpt-oss-120b", gpu="h100-sxm", precision="int4", engine="vllm")
+    new, old = _setup(engine_version="0.12.0", **kw).engine, _setup(engine_version="0.10.2", **kw).engine
+    assert (new.fused_moe_stream_frac, new.fused_moe_frac, new.fused_moe_shape) == (0.48, 0.30, None)
+    assert (old.fused_moe_stream_frac, old.fused_moe_frac, old.fused_moe_shape) == (0.33, 0.30, None)
+    # 16-bit experts keep the shape rule, and a GPU with 4-bit tensor cores is not weight-only
+    assert _setup(**dict(kw, precision="bf16")).engine.fused_moe_shape is not None
+    assert _setup(**dict(kw, gpu="b200", precision="fp4")).engine.fused_moe_stream_frac != 0.48
+    # a --set on weight streaming replaces the engine's W4A16 streaming figure as it does its 16-bit one
+    eff = CAT.efficiency.gpu["h100-sxm"][CAT.efficiency.default_stack].model_copy(update={"weight_stream_frac": 0.5})
+    user = text_setup(CAT.text["gpt-oss-120b"], CAT.gpu("h100-sxm"), eff, CAT.efficiency.runtime, CAT.efficiency.default_stack, "int4", "bf16", engine="vllm")
+    assert user.engine.fused_moe_stream_frac is None
+
+
 def _decode_flop(s, P, O):
     return step_terms(s.arch, s.rates, decode_tokens=4.0, decode_context=P + O / 2, prefill_tokens=0.0, prefill_context=0.0, weight_bytes_per_param=1.0, tp=8).at(1.0).flop
 
