@@ -403,7 +403,11 @@ def _engine_notes(setup: TextSetup, g: GPUProfile, precision: str, moe: bool) ->
     e = engine_for(setup.engine_id, g)
     low = setup.compute_precision in ("fp8", "fp4")
     # only the keys this run would read: its compute width, MoE keys for MoE models (block-fp8 is not modelled)
-    used = [k for k in e.missing_kernels if (moe or "moe" not in k) and "block" not in k and (("fp8" in k) == low or "attention" in k or k == "fused_moe_frac")]
+    w4 = precision in ("int4", "fp4") and not low  # weight-only 4-bit: the W4A16 streaming figure is read
+    used = [
+        k for k in e.missing_kernels
+        if (moe or "moe" not in k) and "block" not in k and (w4 or "w4" not in k) and (("fp8" in k) == low or "attention" in k or k == "fused_moe_frac")
+    ]
     missing = used
     if missing:
         notes.append(f"{e.name} has no {g.architecture} figure for {', '.join(missing)}: efficiency.toml's engine-neutral serving figures are used")

@@ -44,6 +44,8 @@ def device_rates(
     low = compute_precision in ("fp8", "fp4")
     serving_gemm = k.get("serving_gemm_fp8_frac" if low else "serving_gemm_frac", serving_gemm)
     weight_stream = k.get("weight_stream_fp8_frac" if low else "weight_stream_frac", weight_stream)
+    if precision in ("int4", "fp4") and not low:  # 4-bit weights computed at 16 bits: the engine's W4A16 GEMMs
+        weight_stream = k.get("weight_stream_w4_frac", weight_stream)
     kv_bw = k.get("decode_attention_bandwidth_frac", kv_bw)
     if "prefill_attention_frac" in k:
         attention = attention * k["prefill_attention_frac"] / eff.attention_hdim128_frac

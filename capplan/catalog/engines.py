@@ -35,6 +35,7 @@ KERNEL_KEYS = (
     "decode_attention_bandwidth_frac",
     "weight_stream_frac",
     "weight_stream_fp8_frac",
+    "weight_stream_w4_frac",
     "fused_moe_frac",
     "fused_moe_weight_stream_frac",
     "fused_moe_weight_stream_fp8_frac",

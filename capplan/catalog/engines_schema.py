@@ -21,6 +21,7 @@ class EngineKernels(_Strict):
     decode_attention_bandwidth_frac: Fraction | None = None
     weight_stream_frac: Fraction | None = None
     weight_stream_fp8_frac: Fraction | None = None
+    weight_stream_w4_frac: Fraction | None = None  # dense 4-bit weights computed at 16 bits (W4A16 GEMMs)
     fused_moe_frac: Fraction | None = None
     fused_moe_weight_stream_frac: Fraction | None = None
     fused_moe_weight_stream_fp8_frac: Fraction | None = None

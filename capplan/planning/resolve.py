@@ -66,6 +66,7 @@ _SAME_KERNELS = {
     "decode_attention_bandwidth_frac": "decode_attention_bandwidth_frac",
     "weight_stream_frac": "weight_stream_frac",
     "weight_stream_fp8_frac": "weight_stream_fp8_frac",
+    "weight_stream_w4_frac": "weight_stream_frac",
     "fused_moe_frac": "serving_gemm_frac",
     "fused_moe_weight_stream_frac": "weight_stream_frac",
     "fused_moe_weight_stream_fp8_frac": "weight_stream_fp8_frac",

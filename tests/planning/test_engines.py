@@ -262,6 +262,13 @@ def test_four_bit_experts_computed_at_16_bits_take_the_engines_w4a16_moe_figures
     eff = CAT.efficiency.gpu["h100-sxm"][CAT.efficiency.default_stack].model_copy(update={"weight_stream_frac": 0.5})
     user = text_setup(CAT.text["gpt-oss-120b"], CAT.gpu("h100-sxm"), eff, CAT.efficiency.runtime, CAT.efficiency.default_stack, "int4", "bf16", engine="vllm")
     assert user.engine.fused_moe_stream_frac is None
+    # dense 4-bit weights computed at 16 bits stream through the engine's W4A16 GEMM (Marlin) figure
+    dense = dict(workload="llama-3.1-70b", gpu="h100-sxm", engine="vllm")
+    assert _setup(precision="int4", **dense).rates.weight_stream_frac == 0.37
+    assert _setup(precision="bf16", **dense).rates.weight_stream_frac == engine_for("vllm", CAT.gpu("h100-sxm")).kernels["weight_stream_frac"]
+    # a generation without a W4A16 figure says so only when the run reads it
+    assert any("weight_stream_w4_frac" in w for w in capplan.text("llama-3.1-8b", "l40s", precision="int4").warnings)
+    assert not any("weight_stream_w4_frac" in w for w in capplan.text("llama-3.1-8b", "l40s").warnings)
 
 
 def _decode_flop(s, P, O):
