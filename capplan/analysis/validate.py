@@ -384,6 +384,7 @@ _MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens)
 _STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
 _POLL = re.compile(r"--(?:scheduler-recv-interval|num-continuous-decode-steps)[ =](\d+)")
 _MAX_UTILIZATION = re.compile(r"\bMAX_UTILIZATION\b")
+_MEM_FRAC = re.compile(r"--(?:mem-fraction-static|gpu-memory-utilization)[ =](0?\.\d+|1(?:\.0+)?)\b")
 
 
 def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
@@ -393,9 +394,14 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     once per n decode steps, so their host time per step is 1/n; vLLM blog 'vLLM v0.6.0: 2.7x
     Throughput Improvement and 5x Latency Reduction', 2024-09-05), and SGLang's
     ``--scheduler-recv-interval n`` / ``--num-continuous-decode-steps n`` (the scheduler looks for new
-    requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch), and TensorRT-LLM's
-    ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion)."""
+    requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch), the share of GPU
+    memory for weights and KV cache (SGLang ``--mem-fraction-static``, vLLM ``--gpu-memory-utilization``)
+    and TensorRT-LLM's ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion)."""
     seqs, tokens, steps, poll = _MAX_SEQS.search(notes), _MAX_TOKENS.search(notes), _STEPS.search(notes), _POLL.search(notes)
+    mem = _MEM_FRAC.search(notes)
+    if mem and setup.memory_basis != "free_after_load":  # SGLang's / vLLM's share of GPU memory for weights + KV
+        frac = float(mem.group(1))
+        setup = dataclasses.replace(setup, memory_frac=frac, usable_bytes=setup.memory_bytes * frac)
     if _MAX_UTILIZATION.search(notes):  # TensorRT-LLM's other capacity policy takes KV blocks as tokens arrive
         setup = dataclasses.replace(setup, kv_reserved_to_completion=False)
     if poll:

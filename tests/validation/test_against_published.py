@@ -131,3 +131,29 @@ def test_a_rows_moe_layout_is_read_only_where_the_notes_turn_it_on(notes, layout
     from capplan.analysis.validate import _moe_layout
 
     assert _moe_layout(notes) == layout
+
+
+def test_a_rows_stated_memory_share_and_capacity_policy_replace_the_engine_defaults():
+    import dataclasses
+
+    from capplan.analysis.validate import _stated_limits
+    from capplan.catalog import load_catalog
+    from capplan.planning.resolve import text_setup
+
+    cat = load_catalog()
+    st = cat.efficiency.default_stack
+
+    def setup(engine):
+        return text_setup(cat.text["deepseek-v3"], cat.gpu("h20"), cat.efficiency.gpu["h20"][st], cat.efficiency.runtime, st, "fp8", "fp8", engine=engine)
+
+    sg = setup("sglang")
+    got = _stated_limits(sg, "SGLang 0.4.8, --tp 8 --mem-fraction-static 0.9. 200 prompts")
+    assert got.memory_frac == 0.9 and got.usable_bytes == pytest.approx(sg.memory_bytes * 0.9)
+    assert _stated_limits(sg, "vllm serve --gpu-memory-utilization 0.95 --max-model-len 8192").usable_bytes == pytest.approx(sg.memory_bytes * 0.95)
+    # a share stated in prose ("gpu_memory_utilization 0.95" of one of two scripts) is not a flag of the run
+    assert _stated_limits(sg, "the other sets gpu_memory_utilization 0.95") == sg
+    # TensorRT-LLM's share is of the memory the weights leave free, another quantity: not replaced
+    trt = setup("trtllm")
+    assert _stated_limits(trt, "--gpu-memory-utilization 0.5") == trt
+    assert not _stated_limits(trt, "scheduler_config: capacity_scheduler_policy: MAX_UTILIZATION").kv_reserved_to_completion
+    assert _stated_limits(trt, "trtllm-bench throughput") == dataclasses.replace(trt)
