@@ -40,10 +40,11 @@ KERNEL_KEYS = (
     "fused_moe_weight_stream_frac",
     "fused_moe_weight_stream_fp8_frac",
 )
-#: Kernel keys the file may set that no model term reads yet: the fused-MoE figures of 128 x 128
+#: Kernel keys that replace others only for some checkpoints: the fused-MoE figures of 128 x 128
 #: block-scaled fp8 experts (DeepSeek-V3/R1, Qwen3 -FP8), which run other kernels than per-tensor fp8
 #: ones. :func:`engine_for` reports them apart (``EngineSetup.block_fp8_kernels``) so that code which
-#: maps every key of ``kernels`` onto an efficiency.toml field never meets them.
+#: maps every key of ``kernels`` onto an efficiency.toml field never meets them; the text setup puts them
+#: in place of the per-tensor keys where the checkpoint is block-scaled.
 BLOCK_FP8_MOE_KEYS = ("fused_moe_fp8_block_frac", "fused_moe_weight_stream_fp8_block_frac")
 #: ... and those of 4-bit experts computed at 16 bits (weight-only W4A16: MXFP4 or int4 experts on a GPU
 #: without 4-bit tensor cores, dequantised inside the kernel), reported apart the same way.
@@ -76,9 +77,9 @@ class EngineSetup:
     moe_parallel_default: str
     kernels: dict[str, float]  # the keys of KERNEL_KEYS the profile sets for this GPU's generation
     missing_kernels: tuple[str, ...]  # ... and those it omits (efficiency.toml's figure is used)
-    # host seconds per running sequence per iteration, on top of iteration_overhead_s (not yet in the model)
+    # host seconds per running sequence per iteration, on top of iteration_overhead_s
     per_sequence_overhead_s: float = 0.0
-    # the keys of BLOCK_FP8_MOE_KEYS the profile sets for this generation (not yet in the model)
+    # the keys of BLOCK_FP8_MOE_KEYS the profile sets for this generation (used for block-scaled checkpoints)
     block_fp8_kernels: dict[str, float] = field(default_factory=dict)
     # the keys of W4A16_MOE_KEYS the profile sets for this generation
     w4a16_kernels: dict[str, float] = field(default_factory=dict)
