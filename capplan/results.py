@@ -192,7 +192,7 @@ class VideoResult(_Record):
     time_by_stage_s: TimeByStage = Field(description="per clip [s]")
     peak_memory_gb: float = Field(description="peak memory per GPU [GB]")
     memory_by_component_gb: MemoryByComponent
-    gpu_memory_gb: float
+    gpu_memory_gb: float = Field(description="memory per GPU as the runtime reports its total [GB] (an '80 GB' H100 shows 85.0)")
     fits_in_memory: bool
     suggestion: str | None = None
     time_per_clip_s: float

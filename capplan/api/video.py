@@ -237,7 +237,7 @@ def video(
                 vae=f(est.vae_bytes) / GB,
                 activations=f(est.activation_bytes) / GB,
             ),
-            gpu_memory_gb=g.memory.memory_gb,
+            gpu_memory_gb=g.device_memory_bytes() / GB,
             fits_in_memory=fits,
             suggestion=suggestion,
             time_per_clip_s=time_per_clip,

@@ -61,7 +61,7 @@ def device_rates(
         conv_frac=eff.conv_frac,
         memory_bandwidth_bytes_per_s=gpu.memory.memory_bandwidth_tb_per_s * TB,
         memory_bandwidth_frac=eff.memory_bandwidth_frac,
-        memory_bytes=gpu.memory.memory_gb * GB,
+        memory_bytes=gpu.device_memory_bytes(),
         scale_up_bytes_per_s=gpu.interconnect.scale_up_gb_per_s * GB,
         host_link_bytes_per_s=gpu.interconnect.host_link_gb_per_s * GB,
     )

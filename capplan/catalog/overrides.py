@@ -3,6 +3,8 @@
 Keys name a field by its path in the file it comes from, under a prefix that says which file:
 
 - ``gpu.<path>``: the GPU(s) in use, e.g. ``gpu.price.usd_per_gpu_hour=1.9``, ``gpu.memory.memory_gb=96``
+  (which then stands for the device's memory, in decimal GB, unless ``gpu.memory.device_memory_mib`` is
+  set too)
 - ``workload.<path>``: the model in use (video/text), e.g. ``workload.defaults.steps=30``
 - ``efficiency.<field>``: the efficiency profile of the GPU(s) in use and the chosen stack
 - ``economics.<path>``: ``economics.energy.pue=1.2``, ``economics.pricing=own``
@@ -142,10 +144,14 @@ def apply_to_catalog(cat: Catalog, sets: list[tuple[str, Any]], *, gpus: list[st
         prefix, _, rest = key.partition(".")
         path = rest.split(".")
         if prefix == "gpu":
+            # a new datasheet memory size is the device's memory from then on, unless its runtime total is set too
+            follows = path == ["memory", "memory_gb"] and all(k != "gpu.memory.device_memory_mib" for k, _ in sets)
             for g in gpus:
                 gpu_map[g] = _revalidate(gpu_map[g], path, value, key)
                 if gpu_map[g].id != g:
                     raise UserError("--set", key, "a GPU's id cannot be changed")
+                if follows and gpu_map[g].memory.device_memory_mib is not None:
+                    gpu_map[g] = _revalidate(gpu_map[g], ["memory", "device_memory_mib"], None, key)
         elif prefix == "workload":
             if workload is None:
                 raise UserError("--set", key, "workload. keys apply to video and text; in a plan use scenario. keys")

@@ -38,6 +38,13 @@ class GPUProfileMethods:
         }
         return table.get(compute_precision)  # type: ignore[no-any-return]
 
+    def device_memory_bytes(self: Any) -> float:
+        """Memory as the runtime reports its total, which serving engines and PyTorch allocate from
+        (a datasheet's "80 GB" HBM3 is 85.5e9 bytes, 81082 MiB of them visible to CUDA); the datasheet
+        figure in decimal GB where the profile does not give it."""
+        m = self.memory
+        return float(m.device_memory_mib) * 2**20 if m.device_memory_mib else float(m.memory_gb) * 1e9
+
 
 class EfficiencyProfileMethods:
     def gemm_frac_for(self: Any, compute_precision: str) -> float:

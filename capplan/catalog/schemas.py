@@ -43,6 +43,9 @@ class Compute(_Strict):
 
 class Memory(_Strict):
     memory_gb: PositiveFloat
+    # the total the runtime reports (cudaMemGetInfo / rocm-smi), what engines take their memory share of;
+    # None: memory_gb (decimal GB) stands in
+    device_memory_mib: PositiveInt | None = None
     memory_bandwidth_tb_per_s: PositiveFloat
     source: Source
 

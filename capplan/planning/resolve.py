@@ -11,7 +11,7 @@ import numpy as np
 
 from capplan.catalog.cache import ByIdentity
 from capplan.catalog.calibration import NONE, Calibration
-from capplan.catalog.convert import GB, allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
+from capplan.catalog.convert import allreduce, device_rates, dit_architecture, kernel_floors, llm_architecture
 from capplan.catalog.knobs import scale_rates, set_rates
 from capplan.catalog.load import load_catalog
 from capplan.models import transformer
@@ -226,7 +226,7 @@ def _text_setup(
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)
     if shape is not None:
         terms = dataclasses.replace(terms, fused_moe_shape=shape)
-    memory = g.memory.memory_gb * GB
+    memory = g.device_memory_bytes()
     return TextSetup(
         arch=arch,
         rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=kernels),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from capplan.catalog.cache import ByIdentity
 
 
@@ -46,3 +48,14 @@ def test_a_repeated_what_if_reuses_the_resolved_setup_and_a_set_does_not():
     assert r1 == r2
     r3 = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, sets=["gpu.memory.memory_gb=40"])
     assert r3.usable_memory_gb < r1.usable_memory_gb  # a --set makes new catalogue objects: a new setup
+
+
+def test_a_new_datasheet_memory_size_is_the_devices_memory_unless_its_runtime_total_is_set_too():
+    import capplan
+
+    base = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1)
+    assert base.usable_memory_gb * 1e9 == pytest.approx(0.9 * 81082 * 2**20)  # vLLM's 0.9 of the CUDA total
+    r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, sets=["gpu.memory.memory_gb=96"])
+    assert r.usable_memory_gb == pytest.approx(0.9 * 96)
+    both = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, sets=["gpu.memory.memory_gb=96", "gpu.memory.device_memory_mib=97285"])
+    assert both.usable_memory_gb * 1e9 == pytest.approx(0.9 * 97285 * 2**20)
