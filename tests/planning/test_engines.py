@@ -241,6 +241,10 @@ def test_sglang_before_0_4_7_ran_its_tensor_parallel_moe_on_the_triton_kernel():
     for engine, version in (("sglang", "0.4.2"), ("vllm", "0.7.3")):
         assert engine_for(engine, mi300x, version=version).block_fp8_kernels == old.block_fp8_kernels
     assert not engine_for("sglang", mi300x, version="0.5.9").block_fp8_kernels
+    # on B200, 16-bit experts ran the untuned Triton kernel until the TRT-LLM-gen bf16 MoE became the default
+    b200 = CAT.gpu("b200")
+    assert engine_for("sglang", b200, version="0.5.6").kernels["fused_moe_weight_stream_frac"] == 0.45
+    assert engine_for("sglang", b200, version="0.5.9").kernels["fused_moe_weight_stream_frac"] == engine_for("sglang", b200).kernels["fused_moe_weight_stream_frac"]
     kw = dict(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="sglang")
     assert _setup(engine_version="0.4.3", **kw).engine.fused_moe_stream_frac == 0.25
     # the expert weights stream at a quarter of HBM bandwidth: a batch-8 decode step is slower than the current release's
