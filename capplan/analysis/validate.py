@@ -249,7 +249,7 @@ def text_comparisons(
         setup = text_setup(
             w, g, cat.efficiency.gpu[gpu][stack], rt, stack, precision, kv_precision, calibration=calibration,
             engine=engine_for_framework(framework), expert_parallel=ep, attention_dp=dp, fp8_block_scaled=bool(_BLOCK_FP8.search(row.get("notes") or "")),
-            engine_version=_engine_version(framework, row.get("notes") or ""),
+            engine_version=_engine_version(framework, row.get("notes") or ""), max_model_len=_max_model_len(row.get("notes") or ""),
         )
         setup = _stated_limits(setup, row.get("notes") or "")
         metric = row["metric"].strip()
@@ -384,7 +384,15 @@ _MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens)
 _STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
 _POLL = re.compile(r"--(?:scheduler-recv-interval|num-continuous-decode-steps)[ =](\d+)")
 _MAX_UTILIZATION = re.compile(r"\bMAX_UTILIZATION\b")
+_MAX_MODEL_LEN = re.compile(r"(?:--)?max[-_]model[-_]len[ =](\d+)")
 _MEM_FRAC = re.compile(r"--(?:mem-fraction-static|gpu-memory-utilization)[ =](0?\.\d+|1(?:\.0+)?)\b")
+
+
+def _max_model_len(notes: str) -> int | None:
+    """The context a row's server was started with (``--max-model-len N``), which vLLM's V0 engine chose
+    its token budget and prefill scheduling by."""
+    m = _MAX_MODEL_LEN.search(notes)
+    return int(m.group(1)) if m else None
 
 
 def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:

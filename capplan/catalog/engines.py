@@ -89,6 +89,9 @@ class EngineSetup:
     triton_fused_moe: TritonFusedMoe | None = None  # the file's [triton_fused_moe] record where the engine runs that kernel on this GPU
     separate_prefill: bool = False
     kv_reserved_to_completion: bool = False  # a request holds KV for its prompt and whole output from admission
+    # (chunk above this context, tokens per iteration when chunked, least tokens per iteration unchunked):
+    # the release picks its token budget and prefill scheduling from the served context length (vLLM V0)
+    context_budget_rule: tuple[float, float, float] | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -134,7 +137,10 @@ def _release(version: str) -> tuple[int, ...]:
 
 
 #: The scalar defaults an older release's entry may set (engines_schema.OlderVersions), in this order.
-RELEASE_FIELDS = ("scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch")
+RELEASE_FIELDS = (
+    "scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch",
+    "max_num_seqs", "chunked_prefill_above_context", "chunked_prefill_batched_tokens", "unchunked_min_batched_tokens", "chunked_prefill_on_amd",
+)
 
 
 def _kernel_figures(k: Any) -> dict[str, float]:
@@ -162,7 +168,7 @@ def _engine_for(
     runs = [k for k, p in f.engines.items() if architecture in p.kernels]
     if runs and eid not in runs:
         raise UserError("engine", eid, f"{e.name} does not run on {gpu_id} ({architecture}); choose one of {', '.join(runs)}")
-    released = {name: getattr(e, name) for name in RELEASE_FIELDS}
+    released: dict[str, Any] = {name: getattr(e, name, None) for name in RELEASE_FIELDS}  # (the scheduler-rule fields exist only for older releases)
     figures = _kernel_figures(e.kernels.get(architecture))
     older: list[Any] = []
     if version is not None:
@@ -174,7 +180,7 @@ def _engine_for(
             released[name] = next((getattr(o, name) for o in older if getattr(o, name) is not None), released[name])
         for o in reversed(older):
             figures |= _kernel_figures((o.kernels or {}).get(architecture))
-    overhead, per_sequence, prefill_graph, release_graph = (released[name] for name in RELEASE_FIELDS)
+    overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd = (released[name] for name in RELEASE_FIELDS)
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
@@ -187,6 +193,12 @@ def _engine_for(
             break
     if any(o.cuda_graph_max_batch is not None for o in older):  # an older release's own limit wins over the current tiers
         graph = release_graph
+    if any(o.max_num_seqs is not None for o in older):  # likewise the running-request limit
+        seqs = release_seqs
+    # a release whose scheduler chunks prompts only above a context length (None: the profile's budget holds)
+    context_rule = None
+    if chunk_above is not None and chunk_tokens is not None and unchunked_min is not None:
+        context_rule = (float(chunk_above), float(chunk_tokens), float(unchunked_min)) if (vendor != "amd" or chunk_amd is not False) else (float("inf"), float(chunk_tokens), float(unchunked_min))
     kernels = {key: v for key, v in figures.items() if key in KERNEL_KEYS}
     # an engine's host time per kernel was measured on NVIDIA GPUs; the framework's dispatch costs more elsewhere
     host = float((f.eager_host_factor_by_vendor or {}).get(vendor, 1.0))
@@ -209,6 +221,7 @@ def _engine_for(
         prefill_graph_max_tokens=float("inf") if prefill_graph is None else float(prefill_graph),
         separate_prefill=e.separate_prefill_batches,
         kv_reserved_to_completion=e.kv_reserved_to_completion,
+        context_budget_rule=context_rule,
         eager_launch_mla_moe_s=None if e.eager_host_s_per_kernel_mla_moe is None else e.eager_host_s_per_kernel_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (

@@ -77,6 +77,15 @@ class OlderVersions(_Strict):
     prefill_cuda_graph_max_tokens: Annotated[int, Field(ge=0)] | None = None
     # the largest decode batch that replays a CUDA graph; 0: the release ran every iteration without one
     cuda_graph_max_batch: Annotated[int, Field(ge=0)] | None = None
+    # the running-request limit of the release (every GPU)
+    max_num_seqs: PositiveInt | None = None
+    # a scheduler that turns chunked prefill on only for contexts above this many tokens (vLLM V0); without
+    # it prompts run in prefill-only iterations and an iteration holds max(context, unchunked_min_batched_tokens)
+    # tokens, with it chunked_prefill_batched_tokens
+    chunked_prefill_above_context: PositiveInt | None = None
+    chunked_prefill_batched_tokens: PositiveInt | None = None
+    unchunked_min_batched_tokens: PositiveInt | None = None
+    chunked_prefill_on_amd: bool | None = None  # whether the context rule applies on AMD GPUs
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 

@@ -147,13 +147,15 @@ def text_setup(
     w: TextWorkload, g: GPUProfile, eff: EfficiencyProfile, runtime: RuntimeDefaults, stack: str, precision: str, kv_precision: str,
     *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, engine: str | None = None,
     compute_precision: str | None = None, expert_parallel: bool | None = None, attention_dp: bool | None = None,
-    fp8_block_scaled: bool = False, engine_version: str | None = None,
+    fp8_block_scaled: bool = False, engine_version: str | None = None, max_model_len: int | None = None,
 ) -> TextSetup:
     """``engine`` None: engines.toml's default engine. Its kernel figures for ``g``'s generation replace
     efficiency.toml's serving fields, its memory setting, running-request limit and token budget replace
     the [runtime] ones, and its host overhead and CUDA-graph limit enter every iteration.
     ``fp8_block_scaled``: the checkpoint's fp8 weights carry one scale per 128 x 128 block (DeepSeek's
     native fp8, the Qwen3 -FP8 releases), whose GEMMs are other kernels than per-tensor fp8 ones.
+    ``max_model_len``: the context the server was started with (None: the model's), which an engine
+    release may choose its token budget and prefill scheduling by (vLLM's V0 engine).
 
     Setups are kept (the last 64): catalogue entries and calibrations are immutable, so the same
     objects and choices give the same setup, and resolving one was a tenth of a scalar ``text()`` call.
@@ -161,13 +163,13 @@ def text_setup(
     while its entry lives; with drawn ``values`` (Monte Carlo) nothing is kept."""
     kw: dict[str, Any] = dict(
         calibration=calibration, values=values, engine=engine, compute_precision=compute_precision, expert_parallel=expert_parallel,
-        attention_dp=attention_dp, fp8_block_scaled=fp8_block_scaled, engine_version=engine_version,
+        attention_dp=attention_dp, fp8_block_scaled=fp8_block_scaled, engine_version=engine_version, max_model_len=max_model_len,
     )
     if values:
         return _text_setup(w, g, eff, runtime, stack, precision, kv_precision, **kw)
     return _TEXT_SETUPS.get(  # type: ignore[no-any-return]
         (w, g, eff, runtime, calibration, load_catalog()),  # (the catalogue: text_setup reads its efficiency table)
-        (stack, precision, kv_precision, engine, compute_precision, expert_parallel, attention_dp, fp8_block_scaled, engine_version),
+        (stack, precision, kv_precision, engine, compute_precision, expert_parallel, attention_dp, fp8_block_scaled, engine_version, max_model_len),
         lambda: _text_setup(w, g, eff, runtime, stack, precision, kv_precision, **kw),
     )
 
@@ -175,7 +177,7 @@ def text_setup(
 def _text_setup(
     w: TextWorkload, g: GPUProfile, eff: EfficiencyProfile, runtime: RuntimeDefaults, stack: str, precision: str, kv_precision: str,
     *, calibration: Calibration, values: Mapping[str, Any] | None, engine: str | None, compute_precision: str | None,
-    expert_parallel: bool | None, attention_dp: bool | None, fp8_block_scaled: bool, engine_version: str | None,
+    expert_parallel: bool | None, attention_dp: bool | None, fp8_block_scaled: bool, engine_version: str | None, max_model_len: int | None,
 ) -> TextSetup:
     one_group: dict[float, Any] = {}
 
@@ -191,6 +193,15 @@ def _text_setup(
     from capplan.catalog.engines import engine_for  # a video what-if does not pay for engines.toml's schemas
 
     e = engine_for(engine, g, version=engine_version)
+    if e.context_budget_rule is not None:
+        # vLLM V0: chunked prefill (at its own token budget) only above a context length; below it prompts
+        # run in prefill-only iterations of up to max(context, a floor) tokens
+        above, chunked_tokens, unchunked_floor = e.context_budget_rule
+        context = float(max_model_len or w.architecture.max_context)
+        chunked = context > above
+        e = dataclasses.replace(
+            e, max_batched_tokens=int(chunked_tokens if chunked else max(context, unchunked_floor)), separate_prefill=e.separate_prefill or not chunked,
+        )
     cp = compute_precision_for(g, precision, compute_precision)
     # fp8 weights are the publisher's checkpoint: block-scaled where the workload says so
     fp8_block_scaled = fp8_block_scaled or (precision == "fp8" and w.fp8_checkpoint == "block")

@@ -75,6 +75,15 @@ def test_per_sequence_host_time_and_block_keys_are_bounded_like_the_other_figure
     with pytest.raises(UserError):
         validate(EnginesFile, f, "engines.toml")
     f = _file()
-    f["engines"]["vllm"]["before_version"][1]["kernels"]["hopper"]["fused_moe_weight_stream_fp8_block_frac"] = 1.5
+    v0 = next(o for o in f["engines"]["vllm"]["before_version"] if o["version"] == "0.8")
+    v0["kernels"]["hopper"]["fused_moe_weight_stream_fp8_block_frac"] = 1.5
+    with pytest.raises(UserError):
+        validate(EnginesFile, f, "engines.toml")
+
+
+def test_a_releases_scheduler_rule_is_bounded_like_the_other_figures():
+    f = _file()
+    v0 = next(o for o in f["engines"]["vllm"]["before_version"] if o["version"] == "0.8")
+    v0["chunked_prefill_batched_tokens"] = 0
     with pytest.raises(UserError):
         validate(EnginesFile, f, "engines.toml")

@@ -198,6 +198,22 @@ def test_an_engine_runs_only_on_the_generations_its_profile_lists():
     assert capplan.text("llama-3.1-8b", "mi300x", gpus=1, engine="sglang").inputs.engine == "sglang"
 
 
+def test_vllm_v0_chose_its_token_budget_and_prefill_scheduling_by_the_served_context():
+    # engines.toml: V0 ran 256 requests at most, chunked prefill only above a 32K context (512 tokens per
+    # iteration before 0.6.5, 2048 after), else prompts in prefill-only iterations of max(context, 2048)
+    short = _setup(engine="vllm", engine_version="0.5.4", max_model_len=2048)
+    assert (short.max_batch, short.max_batched_tokens, short.engine.separate_prefill) == (256, 2048.0, True)
+    assert _setup(engine="vllm", engine_version="0.5.4", max_model_len=16384).max_batched_tokens == 16384.0
+    long = _setup(engine="vllm", engine_version="0.5.4")  # Llama-3.1-8B's own 131072-token context
+    assert (long.max_batched_tokens, long.engine.separate_prefill) == (512.0, False)
+    assert _setup(engine="vllm", engine_version="0.7.3").max_batched_tokens == 2048.0
+    # on ROCm from 0.6.5 the rule does not turn chunked prefill on
+    amd = _setup(gpu="mi300x", engine="vllm", engine_version="0.7.3")
+    assert (amd.max_batched_tokens, amd.engine.separate_prefill) == (131072.0, True)
+    # V1 (0.8 on) keeps the profile's budget whatever the context
+    assert _setup(engine="vllm", engine_version="0.8.0", max_model_len=2048).max_batched_tokens == _setup(engine="vllm").max_batched_tokens
+
+
 def test_vllm_v0_host_work_grows_with_the_running_sequences():
     # engines.toml: vLLM before 0.6 exposes 4 ms per step plus a per-sequence host cost (vllm #6801, #6913)
     e = engine_for("vllm", CAT.gpu("h100-sxm"), version="0.5.4")
