@@ -198,7 +198,8 @@ def _engine_for(
     # a release whose scheduler chunks prompts only above a context length (None: the profile's budget holds)
     context_rule = None
     if chunk_above is not None and chunk_tokens is not None and unchunked_min is not None:
-        context_rule = (float(chunk_above), float(chunk_tokens), float(unchunked_min)) if (vendor != "amd" or chunk_amd is not False) else (float("inf"), float(chunk_tokens), float(unchunked_min))
+        never = vendor == "amd" and chunk_amd is False  # the rule does not turn chunking on there: no context is long enough
+        context_rule = (float("inf") if never else float(chunk_above), float(chunk_tokens), float(unchunked_min))
     kernels = {key: v for key, v in figures.items() if key in KERNEL_KEYS}
     # an engine's host time per kernel was measured on NVIDIA GPUs; the framework's dispatch costs more elsewhere
     host = float((f.eager_host_factor_by_vendor or {}).get(vendor, 1.0))
