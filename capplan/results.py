@@ -253,6 +253,7 @@ class TextInputs(_Record):
     moe_parallel: str = Field(default="tp", description="MoE layout: tp, ep (expert parallel) or dep (expert parallel + attention data parallel)")
     engine_version: str | None = Field(default=None, description="the engine release whose defaults were used (None: the current one)")
     poll_interval: int = Field(default=1, description="decode steps between the scheduler's looks for new requests (1: every step)")
+    max_model_len: int | None = Field(default=None, description="the context the server is started with [tokens] (vLLM V0 releases pick their token budget by it)")
 
 
 class IterationByPart(_Record):

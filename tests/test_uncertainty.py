@@ -53,3 +53,16 @@ def test_bad_ranges(spec, needle):
     with pytest.raises(UserError) as exc:
         capplan.video("cogvideox-2b", "h100-sxm", uncertain=[spec])
     assert needle in str(exc.value)
+
+
+def test_text_degenerate_range_keeps_the_what_ifs_scheduler_and_server_context():
+    # a draw is priced with the what-if's own setup: its scheduler's looks (poll_interval, which moves TTFT
+    # and so the batch the targets allow) and the server context an older vLLM picks its budget by
+    kw = dict(gpus=1, engine="vllm", engine_version="0.5.4", max_model_len=2048, poll_interval=30, ttft_ms=300.0, prompt_tokens=1024)
+    d = capplan.text("llama-3.1-8b", "h100-sxm", output_tokens=300, **kw)
+    u = capplan.text("llama-3.1-8b", "h100-sxm", uncertain=["output_tokens=300:300"], **kw).uncertainty
+    assert u.p50 == pytest.approx(d.cost_per_million_tokens_usd, rel=1e-12)
+    assert d.inputs.max_model_len == 2048 and d.inputs.poll_interval == 30
+    # both change the answer, so the test would see either one dropped
+    assert capplan.text("llama-3.1-8b", "h100-sxm", output_tokens=300, **dict(kw, poll_interval=1)).max_batch != d.max_batch
+    assert capplan.text("llama-3.1-8b", "h100-sxm", output_tokens=300, **dict(kw, max_model_len=None)).max_batch != d.max_batch

@@ -108,6 +108,7 @@ def text(
     output_lengths: str = "exponential",
     max_output_tokens: int | None = None,
     poll_interval: int | None = None,
+    max_model_len: int | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
@@ -135,6 +136,8 @@ def text(
     2 x ``output_tokens`` - ``max_output_tokens`` .. ``max_output_tokens`` when given: a benchmark's
     ``--random-range-ratio``; the mean is ``output_tokens`` either way) or "fixed".
 
+    ``max_model_len``: the context the server is started with (default: the model's), by which vLLM's
+    V0 releases (``engine_version`` before 0.8) chose their token budget and prefill scheduling.
     ``poll_interval``: the engine's scheduler looks for new requests only every that many decode steps
     (SGLang's ``--scheduler-recv-interval`` or ``--num-continuous-decode-steps``; None: every step), so a
     request waits (n - 1) / 2 more iterations on average when others are in flight, and a run's arrivals
@@ -166,6 +169,7 @@ def text(
     _positive("concurrency", concurrency, integer=True, upper=1_000_000)
     _positive("requests", requests, integer=True, upper=10_000_000)
     _positive("poll_interval", poll_interval, integer=True, upper=10_000)
+    _positive("max_model_len", max_model_len, integer=True, upper=w.architecture.max_context)
     _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
     if output_lengths not in LENGTHS:
         raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
@@ -183,6 +187,8 @@ def text(
         raise UserError("kv_precision", kv_precision, f"choose one of {', '.join(KV_PRECISIONS)}")
     _check_precision(g, kv_precision, KV_PRECISIONS, "kv_precision")
     context = prompt_tokens + output_tokens
+    if max_model_len is not None and context > max_model_len:
+        raise UserError("max_model_len", max_model_len, f"the server's context must hold prompt + output ({context} tokens)")
     if context > w.architecture.max_context:
         raise UserError(
             "prompt_tokens",
@@ -203,7 +209,7 @@ def text(
     cal = load_calibration(calibration, set(cat.gpus) if calibration is not None else None)
     setup = text_setup(
         w, g, eff, rt, stack_id, precision, kv_precision, calibration=cal, engine=engine_name, compute_precision=compute,
-        expert_parallel=ep, attention_dp=dp, engine_version=engine_version,
+        expert_parallel=ep, attention_dp=dp, engine_version=engine_version, max_model_len=max_model_len,
     )
     if poll_interval is not None:
         setup = dataclasses.replace(setup, poll_interval=poll_interval)
@@ -310,6 +316,7 @@ def text(
                 moe_parallel=("dep" if setup.engine.attention_dp else "ep") if setup.engine.expert_parallel else "tp",
                 engine_version=engine_version,
                 poll_interval=setup.poll_interval,
+                max_model_len=max_model_len if max_model_len is not None else w.architecture.max_context,
             ),
             efficiency=_EFFICIENCY.get((setup, eff, g), (stack_id,), lambda: _engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g)),
             fits_in_memory=fits,

@@ -100,6 +100,13 @@ PollIntervalOpt = Annotated[
         rich_help_panel=SERVING,
     ),
 ]
+MaxModelLenOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        metavar="N", help="Context the server is started with [tokens] (vLLM --max-model-len; before 0.8 it sets the token budget and prefill scheduling). Default: the model's.",
+        rich_help_panel=SERVING,
+    ),
+]
 EngineVersionOpt = Annotated[Optional[str], typer.Option(metavar="VERSION", help="Engine release (e.g. 0.7.3) where its host overhead differs by release.", rich_help_panel=SERVING)]
 RequestsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Also price a run of N requests on one replica, sent at once (a batch job) or --concurrency at a time (a benchmark): time to finish, TTFT, TPOT and cost.", rich_help_panel=SERVING)]
 OutputLengthsOpt = Annotated[

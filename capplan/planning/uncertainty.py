@@ -17,6 +17,7 @@ Keys:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -119,8 +120,10 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
         w, g, catalog.efficiency.gpu[g.id][i.stack], catalog.efficiency.runtime, i.stack, i.precision, i.kv_precision,
         calibration=calibration, values={k: v.reshape(-1, 1) for k, v in _class_values(d).items()},  # the core's (scenario, 1) columns
         engine=i.engine or None, compute_precision=i.compute_precision or None, expert_parallel=expert_parallel, attention_dp=attention_dp,
-        engine_version=i.engine_version,
+        engine_version=i.engine_version, max_model_len=i.max_model_len,
     )
+    if i.poll_interval != setup.poll_interval:  # the what-if's scheduler looks, as its own setup had them
+        setup = dataclasses.replace(setup, poll_interval=i.poll_interval)
     P = np.rint(d["prompt_tokens"]) if "prompt_tokens" in d else np.full(n, float(i.prompt_tokens))
     O = np.rint(d["output_tokens"]) if "output_tokens" in d else np.full(n, float(i.output_tokens))
     if i.concurrency is not None:
