@@ -443,7 +443,8 @@ def p90_abs_error(rows: list[Comparison]) -> float:
 
 def validate_all(*, calibration: str | Path | None = None, stack: str | None = None, catalog: Catalog | None = None) -> ValidateResult:
     """Every bundled measurement vs. its prediction, with error summaries (absolute and signed: a model
-    that is optimistic about time under-buys GPUs) by kind, serving engine, GPU and publisher."""
+    that is optimistic about time under-buys GPUs) by kind, serving engine, text quantity (throughput,
+    TPOT, TTFT), GPU and publisher."""
     cat = catalog or load_catalog()
     cal = load_calibration(calibration, set(cat.gpus))
     stack_id = cat.stack(stack)
@@ -471,6 +472,8 @@ def validate_all(*, calibration: str | Path | None = None, stack: str | None = N
             groups.append(summary(kind, sel))
     for engine in sorted({r.dataset for r in rows if r.kind == "text"}):
         groups.append(summary(f"text engine {engine}", [r for r in rows if r.kind == "text" and r.dataset == engine]))
+    for quantity in sorted({r.quantity for r in rows if r.kind == "text"}):  # where the bias sits: throughput, TPOT or TTFT
+        groups.append(summary(f"text {quantity}", [r for r in rows if r.kind == "text" and r.quantity == quantity]))
     for gpu in sorted({r.gpu for r in rows}):
         groups.append(summary(f"gpu {gpu}", [r for r in rows if r.gpu == gpu]))
     for host in sorted({_publisher(r.source) for r in rows}):

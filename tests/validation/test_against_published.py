@@ -157,3 +157,19 @@ def test_a_rows_stated_memory_share_and_capacity_policy_replace_the_engine_defau
     assert _stated_limits(trt, "--gpu-memory-utilization 0.5") == trt
     assert not _stated_limits(trt, "scheduler_config: capacity_scheduler_policy: MAX_UTILIZATION").kv_reserved_to_completion
     assert _stated_limits(trt, "trtllm-bench throughput") == dataclasses.replace(trt)
+
+
+def test_validate_reports_the_signed_error_by_engine_and_by_quantity():
+    import statistics
+
+    from capplan.analysis.validate import _time_error, validate_all
+
+    res = validate_all()
+    groups = {g.group: g for g in res.summary}
+    rows = text_comparisons()
+    for q in ("output_tokens_per_s", "tpot_ms", "ttft_ms"):
+        sel = [c for c in rows if c.quantity == q]
+        g = groups[f"text {q}"]
+        assert g.n == len(sel)
+        assert g.median_signed_error == pytest.approx(statistics.median(_time_error(c) for c in sel))
+    assert sum(groups[f"text {q}"].n for q in {c.quantity for c in rows}) == groups["text"].n
