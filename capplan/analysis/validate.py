@@ -399,7 +399,7 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     """The setup with the engine limits a row's notes state as the run's flags: vLLM's
     ``--max-num-seqs`` (running requests), ``--max-num-batched-tokens`` (tokens per iteration) and
     V0's ``--num-scheduler-steps n`` (multi-step scheduling: the scheduler and input preparation run
-    once per n decode steps, so their host time per step is 1/n; vLLM blog 'vLLM v0.6.0: 2.7x
+    once per n decode steps, so their host time per step, fixed and per sequence, is 1/n; vLLM blog 'vLLM v0.6.0: 2.7x
     Throughput Improvement and 5x Latency Reduction', 2024-09-05), and SGLang's
     ``--scheduler-recv-interval n`` / ``--num-continuous-decode-steps n`` (the scheduler looks for new
     requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch), the share of GPU
@@ -419,7 +419,10 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     if tokens:
         setup = dataclasses.replace(setup, max_batched_tokens=float(tokens.group(1)))
     if steps and int(steps.group(1)) > 1:
-        setup = dataclasses.replace(setup, engine=dataclasses.replace(setup.engine, iteration_overhead_s=setup.engine.iteration_overhead_s / int(steps.group(1))))
+        n = int(steps.group(1))  # the scheduler's work, fixed and per sequence, runs once per n steps
+        setup = dataclasses.replace(
+            setup, engine=dataclasses.replace(setup.engine, iteration_overhead_s=setup.engine.iteration_overhead_s / n, per_sequence_overhead_s=setup.engine.per_sequence_overhead_s / n),
+        )
     return setup
 
 

@@ -58,7 +58,7 @@ def test_validation_burst_rows_are_the_burst_estimate():
     cat = load_catalog()
     g = "a100-sxm-80gb"
     st = cat.efficiency.default_stack
-    s = text_setup(cat.text["gpt-oss-120b"], cat.gpu(g), cat.efficiency.gpu[g][st], cat.efficiency.runtime, st, "int4", "bf16", engine="vllm")
+    s = text_setup(cat.text["gpt-oss-120b"], cat.gpu(g), cat.efficiency.gpu[g][st], cat.efficiency.runtime, st, "int4", "bf16", engine="vllm", engine_version="0.10.2")
     est = text_burst(s, tp=2, requests=1000, prompt_tokens=215.3, output_tokens=196.2, lengths="exponential", max_output_tokens=1833)
     assert rows[0].predicted == pytest.approx(est.output_tokens_per_s, rel=1e-9)
 
@@ -274,7 +274,8 @@ def test_a_rows_stated_engine_flags_set_the_limits_it_is_priced_with():
     )
     assert s.engine.iteration_overhead_s == pytest.approx(0.004)  # V0's host time per step
     stated = dataclasses.replace(
-        s, max_batch=3200, max_batched_tokens=131072.0, engine=dataclasses.replace(s.engine, iteration_overhead_s=s.engine.iteration_overhead_s / 10),
+        s, max_batch=3200, max_batched_tokens=131072.0,
+        engine=dataclasses.replace(s.engine, iteration_overhead_s=s.engine.iteration_overhead_s / 10, per_sequence_overhead_s=s.engine.per_sequence_overhead_s / 10),
     )
     est = text_burst(stated, tp=8, requests=3200, prompt_tokens=128.0, output_tokens=2048.0, lengths="fixed")
     got = next(c for c in text_comparisons() if c.row == 223)

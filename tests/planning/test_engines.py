@@ -150,13 +150,18 @@ def test_moe_layouts_apply_to_moe_models_only():
 def test_an_older_engine_release_takes_its_own_defaults():
     h100 = CAT.gpu("h100-sxm")
     assert engine_for("vllm", h100, version="0.7.3").iteration_overhead_s == 0.004  # V0 engine, before 0.8
-    assert engine_for("vllm", h100, version="0.8").iteration_overhead_s == 0.0002
-    assert engine_for("vllm", h100, version="0.11.0").iteration_overhead_s == 0.0002
+    assert engine_for("vllm", h100, version="0.8").iteration_overhead_s == 0.0004
+    # V1 before 0.14 ran without async scheduling by default: its scheduler's host time was not hidden
+    assert engine_for("vllm", h100, version="0.11.0").iteration_overhead_s == 0.0004
+    assert engine_for("vllm", h100, version="0.11.0").per_sequence_overhead_s > 0
+    assert engine_for("vllm", h100, version="0.14.0").iteration_overhead_s == 0.0002
     # V0 graphed decode batches only; V1's piecewise graphs hold prefill iterations of up to 512 tokens
     assert engine_for("vllm", h100, version="0.7.3").prefill_graph_max_tokens == 0.0
     assert engine_for("vllm", h100, version="0.8").prefill_graph_max_tokens == 512.0
     r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine_version="0.6.4", concurrency=8)
-    assert r.iteration_s is not None and r.iteration_s.host == 0.004 and r.inputs.engine_version == "0.6.4"
+    # V0's 4 ms per step plus the per-sequence lower bound for each of the 8 sequences, 1/O of them prefilling too
+    assert r.iteration_s is not None and r.inputs.engine_version == "0.6.4"
+    assert r.iteration_s.host == pytest.approx(0.004 + 1.1e-6 * 8 * (1 + 1 / 256), rel=1e-9)
     with pytest.raises(UserError, match="engine_version"):
         capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
 
@@ -219,7 +224,7 @@ def test_vllm_v0_host_work_grows_with_the_running_sequences():
     e = engine_for("vllm", CAT.gpu("h100-sxm"), version="0.5.4")
     assert e.per_sequence_overhead_s > 0
     s = _setup(engine="vllm", engine_version="0.5.4")
-    new = _setup(engine="vllm", engine_version="0.11.0")
+    new = _setup(engine="vllm", engine_version="0.14.0")
     P, O = 1000.0, 250.0
     for b in (8.0, 128.0):
         it, _ = text_at_batch(s, tp=1, batch=b, prompt_tokens=P, output_tokens=O)
