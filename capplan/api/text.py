@@ -463,11 +463,11 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
     if it is None:
         return None
     s = it if type(it.time_s) is float else it.at(k)  # (a one-scenario capacity's iteration is one already)
-    parts = {
-        "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s),
-        "experts": (s.expert_time_s, s.expert_floor_s),
-        "attention": (s.attention_time_s, s.attention_floor_s),
-        "elementwise": (s.elementwise_time_s, s.elementwise_floor_s),
+    parts = {  # (time, floor, idle gaps between its kernels)
+        "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s, s.gemm_gap_s),
+        "experts": (s.expert_time_s, s.expert_floor_s, s.expert_gap_s),
+        "attention": (s.attention_time_s, s.attention_floor_s, s.attention_gap_s),
+        "elementwise": (s.elementwise_time_s, s.elementwise_floor_s, s.elementwise_gap_s),
     }
-    floored = [name for name, (t, fl) in parts.items() if fl > 0 and t <= fl * (1 + 1e-9)]
-    return build(IterationByPart, **{name: float(t) for name, (t, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))
+    floored = [name for name, (t, fl, gap) in parts.items() if fl > 0 and t - gap <= fl * (1 + 1e-9)]
+    return build(IterationByPart, **{name: float(t) for name, (t, _, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))

@@ -163,11 +163,14 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
 
 
 def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:
-    """The shortest kernel and fused-MoE times on ``gpu``'s vendor's serving stack (0 when none is catalogued)."""
+    """The shortest kernel and fused-MoE times on ``gpu``'s vendor's serving stack, and the idle gap
+    between consecutive kernels there (0 when none is catalogued)."""
     from capplan.models.transformer import KernelFloors
 
     return KernelFloors(
         kernel_s=float((runtime.min_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         fused_moe_s=float((runtime.min_fused_moe_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         gemm_s=float((runtime.min_gemm_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
+        gap_s=float((runtime.kernel_gap_s_by_vendor or {}).get(gpu.vendor, 0.0)),
+        gap_visible_s=float((runtime.kernel_gap_visible_s_by_vendor or {}).get(gpu.vendor, 0.0)),
     )

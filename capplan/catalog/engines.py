@@ -92,6 +92,8 @@ class EngineSetup:
     # (chunk above this context, tokens per iteration when chunked, least tokens per iteration unchunked):
     # the release picks its token budget and prefill scheduling from the served context length (vLLM V0)
     context_budget_rule: tuple[float, float, float] | None = None
+    # whether the engine launches each kernel group (KERNEL_GROUPS) with programmatic dependent launch here
+    pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,7 +142,10 @@ def _release(version: str) -> tuple[int, ...]:
 RELEASE_FIELDS = (
     "scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch",
     "max_num_seqs", "chunked_prefill_above_context", "chunked_prefill_batched_tokens", "unchunked_min_batched_tokens", "chunked_prefill_on_amd",
+    "pdl_groups",
 )
+#: The kernel groups of an iteration, in the order of transformer.StepTerms.pdl.
+KERNEL_GROUPS = ("dense_gemm", "experts", "attention", "elementwise")
 
 
 def _kernel_figures(k: Any) -> dict[str, float]:
@@ -180,7 +185,9 @@ def _engine_for(
             released[name] = next((getattr(o, name) for o in older if getattr(o, name) is not None), released[name])
         for o in reversed(older):
             figures |= _kernel_figures((o.kernels or {}).get(architecture))
-    overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd = (released[name] for name in RELEASE_FIELDS)
+    overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd, pdl_groups = (
+        released[name] for name in RELEASE_FIELDS
+    )
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
@@ -201,6 +208,7 @@ def _engine_for(
         never = vendor == "amd" and chunk_amd is False  # the rule does not turn chunking on there: no context is long enough
         context_rule = (float("inf") if never else float(chunk_above), float(chunk_tokens), float(unchunked_min))
     kernels = {key: v for key, v in figures.items() if key in KERNEL_KEYS}
+    pdl = set((pdl_groups or {}).get(architecture, ()))
     # an engine's host time per kernel was measured on NVIDIA GPUs; the framework's dispatch costs more elsewhere
     host = float((f.eager_host_factor_by_vendor or {}).get(vendor, 1.0))
     return EngineSetup(
@@ -225,6 +233,7 @@ def _engine_for(
         context_budget_rule=context_rule,
         eager_launch_mla_moe_s=None if e.eager_host_s_per_kernel_mla_moe is None else e.eager_host_s_per_kernel_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
+        pdl=tuple(g in pdl for g in KERNEL_GROUPS),  # type: ignore[arg-type]
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,

@@ -66,6 +66,10 @@ class MemoryTier(_Strict):
     cuda_graph_max_bs_tp_4_or_more: PositiveInt
 
 
+#: Kernel groups an engine may launch with programmatic dependent launch (PDL), by the names the models use.
+PdlGroup = Literal["dense_gemm", "experts", "attention", "elementwise"]
+
+
 class OlderVersions(_Strict):
     """Defaults of the engine's releases before ``version`` that differ from the current ones. Every
     field is optional (None: this entry says nothing about it); ``kernels`` overrides single kernel keys
@@ -86,6 +90,8 @@ class OlderVersions(_Strict):
     chunked_prefill_batched_tokens: PositiveInt | None = None
     unchunked_min_batched_tokens: PositiveInt | None = None
     chunked_prefill_on_amd: bool | None = None  # whether the context rule applies on AMD GPUs
+    # the kernel groups the release launches with PDL, by GPU generation (an empty list: none)
+    pdl_groups: dict[Identifier, list[PdlGroup]] | None = None
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 
@@ -139,6 +145,10 @@ class EngineProfile(_Strict):
     triton_fused_moe_source: Source | None = None
     moe_parallel_default: Literal["tp", "dep"] = "tp"
     moe_parallel_source: str | None = None
+    # kernel groups the engine launches with programmatic dependent launch (CUDA, compute capability 9.0
+    # and up), by GPU generation: the GPU's idle gap between those kernels is hidden
+    pdl_groups: dict[Identifier, list[PdlGroup]] = Field(default_factory=dict)
+    pdl_source: Source | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None
     before_version: list[OlderVersions] | None = None

@@ -343,6 +343,11 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     # ... and of one GEMM-class kernel (dense GEMM, absorbed-MLA BMM, router GEMM) at decode batch sizes
     min_gemm_kernel_time_s_by_vendor: dict[str, NonNegFloat] | None = None
     min_gemm_kernel_source: str | None = None
+    # idle time between two consecutive dependent kernels on the GPU (launch and ramp of the next), by vendor
+    kernel_gap_s_by_vendor: dict[str, NonNegFloat] | None = None
+    # ... of which a profiler shows this much between kernels (the rest is inside measured kernel times)
+    kernel_gap_visible_s_by_vendor: dict[str, NonNegFloat] | None = None
+    kernel_gap_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

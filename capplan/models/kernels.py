@@ -71,13 +71,20 @@ class KernelFloors:
     ``act_quant``: the GEMMs run at fp8/fp4 on quantised activations, so each quantised GEMM input
     launches a quantisation kernel (:func:`act_quant_kernels_per_layer`), except the
     ``act_quant_fused_per_layer`` inputs per layer whose quantisation the engine fuses into the
-    preceding norm or activation kernel."""
+    preceding norm or activation kernel.
+
+    ``gap_s``: the GPU's idle time between two consecutive dependent kernels (the next one's launch and
+    ramp after the last block of the previous one exits), which a kernel time from its roofline leaves
+    out; ``gap_visible_s``: the part of it a profiler shows between kernels, which is all a kernel time
+    measured by a profiler (the floors above) leaves out [s]."""
 
     kernel_s: float = 0.0
     fused_moe_s: float = 0.0
     gemm_s: float = 0.0
     act_quant: bool = False
     act_quant_fused_per_layer: float = 0.0
+    gap_s: float = 0.0
+    gap_visible_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,9 @@ class EngineTerms:
     prefill_graph_max_tokens: float = float("inf")
     separate_prefill: bool = False
     lumpy_prefill: bool = False  # a prompt is prefilled whole in one iteration beside the decodes (MixedPrefillTerms)
+    # kernel groups (dense GEMMs, experts, attention, elementwise) launched with programmatic dependent
+    # launch, whose idle gaps between kernels the GPU hides (KernelFloors.gap_s)
+    pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
 
     def graph_max_scale(self, tokens_per_unit: Any, with_prompt: Any) -> Any:
         """The scale above which an iteration runs without a CUDA graph: one holding prompt tokens

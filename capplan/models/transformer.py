@@ -247,6 +247,12 @@ class StepCost:
     attention_floor_s: Number = 0.0
     elementwise_floor_s: Number = 0.0
     overhead_s: Number = 0.0  # the engine's exposed host time per iteration
+    # idle time between consecutive kernels of the dense-GEMM, expert, attention and elementwise groups,
+    # inside their times above (gemm_time_s holds the first two; the all-reduces' own are measured ones)
+    gemm_gap_s: Number = 0.0
+    expert_gap_s: Number = 0.0
+    attention_gap_s: Number = 0.0
+    elementwise_gap_s: Number = 0.0
 
     def at(self, k: int) -> StepCost:
         """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
@@ -309,6 +315,27 @@ class StepTerms:
     moe_quadrature: bool = False  # the fused-MoE operation takes sqrt(W^2 + C^2), not max(W, C)
     f_moe_fixed: float = 0.0  # the fused-MoE operations' fixed time per iteration (all MoE layers) [s]
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
+    # kernels of the dense-GEMM, expert, attention and elementwise groups per iteration, and the GPU's idle
+    # time before each (KernelFloors.gap_s / gap_visible_s; 0 in a group whose kernels the engine launches
+    # with programmatic dependent launch): see _gaps
+    k_dense: float = 0.0
+    k_expert: float = 0.0
+    k_attn: float = 0.0
+    k_ew: float = 0.0
+    gap_s: float = 0.0
+    gap_visible_s: float = 0.0
+    pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
+
+    def _gaps(self, i: int, work: Any, floor: float, k: float) -> Any:
+        """Idle time before the ``k`` kernels of group ``i`` (dense GEMMs, experts, attention, elementwise):
+        the whole gap where the group's time is its roofline (an analytic duration holds none of it), the
+        part a profiler shows between kernels where it is the group's floor (measured durations hold the
+        rest), none where the engine launches the group with PDL."""
+        if self.pdl[i] or not k or not self.gap_s:
+            return 0.0
+        if type(work) is float:
+            return k * (self.gap_s if work >= floor else self.gap_visible_s)
+        return k * np.where(work >= floor, self.gap_s, self.gap_visible_s)
 
     def _host(self, s: Any) -> Any:
         """Host time of launching the iteration's kernels one by one where it runs without a graph, else 0."""
@@ -323,8 +350,9 @@ class StepTerms:
     def _imbalance(self, s: ArrayLike) -> np.ndarray:
         return expert_load_imbalance(np.asarray(self.tokens, dtype=float) * s, self.experts_per_token, self.ep_ranks)
 
-    def _expert_s(self, s: np.ndarray, f_expert: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(compute, weight streaming, time) of the routed experts on the busiest GPU."""
+    def _expert_s(self, s: np.ndarray, f_expert: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+        """(compute, weight streaming, time, of which idle gaps between kernels) of the routed experts on
+        the busiest GPU."""
         imb = self._imbalance(s)
         ec = self.ec * s * imb
         touched = np.minimum(self._touched(s) * imb, float(self.n_experts))
@@ -332,7 +360,8 @@ class StepTerms:
         work = np.sqrt(ec * ec + em * em) if self.moe_quadrature else np.maximum(ec, em)
         # the fused-MoE operation's fixed part (token alignment, launches of its dependent kernels) runs
         # before and between its grouped GEMMs, so it adds to their time; the group floor still holds
-        return ec, em, np.maximum(work + self.f_moe_fixed, f_expert)
+        gap = self._gaps(1, work + self.f_moe_fixed, f_expert, self.k_expert)
+        return ec, em, np.maximum(work + self.f_moe_fixed, f_expert) + gap, gap
 
     def part(self, i: Any) -> StepTerms:
         """These terms at index ``i`` of the first axis of their array fields: mix ``i`` of mixes stacked
@@ -357,8 +386,10 @@ class StepTerms:
         """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps).
         Python floats throughout (see :meth:`floats`) give a float, with the same operations."""
         s = num(scale)
-        t = maximum(maximum(self.gc * s, self.gm), self.f_dense)
-        t = t + maximum(maximum(self.ac * s, self.am * s), self.f_attn) + maximum(self.ewm * s, self.f_ew)
+        dense, attn, ew = maximum(self.gc * s, self.gm), maximum(self.ac * s, self.am * s), self.ewm * s
+        t = maximum(dense, self.f_dense) + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
+        if self.gap_s:
+            t = t + self._gaps(0, dense, self.f_dense, self.k_dense) + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
         if self.is_moe:
             t = t + self._expert_s(s, self.f_expert)[2]
         t = t + self._comm(s)
@@ -373,12 +404,15 @@ class StepTerms:
         f_dense, f_expert, f_attn, f_ew = self.f_dense, self.f_expert, self.f_attn, self.f_ew
         gc, ac, am, ewm = self.gc * s, self.ac * s, self.am * s, self.ewm * s
         if self.is_moe:
-            ec, em, t_expert = self._expert_s(s, f_expert)
+            ec, em, t_expert, g_expert = self._expert_s(s, f_expert)
         else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
-            ec = em = t_expert = 0.0 * gc
-        t_gemm = maximum(maximum(gc, self.gm), f_dense) + t_expert
-        t_attn = maximum(maximum(ac, am), f_attn)
-        t_ew = maximum(ewm, f_ew)
+            ec = em = t_expert = g_expert = 0.0 * gc
+        g_dense = self._gaps(0, maximum(gc, self.gm), f_dense, self.k_dense)
+        g_attn = self._gaps(2, maximum(ac, am), f_attn, self.k_attn)
+        g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
+        t_gemm = maximum(maximum(gc, self.gm), f_dense) + g_dense + t_expert
+        t_attn = maximum(maximum(ac, am), f_attn) + g_attn
+        t_ew = maximum(ewm, f_ew) + g_ew
         t_comm = self._comm(s)
         gpu = t_gemm + t_attn + t_ew + t_comm
         # launching the kernels one by one from the host, when it is slower than the GPU, is exposed host time
@@ -407,6 +441,10 @@ class StepTerms:
             expert_floor_s=f_expert if self.is_moe else 0.0,
             attention_floor_s=f_attn,
             elementwise_floor_s=f_ew,
+            gemm_gap_s=g_dense,
+            expert_gap_s=g_expert,
+            attention_gap_s=g_attn,
+            elementwise_gap_s=g_ew,
         )
 
 
@@ -651,6 +689,15 @@ def step_terms(
         moe_quadrature=shape is not None and shape.quadrature and a.is_moe,
         host_eager_s=en.eager_launch_s * (n_dense_kernels + (kc.moe + 1) * a.moe_layers + kc.attention * a.layers + n_ew_kernels),
         ep_ranks=n if en.expert_parallel else 1.0,
+        # (the fused-MoE operation counts as one kernel: its floor was timed as a whole; the all-reduce
+        # kernels' times are measured ones, gaps included)
+        k_dense=float(n_dense_kernels),
+        k_expert=float((kc.moe + 1) * a.moe_layers),
+        k_attn=float(kc.attention * a.layers),
+        k_ew=float(n_ew_kernels + n_quant),
+        gap_s=fl.gap_s,
+        gap_visible_s=fl.gap_visible_s,
+        pdl=en.pdl,
     )
     return out
 

@@ -109,6 +109,7 @@ def engine_terms(
         separate_prefill=e.separate_prefill,
         # (for a dense model the even spread reads the same weights and is what both forms give)
         lumpy_prefill=moe and not e.separate_prefill,
+        pdl=e.pdl,
     )
 
 

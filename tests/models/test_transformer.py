@@ -185,3 +185,47 @@ def test_fused_moe_floor_is_per_moe_layer():
 def test_floors_never_speed_up_a_step(floor, batch):
     kw = dict(decode_tokens=batch, decode_context=2000, prefill_tokens=batch, prefill_context=500, weight_bytes_per_param=1.0, tp=2)
     assert step_cost(MIXTRAL, DEV, floors=KernelFloors(floor, 10 * floor), **kw).time_s >= step_cost(MIXTRAL, DEV, **kw).time_s
+
+
+def test_idle_gaps_between_kernels_add_the_whole_gap_to_roofline_groups_and_the_visible_part_to_floored_ones():
+    # Llama-3.1-8B at batch 1: the GEMMs stream 16 GB (their roofline, far above 2 us each), so each of the
+    # 32 x 4 + 1 GEMMs pays the whole 1 us gap; attention (32 kernels) and the elementwise kernels
+    # (32 x 3 norms/RoPE + 32 activations) sit on the 2 us floor, whose measured durations hold all but
+    # the 0.2 us a profiler shows between kernels
+    kw = dict(decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
+    floors = KernelFloors(kernel_s=2e-6)
+    base = step_cost(LLAMA8B, DEV, floors=floors, **kw)
+    gapped = step_cost(LLAMA8B, DEV, floors=dataclasses.replace(floors, gap_s=1e-6, gap_visible_s=0.2e-6), **kw)
+    assert gapped.gemm_gap_s == pytest.approx(129 * 1e-6)
+    assert gapped.attention_gap_s == pytest.approx(32 * 0.2e-6)
+    assert gapped.elementwise_gap_s == pytest.approx(128 * 0.2e-6)
+    assert gapped.expert_gap_s == 0.0  # (no experts)
+    assert gapped.time_s - base.time_s == pytest.approx(129e-6 + 160 * 0.2e-6)
+    assert gapped.gemm_time_s - base.gemm_time_s == pytest.approx(129e-6)
+    # the all-reduce kernels' times are measured ones (gaps included): tensor parallelism adds none
+    tp2 = dict(kw, tp=2)
+    assert step_cost(LLAMA8B, DEV, floors=dataclasses.replace(floors, gap_s=1e-6), **tp2).communication_time_s == pytest.approx(
+        step_cost(LLAMA8B, DEV, floors=floors, **tp2).communication_time_s
+    )
+
+
+def test_a_group_launched_with_pdl_has_no_idle_gaps():
+    from capplan.models.kernels import EngineTerms
+
+    kw = dict(decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0)
+    floors = KernelFloors(kernel_s=2e-6, gap_s=1e-6, gap_visible_s=0.2e-6)
+    plain = step_cost(LLAMA8B, DEV, floors=floors, engine=EngineTerms(), **kw)
+    pdl = step_cost(LLAMA8B, DEV, floors=floors, engine=EngineTerms(pdl=(True, False, False, True)), **kw)
+    assert pdl.gemm_gap_s == 0.0 and pdl.elementwise_gap_s == 0.0 and pdl.attention_gap_s == plain.attention_gap_s
+    assert plain.time_s - pdl.time_s == pytest.approx(129e-6 + 128 * 0.2e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0, 5e-6), st.floats(0, 1.0), st.integers(1, 512))
+def test_gaps_never_speed_up_a_step_and_the_parts_still_add_up(gap, visible_share, batch):
+    kw = dict(decode_tokens=batch, decode_context=2000, prefill_tokens=batch, prefill_context=500, weight_bytes_per_param=1.0, tp=2)
+    floors = KernelFloors(2e-6, 30e-6, 5e-6)
+    s = step_cost(MIXTRAL, DEV, floors=dataclasses.replace(floors, gap_s=gap, gap_visible_s=gap * visible_share), **kw)
+    assert s.time_s >= step_cost(MIXTRAL, DEV, floors=floors, **kw).time_s
+    assert s.time_s == pytest.approx(s.gemm_time_s + s.attention_time_s + s.elementwise_time_s + s.communication_time_s + s.overhead_s)
+    assert s.expert_gap_s <= s.expert_time_s and s.gemm_gap_s + s.expert_gap_s <= s.gemm_time_s

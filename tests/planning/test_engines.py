@@ -333,3 +333,25 @@ def test_the_triton_fused_moe_shape_rule_applies_where_that_kernel_runs_and_was_
     old = _setup("deepseek-v3", gpu="h200-sxm", precision="fp8", engine="vllm", engine_version="0.7.3", fp8_block_scaled=True)
     assert old.engine.fused_moe_shape is None
     assert _setup("llama-3.1-8b", engine="vllm").engine.fused_moe_shape is None  # dense: no experts
+
+
+def test_pdl_launched_kernel_groups_follow_the_engine_its_release_and_the_gpu():
+    h100, b200, a100, mi300x = (CAT.gpu(g) for g in ("h100-sxm", "b200", "a100-sxm-80gb", "mi300x"))
+    every = (True, True, True, True)  # (dense GEMMs, experts, attention, elementwise)
+    # TensorRT-LLM launches every kernel with PDL from 1.2 on SM90+, none before; no PDL before Hopper
+    assert engine_for("trtllm", h100).pdl == every and engine_for("trtllm", b200).pdl == every
+    assert engine_for("trtllm", h100, version="1.1").pdl == (False,) * 4
+    assert engine_for("trtllm", a100).pdl == (False,) * 4
+    # SGLang: its norm kernels on Hopper, and FlashInfer's MoE and attention kernels on Blackwell from 0.5.3
+    assert engine_for("sglang", h100).pdl == (False, False, False, True)
+    assert engine_for("sglang", b200).pdl == (False, True, True, True)
+    assert engine_for("sglang", b200, version="0.5.2").pdl == (False, False, False, True)
+    assert engine_for("sglang", b200, version="0.4.6").pdl == (False,) * 4
+    assert engine_for("sglang", mi300x).pdl == (False,) * 4
+    # vLLM: no global default
+    assert engine_for("vllm", h100).pdl == (False,) * 4
+    # and the core prices it: the same decode step is faster where the engine hides the gaps
+    hid, shown = (_setup(gpu="b200", engine="trtllm", engine_version=v) for v in (None, "1.1"))
+    it_hid, _ = text_at_batch(hid, tp=1, batch=1, prompt_tokens=128, output_tokens=128)
+    it_shown, _ = text_at_batch(shown, tp=1, batch=1, prompt_tokens=128, output_tokens=128)
+    assert it_hid.gemm_gap_s == 0.0 and it_shown.gemm_gap_s > 0.0
