@@ -22,14 +22,18 @@ def _file() -> dict[str, Any]:
 
 
 def test_each_field_of_an_older_release_comes_from_the_first_entry_that_sets_it():
-    # vLLM: before 0.6 flat 4 ms plus 0.08 ms per running sequence; 0.6-0.7.x flat 4 ms (the 0.8 entry) with
-    # the per-sequence lower bound of the 0.14 entry (the first entry that sets that field); V1 before 0.14
-    # 0.4 ms and that bound; current 0.2 ms
+    # vLLM: before 0.6 flat 4 ms plus 0.08 ms per running sequence; 0.6-0.7.x flat 4 ms and V0's serial
+    # 0.05 ms (the 0.8 entry); V1 before 0.14 0.4 ms and its scheduler's 1.1 us (the 0.14 entry); current 0.2 ms
     old, mid, v1, now = (engine_for("vllm", H100, version=v) for v in ("0.5.3", "0.7.3", "0.10.2", None))
     assert (old.iteration_overhead_s, old.per_sequence_overhead_s) == (0.004, 0.00008)
-    assert (mid.iteration_overhead_s, mid.per_sequence_overhead_s) == (0.004, 1.1e-6)
+    assert (mid.iteration_overhead_s, mid.per_sequence_overhead_s) == (0.004, 0.00005)
     assert (v1.iteration_overhead_s, v1.per_sequence_overhead_s) == (0.0004, 1.1e-6)
     assert (now.iteration_overhead_s, now.per_sequence_overhead_s) == (0.0002, 0.0)
+    # TensorRT-LLM 0.16 takes its graph limit from the 1.0 entry and its PDL groups from the 1.2 entry,
+    # 1.1 only the latter: each field from the first later entry that sets it
+    t016, t11 = (engine_for("trtllm", H100, version=v) for v in ("0.16.0", "1.1"))
+    assert (t016.cuda_graph_max_batch, t016.pdl) == (0, (False,) * 4)
+    assert (t11.cuda_graph_max_batch, t11.pdl) == (engine_for("trtllm", H100).cuda_graph_max_batch, (False,) * 4)
 
 
 def test_an_older_release_overrides_single_kernel_keys_of_its_generation_only():

@@ -159,9 +159,13 @@ def test_an_older_engine_release_takes_its_own_defaults():
     assert engine_for("vllm", h100, version="0.7.3").prefill_graph_max_tokens == 0.0
     assert engine_for("vllm", h100, version="0.8").prefill_graph_max_tokens == 512.0
     r = capplan.text("llama-3.1-8b", "h100-sxm", gpus=1, engine_version="0.6.4", concurrency=8)
-    # V0's 4 ms per step plus the per-sequence lower bound for each of the 8 sequences, 1/O of them prefilling too
+    # V0's 4 ms per step plus its serial 50 us for each of the 8 sequences, 1/O of them prefilling too
     assert r.iteration_s is not None and r.inputs.engine_version == "0.6.4"
-    assert r.iteration_s.host == pytest.approx(0.004 + 1.1e-6 * 8 * (1 + 1 / 256), rel=1e-9)
+    assert r.iteration_s.host == pytest.approx(0.004 + 50e-6 * 8 * (1 + 1 / 256), rel=1e-9)
+    # before 0.6 output processing was serial too (0.08 ms per sequence); V1 before 0.14 only its scheduler's 1.1 us
+    assert engine_for("vllm", h100, version="0.5.4").per_sequence_overhead_s == 80e-6
+    assert engine_for("vllm", h100, version="0.7.3").per_sequence_overhead_s == 50e-6
+    assert engine_for("vllm", h100, version="0.11.0").per_sequence_overhead_s == 1.1e-6
     with pytest.raises(UserError, match="engine_version"):
         capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
 
