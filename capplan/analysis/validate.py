@@ -35,7 +35,7 @@ from capplan.models.burst import LENGTHS
 from capplan.models.precision import BYTES_PER_VALUE
 from capplan.planning.burst import text_burst
 from capplan.planning.core import TextSetup, text_at_batch, text_capacity
-from capplan.planning.resolve import text_setup
+from capplan.planning.resolve import compute_precision_for, text_setup
 from capplan.results import ErrorSummary, ValidateResult, ValidationRow
 
 # A row whose GPU is only described ("80GB-class") is evaluated on this catalogue GPU for memory,
@@ -242,7 +242,9 @@ def text_comparisons(
         n_sys = _int(row, "num_gpus", path, i, tp)
         precision = row["precision"] if row.get("precision") in BYTES_PER_VALUE else "bf16"
         g = cat.gpu(gpu)
-        if g.peak_tflop_per_s(api.COMPUTE_PRECISION[precision]) is None:
+        try:  # (4-bit weights on a GPU without 4-bit tensor cores run weight-only, as a what-if does)
+            compute_precision_for(g, precision)
+        except KeyError:
             continue
         w = cat.text[model]
         kv_precision = _kv_precision(row.get("notes") or "", precision, bool(g.compute.fp8_tflop_per_s))
