@@ -29,6 +29,12 @@ class KernelCounts:
     moe: int  # every MoE layer, besides the fused-MoE operation: router GEMM, top-k, shared expert
 
 
+#: Kernels the fused-MoE operation launches one by one outside a graph (vLLM's fused_moe and SGLang's fork:
+#: moe_align_block_size, the two grouped GEMMs of invoke_fused_moe_kernel, the activation, moe_sum), each
+#: paying the engine's host time per launch; inside a graph the operation is floored as a whole.
+FUSED_MOE_LAUNCHES = 5
+
+
 def kernels_per_layer(a: LLMArchitecture) -> KernelCounts:
     """Kernels per layer in a decode iteration, counted from the modelling code of vLLM / SGLang
     (``models/llama.py``, ``models/deepseek_v2.py``, ``layers/fused_moe``) with their usual fusions.

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from capplan.models.device import DeviceRates, Number
 from capplan.models.kernels import (  # noqa: F401  (re-exported: part of this module's interface)
+    FUSED_MOE_LAUNCHES,
     EngineTerms,
     FusedMoeShape,
     KernelCounts,
@@ -687,7 +688,7 @@ def step_terms(
         graph_max_scale=en.graph_max_batch if graph_max_scale is None else num(graph_max_scale),
         # (host time per kernel is measured per kernel as kernels_per_layer counts them, quantisation aside)
         moe_quadrature=shape is not None and shape.quadrature and a.is_moe,
-        host_eager_s=en.eager_launch_s * (n_dense_kernels + (kc.moe + 1) * a.moe_layers + kc.attention * a.layers + n_ew_kernels),
+        host_eager_s=en.eager_launch_s * (n_dense_kernels + (kc.moe + FUSED_MOE_LAUNCHES) * a.moe_layers + kc.attention * a.layers + n_ew_kernels),
         ep_ranks=n if en.expert_parallel else 1.0,
         # (the fused-MoE operation counts as one kernel: its floor was timed as a whole; the all-reduce
         # kernels' times are measured ones, gaps included)

@@ -44,8 +44,24 @@ def test_engine_defaults_follow_the_gpu_as_the_engines_code_does():
     assert (t.prefill_graph_max_tokens, t.separate_prefill) == (0.0, False)
     # host time per kernel outside graphs: measured on NVIDIA, 1.6x on AMD (sglang PR #20479 vs #12160)
     mi300x = engine_for("sglang", CAT.gpu("mi300x"))
-    assert (g.eager_launch_s, g.eager_launch_mla_moe_s) == (3e-5, 8e-5)
-    assert mi300x.eager_launch_s == pytest.approx(1.6 * 3e-5) and mi300x.eager_launch_mla_moe_s == pytest.approx(1.6 * 8e-5)
+    assert (g.eager_launch_s, g.eager_launch_mla_moe_s) == (3e-5, 6.5e-5)
+    assert mi300x.eager_launch_s == pytest.approx(1.6 * 3e-5) and mi300x.eager_launch_mla_moe_s == pytest.approx(1.6 * 6.5e-5)
+
+
+def test_an_eager_deepseek_forward_takes_the_measured_host_time_and_moe_operations_count_their_launches():
+    # sglang PR #12160: DeepSeek-V3's one-token extend, eager, 82.6 ms; capplan counts 1261 launches (the
+    # fused-MoE operation as its 5) at 65 us each
+    s = _setup(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="sglang")
+    terms = step_terms(s.arch, s.rates, decode_tokens=0.0, decode_context=0.0, prefill_tokens=1.0, prefill_context=0.0,
+                       weight_bytes_per_param=s.weight_bytes_per_param, tp=8, floors=s.floors, engine=s.engine)
+    assert terms.host_eager_s == pytest.approx(1261 * 6.5e-5) and terms.host_eager_s == pytest.approx(82.6e-3, rel=0.01)
+    # a dense model of the same kernels per layer pays none of the MoE launches
+    from capplan.models.kernels import FUSED_MOE_LAUNCHES, kernels_per_layer
+
+    a = s.arch
+    kc = kernels_per_layer(a)
+    dense_launches = kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1 + kc.attention * a.layers + kc.elementwise * a.layers + a.dense_layers
+    assert terms.host_eager_s / 6.5e-5 == pytest.approx(dense_launches + (kc.moe + FUSED_MOE_LAUNCHES) * a.moe_layers)
 
 
 def test_engine_kernels_override_efficiency_toml_and_missing_keys_fall_back():
