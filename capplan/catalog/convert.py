@@ -136,6 +136,7 @@ def llm_architecture(w: TextWorkload) -> LLMArchitecture:
         qk_nope_head_dim=mla.qk_nope_head_dim if mla else 0,
         qk_rope_head_dim=mla.qk_rope_head_dim if mla else 0,
         v_head_dim=mla.v_head_dim if mla else 0,
+        qk_norm=a.qk_norm,
     )
 
 

@@ -238,6 +238,8 @@ class TextArchitecture(_Strict):
     tied_embeddings: bool
     max_context: PositiveInt
     attention: Literal["gqa", "mla"] = "gqa"
+    # a per-head RMSNorm on the queries and on the keys of every layer (Qwen3's q_norm / k_norm)
+    qk_norm: bool = False
     source: Source
 
     @model_validator(mode="after")

@@ -42,11 +42,12 @@ def kernels_per_layer(a: LLMArchitecture) -> KernelCounts:
     GQA: QKV and O GEMMs; one attention kernel; two add+RMSNorm kernels and RoPE with the KV-cache
     write; a dense MLP's gate_up and down GEMMs and its activation. MLA adds the query down-projection
     (when the query is low-rank) and the two absorbed per-head BMMs, and RMSNorms on the compressed
-    query and KV. An MoE layer runs the router GEMM and top-k, then the fused-MoE operation (token
+    query and KV; a model with per-head query and key norms (Qwen3's q_norm / k_norm) two RMSNorms more.
+    An MoE layer runs the router GEMM and top-k, then the fused-MoE operation (token
     alignment, two grouped expert GEMMs, activation, k-way combine; floored as a whole), plus a shared
     expert's two GEMMs and activation when it has one.
     """
-    attn_gemms, elementwise = 2, 3
+    attn_gemms, elementwise = 2, 3 + (2 if a.qk_norm else 0)
     if a.is_mla:
         attn_gemms += 2 + (1 if a.q_lora_rank else 0)
         elementwise += 1 + (1 if a.q_lora_rank else 0)

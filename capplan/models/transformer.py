@@ -59,6 +59,7 @@ class LLMArchitecture:
     qk_nope_head_dim: int = 0
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
+    qk_norm: bool = False  # per-head RMSNorm of the queries and of the keys in every layer (Qwen3)
 
     # (cached on the frozen instance, outside its fields: a what-if reads them some fifty times)
     @functools.cached_property
@@ -185,12 +186,13 @@ def elementwise_bytes_per_token(a: LLMArchitecture, act_bytes: ArrayLike = 2.0, 
     rank); the gated activation (SiLU(gate) x up: reads 2 x ffn, writes ffn; a plain MLP reads and writes
     ffn), split over the ranks with the FFN. An MoE layer runs the activation on its k routed and shared
     experts' rows and sums the k routed outputs per token (reads k x hidden, writes hidden, on every rank).
-    RoPE is fused into the attention kernels and sampling is left out (both < 1%).
+    RoPE is fused into the attention kernels and sampling is left out (both < 1%). A per-head query and
+    key RMSNorm (Qwen3) reads and writes the layer's queries and keys, split over the ranks with the heads.
     """
     h = a.hidden_size
     n = num(tp)
     act = 3 if a.ffn_gated else 2
-    norms = 8.0 * h * a.layers
+    norms = 8.0 * h * a.layers + (2.0 * (a.heads + a.kv_heads) * a.head_dim * a.layers / n if a.qk_norm else 0.0)
     dense = act * a.ffn_size * a.dense_layers / n
     moe = (act * a.expert_ffn_size * (a.experts_per_token + a.n_shared_experts) / n + (a.experts_per_token + 1) * h) * a.moe_layers
     return (norms + dense + moe) * num(act_bytes)

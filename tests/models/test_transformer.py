@@ -229,3 +229,14 @@ def test_gaps_never_speed_up_a_step_and_the_parts_still_add_up(gap, visible_shar
     assert s.time_s >= step_cost(MIXTRAL, DEV, floors=floors, **kw).time_s
     assert s.time_s == pytest.approx(s.gemm_time_s + s.attention_time_s + s.elementwise_time_s + s.communication_time_s + s.overhead_s)
     assert s.expert_gap_s <= s.expert_time_s and s.gemm_gap_s + s.expert_gap_s <= s.gemm_time_s
+
+
+def test_per_head_query_and_key_norms_add_two_kernels_and_their_traffic():
+    # Qwen3 normalises each head's queries and keys (q_norm / k_norm): two RMSNorm kernels more per layer,
+    # each reading and writing its tensor (64 query and 4 KV heads of 128 in Qwen3-235B), split over the ranks
+    plain = LLMArchitecture(layers=94, hidden_size=4096, heads=64, kv_heads=4, head_dim=128, ffn_size=1536, ffn_gated=True,
+                            vocab_size=151936, tied_embeddings=False, n_experts=128, experts_per_token=8, expert_ffn_size=1536)
+    qk = dataclasses.replace(plain, qk_norm=True)
+    assert kernels_per_layer(qk).elementwise == kernels_per_layer(plain).elementwise + 2
+    extra = elementwise_bytes_per_token(qk, 2.0, 8) - elementwise_bytes_per_token(plain, 2.0, 8)
+    assert float(extra) == pytest.approx(2 * (64 + 4) * 128 * 94 / 8 * 2.0)
