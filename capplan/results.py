@@ -264,7 +264,7 @@ class IterationByPart(_Record):
     attention: float
     elementwise: float = Field(description="norms, activations, MoE combine")
     communication: float = Field(description="tensor-parallel all-reduces")
-    at_kernel_floor: list[str] = Field(default_factory=list, description="parts whose time is set by the kernel-time floor, not by FLOPs or bytes")
+    at_kernel_floor: list[str] = Field(default_factory=list, description="parts whose time the kernel-time floors set or lengthen beyond what their FLOPs or bytes take")
     host: float = Field(default=0.0, description="the serving engine's scheduler/host time per iteration that its overlap scheduler does not hide")
 
 

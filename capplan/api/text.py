@@ -470,4 +470,8 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s, s.elementwise_gap_s),
     }
     floored = [name for name, (t, fl, gap) in parts.items() if fl > 0 and t - gap <= fl * (1 + 1e-9)]
+    # each dense GEMM is floored on its own: the group counts as floored once its floors lengthen it
+    dense_roofline = max(float(s.gemm_compute_s), float(s.gemm_memory_s))
+    if "gemm" not in floored and s.gemm_floor_s > 0 and s.gemm_time_s - s.expert_time_s - s.gemm_gap_s > dense_roofline * (1 + 1e-9):
+        floored.insert(0, "gemm")
     return build(IterationByPart, **{name: float(t) for name, (t, _, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))

@@ -55,6 +55,27 @@ def kernels_per_layer(a: LLMArchitecture) -> KernelCounts:
     return KernelCounts(attention_gemms=attn_gemms, mlp_gemms=2, attention=1, elementwise=elementwise, moe=moe)
 
 
+def dense_gemm_shares(a: LLMArchitecture) -> tuple[tuple[float, float], ...]:
+    """The dense GEMM kernels of a forward as (how many, each one's share of the dense weights), in the
+    order :func:`kernels_per_layer` counts them: GQA's QKV and O; MLA's fused q_a/kv_a down-projection
+    (q and kv_a together without a low-rank query), q_b, the two absorbed per-head BMMs and O; a dense
+    layer's gate_up and down; the LM head. Tensor parallelism splits every one of them alike, so the
+    shares do not depend on it. The shares add up to 1 over the counts."""
+    h, H = a.hidden_size, a.heads
+    if a.is_mla:
+        qk = a.qk_nope_head_dim + a.qk_rope_head_dim
+        down = h * (a.kv_lora_rank + a.qk_rope_head_dim)
+        attn = ([h * a.q_lora_rank + down, a.q_lora_rank * H * qk] if a.q_lora_rank else [h * H * qk + down])
+        attn += [a.kv_lora_rank * H * a.qk_nope_head_dim, a.kv_lora_rank * H * a.v_head_dim, H * a.v_head_dim * h]
+    else:
+        attn = [h * (H + 2 * a.kv_heads) * a.head_dim, H * a.head_dim * h]
+    mlp = [(2 if a.ffn_gated else 1) * h * a.ffn_size, a.ffn_size * h]
+    head = float(a.vocab_size * h)
+    counts = [(float(a.layers), float(w)) for w in attn] + [(float(a.dense_layers), float(w)) for w in mlp] + [(1.0, head)]
+    total = sum(c * w for c, w in counts if c)
+    return tuple((c, w / total) for c, w in counts if c)
+
+
 def act_quant_kernels_per_layer(a: LLMArchitecture, fused: float = 0.0) -> tuple[float, float]:
     """Activation-quantisation kernels of a (dense, MoE) layer whose GEMMs take fp8/fp4 activations.
 

@@ -27,6 +27,7 @@ from capplan.models.kernels import (  # noqa: F401  (re-exported: part of this m
     KernelCounts,
     KernelFloors,
     act_quant_kernels_per_layer,
+    dense_gemm_shares,
     each_value,
     expert_load_imbalance,
     kernels_per_layer,
@@ -328,6 +329,24 @@ class StepTerms:
     gap_s: float = 0.0
     gap_visible_s: float = 0.0
     pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
+    # the dense GEMM kernels as (how many, each one's share of the group's roofline); empty: the group
+    # is floored as a whole (see _dense)
+    dense_mix: tuple[tuple[float, float], ...] = ()
+    g_floor_dense: float = 0.0  # the floor of one dense GEMM kernel [s]
+
+    def _dense(self, roofline: Any) -> tuple[Any, Any]:
+        """(time, of which idle gaps) of the dense GEMMs whose roofline together is ``roofline``: each
+        kernel takes the longer of its share of it and one GEMM's floor, as the floor is defined per
+        kernel, and waits the gap a kernel of its kind waits (:meth:`_gaps`)."""
+        if not self.dense_mix:
+            return maximum(roofline, self.f_dense), self._gaps(0, roofline, self.f_dense, self.k_dense)
+        t = 0.0 * roofline
+        g = 0.0 * roofline
+        for count, share in self.dense_mix:
+            part = roofline * share
+            t = t + count * maximum(part, self.g_floor_dense)
+            g = g + self._gaps(0, part, self.g_floor_dense, count)
+        return t, g
 
     def _gaps(self, i: int, work: Any, floor: float, k: float) -> Any:
         """Idle time before the ``k`` kernels of group ``i`` (dense GEMMs, experts, attention, elementwise):
@@ -390,9 +409,10 @@ class StepTerms:
         Python floats throughout (see :meth:`floats`) give a float, with the same operations."""
         s = num(scale)
         dense, attn, ew = maximum(self.gc * s, self.gm), maximum(self.ac * s, self.am * s), self.ewm * s
-        t = maximum(dense, self.f_dense) + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
+        t_dense, g_dense = self._dense(dense)
+        t = t_dense + g_dense + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
         if self.gap_s:
-            t = t + self._gaps(0, dense, self.f_dense, self.k_dense) + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
+            t = t + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
         if self.is_moe:
             t = t + self._expert_s(s, self.f_expert)[2]
         t = t + self._comm(s)
@@ -410,10 +430,10 @@ class StepTerms:
             ec, em, t_expert, g_expert = self._expert_s(s, f_expert)
         else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
             ec = em = t_expert = g_expert = 0.0 * gc
-        g_dense = self._gaps(0, maximum(gc, self.gm), f_dense, self.k_dense)
+        t_dense, g_dense = self._dense(maximum(gc, self.gm))
         g_attn = self._gaps(2, maximum(ac, am), f_attn, self.k_attn)
         g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
-        t_gemm = maximum(maximum(gc, self.gm), f_dense) + g_dense + t_expert
+        t_gemm = t_dense + g_dense + t_expert
         t_attn = maximum(maximum(ac, am), f_attn) + g_attn
         t_ew = maximum(ewm, f_ew) + g_ew
         t_comm = self._comm(s)
@@ -695,6 +715,8 @@ def step_terms(
         # (the fused-MoE operation counts as one kernel: its floor was timed as a whole; the all-reduce
         # kernels' times are measured ones, gaps included)
         k_dense=float(n_dense_kernels),
+        dense_mix=dense_gemm_shares(a),
+        g_floor_dense=gemm_floor,
         k_expert=float((kc.moe + 1) * a.moe_layers),
         k_attn=float(kc.attention * a.layers),
         k_ew=float(n_ew_kernels + n_quant),

@@ -240,3 +240,21 @@ def test_per_head_query_and_key_norms_add_two_kernels_and_their_traffic():
     assert kernels_per_layer(qk).elementwise == kernels_per_layer(plain).elementwise + 2
     extra = elementwise_bytes_per_token(qk, 2.0, 8) - elementwise_bytes_per_token(plain, 2.0, 8)
     assert float(extra) == pytest.approx(2 * (64 + 4) * 128 * 94 / 8 * 2.0)
+
+
+def test_each_dense_gemm_takes_at_least_one_gemm_floor_on_its_own():
+    # Llama-3.1-8B at batch 1 split over 8 GPUs: its 129 dense GEMMs stream 16 GB / 8 = 2 GB, about 0.8 ms,
+    # above the group's floor (129 x 5 us), but the small ones (QKV, O: 25 and 17 MB whole, 3 and 2 MB per
+    # GPU) stream in under 5 us each, so each of them takes the floor and the group takes longer
+    from capplan.models.kernels import dense_gemm_shares
+
+    kw = dict(decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=8)
+    floors = KernelFloors(kernel_s=2e-6, gemm_s=5e-6)
+    s = step_cost(LLAMA8B, DEV, floors=floors, **kw)
+    roofline = max(s.gemm_compute_s, s.gemm_memory_s)
+    shares = dense_gemm_shares(LLAMA8B)
+    assert [c for c, _ in shares] == [32, 32, 32, 32, 1]  # QKV, O, gate_up, down, LM head
+    assert sum(c * w for c, w in shares) == pytest.approx(1.0)
+    expected = sum(c * max(w * roofline, 5e-6) for c, w in shares)
+    assert s.gemm_time_s == pytest.approx(expected)
+    assert expected > max(roofline, 129 * 5e-6)
