@@ -258,3 +258,14 @@ def test_each_dense_gemm_takes_at_least_one_gemm_floor_on_its_own():
     expected = sum(c * max(w * roofline, 5e-6) for c, w in shares)
     assert s.gemm_time_s == pytest.approx(expected)
     assert expected > max(roofline, 129 * 5e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0, 2e-5), st.integers(1, 1024), st.sampled_from([1, 2, 8]))
+def test_per_kernel_gemm_floors_lie_between_the_group_floor_and_the_floor_plus_the_roofline(floor, batch, tp):
+    # sum_k max(s_k R, f) is at least max(R, n f) (the group floored as a whole) and at most R + n f
+    s = step_cost(MIXTRAL, DEV, decode_tokens=batch, decode_context=1000, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=tp,
+                  floors=KernelFloors(kernel_s=floor, gemm_s=floor))
+    roofline = max(s.gemm_compute_s, s.gemm_memory_s)
+    dense = s.gemm_time_s - s.expert_time_s - s.gemm_gap_s
+    assert max(roofline, s.gemm_floor_s) * (1 - 1e-12) <= dense <= (roofline + s.gemm_floor_s) * (1 + 1e-12)
