@@ -463,15 +463,17 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
     if it is None:
         return None
     s = it if type(it.time_s) is float else it.at(k)  # (a one-scenario capacity's iteration is one already)
-    parts = {  # (time, floor, idle gaps between its kernels)
-        "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s, s.gemm_gap_s),
-        "experts": (s.expert_time_s, s.expert_floor_s, s.expert_gap_s),
-        "attention": (s.attention_time_s, s.attention_floor_s, s.attention_gap_s),
-        "elementwise": (s.elementwise_time_s, s.elementwise_floor_s, s.elementwise_gap_s),
+    # (time, floor, idle gaps between its kernels, roofline): a part is floored where its floors lengthen it
+    # beyond its roofline (each dense GEMM is floored on its own); the experts' fixed per-operation time is
+    # not a floor, so they count as floored where their time is the floor's
+    parts = {
+        "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s, s.gemm_gap_s, max(s.gemm_compute_s, s.gemm_memory_s)),
+        "experts": (s.expert_time_s, s.expert_floor_s, s.expert_gap_s, None),
+        "attention": (s.attention_time_s, s.attention_floor_s, s.attention_gap_s, max(s.attention_compute_s, s.attention_memory_s)),
+        "elementwise": (s.elementwise_time_s, s.elementwise_floor_s, s.elementwise_gap_s, s.elementwise_memory_s),
     }
-    floored = [name for name, (t, fl, gap) in parts.items() if fl > 0 and t - gap <= fl * (1 + 1e-9)]
-    # each dense GEMM is floored on its own: the group counts as floored once its floors lengthen it
-    dense_roofline = max(float(s.gemm_compute_s), float(s.gemm_memory_s))
-    if "gemm" not in floored and s.gemm_floor_s > 0 and s.gemm_time_s - s.expert_time_s - s.gemm_gap_s > dense_roofline * (1 + 1e-9):
-        floored.insert(0, "gemm")
-    return build(IterationByPart, **{name: float(t) for name, (t, _, _) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))
+    floored = [
+        name for name, (t, fl, gap, roof) in parts.items()
+        if fl > 0 and (t - gap <= fl * (1 + 1e-9) if roof is None else t - gap > roof * (1 + 1e-9))
+    ]
+    return build(IterationByPart, **{name: float(t) for name, (t, *_) in parts.items()}, communication=float(s.communication_time_s), at_kernel_floor=floored, host=float(s.overhead_s))

@@ -319,18 +319,16 @@ class StepTerms:
     moe_quadrature: bool = False  # the fused-MoE operation takes sqrt(W^2 + C^2), not max(W, C)
     f_moe_fixed: float = 0.0  # the fused-MoE operations' fixed time per iteration (all MoE layers) [s]
     ep_ranks: Number = 1.0  # expert-parallel GPUs (1: experts split by tensor parallelism, balanced)
-    # kernels of the dense-GEMM, expert, attention and elementwise groups per iteration, and the GPU's idle
-    # time before each (KernelFloors.gap_s / gap_visible_s; 0 in a group whose kernels the engine launches
-    # with programmatic dependent launch): see _gaps
-    k_dense: float = 0.0
+    # kernels of the expert, attention and elementwise groups per iteration (the dense GEMMs': dense_mix),
+    # and the GPU's idle time before each (KernelFloors.gap_s / gap_visible_s; 0 in a group whose kernels
+    # the engine launches with programmatic dependent launch): see _gaps
     k_expert: float = 0.0
     k_attn: float = 0.0
     k_ew: float = 0.0
     gap_s: float = 0.0
     gap_visible_s: float = 0.0
     pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
-    # the dense GEMM kernels as (how many, each one's share of the group's roofline); empty: the group
-    # is floored as a whole (see _dense)
+    # the dense GEMM kernels as (how many, each one's share of the group's roofline): see _dense
     dense_mix: tuple[tuple[float, float], ...] = ()
     g_floor_dense: float = 0.0  # the floor of one dense GEMM kernel [s]
 
@@ -338,8 +336,6 @@ class StepTerms:
         """(time, of which idle gaps) of the dense GEMMs whose roofline together is ``roofline``: each
         kernel takes the longer of its share of it and one GEMM's floor, as the floor is defined per
         kernel, and waits the gap a kernel of its kind waits (:meth:`_gaps`)."""
-        if not self.dense_mix:
-            return maximum(roofline, self.f_dense), self._gaps(0, roofline, self.f_dense, self.k_dense)
         t = 0.0 * roofline
         g = 0.0 * roofline
         for count, share in self.dense_mix:
@@ -714,7 +710,6 @@ def step_terms(
         ep_ranks=n if en.expert_parallel else 1.0,
         # (the fused-MoE operation counts as one kernel: its floor was timed as a whole; the all-reduce
         # kernels' times are measured ones, gaps included)
-        k_dense=float(n_dense_kernels),
         dense_mix=dense_gemm_shares(a),
         g_floor_dense=gemm_floor,
         k_expert=float((kc.moe + 1) * a.moe_layers),
