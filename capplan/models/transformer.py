@@ -12,6 +12,7 @@ docs/methodology.md, section "Text LLM".
 
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -336,13 +337,27 @@ class StepTerms:
         """(time, of which idle gaps) of the dense GEMMs whose roofline together is ``roofline``: each
         kernel takes the longer of its share of it and one GEMM's floor, as the floor is defined per
         kernel, and waits the gap a kernel of its kind waits (:meth:`_gaps`)."""
-        t = 0.0 * roofline
-        g = 0.0 * roofline
-        for count, share in self.dense_mix:
-            part = roofline * share
-            t = t + count * maximum(part, self.g_floor_dense)
-            g = g + self._gaps(0, part, self.g_floor_dense, count)
-        return t, g
+        # A kind is floored where R x share < f, so with the kinds in ascending share the m floored at R are
+        # the first m, and the group takes R (1 - their shares) + f (their count): one formula, no pass per kind.
+        f = self.g_floor_dense
+        mix = sorted(self.dense_mix, key=lambda cw: cw[1])
+        floored_counts, floored_shares = [0.0], [0.0]
+        for count, share in mix:
+            floored_counts.append(floored_counts[-1] + count)
+            floored_shares.append(floored_shares[-1] + count * share)
+        thresholds = [f / share for _, share in reversed(mix)]  # ascending
+        if type(roofline) is float:  # (the scalar path: Python floats, the same operations as on arrays)
+            m = len(mix) - bisect.bisect_right(thresholds, roofline)
+            time = roofline * (1.0 - floored_shares[m]) + f * floored_counts[m]
+            gaps = 0.0 if self.pdl[0] or not self.gap_s else self.gap_s * (floored_counts[-1] - floored_counts[m]) + self.gap_visible_s * floored_counts[m]
+            return time, gaps
+        r = np.asarray(roofline, dtype=float)
+        idx = len(mix) - np.searchsorted(np.array(thresholds), r, side="right")
+        counts, shares = np.array(floored_counts), np.array(floored_shares)
+        time_a = r * (1.0 - shares[idx]) + f * counts[idx]
+        if self.pdl[0] or not self.gap_s:
+            return time_a, 0.0
+        return time_a, self.gap_s * (counts[-1] - counts[idx]) + self.gap_visible_s * counts[idx]
 
     def _gaps(self, i: int, work: Any, floor: float, k: float) -> Any:
         """Idle time before the ``k`` kernels of group ``i`` (dense GEMMs, experts, attention, elementwise):
@@ -378,8 +393,10 @@ class StepTerms:
         work = np.sqrt(ec * ec + em * em) if self.moe_quadrature else np.maximum(ec, em)
         # the fused-MoE operation's fixed part (token alignment, launches of its dependent kernels) runs
         # before and between its grouped GEMMs, so it adds to their time; the group floor still holds
-        gap = self._gaps(1, work + self.f_moe_fixed, f_expert, self.k_expert)
-        return ec, em, np.maximum(work + self.f_moe_fixed, f_expert) + gap, gap
+        busy = work + self.f_moe_fixed
+        gap = self._gaps(1, busy, f_expert, self.k_expert)
+        t = np.maximum(busy, f_expert)
+        return ec, em, (t + gap if self.gap_s else t), gap
 
     def part(self, i: Any) -> StepTerms:
         """These terms at index ``i`` of the first axis of their array fields: mix ``i`` of mixes stacked
@@ -406,9 +423,9 @@ class StepTerms:
         s = num(scale)
         dense, attn, ew = maximum(self.gc * s, self.gm), maximum(self.ac * s, self.am * s), self.ewm * s
         t_dense, g_dense = self._dense(dense)
-        t = t_dense + g_dense + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
+        t = t_dense + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
         if self.gap_s:
-            t = t + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
+            t = t + g_dense + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
         if self.is_moe:
             t = t + self._expert_s(s, self.f_expert)[2]
         t = t + self._comm(s)
@@ -427,10 +444,11 @@ class StepTerms:
         else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
             ec = em = t_expert = g_expert = 0.0 * gc
         t_dense, g_dense = self._dense(maximum(gc, self.gm))
-        g_attn = self._gaps(2, maximum(ac, am), f_attn, self.k_attn)
+        attn = maximum(ac, am)
+        g_attn = self._gaps(2, attn, f_attn, self.k_attn)
         g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
         t_gemm = t_dense + g_dense + t_expert
-        t_attn = maximum(maximum(ac, am), f_attn) + g_attn
+        t_attn = maximum(attn, f_attn) + g_attn
         t_ew = maximum(ewm, f_ew) + g_ew
         t_comm = self._comm(s)
         gpu = t_gemm + t_attn + t_ew + t_comm
