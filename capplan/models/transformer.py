@@ -679,7 +679,8 @@ def step_terms(
     # KV cache (and its reads) is split over the GPUs that hold distinct sequences or heads.
     dense_split = 1.0 if en.attention_dp else n
     kv_split = kv_shard(a, n, en.attention_dp)
-    n_dense_kernels = kc.attention_gemms * a.layers + kc.mlp_gemms * a.dense_layers + 1
+    dense_mix = dense_gemm_shares(a)
+    n_dense_kernels = sum(count for count, _ in dense_mix)  # (kernels_per_layer's GEMMs, the LM head included)
     n_ew_kernels = kc.elementwise * a.layers + a.dense_layers
     gemm_floor = max(floor, fl.gemm_s)
     moe_gemms = (1 + (2 if a.n_shared_experts else 0)) if a.is_moe else 0  # the router and a shared expert's two
@@ -728,7 +729,7 @@ def step_terms(
         ep_ranks=n if en.expert_parallel else 1.0,
         # (the fused-MoE operation counts as one kernel: its floor was timed as a whole; the all-reduce
         # kernels' times are measured ones, gaps included)
-        dense_mix=dense_gemm_shares(a),
+        dense_mix=dense_mix,
         g_floor_dense=gemm_floor,
         k_expert=float((kc.moe + 1) * a.moe_layers),
         k_attn=float(kc.attention * a.layers),

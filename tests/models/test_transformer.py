@@ -254,6 +254,10 @@ def test_each_dense_gemm_takes_at_least_one_gemm_floor_on_its_own():
     roofline = max(s.gemm_compute_s, s.gemm_memory_s)
     shares = dense_gemm_shares(LLAMA8B)
     assert [c for c, _ in shares] == [32, 32, 32, 32, 1]  # QKV, O, gate_up, down, LM head
+    # the same GEMMs kernels_per_layer counts, for GQA and MLA, dense and MoE
+    for arch in (LLAMA8B, MIXTRAL, DSV3):
+        kc = kernels_per_layer(arch)
+        assert sum(c for c, _ in dense_gemm_shares(arch)) == kc.attention_gemms * arch.layers + kc.mlp_gemms * arch.dense_layers + 1
     assert sum(c * w for c, w in shares) == pytest.approx(1.0)
     expected = sum(c * max(w * roofline, 5e-6) for c, w in shares)
     assert s.gemm_time_s == pytest.approx(expected)
