@@ -129,6 +129,12 @@ class ValidationRow(_Out):
     error: float = Field(description="(predicted - measured) / measured")
     verified: bool = Field(description="false: the row comes from a secondary source")
     source: str
+    line: int = Field(description="the row's line in its CSV file (the header is line 1)")
+    beats_ideal: bool = Field(
+        default=False,
+        description="the measurement is faster than the run priced with every kernel at peak and no overheads: the run had something "
+        "its row does not state (prefix-cache hits, speculative decoding); listed, left out of the summary",
+    )
 
 
 class ErrorSummary(_Out):

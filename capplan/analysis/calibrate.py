@@ -138,7 +138,12 @@ def calibrate(
     stack_id = cat.stack(stack)
     path = Path(measurements)
     rows = load_measurements(path, cat)
-    unused = [f"row {r.row}: {r.model} on {r.gpu}, {r.quantity} (no op-class times to fit: used for validation only)" for r in rows if not r.calibratable]
+    unused = [
+        f"row {r.row}: {r.model} on {r.gpu}, {r.quantity} "
+        + ("(faster than with every kernel at peak and no overheads: the run had something the row does not state)" if r.beats_ideal
+           else "(no op-class times to fit: used for validation only)")
+        for r in rows if not r.calibratable
+    ]
     fit = calibrate_rows(rows, cat, stack_id, progress)
     worse = fit.held_out_error > fit.default_error
     if worse and write is not None and not force:

@@ -34,7 +34,7 @@ from capplan.models import transformer
 from capplan.models.burst import LENGTHS
 from capplan.models.precision import BYTES_PER_VALUE
 from capplan.planning.burst import text_burst
-from capplan.planning.core import TextSetup, text_at_batch, text_capacity
+from capplan.planning.core import TextSetup, ideal_text_setup, text_at_batch, text_capacity
 from capplan.planning.resolve import compute_precision_for, text_setup
 from capplan.results import ErrorSummary, ValidateResult, ValidationRow
 
@@ -72,6 +72,9 @@ class Comparison:
     terms: tuple[Term, ...] = field(default=(), repr=False)
     scale: float = 1.0
     power: float = 1.0
+    # faster than the run priced with nothing lost (:func:`capplan.planning.core.ideal_text_setup`): the
+    # run had something its row does not state, so the row is listed but not scored
+    beats_ideal: bool = False
 
     @property
     def error(self) -> float:
@@ -80,7 +83,8 @@ class Comparison:
 
     @property
     def calibratable(self) -> bool:
-        return bool(self.terms)
+        """Whether a fit may use the row: it has op-class times, and some efficiencies could match it."""
+        return bool(self.terms) and not self.beats_ideal
 
     def predict(self, multipliers: dict[tuple[str, str, str], float]) -> float:
         """The prediction with each class's efficiency multiplied by ``multipliers[(kind, gpu, class)]``."""
@@ -257,51 +261,67 @@ def text_comparisons(
         )
         setup = _stated_limits(setup, row.get("notes") or "")
         metric = row["metric"].strip()
-        stated = _float(row.get("batch"))
-        run = None
-        if _float(row.get("requests")):
-            if metric not in BURST_METRICS:
-                if strict:
-                    raise UserError(f"{path}: row {i + 2}, column metric", metric, f"a burst row (requests set) measures {', '.join(BURST_METRICS)}")
-                continue
-            run = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
-            if not stated:  # (all at once: not calibratable, no steady state stands for it)
-                if run is not None:
-                    out.append(_text_comparison(row, i, metric, n_sys, value, run[0], (), 1.0, run[1]))
-                continue
-            # a closed-loop run is priced as the run (below); one the memory model cannot hold, at its
-            # concurrency as a steady state, which does not check memory
-        if stated:
-            batch = stated
-        else:
-            cap = text_capacity(setup, tp=tp, prompt_tokens=P, output_tokens=O, with_share=False)
-            if not cap.fits[0] or cap.max_batch[0] == 0:
-                continue
-            batch = float(cap.max_batch[0])
-        it, pre = text_at_batch(setup, tp=tp, batch=batch, prompt_tokens=P, output_tokens=O)
-        it_terms = _step_terms(it, 0)
-        replicas = max(n_sys // tp, 1)
-        t_it = float(np.asarray(it.time_s))
-        if metric == "output_tokens_per_s":
-            pred, terms, scale, power = batch / t_it * replicas, it_terms, batch * replicas, -1.0
-        elif metric == "tpot_ms":
-            pred, terms, scale, power = t_it * 1e3, it_terms, 1e3, 1.0
-        elif metric == "ttft_ms":
-            pred = transformer.time_to_first_token_s(float(np.asarray(pre.time_s)), t_it, float(batch), setup.poll_interval) * 1e3
-            terms, scale, power = (it_terms if batch > 1 else ()) + _step_terms(pre, 0), 1e3, 1.0
-        elif metric == "output_tokens_per_s_per_user":
-            pred, terms, scale, power = 1.0 / t_it, it_terms, 1.0, -1.0
-        else:
-            if strict:
-                raise UserError(f"{path}: row {i + 2}, column metric", metric, "use output_tokens_per_s, tpot_ms, ttft_ms or output_tokens_per_s_per_user")
+        got = _row_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
+        if got is None:
             continue
-        if run is not None:
-            # the closed-loop run's prediction, with the steady state's sensitivity to each kernel class at
-            # the client's concurrency (what `capplan calibrate` re-evaluates)
-            at_defaults = _text_comparison(row, i, metric, n_sys, value, pred, terms, scale, power).predict({})
-            scale, pred = scale * run[0] / at_defaults, run[0]
-        out.append(_text_comparison(row, i, metric, n_sys, value, pred, terms, scale, power))
+        c = _text_comparison(row, i, metric, n_sys, value, *got)
+        if _time_error(c) > 0.0:  # slower than measured: could a run with nothing lost have done it?
+            ideal = _row_prediction(row, path, i, ideal_text_setup(setup), metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=False)
+            if ideal is not None and _time_error(dataclasses.replace(c, predicted=ideal[0])) > 0.0:
+                c = dataclasses.replace(c, beats_ideal=True)
+        out.append(c)
     return out
+
+
+def _row_prediction(
+    row: dict[str, str], path: Path, i: int, setup: TextSetup, metric: str, *, tp: int, P: float, O: float, n_sys: int, strict: bool
+) -> tuple[float, tuple[Term, ...], float, float] | None:
+    """(prediction, op-class terms, scale, power) of one text row (see :class:`Comparison`); None when it
+    cannot be priced (the row is then skipped). A row with ``requests`` is priced as that run
+    (:func:`_burst_prediction`), else as the steady state at its stated concurrency or, with none
+    stated, at the largest batch that fits (offline max-throughput benchmarks)."""
+    stated = _float(row.get("batch"))
+    run = None
+    if _float(row.get("requests")):
+        if metric not in BURST_METRICS:
+            if strict:
+                raise UserError(f"{path}: row {i + 2}, column metric", metric, f"a burst row (requests set) measures {', '.join(BURST_METRICS)}")
+            return None
+        run = _burst_prediction(row, path, i, setup, metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=strict)
+        if not stated:  # (all at once: not calibratable, no steady state stands for it)
+            return None if run is None else (run[0], (), 1.0, run[1])
+        # a closed-loop run is priced as the run (below); one the memory model cannot hold, at its
+        # concurrency as a steady state, which does not check memory
+    if stated:
+        batch = stated
+    else:
+        cap = text_capacity(setup, tp=tp, prompt_tokens=P, output_tokens=O, with_share=False)
+        if not cap.fits[0] or cap.max_batch[0] == 0:
+            return None
+        batch = float(cap.max_batch[0])
+    it, pre = text_at_batch(setup, tp=tp, batch=batch, prompt_tokens=P, output_tokens=O)
+    it_terms = _step_terms(it, 0)
+    replicas = max(n_sys // tp, 1)
+    t_it = float(np.asarray(it.time_s))
+    if metric == "output_tokens_per_s":
+        pred, terms, scale, power = batch / t_it * replicas, it_terms, batch * replicas, -1.0
+    elif metric == "tpot_ms":
+        pred, terms, scale, power = t_it * 1e3, it_terms, 1e3, 1.0
+    elif metric == "ttft_ms":
+        pred = transformer.time_to_first_token_s(float(np.asarray(pre.time_s)), t_it, float(batch), setup.poll_interval) * 1e3
+        terms, scale, power = (it_terms if batch > 1 else ()) + _step_terms(pre, 0), 1e3, 1.0
+    elif metric == "output_tokens_per_s_per_user":
+        pred, terms, scale, power = 1.0 / t_it, it_terms, 1.0, -1.0
+    else:
+        if strict:
+            raise UserError(f"{path}: row {i + 2}, column metric", metric, "use output_tokens_per_s, tpot_ms, ttft_ms or output_tokens_per_s_per_user")
+        return None
+    if run is not None:
+        # the closed-loop run's prediction, with the steady state's sensitivity to each kernel class at
+        # the client's concurrency (what `capplan calibrate` re-evaluates)
+        at_defaults = _text_comparison(row, i, metric, n_sys, 1.0, pred, terms, scale, power).predict({})
+        scale, pred = scale * run[0] / at_defaults, run[0]
+    return pred, terms, scale, power
 
 
 def _text_comparison(
@@ -438,6 +458,12 @@ def _moe_layout(text: str) -> tuple[bool | None, bool | None]:
     return ep, dp
 
 
+def scored(rows: list[Comparison]) -> list[Comparison]:
+    """The rows the accuracy figures count: all but those faster than the run priced with nothing lost
+    (:attr:`Comparison.beats_ideal`), which no choice of efficiencies could match."""
+    return [r for r in rows if not r.beats_ideal]
+
+
 def median_abs_error(rows: list[Comparison]) -> float:
     if not rows:
         raise UserError("validation data", "(no rows)", "at least one comparable row is needed")
@@ -459,11 +485,15 @@ def validate_all(*, calibration: str | Path | None = None, stack: str | None = N
         import dataclasses
 
         cat = dataclasses.replace(cat, efficiency=cat.efficiency.model_copy(update={"default_stack": stack_id}))
-    rows = video_comparisons(cat, calibration=cal) + text_comparisons(cat, calibration=cal)
+    listed = video_comparisons(cat, calibration=cal) + text_comparisons(cat, calibration=cal)
     out_rows = [
-        ValidationRow(kind=r.kind, model=r.model, gpu=r.gpu, num_gpus=r.num_gpus, quantity=r.quantity, measured=r.measured, predicted=r.predicted, error=r.error, verified=r.verified, source=r.source)  # type: ignore[arg-type]
-        for r in rows
+        ValidationRow(
+            kind=r.kind, model=r.model, gpu=r.gpu, num_gpus=r.num_gpus, quantity=r.quantity, measured=r.measured, predicted=r.predicted,  # type: ignore[arg-type]
+            error=r.error, verified=r.verified, source=r.source, line=r.row, beats_ideal=r.beats_ideal,
+        )
+        for r in listed
     ]
+    rows = scored(listed)
 
     def summary(name: str, sel: list[Comparison]) -> ErrorSummary:
         errs = [abs(r.error) for r in sel]

@@ -4,7 +4,7 @@ scenario), so a sweep over chips is one vectorised call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -46,6 +46,16 @@ class DeviceRates:
     serving_gemm_frac: Number | None = None
     weight_stream_frac: Number | None = None
     kv_bandwidth_frac: Number | None = None
+
+
+def at_peak(r: DeviceRates) -> DeviceRates:
+    """The same chip with every achieved fraction at 1: each kernel runs at the dense peak of its
+    precision or at full HBM bandwidth. No run can beat it, so a prediction at these rates is a lower
+    bound on time (:func:`capplan.planning.core.ideal_text_setup`)."""
+    return replace(
+        r, gemm_frac=1.0, bf16_gemm_frac=1.0, attention_frac=1.0, conv_frac=1.0, memory_bandwidth_frac=1.0,
+        serving_gemm_frac=1.0, weight_stream_frac=1.0, kv_bandwidth_frac=1.0,
+    )
 
 
 def attention_frac_for_head_dim(frac_hdim64: ArrayLike, frac_hdim128: ArrayLike, head_dim: ArrayLike) -> np.ndarray:

@@ -20,6 +20,7 @@ as; "auto" GPU count is the smallest sequence-parallel size that fits in memory 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from capplan.models import dit, transformer
-from capplan.models.device import DeviceRates
+from capplan.models.device import DeviceRates, at_peak
 from capplan.models.dit import DiTArchitecture
 from capplan.models.roofline import maximum, minimum, num
 from capplan.models.transformer import AllReduce, EngineTerms, KernelFloors, LLMArchitecture
@@ -80,6 +81,24 @@ class TextSetup:
     # each running request holds KV for P + O from admission (TensorRT-LLM's GUARANTEED_NO_EVICT), not
     # its mean context P + O/2
     kv_reserved_to_completion: bool = False
+
+
+def ideal_text_setup(s: TextSetup) -> TextSetup:
+    """``s`` with nothing lost: every kernel at 100% of the chip's peak (:func:`capplan.models.device.at_peak`),
+    no kernel floors, idle gaps or activation-quantisation kernels, no host time (overheads, eager
+    launches: every iteration replays a graph) and free all-reduces. The schedule stays the engine's
+    (its memory, running-request limit, token budget, prefill policy and MoE layout), so a run priced
+    with it is the least time the work can take as the row states it; a measurement faster than that
+    ran something the statement leaves out (prefix-cache hits, speculative decoding, another layout)."""
+    e = s.engine
+    free = AllReduce(ring_latency_s=0.0, custom_latency_s=0.0, custom_bytes_per_s=float("inf"))
+    return dataclasses.replace(
+        s,
+        rates=at_peak(s.rates),
+        floors=KernelFloors(),
+        allreduce=lambda tp: free,
+        engine=EngineTerms(expert_parallel=e.expert_parallel, attention_dp=e.attention_dp, separate_prefill=e.separate_prefill, lumpy_prefill=e.lumpy_prefill),
+    )
 
 
 def text_usable_bytes(s: TextSetup, weights_bytes: ArrayLike) -> Any:

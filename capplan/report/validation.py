@@ -15,14 +15,22 @@ def validate_report(r: ValidateResult) -> Group:
     for col in ("model", "GPU", "n", "quantity", "measured", "predicted", "error"):
         t.add_column(col, justify="right" if col in ("n", "measured", "predicted", "error") else "left")
     for row in r.rows:
-        err = f"{row.error:+.0%}"
-        t.add_row(row.model, row.gpu, str(row.num_gpus), row.quantity + ("" if row.verified else " †"), sig(row.measured), sig(row.predicted), Text(err, style="red" if abs(row.error) > 0.3 else ""))
+        err = f"{row.error:+.0%}" + (" ‡" if row.beats_ideal else "")
+        style = "dim" if row.beats_ideal else "red" if abs(row.error) > 0.3 else ""
+        t.add_row(row.model, row.gpu, str(row.num_gpus), row.quantity + ("" if row.verified else " †"), sig(row.measured), sig(row.predicted), Text(err, style=style))
     s = Table(title="Error (signed: below 0 the model is optimistic, it predicts less time than measured)", title_justify="left")
     for col in ("group", "rows", "median |error|", "P90 |error|", "signed median"):
         s.add_column(col, justify="left" if col == "group" else "right")
     for g in r.summary:
         s.add_row(g.group, str(g.n), pct(g.median_abs_error), pct(g.p90_abs_error), f"{g.median_signed_error:+.0%}")
-    return Group(t, Text("† secondary source (see the row's source in --format json)", style="dim"), Text(""), s)
+    notes = [Text("† secondary source (see the row's source in --format json)", style="dim")]
+    beats = [row.line for row in r.rows if row.beats_ideal]
+    if beats:
+        notes.append(Text(
+            f"‡ faster than the run with every kernel at peak and no overheads, so the run had something its row does not state; "
+            f"not in the error summary (CSV lines {', '.join(map(str, beats))})", style="dim",
+        ))
+    return Group(t, *notes, Text(""), s)
 
 
 def calibrate_report(r: CalibrateResult) -> Group:
@@ -42,6 +50,6 @@ def calibrate_report(r: CalibrateResult) -> Group:
     parts: list = [t, Text(""), e]
     parts += [Text(f"Warning: {w}", style="bold yellow") for w in r.warnings]
     if r.rejected_rows:
-        parts.append(Text(f"{len(r.rejected_rows)} rows not used in the fit (memory rows, or no time to fit): see --format json", style="dim"))
+        parts.append(Text(f"{len(r.rejected_rows)} rows not used in the fit (memory rows, no time to fit, or faster than any kernel could run them): see --format json", style="dim"))
     parts.append(Text(f"written to {r.calibration_file}: use it with --calibration" if r.calibration_file else "add --write FILE to save the fit", style="dim"))
     return Group(*parts)

@@ -376,3 +376,25 @@ def test_pdl_launched_kernel_groups_follow_the_engine_its_release_and_the_gpu():
     it_hid, _ = text_at_batch(hid, tp=1, batch=1, prompt_tokens=128, output_tokens=128)
     it_shown, _ = text_at_batch(shown, tp=1, batch=1, prompt_tokens=128, output_tokens=128)
     assert it_hid.gemm_gap_s == 0.0 and it_shown.gemm_gap_s > 0.0
+
+
+@pytest.mark.parametrize("workload, gpu, precision, engine", [
+    ("llama-3.1-8b", "h100-sxm", "bf16", "vllm"), ("llama-3.1-70b", "h200-sxm", "fp8", "trtllm"),
+    ("deepseek-v3", "b200", "fp8", "sglang"), ("qwen3-235b-a22b", "mi300x", "bf16", "sglang"),
+])
+def test_the_ideal_setup_is_never_slower_and_is_the_roofline_at_peak(workload, gpu, precision, engine):
+    from capplan.planning.core import ideal_text_setup
+
+    tp = 1 if workload == "llama-3.1-8b" else 8
+    s = _setup(workload=workload, gpu=gpu, precision=precision, engine=engine)
+    ideal = ideal_text_setup(s)
+    for batch in (1.0, 8.0, 64.0, 512.0):
+        for P in (128.0, 4000.0):
+            it, pre = text_at_batch(s, tp=tp, batch=batch, prompt_tokens=P, output_tokens=500.0)
+            it_i, pre_i = text_at_batch(ideal, tp=tp, batch=batch, prompt_tokens=P, output_tokens=500.0)
+            assert float(it_i.time_s) <= float(it.time_s) and float(pre_i.time_s) <= float(pre.time_s)
+    if workload == "llama-3.1-8b":
+        # batch 1 at peak is the weight read at 3.35 TB/s: 7.51e9 params (the embedding table is looked up,
+        # not read) to 8.03e9, at 2 bytes, plus ~0.2 GB of KV cache
+        it_i, _ = text_at_batch(ideal, tp=1, batch=1.0, prompt_tokens=1000.0, output_tokens=1000.0)
+        assert 7.51e9 * 2 / 3.35e12 <= float(it_i.time_s) <= (8.03e9 * 2 + 0.3e9) / 3.35e12
