@@ -20,6 +20,13 @@ def video_rows():
     return video_comparisons()
 
 
+@pytest.fixture(scope="module")
+def validated():
+    from capplan.analysis.validate import validate_all
+
+    return validate_all()
+
+
 def _print(rows, title):
     print(f"\n{title}")
     for c in rows:
@@ -159,12 +166,12 @@ def test_a_rows_stated_memory_share_and_capacity_policy_replace_the_engine_defau
     assert _stated_limits(trt, "trtllm-bench throughput") == dataclasses.replace(trt)
 
 
-def test_validate_reports_the_signed_error_by_engine_and_by_quantity():
+def test_validate_reports_the_signed_error_by_engine_and_by_quantity(validated):
     import statistics
 
-    from capplan.analysis.validate import _time_error, validate_all
+    from capplan.analysis.validate import _time_error
 
-    res = validate_all()
+    res = validated
     groups = {g.group: g for g in res.summary}
     rows = scored(text_comparisons())
     for q in ("output_tokens_per_s", "tpot_ms", "ttft_ms"):
@@ -225,14 +232,12 @@ def test_a_row_faster_than_any_kernel_could_run_it_is_listed_but_not_scored_or_f
         calibrate_rows([fast] * 10, cat, cat.efficiency.default_stack)
 
 
-def test_validate_lists_rows_beyond_the_ideal_and_leaves_them_out_of_the_summary():
+def test_validate_lists_rows_beyond_the_ideal_and_leaves_them_out_of_the_summary(validated):
     # every shipped row faster than the ideal run is named in docs/validation.md with its reason, and the
     # summary counts the rest
     from pathlib import Path
 
-    from capplan.analysis.validate import validate_all
-
-    res = validate_all()
+    res = validated
     flagged = [r for r in res.rows if r.beats_ideal]
     groups = {g.group: g for g in res.summary}
     assert groups["all"].n == len(res.rows) - len(flagged)
@@ -240,3 +245,25 @@ def test_validate_lists_rows_beyond_the_ideal_and_leaves_them_out_of_the_summary
     section = doc.split("## Rows faster than the ideal run", 1)[1].split("\n## ", 1)[0]
     for r in flagged:
         assert f"line {r.line}" in section, f"CSV line {r.line} beats the ideal run but docs/validation.md does not say why"
+
+
+def test_the_readmes_accuracy_table_is_what_validate_reports(validated):
+    # README "How accurate it is": each row count and percentage as `capplan validate` gives it now
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## How accurate it is", 1)[1].split("\n## ", 1)[0]
+    g = {s.group: s for s in validated.summary}
+    expected = {
+        "video: generation time and peak memory": ["video"],
+        "LLM serving, all": ["text"],
+        "on vLLM / SGLang / TensorRT-LLM": ["text engine vLLM", "text engine SGLang", "text engine TensorRT-LLM"],
+        "throughput / TPOT / TTFT": ["text output_tokens_per_s", "text tpot_ms", "text ttft_ms"],
+    }
+    for label, groups in expected.items():
+        line = next(ln for ln in table.splitlines() if ln.startswith(f"| {label} |"))
+        rows, err, signed = (re.findall(r"[-−]?\d+", cell) for cell in line.split("|")[2:5])
+        assert [int(n) for n in rows] == [g[k].n for k in groups], label
+        assert [int(e) for e in err] == [round(100 * g[k].median_abs_error) for k in groups], label
+        assert [int(x.replace("−", "-")) for x in signed] == [round(100 * g[k].median_signed_error) for k in groups], label
