@@ -370,13 +370,18 @@ def _burst_prediction(
 
 
 # A layout counts only when a row states it on: "DEP4", "ep 8" / "--ep_size 4" (2 or more), the engines'
-# enabling flags, "attention DP" (not "no attention DP"); "ep 1" or a mere mention of the words does not.
+# enabling flags (not "no --enable-dp-attention" or "enable_attention_dp false"), "attention DP" (not "no
+# attention DP"); "ep 1" or a mere mention of the words does not.
 _EP = re.compile(
     r"\bDEP\d|\bep[ _-]?(?:size )?(?:[2-9]|[1-9]\d+)\b|--ep(?:[_-]size)? (?:[2-9]|[1-9]\d+)\b|--ep\b(?![_-])"
     r"|--enable-expert-parallel|enable_expert_parallel|\bEP over",
     re.IGNORECASE,
 )
-_DP = re.compile(r"\bDEP\d|--enable-dp-attention|enable_attention_dp|(?<!no )attention[ _-]?DP\b|(?<!no )attention data[- ]parallel", re.IGNORECASE)
+_OFF = r"(?![\"']?\s*[:=]?\s*(?:false|0)\b)"  # (not followed by "false": a flag stated off)
+_DP = re.compile(
+    rf"\bDEP\d|(?<!no )--enable-dp-attention|enable_attention_dp{_OFF}|(?<!no )attention[ _-]?DP\b{_OFF}|(?<!no )attention data[- ]parallel",
+    re.IGNORECASE,
+)
 
 
 # DeepSeek's own fp8 checkpoints are block-scaled (DeepSeek-V3 technical report, arXiv 2412.19437, sec. 3.3)

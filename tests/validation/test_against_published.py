@@ -132,6 +132,9 @@ def test_engine_rows_within_20pct(engine):
         ("tp 8, ep 8, attention DP", (True, True)),
         ("TP8, ep 1, no attention DP", (None, None)),  # stated off: the engine's default layout
         ("--ep-size 1; expert parallel not used", (None, None)),
+        ("--tp 8 --ep-size 8; no --enable-dp-attention", (True, None)),  # a flag the run did not pass
+        ("attention tensor-parallel (no DP attention), enable_attention_dp false", (None, None)),
+        ("enable_attention_dp: true, attention_dp_config {enable_balance: true}", (None, True)),
     ],
 )
 def test_a_rows_moe_layout_is_read_only_where_the_notes_turn_it_on(notes, layout):
