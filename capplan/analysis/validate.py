@@ -408,8 +408,10 @@ def _engine_version(framework: str, notes: str) -> str | None:
     return (m.group(1) or m.group(2)) if m else None
 
 
-_MAX_SEQS = re.compile(r"(?:--max-num-seqs|\bmax[_ ]num[_ ]seqs)[ =](\d+)", re.IGNORECASE)
-_MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens)[ =](\d+)")
+_MAX_SEQS = re.compile(r"(?:--max-num-seqs|\bmax[_ ]num[_ ]seqs|--max-running-requests|--max_batch_size)[ =](\d+)", re.IGNORECASE)
+_MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens|--max_num_tokens)[ =](\d+)")
+_PREFILL_BUDGET = re.compile(r"--(?:chunked-prefill-size|max-prefill-tokens)[ =](\d+)")
+_FREE_FRAC = re.compile(r"\bfree_gpu_memory_fraction[:=]? ?(0?\.\d+|1(?:\.0+)?)\b")
 _STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
 _POLL = re.compile(r"--(?:scheduler-recv-interval|num-continuous-decode-steps)[ =](\d+)")
 _MAX_UTILIZATION = re.compile(r"\bMAX_UTILIZATION\b")
@@ -433,12 +435,20 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     ``--scheduler-recv-interval n`` / ``--num-continuous-decode-steps n`` (the scheduler looks for new
     requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch), the share of GPU
     memory for weights and KV cache (SGLang ``--mem-fraction-static``, vLLM ``--gpu-memory-utilization``)
-    and TensorRT-LLM's ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion)."""
+    and TensorRT-LLM's ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion). The
+    other engines' names for the same limits count too: SGLang's ``--max-running-requests`` and
+    ``--chunked-prefill-size`` / ``--max-prefill-tokens`` (the tokens of one prefill batch: the smaller
+    of the two), TensorRT-LLM's ``--max_batch_size`` and ``--max_num_tokens``, and its
+    ``free_gpu_memory_fraction`` (the share of the memory the weights leave free, its own basis)."""
     seqs, tokens, steps, poll = _MAX_SEQS.search(notes), _MAX_TOKENS.search(notes), _STEPS.search(notes), _POLL.search(notes)
+    budgets = [float(m.group(1)) for m in _PREFILL_BUDGET.finditer(notes)]
     mem = _MEM_FRAC.search(notes)
     if mem and setup.memory_basis != "free_after_load":  # SGLang's / vLLM's share of GPU memory for weights + KV
         frac = float(mem.group(1))
         setup = dataclasses.replace(setup, memory_frac=frac, usable_bytes=setup.memory_bytes * frac)
+    free = _FREE_FRAC.search(notes)
+    if free and setup.memory_basis == "free_after_load":  # TensorRT-LLM's share of what the weights leave free
+        setup = dataclasses.replace(setup, memory_frac=float(free.group(1)))
     if _MAX_UTILIZATION.search(notes):  # TensorRT-LLM's other capacity policy takes KV blocks as tokens arrive
         setup = dataclasses.replace(setup, kv_reserved_to_completion=False)
     if poll:
@@ -447,6 +457,8 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
         setup = dataclasses.replace(setup, max_batch=int(seqs.group(1)))
     if tokens:
         setup = dataclasses.replace(setup, max_batched_tokens=float(tokens.group(1)))
+    elif budgets:
+        setup = dataclasses.replace(setup, max_batched_tokens=min(budgets))
     if steps and int(steps.group(1)) > 1:
         n = int(steps.group(1))  # the scheduler's work, fixed and per sequence, runs once per n steps
         setup = dataclasses.replace(

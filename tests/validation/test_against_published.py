@@ -167,6 +167,13 @@ def test_a_rows_stated_memory_share_and_capacity_policy_replace_the_engine_defau
     assert _stated_limits(trt, "--gpu-memory-utilization 0.5") == trt
     assert not _stated_limits(trt, "scheduler_config: capacity_scheduler_policy: MAX_UTILIZATION").kv_reserved_to_completion
     assert _stated_limits(trt, "trtllm-bench throughput") == dataclasses.replace(trt)
+    # each engine's own names for the running-request limit, the tokens of one iteration and the memory share
+    got = _stated_limits(sg, "--max-running-requests 128 --chunked-prefill-size 32768 --max-prefill-tokens 16384")
+    assert (got.max_batch, got.max_batched_tokens) == (128, 16384.0)
+    got = _stated_limits(trt, "trtllm-serve --max_batch_size 256 --max_num_tokens 1152, kv_cache_config {dtype: fp8, free_gpu_memory_fraction: 0.8}")
+    assert (got.max_batch, got.max_batched_tokens, got.memory_frac) == (256, 1152.0, 0.8)
+    # (a CUDA-graph batch limit is not the engine's running-request limit)
+    assert _stated_limits(trt, "cuda_graph_config {enable_padding: true, max_batch_size: 128}").max_batch == trt.max_batch
 
 
 def test_validate_reports_the_signed_error_by_engine_and_by_quantity(validated):
