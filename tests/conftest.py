@@ -29,3 +29,12 @@ def cli(capsys):
         return Run(int(exc.value.code or 0), cap.out, cap.err)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def shipped_text_rows():
+    """Every row of validation/text_measurements.csv against its prediction, computed once per session
+    (pricing all the bundled runs takes seconds; the rows are frozen, so tests can share them)."""
+    from capplan.analysis.validate import text_comparisons
+
+    return tuple(text_comparisons())

@@ -9,7 +9,7 @@ import pytest
 
 import capplan
 from capplan.analysis.calibrate import calibrate, calibrate_rows
-from capplan.analysis.validate import VIDEO_COLUMNS, text_comparisons, video_comparisons
+from capplan.analysis.validate import VIDEO_COLUMNS, video_comparisons
 from capplan.catalog import load_catalog
 from capplan.errors import UserError
 
@@ -90,17 +90,16 @@ def test_calibration_file_reproduces_the_truth(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["video", "text"])
-def test_published_rows_calibrated_beat_defaults_held_out(kind):
+def test_published_rows_calibrated_beat_defaults_held_out(kind, shipped_text_rows):
     cat = load_catalog()
-    rows = video_comparisons(cat) if kind == "video" else text_comparisons(cat)
+    rows = video_comparisons(cat) if kind == "video" else list(shipped_text_rows)
     fit = calibrate_rows(rows, cat, "fa2")
     print(f"\n{kind}: median |error| defaults {fit.default_error:.1%}, fitted {fit.fitted_error:.1%}, held out {fit.held_out_error:.1%} ({fit.held_out_method})")
-    assert fit.fitted_error <= fit.default_error + 0.01  # least squares in log space, reported as a median
-    # The defaults (video: first-principles FLOPs and sourced kernel and VAE figures; text: serving
-    # kernels and floors) leave no per-GPU bias that generalises, so held out a fit on these rows does
-    # about as well as the defaults: it must not make things much worse (docs/validation.md). The
-    # refusal of a fit that does worse than the defaults is tested in
-    # test_a_fit_worse_than_the_defaults_held_out_needs_force.
+    # a robust fit (soft-L1 in log space) lowers the median error in sample, outliers and all; a squared
+    # loss let the TTFT outliers pull every text factor and ended above the defaults (docs/methodology.md)
+    assert fit.fitted_error < fit.default_error
+    # Held out, a fit on these rows must not make things worse than the defaults (docs/validation.md);
+    # the refusal of a fit that does is tested in test_a_fit_worse_than_the_defaults_held_out_needs_force.
     assert fit.held_out_error <= fit.default_error + 0.03
     assert all(math.isfinite(m) and m > 0 for m in fit.multipliers.values())
 

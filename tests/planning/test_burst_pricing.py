@@ -49,11 +49,10 @@ def test_more_requests_never_lower_the_mean_time_to_first_token(setup):
     assert ttft[0] <= ttft[1] <= ttft[2]
 
 
-def test_validation_burst_rows_are_the_burst_estimate():
+def test_validation_burst_rows_are_the_burst_estimate(shipped_text_rows):
     # a row with a `requests` column is priced by text_burst, not by the steady state
-    from capplan.analysis.validate import text_comparisons
 
-    rows = [c for c in text_comparisons() if c.model == "gpt-oss-120b" and c.gpu == "a100-sxm-80gb" and c.num_gpus == 2]
+    rows = [c for c in shipped_text_rows if c.model == "gpt-oss-120b" and c.gpu == "a100-sxm-80gb" and c.num_gpus == 2]
     assert len(rows) == 1 and not rows[0].calibratable
     cat = load_catalog()
     g = "a100-sxm-80gb"
@@ -197,14 +196,14 @@ def test_a_closed_loop_keeps_the_batch_at_its_concurrency_and_so_runs_slower_tha
     assert loop.mean_ttft_s < burst.mean_ttft_s
 
 
-def test_validation_closed_loop_rows_are_the_burst_estimate_at_their_concurrency():
+def test_validation_closed_loop_rows_are_the_burst_estimate_at_their_concurrency(shipped_text_rows):
     # an InferenceMAX row (requests and a concurrency in `batch`): priced by text_burst with that concurrency
     import csv
 
-    from capplan.analysis.validate import text_comparisons, validation_dir
+    from capplan.analysis.validate import validation_dir
 
     path = validation_dir() / "text_measurements.csv"
-    rows = {c.row: c for c in text_comparisons()}
+    rows = {c.row: c for c in shipped_text_rows}
     with path.open(newline="", encoding="utf-8") as fh:
         line, row = next((i + 2, r) for i, r in enumerate(csv.DictReader(fh)) if "InferenceMAX" in r["source"] and r["metric"] == "tpot_ms" and r["gpu"] == "h200-sxm")
     cat = load_catalog()
@@ -253,14 +252,14 @@ def test_a_what_if_at_concurrency_one_and_a_closed_loop_run_at_concurrency_one_a
     assert two.ttft_ms == pytest.approx(r.ttft_ms + two.tpot_ms, rel=1e-9)
 
 
-def test_a_rows_stated_engine_flags_set_the_limits_it_is_priced_with():
+def test_a_rows_stated_engine_flags_set_the_limits_it_is_priced_with(shipped_text_rows):
     # AMD's MI300X throughput row (line 223) ran --max-num-seqs 3200 --max-num-batched-tokens 131072
     # --num-scheduler-steps 10 on vLLM 0.6.7 (V0): the prediction is the burst at those limits, with the
     # V0 host time per step divided by the 10 steps the scheduler runs at once
     import csv
     import dataclasses
 
-    from capplan.analysis.validate import text_comparisons, validation_dir
+    from capplan.analysis.validate import validation_dir
 
     path = validation_dir() / "text_measurements.csv"
     with path.open(newline="", encoding="utf-8") as fh:
@@ -278,7 +277,7 @@ def test_a_rows_stated_engine_flags_set_the_limits_it_is_priced_with():
         engine=dataclasses.replace(s.engine, iteration_overhead_s=s.engine.iteration_overhead_s / 10, per_sequence_overhead_s=s.engine.per_sequence_overhead_s / 10),
     )
     est = text_burst(stated, tp=8, requests=3200, prompt_tokens=128.0, output_tokens=2048.0, lengths="fixed")
-    got = next(c for c in text_comparisons() if c.row == 223)
+    got = next(c for c in shipped_text_rows if c.row == 223)
     assert got.predicted == pytest.approx(est.output_tokens_per_s, rel=1e-9)
     assert got.predicted > text_burst(s, tp=8, requests=3200, prompt_tokens=128.0, output_tokens=2048.0, lengths="fixed").output_tokens_per_s
 
