@@ -72,7 +72,7 @@ class BurstSchedule:
         return float(self.runs.sum())
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def burst_schedule(
     requests: float,
     prompt_tokens: float,
@@ -108,7 +108,8 @@ def burst_schedule(
     A burst longer than ``max_iterations`` raises ValueError (its middle is the steady state anyway).
 
     The schedule is a pure function of its arguments and the same run is often asked for more than
-    once (its throughput, TTFT and TPOT), so the last few are kept; their arrays are read-only.
+    once (its throughput, TTFT and TPOT), so the last 1,024 are kept (more than the bundled validation
+    runs, which a process may price more than once); their arrays are read-only.
     """
     if lengths not in LENGTHS:
         raise ValueError(f"lengths must be one of {LENGTHS}, not {lengths!r}")
