@@ -142,7 +142,7 @@ def _release(version: str) -> tuple[int, ...]:
 RELEASE_FIELDS = (
     "scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch",
     "max_num_seqs", "chunked_prefill_above_context", "chunked_prefill_batched_tokens", "unchunked_min_batched_tokens", "chunked_prefill_on_amd",
-    "pdl_groups",
+    "pdl_groups", "eager_host_s_per_kernel", "eager_host_s_per_kernel_mla_moe",
 )
 #: The kernel groups of an iteration, in the order of transformer.StepTerms.pdl.
 KERNEL_GROUPS = ("dense_gemm", "experts", "attention", "elementwise")
@@ -185,9 +185,10 @@ def _engine_for(
             released[name] = next((getattr(o, name) for o in older if getattr(o, name) is not None), released[name])
         for o in reversed(older):
             figures |= _kernel_figures((o.kernels or {}).get(architecture))
-    overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd, pdl_groups = (
-        released[name] for name in RELEASE_FIELDS
-    )
+    (
+        overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd, pdl_groups,
+        eager_host, eager_host_mla_moe,
+    ) = (released[name] for name in RELEASE_FIELDS)
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
     seqs = e.max_num_seqs_small_gpu if small and e.max_num_seqs_small_gpu else e.max_num_seqs
@@ -220,7 +221,7 @@ def _engine_for(
         max_batched_tokens=tokens,
         cuda_graph_max_batch=graph,
         iteration_overhead_s=overhead,
-        eager_launch_s=(f.eager_kernel_launch_s if e.eager_host_s_per_kernel is None else e.eager_host_s_per_kernel * host),
+        eager_launch_s=(f.eager_kernel_launch_s if eager_host is None else eager_host * host),
         moe_parallel_default=e.moe_parallel_default,
         kernels=kernels,
         missing_kernels=tuple(key for key in KERNEL_KEYS if key not in kernels),
@@ -231,7 +232,7 @@ def _engine_for(
         separate_prefill=e.separate_prefill_batches,
         kv_reserved_to_completion=e.kv_reserved_to_completion,
         context_budget_rule=context_rule,
-        eager_launch_mla_moe_s=None if e.eager_host_s_per_kernel_mla_moe is None else e.eager_host_s_per_kernel_mla_moe * host,
+        eager_launch_mla_moe_s=None if eager_host_mla_moe is None else eager_host_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
         pdl=tuple(g in pdl for g in KERNEL_GROUPS),  # type: ignore[arg-type]
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (

@@ -92,6 +92,9 @@ class OlderVersions(_Strict):
     chunked_prefill_on_amd: bool | None = None  # whether the context rule applies on AMD GPUs
     # the kernel groups the release launches with PDL, by GPU generation (an empty list: none)
     pdl_groups: dict[Identifier, list[PdlGroup]] | None = None
+    # host seconds per kernel launch outside CUDA graphs of the release (its runtime's dispatch path)
+    eager_host_s_per_kernel: NonNegFloat | None = None
+    eager_host_s_per_kernel_mla_moe: NonNegFloat | None = None
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 

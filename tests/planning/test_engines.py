@@ -46,6 +46,11 @@ def test_engine_defaults_follow_the_gpu_as_the_engines_code_does():
     mi300x = engine_for("sglang", CAT.gpu("mi300x"))
     assert (g.eager_launch_s, g.eager_launch_mla_moe_s) == (3e-5, 6.5e-5)
     assert mi300x.eager_launch_s == pytest.approx(1.6 * 3e-5) and mi300x.eager_launch_mla_moe_s == pytest.approx(1.6 * 6.5e-5)
+    # TensorRT-LLM's PyTorch backend (1.0 on) runs a context iteration as an eager Python forward, as SGLang does;
+    # its 0.x C++ runtime launched compiled engines on the driver path alone
+    assert (t.eager_launch_s, t.eager_launch_mla_moe_s) == (3e-5, 6.5e-5)
+    old = engine_for("trtllm", h100, version="0.16.0")
+    assert (old.eager_launch_s, old.eager_launch_mla_moe_s) == (5e-6, 5e-6)
 
 
 def test_an_eager_deepseek_forward_takes_the_measured_host_time_and_moe_operations_count_their_launches():

@@ -112,14 +112,22 @@ def test_error_by_engine_is_reported(shipped_text_rows):
 @pytest.mark.xfail(
     strict=True,
     reason="issue 16: bursts, closed-loop benchmark runs, round-2 engine figures and round-3 prefill/kernel-floor terms are in, but with the six "
-    "held-out sets vLLM, SGLang and TensorRT-LLM rows are 21%, 29% and 24% off (median |error|, 137, 235 and 163 scored rows; signed -11%, -23% "
-    "and -12% in time): MoE kernels at small per-GPU expert shapes, early-2025 DeepSeek kernels, MI300X kernels, TTFT under load, "
+    "held-out sets vLLM and SGLang rows are 21% and 29% off (median |error|, 137 and 235 scored rows; signed -11% and -23% in time; TensorRT-LLM "
+    "19%, 163 rows, -11%): MoE kernels at small per-GPU expert shapes, early-2025 DeepSeek kernels, MI300X kernels, TTFT under load, "
     "TensorRT-LLM 0.x releases and third-party TensorRT-LLM setups; docs/validation.md goes through them row by row",
 )
-@pytest.mark.parametrize("engine", ["vLLM", "SGLang", "TensorRT-LLM"])
+@pytest.mark.parametrize("engine", ["vLLM", "SGLang"])
 def test_engine_rows_within_20pct(engine, shipped_text_rows):
     rows = [c for c in scored(list(shipped_text_rows)) if c.dataset == engine]
     assert len(rows) >= 10
+    assert median_abs_error(rows) <= 0.20
+
+
+def test_tensorrt_llm_rows_within_20pct(shipped_text_rows):
+    # issue 16's bound per engine, met for TensorRT-LLM since its PyTorch backend's eager context host time and
+    # its Hopper block-fp8 MoE (DeepGEMM) streaming were sourced (docs/validation.md, round 12)
+    rows = [c for c in scored(list(shipped_text_rows)) if c.dataset == "TensorRT-LLM"]
+    assert len(rows) >= 150
     assert median_abs_error(rows) <= 0.20
 
 
