@@ -170,7 +170,7 @@ def test_bad_rows_are_named_not_dropped(tmp_path):
 
 
 def test_row_count_is_bounded_before_any_work(tmp_path):
-    from capplan.analysis.calibrate import MAX_ROWS
+    from capplan.analysis.validate import MAX_ROWS
 
     row = ["cogvideox-5b", "h100-sxm", 1, "none", 720, 480, 49, 8, 50, "true", "bf16", "none", 90, "", "x", ""]
     p = _write(tmp_path, VIDEO_COLUMNS, [row] * (MAX_ROWS + 1))
@@ -187,3 +187,19 @@ def test_the_help_example_file_calibrates(cli):
     r = cli("calibrate", str(validation_dir() / "video_measurements.csv"), "--format", "json")
     assert r.code == 0, r.err
     assert any("80GB-class" in row for row in r.json()["rejected_rows"])
+
+
+def test_validate_prices_a_users_own_runs_and_their_calibration(cli, tmp_path):
+    # `capplan validate CSV`: the same table and summary for runs of one's own; the synthetic runs come from
+    # efficiencies off the defaults by TRUTH, so the defaults miss them and a fit on them does not
+    runs = _synthetic(tmp_path)
+    cal = tmp_path / "cal.toml"
+    assert cli("calibrate", str(runs), "--write", str(cal)).code == 0
+    plain = cli("validate", str(runs), "--format", "json").json()
+    fitted = cli("validate", str(runs), "--calibration", str(cal), "--format", "json").json()
+    assert len(plain["rows"]) == 20 and {r["kind"] for r in plain["rows"]} == {"video"}
+    assert [r["line"] for r in plain["rows"]] == list(range(2, 22))  # each row's line in the user's file
+    err = {name: next(g for g in out["summary"] if g["group"] == "all")["median_abs_error"] for name, out in (("plain", plain), ("fitted", fitted))}
+    assert err["fitted"] < 0.005 < err["plain"]
+    missing = cli("validate", str(tmp_path / "nope.csv"))
+    assert missing.code == 2 and "nope.csv" in missing.err

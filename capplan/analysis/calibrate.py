@@ -28,11 +28,10 @@ from statistics import median
 import numpy as np
 
 from capplan import __version__
-from capplan.analysis.validate import VIDEO_COLUMNS, Comparison, text_comparisons, video_comparisons
+from capplan.analysis.validate import Comparison, measured_runs
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import Calibration, to_toml
 from capplan.catalog.knobs import PROFILE_FIELDS
-from capplan.catalog.load import existing_file
 from capplan.errors import UserError
 from capplan.results import CalibrateResult, FittedFactor
 
@@ -40,7 +39,6 @@ RIDGE = 0.005
 ROBUST_SCALE = 0.15  # residual (in log time) where the fit's loss turns from quadratic to linear
 MIN_FRAC = 0.02
 MIN_ROWS = 3
-MAX_ROWS = 5_000
 Key = tuple[str, str, str]  # (kind, gpu, class)
 
 
@@ -118,20 +116,6 @@ def calibrate_rows(rows: list[Comparison], cat: Catalog, stack: str, progress: C
     )
 
 
-def load_measurements(path: Path, cat: Catalog) -> list[Comparison]:
-    """A user's CSV in the video or the text layout of validation/ (chosen by its header). Every row must
-    be usable: a bad row is an error naming it, never silently dropped."""
-    existing_file("MEASUREMENTS", path)
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline().strip().split(",")
-        n_lines = sum(1 for _ in fh)
-    if n_lines > MAX_ROWS:
-        raise UserError("MEASUREMENTS", f"{n_lines} rows", f"calibrate takes at most {MAX_ROWS:,} rows")
-    if "time_s" in header or set(header) >= set(VIDEO_COLUMNS[:8]):
-        return video_comparisons(cat, path, strict=True)
-    return text_comparisons(cat, path, strict=True)
-
-
 def calibrate(
     measurements: str | Path, *, stack: str | None = None, force: bool = False, catalog: Catalog | None = None,
     progress: Callable[[int, int], None] | None = None, write: str | Path | None = None,
@@ -143,7 +127,7 @@ def calibrate(
     cat = catalog or load_catalog()
     stack_id = cat.stack(stack)
     path = Path(measurements)
-    rows = load_measurements(path, cat)
+    rows = measured_runs(path, cat)
     unused = [
         f"row {r.row}: {r.model} on {r.gpu}, {r.quantity} "
         + ("(faster than with every kernel at peak and no overheads: the run had something the row does not state)" if r.beats_ideal

@@ -28,7 +28,7 @@ from capplan import __version__, api
 from capplan.catalog import Catalog, load_catalog
 from capplan.catalog.calibration import NONE, Calibration, load_calibration
 from capplan.catalog.engines import engine_for_framework
-from capplan.catalog.load import data_root
+from capplan.catalog.load import data_root, existing_file
 from capplan.errors import UserError
 from capplan.models import transformer
 from capplan.models.burst import LENGTHS
@@ -475,6 +475,25 @@ def _moe_layout(text: str) -> tuple[bool | None, bool | None]:
     return ep, dp
 
 
+#: The most rows a user's measurements file may hold (validate and calibrate).
+MAX_ROWS = 5_000
+
+
+def measured_runs(path: Path, cat: Catalog, calibration: Calibration = NONE) -> list[Comparison]:
+    """A user's CSV of measured runs in the video or the text layout of validation/ (chosen by its
+    header), each against its prediction. Every row must be usable: a bad row is an error naming it,
+    never silently dropped."""
+    existing_file("MEASUREMENTS", path)
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline().strip().split(",")
+        n_lines = sum(1 for _ in fh)
+    if n_lines > MAX_ROWS:
+        raise UserError("MEASUREMENTS", f"{n_lines} rows", f"a measurements file holds at most {MAX_ROWS:,} rows")
+    if "time_s" in header or set(header) >= set(VIDEO_COLUMNS[:8]):
+        return video_comparisons(cat, path, strict=True, calibration=calibration)
+    return text_comparisons(cat, path, strict=True, calibration=calibration)
+
+
 def scored(rows: list[Comparison]) -> list[Comparison]:
     """The rows the accuracy figures count: all but those faster than the run priced with nothing lost
     (:attr:`Comparison.beats_ideal`), which no choice of efficiencies could match."""
@@ -491,10 +510,13 @@ def p90_abs_error(rows: list[Comparison]) -> float:
     return float(np.percentile([abs(r.error) for r in rows], 90))
 
 
-def validate_all(*, calibration: str | Path | None = None, stack: str | None = None, catalog: Catalog | None = None) -> ValidateResult:
-    """Every bundled measurement vs. its prediction, with error summaries (absolute and signed: a model
-    that is optimistic about time under-buys GPUs) by kind, serving engine, text quantity (throughput,
-    TPOT, TTFT), GPU and publisher."""
+def validate_all(
+    *, calibration: str | Path | None = None, stack: str | None = None, catalog: Catalog | None = None, measurements: str | Path | None = None,
+) -> ValidateResult:
+    """Every bundled measurement (or every row of a user's ``measurements`` CSV, laid out like one of
+    validation/'s files) vs. its prediction, with error summaries (absolute and signed: a model that is
+    optimistic about time under-buys GPUs) by kind, serving engine, text quantity (throughput, TPOT,
+    TTFT), GPU and publisher."""
     cat = catalog or load_catalog()
     cal = load_calibration(calibration, set(cat.gpus))
     stack_id = cat.stack(stack)
@@ -502,7 +524,10 @@ def validate_all(*, calibration: str | Path | None = None, stack: str | None = N
         import dataclasses
 
         cat = dataclasses.replace(cat, efficiency=cat.efficiency.model_copy(update={"default_stack": stack_id}))
-    listed = video_comparisons(cat, calibration=cal) + text_comparisons(cat, calibration=cal)
+    if measurements is not None:
+        listed = measured_runs(Path(measurements), cat, cal)
+    else:
+        listed = video_comparisons(cat, calibration=cal) + text_comparisons(cat, calibration=cal)
     out_rows = [
         ValidationRow(
             kind=r.kind, model=r.model, gpu=r.gpu, num_gpus=r.num_gpus, quantity=r.quantity, measured=r.measured, predicted=r.predicted,  # type: ignore[arg-type]
@@ -519,7 +544,7 @@ def validate_all(*, calibration: str | Path | None = None, stack: str | None = N
             median_signed_error=float(median(_time_error(r) for r in sel)),
         )
 
-    groups = [summary("all", rows)]
+    groups = [summary("all", rows)] if rows else []  # (a user's file may hold only rows beyond the ideal)
     for kind in ("video", "text"):
         sel = [r for r in rows if r.kind == kind]
         if sel:

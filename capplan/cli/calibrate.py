@@ -12,17 +12,21 @@ from capplan.cli.output import Format, emit
 
 
 def validate(
+    measurements: Annotated[
+        Optional[Path],
+        typer.Argument(metavar="[CSV]", help="Your own measured runs, laid out like validation/video_measurements.csv or text_measurements.csv. Default: the published measurements bundled with capplan."),
+    ] = None,
     stack: StackFitOpt = None,
     calibration: CalibrationOpt = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Compare predictions with the published measurements bundled with capplan: median and P90 errors."""
+    """Compare predictions with measured runs (the published ones bundled with capplan, or yours): median, P90 and signed errors."""
     from capplan.analysis.validate import validate_all
     from capplan.report.validation import validate_report
 
-    emit(validate_all(calibration=calibration, stack=stack), fmt, output, validate_report)
+    emit(validate_all(calibration=calibration, stack=stack, measurements=measurements), fmt, output, validate_report)
 
 
 def calibrate(
