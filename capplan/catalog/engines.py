@@ -94,6 +94,9 @@ class EngineSetup:
     context_budget_rule: tuple[float, float, float] | None = None
     # whether the engine launches each kernel group (KERNEL_GROUPS) with programmatic dependent launch here
     pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
+    # the release's block-fp8 dense GEMMs run an untuned fixed-tile config on this GPU: seconds per 128-deep
+    # K block of each (0: tuned)
+    block_fp8_gemm_k_block_s: float = 0.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,7 +145,7 @@ def _release(version: str) -> tuple[int, ...]:
 RELEASE_FIELDS = (
     "scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch",
     "max_num_seqs", "chunked_prefill_above_context", "chunked_prefill_batched_tokens", "unchunked_min_batched_tokens", "chunked_prefill_on_amd",
-    "pdl_groups", "eager_host_s_per_kernel", "eager_host_s_per_kernel_mla_moe",
+    "pdl_groups", "eager_host_s_per_kernel", "eager_host_s_per_kernel_mla_moe", "untuned_block_fp8_gemm_s_per_k_block",
 )
 #: The kernel groups of an iteration, in the order of transformer.StepTerms.pdl.
 KERNEL_GROUPS = ("dense_gemm", "experts", "attention", "elementwise")
@@ -187,7 +190,7 @@ def _engine_for(
             figures |= _kernel_figures((o.kernels or {}).get(architecture))
     (
         overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd, pdl_groups,
-        eager_host, eager_host_mla_moe,
+        eager_host, eager_host_mla_moe, untuned_gemm,
     ) = (released[name] for name in RELEASE_FIELDS)
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
@@ -235,6 +238,7 @@ def _engine_for(
         eager_launch_mla_moe_s=None if eager_host_mla_moe is None else eager_host_mla_moe * host,
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
         pdl=tuple(g in pdl for g in KERNEL_GROUPS),  # type: ignore[arg-type]
+        block_fp8_gemm_k_block_s=float((untuned_gemm or {}).get(architecture, 0.0)),
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,

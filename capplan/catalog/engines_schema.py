@@ -95,6 +95,9 @@ class OlderVersions(_Strict):
     # host seconds per kernel launch outside CUDA graphs of the release (its runtime's dispatch path)
     eager_host_s_per_kernel: NonNegFloat | None = None
     eager_host_s_per_kernel_mla_moe: NonNegFloat | None = None
+    # by GPU generation: the release's block-fp8 dense GEMMs ran an untuned fixed-tile config there, each
+    # taking this per 128-deep block of its reduction (K) dimension
+    untuned_block_fp8_gemm_s_per_k_block: dict[Identifier, NonNegFloat] | None = None
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from capplan.models.roofline import num
+
 if TYPE_CHECKING:
     from capplan.models.transformer import LLMArchitecture
 
@@ -74,6 +76,23 @@ def dense_gemm_shares(a: LLMArchitecture) -> tuple[tuple[float, float], ...]:
     counts = [(float(a.layers), float(w)) for w in attn] + [(float(a.dense_layers), float(w)) for w in mlp] + [(1.0, head)]
     total = sum(c * w for c, w in counts if c)
     return tuple((c, w / total) for c, w in counts if c)
+
+
+def dense_gemm_depths(a: LLMArchitecture, tp: Any) -> tuple[Any, ...]:
+    """The reduction depth K of each dense GEMM kernel on one GPU, in :func:`dense_gemm_shares`'s order,
+    for the linear layers a checkpoint quantises (None for MLA's two absorbed per-head BMMs and the LM
+    head, which are not). Column-parallel layers (QKV, MLA's down- and q_b-projections, gate_up) keep
+    their whole input; row-parallel ones (O, down) split it over ``tp``."""
+    h, H = a.hidden_size, a.heads
+    n = num(tp)
+    if a.is_mla:
+        attn: list[Any] = [float(h), float(a.q_lora_rank)] if a.q_lora_rank else [float(h)]
+        attn += [None, None, H * a.v_head_dim / n]
+    else:
+        attn = [float(h), H * a.head_dim / n]
+    mlp = [float(h), a.ffn_size / n]
+    depths = [d for d in attn] + ([d for d in mlp] if a.dense_layers else []) + [None]
+    return tuple(depths)
 
 
 def act_quant_kernels_per_layer(a: LLMArchitecture, fused: float = 0.0) -> tuple[float, float]:
@@ -199,6 +218,10 @@ class EngineTerms:
     # kernel groups (dense GEMMs, experts, attention, elementwise) launched with programmatic dependent
     # launch, whose idle gaps between kernels the GPU hides (KernelFloors.gap_s)
     pdl: tuple[bool, bool, bool, bool] = (False, False, False, False)
+    # an engine release whose quantised dense GEMMs run one fixed tile shape with no split-K at every size
+    # (an untuned kernel-config table): each takes at least K / 128 of this, its K loop run serially by a
+    # handful of workgroups; 0: tuned configs, the roofline and floors hold
+    gemm_k_block_s: float = 0.0
 
     def graph_max_scale(self, tokens_per_unit: Any, with_prompt: Any) -> Any:
         """The scale above which an iteration runs without a CUDA graph: one holding prompt tokens

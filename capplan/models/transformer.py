@@ -28,6 +28,7 @@ from capplan.models.kernels import (  # noqa: F401  (re-exported: part of this m
     KernelCounts,
     KernelFloors,
     act_quant_kernels_per_layer,
+    dense_gemm_depths,
     dense_gemm_shares,
     each_value,
     expert_load_imbalance,
@@ -332,6 +333,9 @@ class StepTerms:
     # the dense GEMM kernels as (how many, each one's share of the group's roofline): see _dense
     dense_mix: tuple[tuple[float, float], ...] = ()
     g_floor_dense: float = 0.0  # the floor of one dense GEMM kernel [s]
+    # the dense GEMMs' time beyond their floors per iteration where the engine runs them with an untuned
+    # fixed-tile config (EngineTerms.gemm_k_block_s): each kernel's serial K loop [s]
+    dense_fixed_s: Any = 0.0
 
     def _dense(self, roofline: Any) -> tuple[Any, Any]:
         """(time, of which idle gaps) of the dense GEMMs whose roofline together is ``roofline``: each
@@ -423,7 +427,7 @@ class StepTerms:
         s = num(scale)
         dense, attn, ew = maximum(self.gc * s, self.gm), maximum(self.ac * s, self.am * s), self.ewm * s
         t_dense, g_dense = self._dense(dense)
-        t = t_dense + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
+        t = t_dense + self.dense_fixed_s + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
         if self.gap_s:
             t = t + g_dense + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
         if self.is_moe:
@@ -447,7 +451,7 @@ class StepTerms:
         attn = maximum(ac, am)
         g_attn = self._gaps(2, attn, f_attn, self.k_attn)
         g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
-        t_gemm = t_dense + g_dense + t_expert
+        t_gemm = t_dense + self.dense_fixed_s + g_dense + t_expert
         t_attn = maximum(attn, f_attn) + g_attn
         t_ew = maximum(ewm, f_ew) + g_ew
         t_comm = self._comm(s)
@@ -483,6 +487,18 @@ class StepTerms:
             attention_gap_s=g_attn,
             elementwise_gap_s=g_ew,
         )
+
+
+def _untuned_dense_s(a: LLMArchitecture, tp: Any, k_block_s: float, floor_s: float) -> Any:
+    """Time per iteration by which the quantised dense GEMMs of an untuned fixed-tile config exceed their
+    floors [s]: each takes (K / 128) x ``k_block_s`` (its workgroups step through K serially, 128 deep at
+    a time), which at serving batch sizes is far above its roofline, so only the excess over the floor
+    it already pays is added."""
+    total: Any = 0.0
+    for (count, _), depth in zip(dense_gemm_shares(a), dense_gemm_depths(a, tp)):
+        if depth is not None:
+            total = total + count * maximum(depth / 128.0 * k_block_s - floor_s, 0.0)
+    return total
 
 
 @dataclass(frozen=True)
@@ -731,6 +747,7 @@ def step_terms(
         # kernels' times are measured ones, gaps included)
         dense_mix=dense_mix,
         g_floor_dense=gemm_floor,
+        dense_fixed_s=_untuned_dense_s(a, n, en.gemm_k_block_s, gemm_floor) if en.gemm_k_block_s else 0.0,
         k_expert=float((kc.moe + 1) * a.moe_layers),
         k_attn=float(kc.attention * a.layers),
         k_ew=float(n_ew_kernels + n_quant),

@@ -236,6 +236,8 @@ def _text_setup(
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)
+    if fp8_block_scaled and cp == "fp8" and e.block_fp8_gemm_k_block_s:  # (a release's untuned block-fp8 GEMM configs)
+        terms = dataclasses.replace(terms, gemm_k_block_s=e.block_fp8_gemm_k_block_s)
     if shape is not None:
         terms = dataclasses.replace(terms, fused_moe_shape=shape)
     memory = g.device_memory_bytes()

@@ -403,3 +403,22 @@ def test_the_ideal_setup_is_never_slower_and_is_the_roofline_at_peak(workload, g
         # not read) to 8.03e9, at 2 bytes, plus ~0.2 GB of KV cache
         it_i, _ = text_at_batch(ideal, tp=1, batch=1.0, prompt_tokens=1000.0, output_tokens=1000.0)
         assert 7.51e9 * 2 / 3.35e12 <= float(it_i.time_s) <= (8.03e9 * 2 + 0.3e9) / 3.35e12
+
+
+def test_sglang_0_5_9_on_mi300x_runs_block_fp8_gemms_on_aiters_untuned_config():
+    # AITER v0.1.10.post3's only gfx942 block-fp8 GEMM config is one 128x128 tile without split-K: each
+    # DeepSeek-V3 dense GEMM takes K/128 steps of 2.1 us (AITER PR #1930's saving over 56 steps). By hand,
+    # the excess over the 8 us AMD GEMM floor per token: 61 MLA layers x ((56 + 12 + 16) x 2.1 - 3 x 8) us
+    # (q_a/kv_a K=7168, q_b K=1536, o K=16384/8) + 3 dense layers x ((56 + 18) x 2.1 - 2 x 8) us (gate_up
+    # K=7168, down K=18432/8) = 9.7146 ms; 0.5.10 took tuned configs, and NVIDIA GPUs never ran this one
+    def step(version, gpu="mi300x"):
+        s = _setup(workload="deepseek-v3", gpu=gpu, precision="fp8", engine="sglang", engine_version=version, fp8_block_scaled=True)
+        it, _ = text_at_batch(s, tp=8, batch=4.0, prompt_tokens=1000.0, output_tokens=1000.0)
+        return float(it.time_s)
+
+    assert step("0.5.9") - step("0.5.12") == pytest.approx((61 * (84 * 2.1 - 24) + 3 * (74 * 2.1 - 16)) * 1e-6, rel=1e-9)
+    s = _setup(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="sglang", engine_version="0.5.9", fp8_block_scaled=True)
+    assert s.engine.gemm_k_block_s == 0.0
+    # releases before 0.5.9 (their gfx942 GEMM path was not read) and per-tensor fp8 keep the roofline
+    assert _setup(workload="deepseek-v3", gpu="mi300x", precision="fp8", engine="sglang", engine_version="0.5.5", fp8_block_scaled=True).engine.gemm_k_block_s == 0.0
+    assert _setup(workload="llama-3.1-70b", gpu="mi300x", precision="fp8", engine="sglang", engine_version="0.5.9").engine.gemm_k_block_s == 0.0
