@@ -254,6 +254,9 @@ class TextInputs(_Record):
     engine_version: str | None = Field(default=None, description="the engine release whose defaults were used (None: the current one)")
     poll_interval: int = Field(default=1, description="decode steps between the scheduler's looks for new requests (1: every step)")
     max_model_len: int | None = Field(default=None, description="the context the server is started with [tokens] (vLLM V0 releases pick their token budget by it)")
+    cuda_graph_max_batch: int | None = Field(
+        default=None, description="largest decode batch replayed from a CUDA graph (the engine's default unless set; 0: none; None: no limit)"
+    )
 
 
 class IterationByPart(_Record):

@@ -7,6 +7,7 @@ import pytest
 
 import capplan
 from capplan.catalog import load_catalog
+from capplan.errors import UserError
 
 CAT = load_catalog()
 TEXT_PRECISIONS = ("bf16", "fp8")
@@ -89,3 +90,20 @@ def test_sweep_text_equals_text_for_auto_tp():
         t = capplan.text("llama-3.1-70b", row.inputs["gpu"])
         assert row.cost_per_unit_usd == t.cost_per_million_tokens_usd
         assert row.cost_per_unit_usd is not None
+
+
+def test_a_cuda_graph_limit_is_priced_alike_by_the_what_if_and_its_draws():
+    # TensorRT-LLM graphs decode batches of up to 128 by default: at 256 in flight every step launches its
+    # kernels from the host; a server started with a 512 limit replays them, and a Monte Carlo draw of the
+    # same what-if prices it the same way
+    kw = dict(gpus=8, precision="fp8", engine="trtllm", concurrency=256, prompt_tokens=1000, output_tokens=1000)
+    eager = capplan.text("deepseek-v3", "h200-sxm", **kw)
+    graphed = capplan.text("deepseek-v3", "h200-sxm", cuda_graph_max_batch=512, **kw)
+    none = capplan.text("deepseek-v3", "h200-sxm", cuda_graph_max_batch=0, **kw)
+    assert (eager.inputs.cuda_graph_max_batch, graphed.inputs.cuda_graph_max_batch, none.inputs.cuda_graph_max_batch) == (128, 512, 0)
+    assert graphed.tpot_ms < eager.tpot_ms == pytest.approx(none.tpot_ms, rel=1e-12)
+    price = graphed.inputs.price_per_gpu_hour_usd
+    mc = capplan.text("deepseek-v3", "h200-sxm", cuda_graph_max_batch=512, uncertain=[f"price={price!r}:{price!r}"], samples=3, **kw)
+    assert mc.uncertainty.p50 == pytest.approx(graphed.cost_per_million_tokens_usd, rel=1e-12)
+    with pytest.raises(UserError, match="cuda_graph_max_batch"):
+        capplan.text("deepseek-v3", "h200-sxm", cuda_graph_max_batch=-1, **kw)

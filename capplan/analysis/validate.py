@@ -34,7 +34,7 @@ from capplan.models import transformer
 from capplan.models.burst import LENGTHS
 from capplan.models.precision import BYTES_PER_VALUE
 from capplan.planning.burst import text_burst
-from capplan.planning.core import TextSetup, ideal_text_setup, text_at_batch, text_capacity
+from capplan.planning.core import TextSetup, ideal_text_setup, text_at_batch, text_capacity, with_graph_limit
 from capplan.planning.resolve import compute_precision_for, text_setup
 from capplan.results import ErrorSummary, ValidateResult, ValidationRow
 
@@ -411,6 +411,7 @@ def _engine_version(framework: str, notes: str) -> str | None:
 _MAX_SEQS = re.compile(r"(?:--max-num-seqs|\bmax[_ ]num[_ ]seqs|--max-running-requests|--max_batch_size)[ =](\d+)", re.IGNORECASE)
 _MAX_TOKENS = re.compile(r"(?:--max-num-batched-tokens|\bmax_num_batched_tokens|--max_num_tokens)[ =](\d+)")
 _PREFILL_BUDGET = re.compile(r"--(?:chunked-prefill-size|max-prefill-tokens)[ =](\d+)")
+_GRAPH_MAX = re.compile(r"--cuda-graph-max-bs[ =](\d+)|cuda_graph_config:?\s*\{[^}]*?\bmax_batch_size:\s*(\d+)")
 _FREE_FRAC = re.compile(r"\bfree_gpu_memory_fraction[:=]? ?(0?\.\d+|1(?:\.0+)?)\b")
 _STEPS = re.compile(r"--num-scheduler-steps?[ =](\d+)")
 _POLL = re.compile(r"--(?:scheduler-recv-interval|num-continuous-decode-steps)[ =](\d+)")
@@ -435,8 +436,9 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     ``--scheduler-recv-interval n`` / ``--num-continuous-decode-steps n`` (the scheduler looks for new
     requests every n decode steps: sglang SchedulerRecvSkipper, Scheduler.run_batch), the share of GPU
     memory for weights and KV cache (SGLang ``--mem-fraction-static``, vLLM ``--gpu-memory-utilization``)
-    and TensorRT-LLM's ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion). The
-    other engines' names for the same limits count too: SGLang's ``--max-running-requests`` and
+    and TensorRT-LLM's ``MAX_UTILIZATION`` capacity policy (no KV reservation to completion), and the
+    server's CUDA-graph limit (SGLang ``--cuda-graph-max-bs``, TensorRT-LLM ``cuda_graph_config``'s
+    ``max_batch_size``). The other engines' names for the same limits count too: SGLang's ``--max-running-requests`` and
     ``--chunked-prefill-size`` / ``--max-prefill-tokens`` (the tokens of one prefill batch: the smaller
     of the two), TensorRT-LLM's ``--max_batch_size`` and ``--max_num_tokens``, and its
     ``free_gpu_memory_fraction`` (the share of the memory the weights leave free, its own basis)."""
@@ -449,6 +451,9 @@ def _stated_limits(setup: TextSetup, notes: str) -> TextSetup:
     free = _FREE_FRAC.search(notes)
     if free and setup.memory_basis == "free_after_load":  # TensorRT-LLM's share of what the weights leave free
         setup = dataclasses.replace(setup, memory_frac=float(free.group(1)))
+    graph = _GRAPH_MAX.search(notes)
+    if graph:  # the server's CUDA-graph limit (SGLang --cuda-graph-max-bs, TensorRT-LLM cuda_graph_config)
+        setup = with_graph_limit(setup, int(graph.group(1) or graph.group(2)))
     if _MAX_UTILIZATION.search(notes):  # TensorRT-LLM's other capacity policy takes KV blocks as tokens arrive
         setup = dataclasses.replace(setup, kv_reserved_to_completion=False)
     if poll:

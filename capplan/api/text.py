@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from capplan.planning.core import (
     text_need_bytes,
     text_usable_bytes,
     valid_tp,
+    with_graph_limit,
 )
 from capplan.planning.resolve import PARALLEL, compute_precision_for, text_setup
 from capplan.results import (
@@ -109,6 +111,7 @@ def text(
     max_output_tokens: int | None = None,
     poll_interval: int | None = None,
     max_model_len: int | None = None,
+    cuda_graph_max_batch: int | None = None,
 ) -> TextResult:
     """Serving capacity and cost per million tokens of a catalogued LLM on a catalogued GPU.
 
@@ -141,7 +144,9 @@ def text(
     ``poll_interval``: the engine's scheduler looks for new requests only every that many decode steps
     (SGLang's ``--scheduler-recv-interval`` or ``--num-continuous-decode-steps``; None: every step), so a
     request waits (n - 1) / 2 more iterations on average when others are in flight, and a run's arrivals
-    are admitted only then.
+    are admitted only then. ``cuda_graph_max_batch``: the largest decode batch the server replays from a
+    CUDA graph (SGLang ``--cuda-graph-max-bs``, TensorRT-LLM ``cuda_graph_config.max_batch_size``; 0: none;
+    None: the engine's default); larger batches launch every kernel from the host.
     """
     cat = catalog or load_catalog()
     if sets or uncertain:
@@ -171,6 +176,10 @@ def text(
     _positive("poll_interval", poll_interval, integer=True, upper=10_000)
     _positive("max_model_len", max_model_len, integer=True, upper=w.architecture.max_context)
     _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
+    if cuda_graph_max_batch is not None and (
+        isinstance(cuda_graph_max_batch, bool) or not isinstance(cuda_graph_max_batch, int) or not 0 <= cuda_graph_max_batch <= 1_000_000
+    ):
+        raise UserError("cuda_graph_max_batch", cuda_graph_max_batch, "a whole number of sequences from 0 (no CUDA graphs) to 1,000,000")
     if output_lengths not in LENGTHS:
         raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
     if max_output_tokens is not None and output_lengths == "fixed":
@@ -213,6 +222,8 @@ def text(
     )
     if poll_interval is not None:
         setup = dataclasses.replace(setup, poll_interval=poll_interval)
+    if cuda_graph_max_batch is not None:
+        setup = with_graph_limit(setup, cuda_graph_max_batch)
     arch = setup.arch
     targets: dict[str, Any] = dict(ttft_ms=np.inf if ttft_t is None else ttft_t, tpot_ms=np.inf if tpot_t is None else tpot_t)
     reserved = reserved_memory_gb * GB
@@ -317,6 +328,7 @@ def text(
                 engine_version=engine_version,
                 poll_interval=setup.poll_interval,
                 max_model_len=max_model_len if max_model_len is not None else w.architecture.max_context,
+                cuda_graph_max_batch=int(setup.engine.graph_max_batch) if math.isfinite(setup.engine.graph_max_batch) else None,
             ),
             efficiency=_EFFICIENCY.get((setup, eff, g), (stack_id,), lambda: _engine_efficiency(_efficiency_used(stack_id, setup.rates, eff, serving=True), setup, g)),
             fits_in_memory=fits,

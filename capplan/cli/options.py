@@ -100,6 +100,13 @@ PollIntervalOpt = Annotated[
         rich_help_panel=SERVING,
     ),
 ]
+CudaGraphMaxBatchOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        metavar="N", help="Largest decode batch the server replays from a CUDA graph (SGLang --cuda-graph-max-bs, TensorRT-LLM cuda_graph_config.max_batch_size; 0: none). Default: the engine's.",
+        rich_help_panel=SERVING,
+    ),
+]
 MaxModelLenOpt = Annotated[
     Optional[int],
     typer.Option(

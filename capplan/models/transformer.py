@@ -379,7 +379,7 @@ class StepTerms:
         g = self.graph_max_scale
         if type(g) is float and g == float("inf") or self.host_eager_s == 0.0:  # every iteration replays a graph
             return 0.0
-        eager = s > g
+        eager = s > g + 1e-6  # (a batch of exactly the limit replays its graph, whatever a fluid count's last bits)
         if type(eager) is bool:
             return self.host_eager_s if eager else 0.0
         return np.where(eager, self.host_eager_s, 0.0)

@@ -83,6 +83,13 @@ class TextSetup:
     kv_reserved_to_completion: bool = False
 
 
+def with_graph_limit(s: TextSetup, max_batch: int) -> TextSetup:
+    """``s`` on a server that replays CUDA graphs for decode batches of up to ``max_batch`` sequences
+    (0: none), instead of its engine's default (SGLang ``--cuda-graph-max-bs``, TensorRT-LLM
+    ``cuda_graph_config.max_batch_size``); larger batches launch every kernel from the host."""
+    return dataclasses.replace(s, engine=dataclasses.replace(s.engine, graph_max_batch=float(max_batch)))
+
+
 def ideal_text_setup(s: TextSetup) -> TextSetup:
     """``s`` with nothing lost: every kernel at 100% of the chip's peak (:func:`capplan.models.device.at_peak`),
     no kernel floors, idle gaps or activation-quantisation kernels, no host time (overheads, eager

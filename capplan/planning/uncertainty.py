@@ -25,7 +25,7 @@ import numpy as np
 
 from capplan.catalog.calibration import Calibration
 from capplan.errors import UserError
-from capplan.planning.core import text_capacity, text_cost_per_million, text_fixed, video_estimate
+from capplan.planning.core import text_capacity, text_cost_per_million, text_fixed, video_estimate, with_graph_limit
 from capplan.planning.resolve import PARALLEL, text_setup, video_setup
 from capplan.results import Uncertainty
 
@@ -124,6 +124,8 @@ def text_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: int
     )
     if i.poll_interval != setup.poll_interval:  # the what-if's scheduler looks, as its own setup had them
         setup = dataclasses.replace(setup, poll_interval=i.poll_interval)
+    if i.cuda_graph_max_batch is not None and i.cuda_graph_max_batch != setup.engine.graph_max_batch:  # ... and its graph limit
+        setup = with_graph_limit(setup, i.cuda_graph_max_batch)
     P = np.rint(d["prompt_tokens"]) if "prompt_tokens" in d else np.full(n, float(i.prompt_tokens))
     O = np.rint(d["output_tokens"]) if "output_tokens" in d else np.full(n, float(i.output_tokens))
     if i.concurrency is not None:

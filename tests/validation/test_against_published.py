@@ -180,8 +180,10 @@ def test_a_rows_stated_memory_share_and_capacity_policy_replace_the_engine_defau
     assert (got.max_batch, got.max_batched_tokens) == (128, 16384.0)
     got = _stated_limits(trt, "trtllm-serve --max_batch_size 256 --max_num_tokens 1152, kv_cache_config {dtype: fp8, free_gpu_memory_fraction: 0.8}")
     assert (got.max_batch, got.max_batched_tokens, got.memory_frac) == (256, 1152.0, 0.8)
-    # (a CUDA-graph batch limit is not the engine's running-request limit)
-    assert _stated_limits(trt, "cuda_graph_config {enable_padding: true, max_batch_size: 128}").max_batch == trt.max_batch
+    # a CUDA-graph batch limit is the server's graph limit, not its running-request limit
+    got = _stated_limits(trt, "cuda_graph_config {enable_padding: true, max_batch_size: 256}")
+    assert (got.max_batch, got.engine.graph_max_batch) == (trt.max_batch, 256.0)
+    assert _stated_limits(sg, "--cuda-graph-max-bs 128 --max-running-requests 512").engine.graph_max_batch == 128.0
 
 
 def test_validate_reports_the_signed_error_by_engine_and_by_quantity(validated, shipped_text_rows):
