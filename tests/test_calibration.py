@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 
 import pytest
@@ -203,3 +204,16 @@ def test_validate_prices_a_users_own_runs_and_their_calibration(cli, tmp_path):
     assert err["fitted"] < 0.005 < err["plain"]
     missing = cli("validate", str(tmp_path / "nope.csv"))
     assert missing.code == 2 and "nope.csv" in missing.err
+
+
+def test_validate_csv_lists_each_comparison_and_markdown_the_summary(cli, tmp_path):
+    # a spreadsheet gets one row per measured run (its line, prediction, error, flags); a document the
+    # error summary by group, in percentages as the terminal shows it
+    runs = _synthetic(tmp_path)
+    rows = list(csv.DictReader(io.StringIO(cli("validate", str(runs), "--format", "csv").out)))
+    assert len(rows) == 20 and [int(r["line"]) for r in rows] == list(range(2, 22))
+    assert {"model", "gpu", "quantity", "measured", "predicted", "error", "beats_ideal"} <= set(rows[0])
+    md = cli("validate", str(runs), "--format", "markdown").out.splitlines()
+    assert md[0] == "| group | rows | median abs. error | P90 abs. error | signed median |"
+    summary = cli("validate", str(runs), "--format", "json").json()["summary"][0]
+    assert md[2] == f"| all | 20 | {summary['median_abs_error']:.1%} | {summary['p90_abs_error']:.1%} | {summary['median_signed_error']:+.1%} |"

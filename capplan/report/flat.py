@@ -20,6 +20,9 @@ The plan's long CSV (columns arrangement, gpu, metric, value), in this order:
 * ``crossing.*``, ``assumption.*`` and ``uncertainty.<metric>.p10|p50|p90`` rows when the plan has them.
 * ``("", "", "warning", text)``, one per warning (a solve stopped at its time limit, ...).
 
+``capplan validate`` is the other: its CSV has one row per compared measurement (the spreadsheet to
+filter), its Markdown the error summary by group (the table to paste into a document).
+
 Text cells that a spreadsheet would read as a formula (starting with = + - @, tab or carriage return)
 are written with a leading single quote, in every CSV written here.
 """
@@ -70,6 +73,8 @@ def rows_of(result: Any) -> list[dict[str, Any]]:
     """The rows a result is made of: one per item of a list, else one. (Plans have their own long
     format, :func:`plan_long_rows`.)"""
     if _is(result, "capplan.results_analysis", "SweepResult"):
+        return [flatten(r.model_dump(mode="json")) for r in result.rows]
+    if _is(result, "capplan.results_analysis", "ValidateResult"):  # (its Markdown is the summary: render_markdown)
         return [flatten(r.model_dump(mode="json")) for r in result.rows]
     if _is_plan(result):
         return [{"arrangement": a, "gpu": g, "metric": m, "value": v} for a, g, m, v in plan_long_rows(result)]
@@ -128,7 +133,14 @@ def render_markdown(result: Any) -> str:
         from capplan.report.markdown import plan_markdown
 
         return plan_markdown(result)
-    rows = rows_of(result)
+    if _is(result, "capplan.results_analysis", "ValidateResult"):  # (for people: percentages, as the terminal table)
+        rows = [
+            {"group": g.group, "rows": g.n, "median abs. error": f"{g.median_abs_error:.1%}", "P90 abs. error": f"{g.p90_abs_error:.1%}",
+             "signed median": f"{g.median_signed_error:+.1%}"}
+            for g in result.summary
+        ]
+    else:
+        rows = rows_of(result)
     if len(rows) == 1:
         lines = ["| field | value |", "| --- | --- |"]
         lines += [f"| {k} | {_md_escape(_cell(v))} |" for k, v in rows[0].items()]
