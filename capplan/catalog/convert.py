@@ -146,11 +146,13 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
     from capplan.models.transformer import AllReduce
 
     link = gpu.interconnect.scale_up_gb_per_s
+    factor = float((runtime.custom_allreduce_latency_factor_by_gpu or {}).get(gpu.id, 1.0))
     t = np.asarray(tp, dtype=float)
     if t.size == 1:
         t = t.reshape(())
     if t.ndim == 0:
         ring_lat, bus_frac, custom_lat, custom_bw = runtime.allreduce_for(int(t), link)
+        custom_lat = None if custom_lat is None else custom_lat * factor
         return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=custom_lat, custom_bytes_per_s=custom_bw)
     sizes = np.array(sorted(set(t.ravel().tolist())), dtype=float)  # (np.unique would import numpy.ma on a what-if's path)
     table = [runtime.allreduce_for(int(v), link) for v in sizes]
@@ -158,7 +160,7 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
     ring_lat, bus_frac = table[0][0], table[0][1]
     if any(row[2] is None or row[3] is None for row in table):
         return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac)
-    lat = np.array([row[2] for row in table], dtype=float)[idx]
+    lat = np.array([row[2] for row in table], dtype=float)[idx] * factor
     bw = np.array([row[3] for row in table], dtype=float)[idx]
     return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=lat, custom_bytes_per_s=bw)  # type: ignore[arg-type]
 

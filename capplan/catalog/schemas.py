@@ -336,6 +336,8 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     custom_allreduce_latency_s_by_tp: dict[str, NonNegFloat] | None = None
     custom_allreduce_gb_per_s_by_tp: dict[str, PositiveFloat] | None = None
     custom_allreduce_reference_link_gb_per_s: PositiveFloat | None = None
+    # the custom kernel's fixed latency on a GPU as a multiple of the one it was measured on (by GPU id)
+    custom_allreduce_latency_factor_by_gpu: dict[str, PositiveFloat] | None = None
     allreduce_source: str | None = None
     # shortest time a kernel takes inside a CUDA/HIP graph, by GPU vendor (see transformer.step_cost)
     min_kernel_time_s_by_vendor: dict[str, NonNegFloat] | None = None

@@ -422,3 +422,16 @@ def test_sglang_0_5_9_on_mi300x_runs_block_fp8_gemms_on_aiters_untuned_config():
     # releases before 0.5.9 (their gfx942 GEMM path was not read) and per-tensor fp8 keep the roofline
     assert _setup(workload="deepseek-v3", gpu="mi300x", precision="fp8", engine="sglang", engine_version="0.5.5", fp8_block_scaled=True).engine.gemm_k_block_s == 0.0
     assert _setup(workload="llama-3.1-70b", gpu="mi300x", precision="fp8", engine="sglang", engine_version="0.5.9").engine.gemm_k_block_s == 0.0
+
+
+def test_the_custom_all_reduce_waits_longer_on_a100_than_where_it_was_measured():
+    # sglang PRs #2688 (8x A100) and #2904 (8x H100) time vLLM's custom all-reduce kernel with the same test:
+    # its latency is ~1.4x on A100; bandwidth still follows each GPU's link (NVLink 3: 300 GB/s per direction)
+    from capplan.catalog.convert import allreduce
+
+    rt = CAT.efficiency.runtime
+    h100, a100 = allreduce(rt, CAT.gpu("h100-sxm"), 8), allreduce(rt, CAT.gpu("a100-sxm-80gb"), 8)
+    assert h100.custom_latency_s == pytest.approx(7.0e-6) and a100.custom_latency_s == pytest.approx(1.4 * 7.0e-6)
+    assert a100.custom_bytes_per_s == pytest.approx(40e9 * 300 / 450)
+    arr = allreduce(rt, CAT.gpu("a100-sxm-80gb"), np.array([2.0, 8.0]))
+    assert np.allclose(arr.custom_latency_s, [1.4 * 4.0e-6, 1.4 * 7.0e-6])
