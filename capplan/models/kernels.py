@@ -57,42 +57,42 @@ def kernels_per_layer(a: LLMArchitecture) -> KernelCounts:
     return KernelCounts(attention_gemms=attn_gemms, mlp_gemms=2, attention=1, elementwise=elementwise, moe=moe)
 
 
-def dense_gemm_shares(a: LLMArchitecture) -> tuple[tuple[float, float], ...]:
-    """The dense GEMM kernels of a forward as (how many, each one's share of the dense weights), in the
-    order :func:`kernels_per_layer` counts them: GQA's QKV and O; MLA's fused q_a/kv_a down-projection
-    (q and kv_a together without a low-rank query), q_b, the two absorbed per-head BMMs and O; a dense
-    layer's gate_up and down; the LM head. Tensor parallelism splits every one of them alike, so the
-    shares do not depend on it. The shares add up to 1 over the counts."""
+def _dense_gemm_kinds(a: LLMArchitecture) -> list[tuple[float, float, float | None, bool]]:
+    """The dense GEMM kernels of a forward, in the order :func:`kernels_per_layer` counts them, as (how
+    many, weights of one, its reduction depth K on a single GPU or None where a checkpoint does not
+    quantise it, whether tensor parallelism splits K): GQA's QKV and O; MLA's fused q_a/kv_a
+    down-projection (q and kv_a together without a low-rank query), q_b, the two absorbed per-head BMMs
+    (not quantised) and O; a dense layer's gate_up and down; the LM head (not quantised).
+    Column-parallel layers keep their whole input; row-parallel ones (O, down) split it."""
     h, H = a.hidden_size, a.heads
+    attn: list[tuple[float, float | None, bool]]
     if a.is_mla:
         qk = a.qk_nope_head_dim + a.qk_rope_head_dim
         down = h * (a.kv_lora_rank + a.qk_rope_head_dim)
-        attn = ([h * a.q_lora_rank + down, a.q_lora_rank * H * qk] if a.q_lora_rank else [h * H * qk + down])
-        attn += [a.kv_lora_rank * H * a.qk_nope_head_dim, a.kv_lora_rank * H * a.v_head_dim, H * a.v_head_dim * h]
+        attn = [(h * a.q_lora_rank + down, h, False), (a.q_lora_rank * H * qk, a.q_lora_rank, False)] if a.q_lora_rank else [(h * H * qk + down, h, False)]
+        attn += [(a.kv_lora_rank * H * a.qk_nope_head_dim, None, False), (a.kv_lora_rank * H * a.v_head_dim, None, False), (H * a.v_head_dim * h, H * a.v_head_dim, True)]
     else:
-        attn = [h * (H + 2 * a.kv_heads) * a.head_dim, H * a.head_dim * h]
-    mlp = [(2 if a.ffn_gated else 1) * h * a.ffn_size, a.ffn_size * h]
-    head = float(a.vocab_size * h)
-    counts = [(float(a.layers), float(w)) for w in attn] + [(float(a.dense_layers), float(w)) for w in mlp] + [(1.0, head)]
-    total = sum(c * w for c, w in counts if c)
-    return tuple((c, w / total) for c, w in counts if c)
+        attn = [(h * (H + 2 * a.kv_heads) * a.head_dim, h, False), (H * a.head_dim * h, H * a.head_dim, True)]
+    mlp = [((2 if a.ffn_gated else 1) * h * a.ffn_size, h, False), (a.ffn_size * h, a.ffn_size, True)]
+    kinds = [(float(a.layers), w, k, split) for w, k, split in attn] + [(float(a.dense_layers), w, k, split) for w, k, split in mlp]
+    kinds.append((1.0, a.vocab_size * h, None, False))
+    return [(c, float(w), None if k is None else float(k), split) for c, w, k, split in kinds if c]
+
+
+def dense_gemm_shares(a: LLMArchitecture) -> tuple[tuple[float, float], ...]:
+    """The dense GEMM kernels of a forward as (how many, each one's share of the dense weights), in
+    :func:`_dense_gemm_kinds`' order. Tensor parallelism splits every one of them alike, so the shares do
+    not depend on it. The shares add up to 1 over the counts."""
+    kinds = _dense_gemm_kinds(a)
+    total = sum(c * w for c, w, _, _ in kinds)
+    return tuple((c, w / total) for c, w, _, _ in kinds)
 
 
 def dense_gemm_depths(a: LLMArchitecture, tp: Any) -> tuple[Any, ...]:
-    """The reduction depth K of each dense GEMM kernel on one GPU, in :func:`dense_gemm_shares`'s order,
-    for the linear layers a checkpoint quantises (None for MLA's two absorbed per-head BMMs and the LM
-    head, which are not). Column-parallel layers (QKV, MLA's down- and q_b-projections, gate_up) keep
-    their whole input; row-parallel ones (O, down) split it over ``tp``."""
-    h, H = a.hidden_size, a.heads
+    """The reduction depth K on one GPU of each dense GEMM kernel, in :func:`dense_gemm_shares`'s order,
+    for the linear layers a checkpoint quantises (None for the others)."""
     n = num(tp)
-    if a.is_mla:
-        attn: list[Any] = [float(h), float(a.q_lora_rank)] if a.q_lora_rank else [float(h)]
-        attn += [None, None, H * a.v_head_dim / n]
-    else:
-        attn = [float(h), H * a.head_dim / n]
-    mlp = [float(h), a.ffn_size / n]
-    depths = [d for d in attn] + ([d for d in mlp] if a.dense_layers else []) + [None]
-    return tuple(depths)
+    return tuple(None if k is None else (k / n if split else k) for _, _, k, split in _dense_gemm_kinds(a))
 
 
 def act_quant_kernels_per_layer(a: LLMArchitecture, fused: float = 0.0) -> tuple[float, float]:

@@ -22,6 +22,11 @@ BYTES_PER_VALUE: dict[str, float] = {
     "int4": 0.5 + 2.0 / 128,  # 4 bits + one fp16 scale per group of 128
 }
 
+#: Block-scaled fp8 (DeepSeek's own fp8 checkpoints, "block_shape [128, 128]" in the engines): one scale
+#: per 128 x 128 weight block and per 1 x 128 activation group (DeepSeek-V3 technical report, arXiv
+#: 2412.19437, sec. 3.3), so its GEMMs step through the reduction dimension 128 values at a time.
+FP8_BLOCK = 128
+
 # Which tensor-core rate a precision's GEMMs run at. int8/int4 weight-only formats are dequantised to
 # bf16 before the matmul in the common serving kernels (Marlin, AWQ), so they run at the bf16 rate.
 COMPUTE_PRECISION: dict[str, str] = {

@@ -34,6 +34,7 @@ from capplan.models.kernels import (  # noqa: F401  (re-exported: part of this m
     expert_load_imbalance,
     kernels_per_layer,
 )
+from capplan.models.precision import FP8_BLOCK
 from capplan.models.roofline import compute_time_s, link_time_s, maximum, memory_time_s, minimum, num
 
 
@@ -491,13 +492,13 @@ class StepTerms:
 
 def _untuned_dense_s(a: LLMArchitecture, tp: Any, k_block_s: float, floor_s: float) -> Any:
     """Time per iteration by which the quantised dense GEMMs of an untuned fixed-tile config exceed their
-    floors [s]: each takes (K / 128) x ``k_block_s`` (its workgroups step through K serially, 128 deep at
-    a time), which at serving batch sizes is far above its roofline, so only the excess over the floor
-    it already pays is added."""
+    floors [s]: each takes (K / FP8_BLOCK) x ``k_block_s`` (its workgroups step through K serially, one
+    scale block deep at a time), which at serving batch sizes is far above its roofline, so only the
+    excess over the floor it already pays is added."""
     total: Any = 0.0
     for (count, _), depth in zip(dense_gemm_shares(a), dense_gemm_depths(a, tp)):
         if depth is not None:
-            total = total + count * maximum(depth / 128.0 * k_block_s - floor_s, 0.0)
+            total = total + count * maximum(depth / FP8_BLOCK * k_block_s - floor_s, 0.0)
     return total
 
 
