@@ -526,8 +526,6 @@ def validate_all(
     cal = load_calibration(calibration, set(cat.gpus))
     stack_id = cat.stack(stack)
     if stack_id != cat.efficiency.default_stack:
-        import dataclasses
-
         cat = dataclasses.replace(cat, efficiency=cat.efficiency.model_copy(update={"default_stack": stack_id}))
     if measurements is not None:
         listed = measured_runs(Path(measurements), cat, cal)

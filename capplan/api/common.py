@@ -67,17 +67,20 @@ def parse_resolution(text: str, option: str = "resolution") -> tuple[int, int]:
     raise UserError(option, text, f"use one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT with sides 1..{MAX_PIXELS_PER_SIDE}")
 
 
-def _positive(option: str, value: float | int | None, *, integer: bool = False, upper: float = math.inf) -> None:
+def _positive(option: str, value: float | int | None, *, integer: bool = False, upper: float = math.inf, zero: bool = False) -> None:
+    """``value`` (None: not given) is a finite number above 0 (from 0 with ``zero``), at most ``upper``,
+    and whole with ``integer``; else a UserError naming ``option``."""
     if value is None:
         return
     try:
-        bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0 or value > upper
-    except OverflowError:  # an int beyond float range
+        low_ok = value >= 0 if zero else value > 0
+        bad = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low_ok or value > upper
+    except (OverflowError, TypeError):  # an int beyond float range; (TypeError: a non-number, caught above)
         bad = True
     if bad:
         kind = "a whole number" if integer else "a number"
         rng = f" at most {upper:g}" if math.isfinite(upper) else ""
-        raise UserError(option, value, f"it must be {kind} greater than 0{rng}")
+        raise UserError(option, value, f"it must be {kind} {'from 0' if zero else 'greater than 0'}{rng}")
     if integer and int(value) != value:
         raise UserError(option, value, "it must be a whole number")
 

@@ -176,10 +176,7 @@ def text(
     _positive("poll_interval", poll_interval, integer=True, upper=10_000)
     _positive("max_model_len", max_model_len, integer=True, upper=w.architecture.max_context)
     _positive("max_output_tokens", max_output_tokens, integer=True, upper=10_000_000)
-    if cuda_graph_max_batch is not None and (
-        isinstance(cuda_graph_max_batch, bool) or not isinstance(cuda_graph_max_batch, int) or not 0 <= cuda_graph_max_batch <= 1_000_000
-    ):
-        raise UserError("cuda_graph_max_batch", cuda_graph_max_batch, "a whole number of sequences from 0 (no CUDA graphs) to 1,000,000")
+    _positive("cuda_graph_max_batch", cuda_graph_max_batch, integer=True, upper=1_000_000, zero=True)  # (0: no CUDA graphs)
     if output_lengths not in LENGTHS:
         raise UserError("output_lengths", output_lengths, f"choose one of {', '.join(LENGTHS)}")
     if max_output_tokens is not None and output_lengths == "fixed":
