@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,23 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
+#: A release as the engines name their builds: an optional "v", the release number, then a pre-release
+#: (a1, b2, rc6), post-release (.post2) or development (.dev0) suffix, as in TensorRT-LLM's 1.2.0rc6.post2,
+#: SGLang's 0.4.6.post1 or vLLM's v0.11.0.
+_RELEASE_NAME = re.compile(r"v?(\d+(?:\.\d+)*)((?:a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?")
+
+
+def release_number(version: str) -> str:
+    """The release number of an engine build's name: "1.2.0rc6.post2" -> "1.2.0", "v0.11.0" -> "0.11.0".
+    A release candidate or development build of a release is priced as that release (its defaults are
+    the release's: the engines freeze features before their candidates), a post-release as its release.
+    Raises UserError for anything else."""
+    m = _RELEASE_NAME.fullmatch(version.strip()) if isinstance(version, str) else None
+    if m is None:
+        raise UserError("engine_version", version, "a release number such as 0.7.3 (a suffix such as rc6 or .post1 may follow)")
+    return m.group(1)
+
+
 #: The scalar defaults an older release's entry may set (engines_schema.OlderVersions), in this order.
 RELEASE_FIELDS = (
     "scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch",
@@ -180,8 +198,7 @@ def _engine_for(
     figures = _kernel_figures(e.kernels.get(architecture))
     older: list[Any] = []
     if version is not None:
-        if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.startswith(".") or ".." in version or version.endswith("."):
-            raise UserError("engine_version", version, "a release number such as 0.7.3")
+        version = release_number(version)
         # Field by field, the first entry (in file order) for releases after ``version`` that sets it wins.
         older = [o for o in e.before_version or [] if _release(version) < _release(o.version)]
         for name in RELEASE_FIELDS:

@@ -114,7 +114,7 @@ MaxModelLenOpt = Annotated[
         rich_help_panel=SERVING,
     ),
 ]
-EngineVersionOpt = Annotated[Optional[str], typer.Option(metavar="VERSION", help="Engine release (e.g. 0.7.3) where its host overhead differs by release.", rich_help_panel=SERVING)]
+EngineVersionOpt = Annotated[Optional[str], typer.Option(metavar="VERSION", help="Engine release (e.g. 0.7.3; a build such as 1.2.0rc6 is priced as its release) whose defaults, host overhead and kernels differ from the current one's.", rich_help_panel=SERVING)]
 RequestsOpt = Annotated[Optional[int], typer.Option(metavar="N", help="Also price a run of N requests on one replica, sent at once (a batch job) or --concurrency at a time (a benchmark): time to finish, TTFT, TPOT and cost.", rich_help_panel=SERVING)]
 OutputLengthsOpt = Annotated[
     str, typer.Option(metavar="DIST", help="Output lengths of --requests with mean --output-tokens: exponential (long-tailed), uniform (1 .. 2x-1) or fixed.", rich_help_panel=SERVING)

@@ -9,7 +9,7 @@ import pytest
 
 import capplan
 from capplan.catalog import load_catalog
-from capplan.catalog.engines import engine_for, engine_for_framework, load_engines
+from capplan.catalog.engines import engine_for, engine_for_framework, load_engines, release_number
 from capplan.errors import UserError
 from capplan.models.transformer import param_counts, step_terms
 from capplan.planning.core import text_at_batch, text_batch_cap, text_capacity, text_usable_bytes
@@ -187,8 +187,22 @@ def test_an_older_engine_release_takes_its_own_defaults():
     assert engine_for("vllm", h100, version="0.5.4").per_sequence_overhead_s == 80e-6
     assert engine_for("vllm", h100, version="0.7.3").per_sequence_overhead_s == 50e-6
     assert engine_for("vllm", h100, version="0.11.0").per_sequence_overhead_s == 1.1e-6
-    with pytest.raises(UserError, match="engine_version"):
-        capplan.text("llama-3.1-8b", "h100-sxm", engine_version="v0.6")
+    for bad in ("latest", "0.6-beta", "0..6", "1.2.x"):
+        with pytest.raises(UserError, match="engine_version"):
+            capplan.text("llama-3.1-8b", "h100-sxm", engine_version=bad)
+
+
+def test_an_engine_build_is_priced_as_its_release():
+    # the engines name builds 1.2.0rc6.post2 (TensorRT-LLM), 0.4.6.post1 (SGLang), v0.11.0 (vLLM's tags)
+    assert release_number("1.2.0rc6.post2") == "1.2.0" and release_number("0.4.6.post1") == "0.4.6" and release_number("v0.11.0") == "0.11.0"
+    assert release_number("0.8.0.dev3") == "0.8.0" and release_number("2.0b1") == "2.0"
+    h100 = CAT.gpu("h100-sxm")
+    # a 0.7 release candidate is a V0 build (its 4 ms step), a 0.8 one a V1 build
+    assert engine_for("vllm", h100, version="v0.7.0rc2").iteration_overhead_s == engine_for("vllm", h100, version="0.7.0").iteration_overhead_s == 0.004
+    assert engine_for("vllm", h100, version="0.8.0rc1") == engine_for("vllm", h100, version="0.8.0")
+    r = capplan.text("deepseek-v3", "b200", gpus=8, precision="fp8", engine="trtllm", engine_version="1.2.0rc6.post2", concurrency=4)
+    assert r.inputs.engine_version == "1.2.0rc6.post2"  # (as the user named it)
+    assert r.tpot_ms == capplan.text("deepseek-v3", "b200", gpus=8, precision="fp8", engine="trtllm", engine_version="1.2.0", concurrency=4).tpot_ms
 
 
 def test_tensorrt_llm_0x_ran_every_iteration_without_a_cuda_graph():
