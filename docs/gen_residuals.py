@@ -1,7 +1,7 @@
-"""Regenerate docs/validation.md's section "Every text row more than 30% off" from validation/residuals.toml
-and `capplan validate`'s predictions (run: python docs/gen_residuals.py).
+"""Regenerate docs/validation.md's section "Every row more than 30% off" from validation/residuals.toml and
+`capplan validate`'s predictions (run: python docs/gen_residuals.py).
 
-tests/validation/test_residuals.py fails when a text row crosses the threshold without a cause in
+tests/validation/test_residuals.py fails when a row crosses the threshold without a cause in
 residuals.toml, when a listed row no longer misses by that much, or when this section is stale.
 """
 
@@ -49,31 +49,50 @@ def _signed(e: float) -> str:
     return f"{e:+.0%}".replace("-", "\u2212")
 
 
-def render(causes: dict[str, Any], rows: Iterable[Any]) -> str:
-    """The section, from the causes and the scored text rows (``Comparison``s: row, quantity, error)."""
-    by_line = {r.row: r for r in rows}
-    n_all = sum(len(c["lines"]) for c in causes["cause"])
-    pct = round(causes["threshold"] * 100)
-    out = [
-        START,
-        f"## Every text row more than {pct}% off",
-        "",
-        f"{n_all} of the scored text rows miss by more than {pct}% (|error| in the row's own quantity). Each is",
-        "listed below under its cause, from `validation/residuals.toml`, which a test holds to `capplan validate`:",
-        "a row that crosses the threshold needs a cause there, and a row that no longer misses by that much",
-        "leaves it. None of these causes is a correction in the model; the error column is in time (below 0:",
-        "the model is optimistic, the costly direction).",
-        "",
-        "| rows | CSV lines | n | error in time | why |",
-        "|---|---|---|---|---|",
-    ]
-    for c in causes["cause"]:
+def _table(causes: list[dict[str, Any]], by_line: dict[int, Any]) -> list[str]:
+    out = ["| rows | CSV lines | n | error | why |", "|---|---|---|---|---|"]
+    for c in causes:
         errs = [time_error(by_line[n].quantity, by_line[n].error) for n in c["lines"] if n in by_line]
-        span = " .. ".join(_signed(e) for e in sorted({min(errs), max(errs)}))
+        span = " .. ".join(_signed(e) for e in sorted({min(errs), max(errs)})) if errs else ""
         why = c["why"].replace("\n", " ").replace("|", "\\|")
         out.append(f"| {c['rows']} | {_lines(c['lines'])} | {len(c['lines'])} | {span} | {why} ({c['see']}) |")
-    out += ["", END]
+    return out
+
+
+def render(causes: dict[str, Any], text_rows: Iterable[Any], video_rows: Iterable[Any]) -> str:
+    """The section, from the causes and the scored rows (``Comparison``s: row, quantity, error): the text
+    rows of text_measurements.csv, the video rows of video_measurements.csv."""
+    pct = round(causes["threshold"] * 100)
+    n_text = sum(len(c["lines"]) for c in causes["cause"])
+    n_video = sum(len(c["lines"]) for c in causes["video_cause"])
+    out = [
+        START,
+        f"## Every row more than {pct}% off",
+        "",
+        f"{n_text} text rows and {n_video} video rows miss by more than {pct}% (|error| in the row's own quantity).",
+        "Each is listed below under its cause, from `validation/residuals.toml`, which a test holds to",
+        "`capplan validate`: a row that crosses the threshold needs a cause there, and a row that no longer",
+        "misses by that much leaves it. None of these causes is a correction in the model. The error column",
+        "is in time for times and rates and in bytes for memories (below 0: the model is optimistic, the costly",
+        "direction).",
+        "",
+        "**Text** (`validation/text_measurements.csv`):",
+        "",
+        *_table(causes["cause"], {r.row: r for r in text_rows}),
+        "",
+        "**Video** (`validation/video_measurements.csv`):",
+        "",
+        *_table(causes["video_cause"], {r.row: r for r in video_rows}),
+        "",
+        END,
+    ]
     return "\n".join(out)
+
+
+def project_video_rows(rows: Iterable[Any]) -> list[Any]:
+    """The video rows of validation/video_measurements.csv (the others are ../shared/validation's, whose
+    line numbers are their own file's)."""
+    return [r for r in rows if r.dataset == "project"]
 
 
 def section(doc: str) -> str | None:
@@ -83,9 +102,9 @@ def section(doc: str) -> str | None:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from capplan.analysis.validate import scored, text_comparisons
+    from capplan.analysis.validate import scored, text_comparisons, video_comparisons
 
-    fresh = render(load_causes(), scored(text_comparisons()))
+    fresh = render(load_causes(), scored(text_comparisons()), project_video_rows(video_comparisons()))
     doc = DOC.read_text(encoding="utf-8")
     old = section(doc)
     if old is None:
