@@ -135,6 +135,11 @@ class ValidationRow(_Out):
         description="the measurement is faster than the run priced with every kernel at peak and no overheads: the run had something "
         "its row does not state (prefix-cache hits, speculative decoding); listed, left out of the summary",
     )
+    cause: str | None = Field(
+        default=None,
+        description="a bundled row more than 30% off: the id of its stated cause in validation/residuals.toml (docs/validation.md, "
+        "'Every row more than 30% off'); null for every other row and for a user's file",
+    )
 
 
 class ErrorSummary(_Out):

@@ -32,6 +32,14 @@ def cli(capsys):
 
 
 @pytest.fixture(scope="session")
+def validated():
+    """`capplan validate`'s result on the bundled measurements, computed once per session."""
+    from capplan.analysis.validate import validate_all
+
+    return validate_all()
+
+
+@pytest.fixture(scope="session")
 def shipped_text_rows():
     """Every row of validation/text_measurements.csv against its prediction, computed once per session
     (pricing all the bundled runs takes seconds; the rows are frozen, so tests can share them)."""

@@ -17,6 +17,7 @@ import csv
 import dataclasses
 import math
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -265,9 +266,9 @@ def text_comparisons(
         if got is None:
             continue
         c = _text_comparison(row, i, metric, n_sys, value, *got)
-        if _time_error(c) > 0.0:  # slower than measured: could a run with nothing lost have done it?
+        if time_error(c) > 0.0:  # slower than measured: could a run with nothing lost have done it?
             ideal = _row_prediction(row, path, i, ideal_text_setup(setup), metric, tp=tp, P=P, O=O, n_sys=n_sys, strict=False)
-            if ideal is not None and _time_error(dataclasses.replace(c, predicted=ideal[0])) > 0.0:
+            if ideal is not None and time_error(dataclasses.replace(c, predicted=ideal[0])) > 0.0:
                 c = dataclasses.replace(c, beats_ideal=True)
         out.append(c)
     return out
@@ -499,6 +500,15 @@ def measured_runs(path: Path, cat: Catalog, calibration: Calibration = NONE) -> 
     return text_comparisons(cat, path, strict=True, calibration=calibration)
 
 
+def stated_causes() -> tuple[float, dict[tuple[str, int], str]]:
+    """The threshold beyond which a bundled row's miss is explained, and (kind, CSV line) -> the id of the
+    cause it is explained under in validation/residuals.toml (a test holds the file to the rows)."""
+    data = tomllib.loads((validation_dir() / "residuals.toml").read_text(encoding="utf-8"))
+    return float(data["threshold"]), {
+        (kind, line): cause["id"] for kind, key in (("text", "cause"), ("video", "video_cause")) for cause in data.get(key, []) for line in cause["lines"]
+    }
+
+
 def scored(rows: list[Comparison]) -> list[Comparison]:
     """The rows the accuracy figures count: all but those faster than the run priced with nothing lost
     (:attr:`Comparison.beats_ideal`), which no choice of efficiencies could match."""
@@ -527,14 +537,17 @@ def validate_all(
     stack_id = cat.stack(stack)
     if stack_id != cat.efficiency.default_stack:
         cat = dataclasses.replace(cat, efficiency=cat.efficiency.model_copy(update={"default_stack": stack_id}))
+    limit, causes = float("inf"), dict[tuple[str, int], str]()
     if measurements is not None:
         listed = measured_runs(Path(measurements), cat, cal)
     else:
         listed = video_comparisons(cat, calibration=cal) + text_comparisons(cat, calibration=cal)
+        limit, causes = stated_causes()
     out_rows = [
         ValidationRow(
             kind=r.kind, model=r.model, gpu=r.gpu, num_gpus=r.num_gpus, quantity=r.quantity, measured=r.measured, predicted=r.predicted,  # type: ignore[arg-type]
             error=r.error, verified=r.verified, source=r.source, line=r.row, beats_ideal=r.beats_ideal,
+            cause=causes.get((r.kind, r.row)) if abs(r.error) > limit and not r.beats_ideal and (r.kind == "text" or r.dataset == "project") else None,
         )
         for r in listed
     ]
@@ -544,7 +557,7 @@ def validate_all(
         errs = [abs(r.error) for r in sel]
         return ErrorSummary(
             group=name, n=len(sel), median_abs_error=float(median(errs)), p90_abs_error=float(np.percentile(errs, 90)),
-            median_signed_error=float(median(_time_error(r) for r in sel)),
+            median_signed_error=float(median(time_error(r) for r in sel)),
         )
 
     groups = [summary("all", rows)] if rows else []  # (a user's file may hold only rows beyond the ideal)
@@ -563,7 +576,7 @@ def validate_all(
     return ValidateResult(capplan_version=__version__, stack=stack_id, calibration=str(calibration) if calibration else None, rows=out_rows, summary=groups)
 
 
-def _time_error(r: Comparison) -> float:
+def time_error(r: Comparison) -> float:
     """Signed error with one meaning for every quantity, as a time: predicted time over measured time,
     minus 1 (a throughput row's time is the inverse of its rate). Below 0, the model is optimistic: it
     expects the work to take less time than it did, and a plan sized on it under-buys."""

@@ -12,12 +12,14 @@ from capplan.results import CalibrateResult, ValidateResult
 
 def validate_report(r: ValidateResult) -> Group:
     t = Table(title=f"Predicted vs. measured (stack {r.stack}{', calibrated' if r.calibration else ''})", title_justify="left")
-    for col in ("model", "GPU", "n", "quantity", "measured", "predicted", "error"):
+    with_causes = any(row.cause for row in r.rows)
+    for col in ("model", "GPU", "n", "quantity", "measured", "predicted", "error") + (("cause",) if with_causes else ()):
         t.add_column(col, justify="right" if col in ("n", "measured", "predicted", "error") else "left")
     for row in r.rows:
         err = f"{row.error:+.0%}" + (" ‡" if row.beats_ideal else "")
         style = "dim" if row.beats_ideal else "red" if abs(row.error) > 0.3 else ""
-        t.add_row(row.model, row.gpu, str(row.num_gpus), row.quantity + ("" if row.verified else " †"), sig(row.measured), sig(row.predicted), Text(err, style=style))
+        cells: list[str | Text] = [row.model, row.gpu, str(row.num_gpus), row.quantity + ("" if row.verified else " †"), sig(row.measured), sig(row.predicted), Text(err, style=style)]
+        t.add_row(*cells, *((Text(row.cause or "", style="dim"),) if with_causes else ()))
     s = Table(title="Error (signed: below 0 the model is optimistic, it predicts less time than measured)", title_justify="left")
     for col in ("group", "rows", "median |error|", "P90 |error|", "signed median"):
         s.add_column(col, justify="left" if col == "group" else "right")
@@ -29,6 +31,11 @@ def validate_report(r: ValidateResult) -> Group:
         notes.append(Text(
             f"‡ faster than the run with every kernel at peak and no overheads, so the run had something its row does not state; "
             f"not in the error summary (CSV lines {', '.join(map(str, beats))})", style="dim",
+        ))
+    if with_causes:
+        notes.append(Text(
+            "cause: why a row is more than 30% off, explained under that id in validation/residuals.toml and in docs/validation.md "
+            "('Every row more than 30% off')", style="dim",
         ))
     return Group(t, *notes, Text(""), s)
 

@@ -20,13 +20,6 @@ def video_rows():
     return video_comparisons()
 
 
-@pytest.fixture(scope="module")
-def validated():
-    from capplan.analysis.validate import validate_all
-
-    return validate_all()
-
-
 def _print(rows, title):
     print(f"\n{title}")
     for c in rows:
@@ -99,12 +92,12 @@ def test_rows_run_on_the_engine_of_their_framework_at_their_stated_concurrency(s
 
 
 def test_error_by_engine_is_reported(shipped_text_rows):
-    from capplan.analysis.validate import _time_error
+    from capplan.analysis.validate import time_error
 
     rows = scored(list(shipped_text_rows))
     for engine in sorted({c.dataset for c in rows}):
         sel = [c for c in rows if c.dataset == engine]
-        errs = sorted(_time_error(c) for c in sel)
+        errs = sorted(time_error(c) for c in sel)
         print(f"  {engine:20} n={len(sel):3} median |error| {median_abs_error(sel):6.1%}  median signed {errs[len(errs) // 2]:+6.1%}")
     assert {"TensorRT-LLM", "vLLM", "SGLang"} <= {c.dataset for c in rows}
 
@@ -189,7 +182,7 @@ def test_a_rows_stated_memory_share_and_capacity_policy_replace_the_engine_defau
 def test_validate_reports_the_signed_error_by_engine_and_by_quantity(validated, shipped_text_rows):
     import statistics
 
-    from capplan.analysis.validate import _time_error
+    from capplan.analysis.validate import time_error
 
     res = validated
     groups = {g.group: g for g in res.summary}
@@ -198,7 +191,7 @@ def test_validate_reports_the_signed_error_by_engine_and_by_quantity(validated, 
         sel = [c for c in rows if c.quantity == q]
         g = groups[f"text {q}"]
         assert g.n == len(sel)
-        assert g.median_signed_error == pytest.approx(statistics.median(_time_error(c) for c in sel))
+        assert g.median_signed_error == pytest.approx(statistics.median(time_error(c) for c in sel))
     assert sum(groups[f"text {q}"].n for q in {c.quantity for c in rows}) == groups["text"].n
 
 

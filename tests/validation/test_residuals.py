@@ -54,7 +54,14 @@ def test_the_docs_table_is_what_the_causes_and_validate_give_today(gen, shipped_
 
 def test_line_runs_and_signed_time_errors_render_as_the_table_says(gen):
     assert gen._lines([5, 1, 2, 3, 7, 8]) == "1-3, 5, 7-8"
-    # a throughput predicted twice the measured one is -50% in time (the model optimistic); a TPOT 20% long is +20%
-    assert gen.time_error("output_tokens_per_s", 1.0) == pytest.approx(-0.5)
-    assert gen.time_error("tpot_ms", 0.2) == pytest.approx(0.2)
     assert gen._signed(-0.5) == "\u221250%" and gen._signed(0.2) == "+20%"
+
+
+def test_validate_names_the_cause_of_every_bundled_row_far_off_and_of_no_other(gen, validated):
+    causes = gen.load_causes()
+    ids = {c["id"] for c in causes["cause"]} | {c["id"] for c in causes["video_cause"]}
+    for row in validated.rows:
+        if abs(row.error) > causes["threshold"] and not row.beats_ideal:
+            assert row.cause in ids, f"{row.kind} line {row.line} is {row.error:+.0%} off with no cause"
+        else:
+            assert row.cause is None, f"{row.kind} line {row.line} ({row.error:+.0%}) carries cause {row.cause}"
