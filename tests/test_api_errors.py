@@ -51,3 +51,4 @@ def test_set_reentry_keeps_every_request_option():
     had drifted: max_gpus was dropped, so an auto GPU count ran past the node)."""
     r = capplan.video("wan2.1-t2v-14b", "rtx-4090", gpus=None, max_gpus=2, resolution="720p", sets=["video.steps=10"])
     assert r.inputs.gpus == 2 and r.inputs.steps == 10
+

@@ -109,3 +109,15 @@ def test_a_text_service_names_its_serving_engine(tmp_path):
         r = capplan.plan(path)
         caps[engine] = [c.capacity_per_gpu for c in r.capacities if c.kind == "text"]
     assert caps["trtllm"] != caps["sglang"]
+
+
+def test_collectives_over_pcie_come_with_a_warning_and_nvlink_or_one_gpu_without():
+    import capplan
+
+    def pcie(r):
+        return [w for w in r.warnings if "no NVLink" in w]
+
+    assert pcie(capplan.text("llama-3.1-70b", "l40s", gpus=4, precision="fp8"))
+    assert pcie(capplan.video("cogvideox-5b", "l40s", gpus=2))
+    assert not pcie(capplan.text("llama-3.1-8b", "l40s", gpus=1, precision="fp8"))
+    assert not pcie(capplan.text("llama-3.1-70b", "h100-sxm", gpus=4))

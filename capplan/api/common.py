@@ -297,6 +297,19 @@ def _apply_sets(cat: Catalog, kind: str, sets: list[str], args: dict[str, Any], 
 _KEPT = ByIdentity()
 
 
+def pcie_collectives_note(g: GPUProfile, gpus: int) -> list[str]:
+    """A warning where ``gpus`` > 1 GPUs without a link faster than PCIe exchange activations: what their
+    all-reduces and all-to-alls cost depends on how the server attaches the GPUs, which the profile's
+    link rate cannot say (hardware_profiles/serving_kernels_research.md, section 11)."""
+    if gpus <= 1 or g.form_factor != "pcie" or g.interconnect.scale_up_gb_per_s > g.interconnect.host_link_gb_per_s:
+        return []
+    return [
+        f"{g.id} has no NVLink: the {gpus} GPUs' collectives cross PCIe, priced at {g.interconnect.scale_up_gb_per_s:g} GB/s per direction with "
+        "peer-to-peer through one switch; measured NCCL all-reduces on such servers run several times slower where the GPUs sit on "
+        "different CPU sockets, so this multi-GPU estimate may be optimistic (docs/validation.md, held-out check 8)"
+    ]
+
+
 def hour_cost(g: GPUProfile, econ: Economics, price_per_gpu_hour: float | None) -> GPUHourCost:
     """``gpu_hour_cost(g, econ, price_per_gpu_hour)``, kept for the same (immutable) GPU and economics."""
     return _KEPT.get((g, econ), ("hour", price_per_gpu_hour), lambda: gpu_hour_cost(g, econ, price_per_gpu_hour))  # type: ignore[no-any-return]

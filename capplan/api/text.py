@@ -25,6 +25,7 @@ from capplan.api.common import (
     economics_used,
     ensure_finite,
     hour_cost,
+    pcie_collectives_note,
     request_args,
     resolve_economics,
 )
@@ -272,6 +273,7 @@ def text(
         warnings.append(f"the {which} target of {tgt:g} ms cannot be met even at batch 1 ({got:.1f} ms); try more --gpus or a faster GPU")
     if auto:
         warnings.append(f"--gpus not given: {tp} GPU(s) per replica is the cheapest tensor-parallel size that fits")
+    warnings.extend(pcie_collectives_note(g, tp))
     warnings.extend(_EFFICIENCY.get((setup, g), ("notes", precision), lambda: _engine_notes(setup, g, precision, arch.is_moe)))
     if eff.serving_gemm_frac is None and eff.weight_stream_frac is None:
         warnings.append(

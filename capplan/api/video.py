@@ -24,6 +24,7 @@ from capplan.api.common import (
     ensure_finite,
     hour_cost,
     parse_resolution,
+    pcie_collectives_note,
     request_args,
     resolve_economics,
 )
@@ -170,7 +171,7 @@ def video(
     energy = gpu_s / 3600.0 * float(hour.facility_w) / 1e3
     carbon = econ.energy.carbon_kg_per_kwh
 
-    warnings: list[str] = []
+    warnings: list[str] = pcie_collectives_note(g, n_gpus)
     if frames is not None and causal and (n_frames - 1) % w.vae.temporal_compression:
         warnings.append(
             f"{w.id}'s causal VAE takes 1 + {w.vae.temporal_compression}k frames; {n_frames} frames are padded to "
