@@ -88,6 +88,7 @@ class EngineSetup:
     eager_launch_mla_moe_s: float | None = None  # per kernel outside graphs for MLA + MoE layers (None: eager_launch_s)
     act_quant_fused_per_layer: int = 0  # activation-quantisation kernels fused into norms/activations, per layer
     triton_fused_moe: TritonFusedMoe | None = None  # the file's [triton_fused_moe] record where the engine runs that kernel on this GPU
+    triton_fp8_compute_factor: float | None = None  # its block-fp8 compute factor for this engine (None: fp8 keeps the engine's figure)
     separate_prefill: bool = False
     kv_reserved_to_completion: bool = False  # a request holds KV for its prompt and whole output from admission
     # (chunk above this context, tokens per iteration when chunked, least tokens per iteration unchunked):
@@ -259,4 +260,8 @@ def _engine_for(
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,
+        triton_fp8_compute_factor=next(
+            (o.triton_fp8_compute_factor for o in older if o.triton_fp8_compute_factor is not None),
+            None if f.triton_fused_moe is None else f.triton_fused_moe.fp8_compute_factor_by_engine.get(eid),
+        ),
     )

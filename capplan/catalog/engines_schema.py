@@ -41,8 +41,10 @@ class TritonFusedMoe(_Strict):
     # two (columns per GPU, fraction of 16-bit peak) anchors, log-linear between them, then clamped
     compute_frac_by_columns: Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]
     compute_frac_clamp: Annotated[list[Fraction], Field(min_length=2, max_length=2)]
-    # fp8 GEMMs: the 16-bit rule times this, as a fraction of fp8 peak (None: fp8 keeps the engine's figure)
-    fp8_compute_factor: Fraction | None = None
+    # block-scaled fp8 GEMMs: the 16-bit rule times the engine's factor, as a fraction of fp8 peak (an engine not
+    # listed: fp8 keeps the engine's figure)
+    fp8_compute_factor_by_engine: dict[Identifier, PositiveFloat] = Field(default_factory=dict)
+    fp8_source: Source | None = None
     combine: Literal["max", "quadrature"]
     source: Source
 
@@ -98,13 +100,17 @@ class OlderVersions(_Strict):
     # by GPU generation: the release's block-fp8 dense GEMMs ran an untuned fixed-tile config there, each
     # taking this per 128-deep block of its reduction (K) dimension
     untuned_block_fp8_gemm_s_per_k_block: dict[Identifier, NonNegFloat] | None = None
+    # the release's block-fp8 compute factor of the Triton fused-MoE shape rule ([triton_fused_moe])
+    triton_fp8_compute_factor: PositiveFloat | None = None
     kernels: dict[Identifier, EngineKernels] | None = None
     source: Source
 
     @model_validator(mode="after")
     def _says_something(self) -> OlderVersions:
-        if all(getattr(self, name) is None for name in RELEASE_FIELDS) and not self.kernels:
-            raise ValueError(f"the entry for releases before {self.version} sets no figure; set one of {', '.join(RELEASE_FIELDS)} or kernels")
+        if all(getattr(self, name) is None for name in RELEASE_FIELDS) and not self.kernels and self.triton_fp8_compute_factor is None:
+            raise ValueError(
+                f"the entry for releases before {self.version} sets no figure; set one of {', '.join(RELEASE_FIELDS)}, triton_fp8_compute_factor or kernels"
+            )
         return self
 
 

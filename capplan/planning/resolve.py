@@ -115,11 +115,12 @@ def engine_terms(
 
 def _moe_shape(
     t: Any, compute_precision: str, eff: EfficiencyProfile, catalogued: EfficiencyProfile | None, mult: Mapping[str, float], values: Mapping[str, Any] | None,
-    fp8_block_scaled: bool = False,
+    fp8_block_scaled: bool = False, fp8_factor: float | None = None,
 ) -> transformer.FusedMoeShape | None:
     """The Triton fused-MoE shape rule where the engine runs that kernel (None: it does not). Its compute
-    part applies to 16-bit GEMMs, and to block-scaled fp8 ones (the kind both fp8 tables measured) scaled
-    by the file's ``fp8_compute_factor``; per-tensor fp8 keeps the engine's figure. A user's
+    part applies to 16-bit GEMMs, and to block-scaled fp8 ones scaled by the engine's ``fp8_factor`` (the
+    file's ``fp8_compute_factor_by_engine``; None: fp8 keeps the engine's figure); per-tensor fp8 keeps the
+    engine's figure. A user's
     ``--set`` on the serving GEMM or weight-streaming figure, or a drawn value of that class, turns the
     matching part off (the fixed figures then apply, as for the engine's own), and a calibration scales it."""
     if t is None:
@@ -128,7 +129,7 @@ def _moe_shape(
     user_gemm = catalogued is not None and getattr(eff, gemm_field) != getattr(catalogued, gemm_field)
     user_stream = catalogued is not None and eff.weight_stream_frac != catalogued.weight_stream_frac
     stream = () if user_stream or (values and "bandwidth" in values) else tuple((float(mb) * 1e6, float(f)) for mb, f in t.stream_frac_by_expert_mb)
-    factor = 1.0 if compute_precision in ("bf16", "fp16") else t.fp8_compute_factor if compute_precision == "fp8" and fp8_block_scaled else None
+    factor = 1.0 if compute_precision in ("bf16", "fp16") else fp8_factor if compute_precision == "fp8" and fp8_block_scaled else None
     if user_gemm or (values and "gemm" in values) or factor is None:
         compute = None
     else:
@@ -232,7 +233,9 @@ def _text_setup(
     # A release's own block-fp8 fused-MoE figures were measured at these models' shapes, and a W4A16 MoE is
     # another kernel than the one the shape rule measured: both win over the shape rule.
     block_release = fp8_block_scaled and cp in ("fp8", "fp4") and bool(e.block_fp8_kernels)
-    shape = None if block_release or w4a16 or w.moe is None else _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled)
+    shape = None if block_release or w4a16 or w.moe is None else _moe_shape(
+        e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled, e.triton_fp8_compute_factor
+    )
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)

@@ -364,9 +364,14 @@ def test_the_triton_fused_moe_shape_rule_applies_where_that_kernel_runs_and_was_
     assert shape(engine="vllm", gpu="b200") is None  # Blackwell runs FlashInfer/TRT-LLM MoE kernels
     assert shape(engine="sglang", engine_version="0.4.3") is None  # before the releases the rule was measured on
     bf16, fp8 = vllm, shape(engine="vllm", precision="fp8")  # Qwen3's fp8 checkpoint is block-scaled
-    # block-scaled fp8 GEMMs: the 16-bit compute rule scaled by the measured fp8 factor (0.26), of fp8 peak
-    assert fp8 is not None and fp8.compute_frac(768.0) == pytest.approx(0.26 * bf16.compute_frac(768.0), rel=1e-12)
+    # block-scaled fp8 GEMMs: the 16-bit compute rule scaled by the engine's measured fp8 factor, of fp8 peak:
+    # vLLM 0.14 on (NVIDIA's tables) 0.86, its releases before that 0.26 (the one earlier table), SGLang 1.0
+    assert fp8 is not None and fp8.compute_frac(768.0) == pytest.approx(0.86 * bf16.compute_frac(768.0), rel=1e-12)
     assert fp8.stream_by_slab == bf16.stream_by_slab
+    older = shape(engine="vllm", precision="fp8", engine_version="0.11.0")
+    assert older is not None and older.compute_frac(768.0) == pytest.approx(0.26 * bf16.compute_frac(768.0), rel=1e-12)
+    sgl = shape(engine="sglang", precision="fp8")
+    assert sgl is not None and sgl.compute_frac(768.0) == pytest.approx(shape(engine="sglang").compute_frac(768.0), rel=1e-12)
     per_tensor = _setup("mixtral-8x7b", engine="vllm", precision="fp8").engine.fused_moe_shape
     assert per_tensor is not None and per_tensor.compute_anchors is None  # per-tensor fp8: no table, the engine's figure
     # a release's own block-fp8 figures, measured at DeepSeek's shapes, win over the rule

@@ -105,7 +105,7 @@ def test_error_by_engine_is_reported(shipped_text_rows):
 @pytest.mark.xfail(
     strict=True,
     reason="issue 16: bursts, closed-loop benchmark runs, round-2 engine figures and round-3 prefill/kernel-floor terms are in, but with the seven "
-    "held-out sets vLLM and SGLang rows are 21% and 22% off (median |error|, 137 and 235 scored rows; signed -11% and -17% in time; TensorRT-LLM "
+    "held-out sets vLLM and SGLang rows are 21% and 21% off (median |error|, 137 and 235 scored rows; signed -11% and -18% in time; TensorRT-LLM "
     "19%, 198 rows, -12%): MoE kernels at small per-GPU expert shapes, early-2025 DeepSeek kernels, MI300X kernels, TTFT under load, "
     "TensorRT-LLM 0.x releases and third-party TensorRT-LLM setups; docs/validation.md lists every row more than 30% off with its cause",
 )
