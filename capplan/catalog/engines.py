@@ -164,7 +164,7 @@ def release_number(version: str) -> str:
 RELEASE_FIELDS = (
     "scheduler_overhead_s_per_iteration", "scheduler_overhead_s_per_sequence", "prefill_cuda_graph_max_tokens", "cuda_graph_max_batch",
     "max_num_seqs", "chunked_prefill_above_context", "chunked_prefill_batched_tokens", "unchunked_min_batched_tokens", "chunked_prefill_on_amd",
-    "pdl_groups", "eager_host_s_per_kernel", "eager_host_s_per_kernel_mla_moe", "untuned_block_fp8_gemm_s_per_k_block",
+    "pdl_groups", "eager_host_s_per_kernel", "eager_host_s_per_kernel_mla_moe", "untuned_block_fp8_gemm_s_per_k_block", "triton_fp8_compute_factor",
 )
 #: The kernel groups of an iteration, in the order of transformer.StepTerms.pdl.
 KERNEL_GROUPS = ("dense_gemm", "experts", "attention", "elementwise")
@@ -208,7 +208,7 @@ def _engine_for(
             figures |= _kernel_figures((o.kernels or {}).get(architecture))
     (
         overhead, per_sequence, prefill_graph, release_graph, release_seqs, chunk_above, chunk_tokens, unchunked_min, chunk_amd, pdl_groups,
-        eager_host, eager_host_mla_moe, untuned_gemm,
+        eager_host, eager_host_mla_moe, untuned_gemm, release_fp8_factor,
     ) = (released[name] for name in RELEASE_FIELDS)
     mem_gib = memory_gb * 1e9 / GIB
     small = (e.small_gpu_below_gib is not None and mem_gib < e.small_gpu_below_gib) or any(name in gpu_id for name in e.small_gpu_names)
@@ -260,8 +260,8 @@ def _engine_for(
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,
-        triton_fp8_compute_factor=next(
-            (o.triton_fp8_compute_factor for o in older if o.triton_fp8_compute_factor is not None),
-            None if f.triton_fused_moe is None else f.triton_fused_moe.fp8_compute_factor_by_engine.get(eid),
+        # (the current releases' factor is the shared [triton_fused_moe] table's, by engine)
+        triton_fp8_compute_factor=release_fp8_factor if release_fp8_factor is not None else (
+            None if f.triton_fused_moe is None else f.triton_fused_moe.fp8_compute_factor_by_engine.get(eid)
         ),
     )

@@ -107,10 +107,8 @@ class OlderVersions(_Strict):
 
     @model_validator(mode="after")
     def _says_something(self) -> OlderVersions:
-        if all(getattr(self, name) is None for name in RELEASE_FIELDS) and not self.kernels and self.triton_fp8_compute_factor is None:
-            raise ValueError(
-                f"the entry for releases before {self.version} sets no figure; set one of {', '.join(RELEASE_FIELDS)}, triton_fp8_compute_factor or kernels"
-            )
+        if all(getattr(self, name) is None for name in RELEASE_FIELDS) and not self.kernels:
+            raise ValueError(f"the entry for releases before {self.version} sets no figure; set one of {', '.join(RELEASE_FIELDS)} or kernels")
         return self
 
 
