@@ -176,4 +176,5 @@ def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:
         gemm_s=float((runtime.min_gemm_kernel_time_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         gap_s=float((runtime.kernel_gap_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         gap_visible_s=float((runtime.kernel_gap_visible_s_by_vendor or {}).get(gpu.vendor, 0.0)),
+        gemm_ramp_s=float((runtime.gemm_ramp_s_by_architecture or {}).get(gpu.architecture, 0.0)),
     )

@@ -352,6 +352,9 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     # ... of which a profiler shows this much between kernels (the rest is inside measured kernel times)
     kernel_gap_visible_s_by_vendor: dict[str, NonNegFloat] | None = None
     kernel_gap_source: str | None = None
+    # time a dense GEMM takes beyond its roofline, its gap excluded, by GPU architecture
+    gemm_ramp_s_by_architecture: dict[str, NonNegFloat] | None = None
+    gemm_ramp_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

@@ -123,7 +123,11 @@ class KernelFloors:
     ``gap_s``: the GPU's idle time between two consecutive dependent kernels (the next one's launch and
     ramp after the last block of the previous one exits), which a kernel time from its roofline leaves
     out; ``gap_visible_s``: the part of it a profiler shows between kernels, which is all a kernel time
-    measured by a profiler (the floors above) leaves out [s]."""
+    measured by a profiler (the floors above) leaves out [s].
+
+    ``gemm_ramp_s``: the time a GEMM kernel takes beyond its roofline (filling and draining its
+    pipeline, the last wave's tail), the gap before it excluded: a dense GEMM takes its roofline plus
+    this, or its floor if longer [s]."""
 
     kernel_s: float = 0.0
     fused_moe_s: float = 0.0
@@ -132,6 +136,7 @@ class KernelFloors:
     act_quant_fused_per_layer: float = 0.0
     gap_s: float = 0.0
     gap_visible_s: float = 0.0
+    gemm_ramp_s: float = 0.0
 
 
 @dataclass(frozen=True)

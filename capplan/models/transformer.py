@@ -260,6 +260,8 @@ class StepCost:
     expert_gap_s: Number = 0.0
     attention_gap_s: Number = 0.0
     elementwise_gap_s: Number = 0.0
+    # the dense GEMMs' ramps beyond their rooflines (KernelFloors.gemm_ramp_s), inside gemm_time_s
+    gemm_ramp_s: Number = 0.0
 
     def at(self, k: int) -> StepCost:
         """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
@@ -334,35 +336,39 @@ class StepTerms:
     # the dense GEMM kernels as (how many, each one's share of the group's roofline): see _dense
     dense_mix: tuple[tuple[float, float], ...] = ()
     g_floor_dense: float = 0.0  # the floor of one dense GEMM kernel [s]
+    g_ramp_dense: float = 0.0  # the time a dense GEMM takes beyond its roofline (KernelFloors.gemm_ramp_s) [s]
     # the dense GEMMs' time beyond their floors per iteration where the engine runs them with an untuned
     # fixed-tile config (EngineTerms.gemm_k_block_s): each kernel's serial K loop [s]
     dense_fixed_s: Any = 0.0
 
-    def _dense(self, roofline: Any) -> tuple[Any, Any]:
-        """(time, of which idle gaps) of the dense GEMMs whose roofline together is ``roofline``: each
-        kernel takes the longer of its share of it and one GEMM's floor, as the floor is defined per
-        kernel, and waits the gap a kernel of its kind waits (:meth:`_gaps`)."""
+    def _dense(self, roofline: Any) -> tuple[Any, Any, Any]:
+        """(time, of which idle gaps, of which ramps) of the dense GEMMs whose roofline together is
+        ``roofline``: each kernel takes the longer of its share of it plus the ramp and one GEMM's floor,
+        as the floor is defined per kernel, and waits the gap a kernel of its kind waits (:meth:`_gaps`)."""
         # A kind is floored where R x share < f, so with the kinds in ascending share the m floored at R are
         # the first m, and the group takes R (1 - their shares) + f (their count): one formula, no pass per kind.
-        f = self.g_floor_dense
+        f, ramp = self.g_floor_dense, self.g_ramp_dense
         mix = sorted(self.dense_mix, key=lambda cw: cw[1])
         floored_counts, floored_shares = [0.0], [0.0]
         for count, share in mix:
             floored_counts.append(floored_counts[-1] + count)
             floored_shares.append(floored_shares[-1] + count * share)
-        thresholds = [f / share for _, share in reversed(mix)]  # ascending
+        # (a kernel is floored where R x share + ramp < f)
+        thresholds = [(f - ramp) / share for _, share in reversed(mix)]  # ascending
         if type(roofline) is float:  # (the scalar path: Python floats, the same operations as on arrays)
             m = len(mix) - bisect.bisect_right(thresholds, roofline)
-            time = roofline * (1.0 - floored_shares[m]) + f * floored_counts[m]
+            ramps = ramp * (floored_counts[-1] - floored_counts[m])
+            time = roofline * (1.0 - floored_shares[m]) + ramps + f * floored_counts[m]
             gaps = 0.0 if self.pdl[0] or not self.gap_s else self.gap_s * (floored_counts[-1] - floored_counts[m]) + self.gap_visible_s * floored_counts[m]
-            return time, gaps
+            return time, gaps, ramps
         r = np.asarray(roofline, dtype=float)
         idx = len(mix) - np.searchsorted(np.array(thresholds), r, side="right")
         counts, shares = np.array(floored_counts), np.array(floored_shares)
-        time_a = r * (1.0 - shares[idx]) + f * counts[idx]
+        ramps_a = ramp * (counts[-1] - counts[idx])
+        time_a = r * (1.0 - shares[idx]) + ramps_a + f * counts[idx]
         if self.pdl[0] or not self.gap_s:
-            return time_a, 0.0
-        return time_a, self.gap_s * (counts[-1] - counts[idx]) + self.gap_visible_s * counts[idx]
+            return time_a, 0.0, ramps_a
+        return time_a, self.gap_s * (counts[-1] - counts[idx]) + self.gap_visible_s * counts[idx], ramps_a
 
     def _gaps(self, i: int, work: Any, floor: float, k: float) -> Any:
         """Idle time before the ``k`` kernels of group ``i`` (dense GEMMs, experts, attention, elementwise):
@@ -427,7 +433,7 @@ class StepTerms:
         Python floats throughout (see :meth:`floats`) give a float, with the same operations."""
         s = num(scale)
         dense, attn, ew = maximum(self.gc * s, self.gm), maximum(self.ac * s, self.am * s), self.ewm * s
-        t_dense, g_dense = self._dense(dense)
+        t_dense, g_dense, _ = self._dense(dense)
         t = t_dense + self.dense_fixed_s + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
         if self.gap_s:
             t = t + g_dense + self._gaps(2, attn, self.f_attn, self.k_attn) + self._gaps(3, ew, self.f_ew, self.k_ew)
@@ -448,7 +454,7 @@ class StepTerms:
             ec, em, t_expert, g_expert = self._expert_s(s, f_expert)
         else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
             ec = em = t_expert = g_expert = 0.0 * gc
-        t_dense, g_dense = self._dense(maximum(gc, self.gm))
+        t_dense, g_dense, r_dense = self._dense(maximum(gc, self.gm))
         attn = maximum(ac, am)
         g_attn = self._gaps(2, attn, f_attn, self.k_attn)
         g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
@@ -487,6 +493,7 @@ class StepTerms:
             expert_gap_s=g_expert,
             attention_gap_s=g_attn,
             elementwise_gap_s=g_ew,
+            gemm_ramp_s=r_dense,
         )
 
 
@@ -748,6 +755,7 @@ def step_terms(
         # kernels' times are measured ones, gaps included)
         dense_mix=dense_mix,
         g_floor_dense=gemm_floor,
+        g_ramp_dense=fl.gemm_ramp_s,
         dense_fixed_s=_untuned_dense_s(a, n, en.gemm_k_block_s, gemm_floor) if en.gemm_k_block_s else 0.0,
         k_expert=float((kc.moe + 1) * a.moe_layers),
         k_attn=float(kc.attention * a.layers),

@@ -264,6 +264,31 @@ def test_each_dense_gemm_takes_at_least_one_gemm_floor_on_its_own():
     assert expected > max(roofline, 129 * 5e-6)
 
 
+def test_a_dense_gemm_above_its_floor_pays_the_ramp_on_top_of_its_roofline():
+    # Llama-3.1-8B at batch 1 on 8 GPUs as above: with a 2.5 us ramp each GEMM takes max(s_k R + ramp, 5 us),
+    # so a kernel whose roofline share is below 2.5 us stays on the floor and the others pay the ramp
+    from capplan.models.kernels import dense_gemm_shares
+
+    kw = dict(decode_tokens=1, decode_context=10, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=8)
+    plain = step_cost(LLAMA8B, DEV, floors=KernelFloors(kernel_s=2e-6, gemm_s=5e-6), **kw)
+    ramped = step_cost(LLAMA8B, DEV, floors=KernelFloors(kernel_s=2e-6, gemm_s=5e-6, gemm_ramp_s=2.5e-6), **kw)
+    roofline = max(ramped.gemm_compute_s, ramped.gemm_memory_s)
+    shares = dense_gemm_shares(LLAMA8B)
+    expected = sum(c * max(w * roofline + 2.5e-6, 5e-6) for c, w in shares)
+    assert ramped.gemm_time_s == pytest.approx(expected)
+    # gate_up and down (64 kernels) are above the floor either way and pay the whole ramp; QKV and O
+    # (64) stream in 2-3 us and move from the floor to roofline + ramp only where that exceeds it
+    assert ramped.gemm_time_s - plain.gemm_time_s >= 64 * 2.5e-6 * (1 - 1e-9)
+    assert ramped.gemm_time_s - plain.gemm_time_s <= 129 * 2.5e-6 * (1 + 1e-9)
+    # the array path gives the same numbers as the float path
+    batches = np.array([1.0, 64.0, 4096.0])
+    arr = step_cost(LLAMA8B, DEV, floors=KernelFloors(kernel_s=2e-6, gemm_s=5e-6, gemm_ramp_s=2.5e-6),
+                    **{**kw, "decode_tokens": batches})
+    for i, b in enumerate(batches):
+        one = step_cost(LLAMA8B, DEV, floors=KernelFloors(kernel_s=2e-6, gemm_s=5e-6, gemm_ramp_s=2.5e-6), **{**kw, "decode_tokens": float(b)})
+        assert float(arr.gemm_time_s[i]) == pytest.approx(float(one.gemm_time_s), rel=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.floats(0, 2e-5), st.integers(1, 1024), st.sampled_from([1, 2, 8]))
 def test_per_kernel_gemm_floors_lie_between_the_group_floor_and_the_floor_plus_the_roofline(floor, batch, tp):

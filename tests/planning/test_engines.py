@@ -402,6 +402,19 @@ def test_pdl_launched_kernel_groups_follow_the_engine_its_release_and_the_gpu():
     assert it_hid.gemm_gap_s == 0.0 and it_shown.gemm_gap_s > 0.0
 
 
+def test_the_gemm_ramp_follows_the_architecture_and_slows_a_decode_step_by_it():
+    # NVIDIA's GEMM tables give a per-GEMM ramp for Hopper, Blackwell and Ampere; Ada and AMD have none
+    ramps = {g: _setup(gpu=g).floors.gemm_ramp_s for g in ("h100-sxm", "h200-sxm", "b200", "a100-sxm-80gb", "l40s", "mi300x")}
+    assert ramps == {"h100-sxm": 2.5e-6, "h200-sxm": 2.5e-6, "b200": 1.9e-6, "a100-sxm-80gb": 4.4e-6, "l40s": 0.0, "mi300x": 0.0}
+    # Llama-3.1-8B on one H100 at batch 1: all 129 dense GEMMs stream above their floor, so the step
+    # grows by 129 ramps exactly
+    s = _setup()
+    without = dataclasses.replace(s, floors=dataclasses.replace(s.floors, gemm_ramp_s=0.0))
+    with_ramp, _ = text_at_batch(s, tp=1, batch=1, prompt_tokens=128, output_tokens=128)
+    plain, _ = text_at_batch(without, tp=1, batch=1, prompt_tokens=128, output_tokens=128)
+    assert float(with_ramp.gemm_time_s - plain.gemm_time_s) == pytest.approx(129 * 2.5e-6, rel=1e-9)
+
+
 @pytest.mark.parametrize("workload, gpu, precision, engine", [
     ("llama-3.1-8b", "h100-sxm", "bf16", "vllm"), ("llama-3.1-70b", "h200-sxm", "fp8", "trtllm"),
     ("deepseek-v3", "b200", "fp8", "sglang"), ("qwen3-235b-a22b", "mi300x", "bf16", "sglang"),

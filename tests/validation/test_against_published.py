@@ -104,23 +104,27 @@ def test_error_by_engine_is_reported(shipped_text_rows):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 16: bursts, closed-loop benchmark runs, round-2 engine figures and round-3 prefill/kernel-floor terms are in, but with the seven "
-    "held-out sets vLLM and SGLang rows are 21% and 21% off (median |error|, 137 and 235 scored rows; signed -11% and -18% in time; TensorRT-LLM "
-    "19%, 198 rows, -12%): MoE kernels at small per-GPU expert shapes, early-2025 DeepSeek kernels, MI300X kernels, TTFT under load, "
-    "TensorRT-LLM 0.x releases and third-party TensorRT-LLM setups; docs/validation.md lists every row more than 30% off with its cause",
+    reason="issue 16: every engine is within 20% since round 15, but all text rows together are 19% off (median |error|, 574 scored rows) "
+    "and optimistic (signed -14% in time), against 15% and +-7%: TTFT under load (-43% signed, 125 rows), MI300X kernels, MoE kernels at "
+    "small per-GPU expert shapes, early-2025 DeepSeek kernels and TensorRT-LLM 0.x releases; docs/validation.md lists every row more "
+    "than 30% off with its cause",
 )
-@pytest.mark.parametrize("engine", ["vLLM", "SGLang"])
+def test_text_rows_within_15pct_and_not_optimistic(shipped_text_rows):
+    from capplan.analysis.validate import time_error
+
+    rows = scored(list(shipped_text_rows))
+    signed = sorted(time_error(c) for c in rows)
+    assert median_abs_error(rows) <= 0.15
+    assert abs(signed[len(signed) // 2]) <= 0.07
+
+
+@pytest.mark.parametrize("engine", ["vLLM", "SGLang", "TensorRT-LLM"])
 def test_engine_rows_within_20pct(engine, shipped_text_rows):
+    # issue 16's bound per engine: met for TensorRT-LLM since its PyTorch backend's eager context host time and
+    # its Hopper block-fp8 MoE (DeepGEMM) streaming were sourced (round 12), for vLLM and SGLang since each
+    # dense GEMM pays the ramp NVIDIA's per-engine GEMM tables measure beyond its roofline (round 15)
     rows = [c for c in scored(list(shipped_text_rows)) if c.dataset == engine]
-    assert len(rows) >= 10
-    assert median_abs_error(rows) <= 0.20
-
-
-def test_tensorrt_llm_rows_within_20pct(shipped_text_rows):
-    # issue 16's bound per engine, met for TensorRT-LLM since its PyTorch backend's eager context host time and
-    # its Hopper block-fp8 MoE (DeepGEMM) streaming were sourced (docs/validation.md, round 12)
-    rows = [c for c in scored(list(shipped_text_rows)) if c.dataset == "TensorRT-LLM"]
-    assert len(rows) >= 150
+    assert len(rows) >= 100
     assert median_abs_error(rows) <= 0.20
 
 
