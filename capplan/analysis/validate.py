@@ -215,9 +215,10 @@ def _step_terms(step: transformer.StepCost, k: int) -> tuple[Term, ...]:
         (("attention", f(s.attention_compute_s)), ("bandwidth", f(s.attention_memory_s)), (None, f(s.attention_floor_s))),
         (("bandwidth", f(s.elementwise_memory_s)), (None, f(s.elementwise_floor_s))),
         ((None, f(s.communication_time_s) + f(s.overhead_s)),),
-        # (the idle gaps between kernels and the dense GEMMs' ramps: inside the group times, outside their
+        # (the idle gaps between kernels and the dense GEMMs' and decode attention's ramps: inside the group times, outside their
         # compute/traffic/floor maxima)
-        ((None, f(s.gemm_gap_s) + f(s.expert_gap_s) + f(s.attention_gap_s) + f(s.elementwise_gap_s) + f(s.gemm_ramp_s)),),
+        ((None, f(s.gemm_gap_s) + f(s.expert_gap_s) + f(s.attention_gap_s) + f(s.elementwise_gap_s) + f(s.gemm_ramp_s)
+                 + f(s.attention_ramp_s)),),
     )
 
 

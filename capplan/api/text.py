@@ -474,13 +474,13 @@ def _iteration_by_part(it: transformer.StepCost | None, k: int) -> IterationByPa
     if it is None:
         return None
     s = it if type(it.time_s) is float else it.at(k)  # (a one-scenario capacity's iteration is one already)
-    # (time, floor, idle gaps between its kernels and the dense GEMMs' ramps, roofline): a part is floored
+    # (time, floor, idle gaps between its kernels and the dense GEMMs' and attention's ramps, roofline): a part is floored
     # where its floors lengthen it beyond its roofline (each dense GEMM is floored on its own); the experts' fixed per-operation time is
     # not a floor, so they count as floored where their time is the floor's
     parts = {
         "gemm": (s.gemm_time_s - s.expert_time_s, s.gemm_floor_s, s.gemm_gap_s + s.gemm_ramp_s, max(s.gemm_compute_s, s.gemm_memory_s)),
         "experts": (s.expert_time_s, s.expert_floor_s, s.expert_gap_s, None),
-        "attention": (s.attention_time_s, s.attention_floor_s, s.attention_gap_s, max(s.attention_compute_s, s.attention_memory_s)),
+        "attention": (s.attention_time_s, s.attention_floor_s, s.attention_gap_s + s.attention_ramp_s, max(s.attention_compute_s, s.attention_memory_s)),
         "elementwise": (s.elementwise_time_s, s.elementwise_floor_s, s.elementwise_gap_s, s.elementwise_memory_s),
     }
     floored = [

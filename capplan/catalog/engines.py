@@ -99,6 +99,8 @@ class EngineSetup:
     # the release's block-fp8 dense GEMMs run an untuned fixed-tile config on this GPU: seconds per 128-deep
     # K block of each (0: tuned)
     block_fp8_gemm_k_block_s: float = 0.0
+    # the engine's decode attention time per (decoding sequence x KV head) on this GPU (None: the file's)
+    decode_attention_unit_s: float | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -257,6 +259,7 @@ def _engine_for(
         act_quant_fused_per_layer=e.act_quant_fused_inputs_per_layer,
         pdl=tuple(g in pdl for g in KERNEL_GROUPS),  # type: ignore[arg-type]
         block_fp8_gemm_k_block_s=float((untuned_gemm or {}).get(architecture, 0.0)),
+        decode_attention_unit_s=e.decode_attention_unit_s.get(architecture),
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,

@@ -159,6 +159,10 @@ class EngineProfile(_Strict):
     # and up), by GPU generation: the GPU's idle gap between those kernels is hidden
     pdl_groups: dict[Identifier, list[PdlGroup]] = Field(default_factory=dict)
     pdl_source: Source | None = None
+    # the engine's decode attention kernel's time per (decoding sequence x KV head), by GPU generation, in
+    # place of efficiency.toml's attention_unit_s_by_architecture
+    decode_attention_unit_s: dict[Identifier, NonNegFloat] = Field(default_factory=dict)
+    decode_attention_unit_source: Source | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None
     before_version: list[OlderVersions] | None = None

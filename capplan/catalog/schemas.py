@@ -355,6 +355,11 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     # time a dense GEMM takes beyond its roofline, its gap excluded, by GPU architecture
     gemm_ramp_s_by_architecture: dict[str, NonNegFloat] | None = None
     gemm_ramp_source: str | None = None
+    # time a paged decode-attention kernel takes beyond its roofline (its gap excluded), and its time per
+    # (decoding sequence x KV head on the GPU), by GPU architecture
+    attention_ramp_s_by_architecture: dict[str, NonNegFloat] | None = None
+    attention_unit_s_by_architecture: dict[str, NonNegFloat] | None = None
+    attention_ramp_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

@@ -127,7 +127,12 @@ class KernelFloors:
 
     ``gemm_ramp_s``: the time a GEMM kernel takes beyond its roofline (filling and draining its
     pipeline, the last wave's tail), the gap before it excluded: a dense GEMM takes its roofline plus
-    this, or its floor if longer [s]."""
+    this, or its floor if longer [s].
+
+    ``attention_ramp_s``: the time a paged decode-attention kernel takes beyond its roofline, the gap
+    before it excluded, once per layer in an iteration that decodes; ``attention_unit_s``: its time per
+    (decoding sequence x KV head on the GPU), the work unit of those kernels (block-table walk, split-KV
+    combine, output). GQA/MHA attention only [s]."""
 
     kernel_s: float = 0.0
     fused_moe_s: float = 0.0
@@ -137,6 +142,8 @@ class KernelFloors:
     gap_s: float = 0.0
     gap_visible_s: float = 0.0
     gemm_ramp_s: float = 0.0
+    attention_ramp_s: float = 0.0
+    attention_unit_s: float = 0.0
 
 
 @dataclass(frozen=True)

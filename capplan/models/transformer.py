@@ -262,6 +262,9 @@ class StepCost:
     elementwise_gap_s: Number = 0.0
     # the dense GEMMs' ramps beyond their rooflines (KernelFloors.gemm_ramp_s), inside gemm_time_s
     gemm_ramp_s: Number = 0.0
+    # decode attention's time beyond its roofline (KernelFloors.attention_ramp_s and attention_unit_s),
+    # inside attention_time_s
+    attention_ramp_s: Number = 0.0
 
     def at(self, k: int) -> StepCost:
         """The step at index ``k`` of array-valued fields (scalar fields as they are), as floats."""
@@ -340,6 +343,10 @@ class StepTerms:
     # the dense GEMMs' time beyond their floors per iteration where the engine runs them with an untuned
     # fixed-tile config (EngineTerms.gemm_k_block_s): each kernel's serial K loop [s]
     dense_fixed_s: Any = 0.0
+    # decode attention beyond its roofline: per unit of scale (its work units, KernelFloors.attention_unit_s)
+    # and per iteration (its kernels' ramps, KernelFloors.attention_ramp_s) [s]
+    au: Any = 0.0
+    ramp_attn: Any = 0.0
 
     def _dense(self, roofline: Any) -> tuple[Any, Any, Any]:
         """(time, of which idle gaps, of which ramps) of the dense GEMMs whose roofline together is
@@ -432,7 +439,8 @@ class StepTerms:
         """Iteration time at ``scale`` [s] (the sum of :meth:`at`'s groups, computed with fewer steps).
         Python floats throughout (see :meth:`floats`) give a float, with the same operations."""
         s = num(scale)
-        dense, attn, ew = maximum(self.gc * s, self.gm), maximum(self.ac * s, self.am * s), self.ewm * s
+        dense, ew = maximum(self.gc * s, self.gm), self.ewm * s
+        attn = maximum(self.ac * s, self.am * s + self.au * s) + self.ramp_attn
         t_dense, g_dense, _ = self._dense(dense)
         t = t_dense + self.dense_fixed_s + maximum(attn, self.f_attn) + maximum(ew, self.f_ew)
         if self.gap_s:
@@ -455,7 +463,8 @@ class StepTerms:
         else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
             ec = em = t_expert = g_expert = 0.0 * gc
         t_dense, g_dense, r_dense = self._dense(maximum(gc, self.gm))
-        attn = maximum(ac, am)
+        ramp_attn = self.au * s + self.ramp_attn
+        attn = maximum(ac, am + self.au * s) + self.ramp_attn
         g_attn = self._gaps(2, attn, f_attn, self.k_attn)
         g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
         t_gemm = t_dense + self.dense_fixed_s + g_dense + t_expert
@@ -494,6 +503,7 @@ class StepTerms:
             attention_gap_s=g_attn,
             elementwise_gap_s=g_ew,
             gemm_ramp_s=r_dense,
+            attention_ramp_s=ramp_attn,
         )
 
 
@@ -757,6 +767,9 @@ def step_terms(
         g_floor_dense=gemm_floor,
         g_ramp_dense=fl.gemm_ramp_s,
         dense_fixed_s=_untuned_dense_s(a, n, en.gemm_k_block_s, gemm_floor) if en.gemm_k_block_s else 0.0,
+        # (measured on GQA/MHA kernels only: MLA's decode kernels keep their roofline and floor)
+        au=0.0 if a.is_mla else fl.attention_unit_s * kc.attention * a.layers * d * float(a.kv_heads) / kv_split,
+        ramp_attn=0.0 if a.is_mla else fl.attention_ramp_s * kc.attention * a.layers * (d > 0),
         k_expert=float((kc.moe + 1) * a.moe_layers),
         k_attn=float(kc.attention * a.layers),
         k_ew=float(n_ew_kernels + n_quant),

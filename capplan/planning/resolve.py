@@ -252,7 +252,8 @@ def _text_setup(
         usable_bytes=memory * e.memory_frac,
         max_batch=e.max_running,
         floors=dataclasses.replace(
-            kernel_floors(runtime, g), act_quant=cp in ("fp8", "fp4"), act_quant_fused_per_layer=float(e.act_quant_fused_per_layer),
+            kernel_floors(runtime, g, attention_unit_s=e.decode_attention_unit_s),
+            act_quant=cp in ("fp8", "fp4"), act_quant_fused_per_layer=float(e.act_quant_fused_per_layer),
         ),
         allreduce=ar,
         engine=terms,

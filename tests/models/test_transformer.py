@@ -289,6 +289,40 @@ def test_a_dense_gemm_above_its_floor_pays_the_ramp_on_top_of_its_roofline():
         assert float(arr.gemm_time_s[i]) == pytest.approx(float(one.gemm_time_s), rel=1e-12)
 
 
+def test_decode_attention_pays_a_ramp_per_layer_and_a_cost_per_sequence_and_kv_head():
+    # Llama-3.1-8B decoding 64 sequences of 1000 tokens on 8 GPUs: one KV head each (8 KV heads / 8), so
+    # 64 units a layer; with a 5 us ramp and 20 ns a unit each of the 32 attention kernels takes
+    # 5 us + 64 x 20 ns + its KV reads, well above the 2 us floor
+    kw = dict(decode_tokens=64, decode_context=1000, prefill_tokens=0, prefill_context=0, weight_bytes_per_param=2.0, tp=8)
+    base = KernelFloors(kernel_s=2e-6, gemm_s=5e-6)
+    plain = step_cost(LLAMA8B, DEV, floors=base, **kw)
+    ramped = step_cost(LLAMA8B, DEV, floors=dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9), **kw)
+    assert plain.attention_memory_s > plain.attention_compute_s
+    expected = 32 * 5e-6 + 32 * 64 * 20e-9
+    assert float(ramped.attention_time_s - plain.attention_time_s) == pytest.approx(expected, rel=1e-9)
+    assert float(ramped.attention_ramp_s) == pytest.approx(expected, rel=1e-9)
+    assert float(ramped.time_s - plain.time_s) == pytest.approx(expected, rel=1e-9)
+    # at TP 2 each GPU holds 4 KV heads: four times the units
+    tp2 = dict(kw, tp=2)
+    d2 = step_cost(LLAMA8B, DEV, floors=dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9), **tp2)
+    assert float(d2.attention_ramp_s) == pytest.approx(32 * 5e-6 + 32 * 64 * 4 * 20e-9, rel=1e-9)
+    # a prefill-only iteration runs the prompt kernels, not the decode ones: no ramp, no units
+    pre = dict(kw, decode_tokens=0, prefill_tokens=4096, prefill_context=2048)
+    assert step_cost(LLAMA8B, DEV, floors=dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9), **pre).time_s == \
+        step_cost(LLAMA8B, DEV, floors=base, **pre).time_s
+    # MLA decode kernels were not measured: DeepSeek's attention keeps its roofline and floor
+    mla = dict(kw, weight_bytes_per_param=1.0)
+    assert step_cost(DSV3, DEV, floors=dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9), **mla).attention_time_s == \
+        step_cost(DSV3, DEV, floors=base, **mla).attention_time_s
+    # the array path gives the float path's numbers
+    batches = np.array([1.0, 64.0, 512.0])
+    fl = dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9)
+    arr = step_cost(LLAMA8B, DEV, floors=fl, **{**kw, "decode_tokens": batches})
+    for i, b in enumerate(batches):
+        one = step_cost(LLAMA8B, DEV, floors=fl, **{**kw, "decode_tokens": float(b)})
+        assert float(arr.time_s[i]) == pytest.approx(float(one.time_s), rel=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.floats(0, 2e-5), st.integers(1, 1024), st.sampled_from([1, 2, 8]))
 def test_per_kernel_gemm_floors_lie_between_the_group_floor_and_the_floor_plus_the_roofline(floor, batch, tp):

@@ -415,6 +415,21 @@ def test_the_gemm_ramp_follows_the_architecture_and_slows_a_decode_step_by_it():
     assert float(with_ramp.gemm_time_s - plain.gemm_time_s) == pytest.approx(129 * 2.5e-6, rel=1e-9)
 
 
+def test_decode_attention_terms_follow_the_architecture_and_tensorrt_llms_own_kernel():
+    # NVIDIA's decode-attention tables: a ramp and a cost per (sequence x KV head) for Hopper, Blackwell
+    # and Ampere; Ada and AMD have none; TensorRT-LLM's XQA kernel has its own, lower unit cost
+    got = {g: (_setup(gpu=g).floors.attention_ramp_s, _setup(gpu=g).floors.attention_unit_s) for g in ("h100-sxm", "b200", "a100-sxm-80gb", "l40s", "mi300x")}
+    assert got == {"h100-sxm": (5.2e-6, 22e-9), "b200": (3.7e-6, 8.3e-9), "a100-sxm-80gb": (9.7e-6, 27e-9), "l40s": (0.0, 0.0), "mi300x": (0.0, 0.0)}
+    assert _setup(gpu="h100-sxm", engine="trtllm").floors.attention_unit_s == 9.9e-9
+    assert _setup(gpu="h100-sxm", engine="sglang").floors.attention_unit_s == 22e-9
+    # Llama-3.1-8B on one H100 at batch 32: 32 layers x (ramp + 32 sequences x 8 KV heads x unit) more
+    s = _setup()
+    without = dataclasses.replace(s, floors=dataclasses.replace(s.floors, attention_ramp_s=0.0, attention_unit_s=0.0))
+    with_terms, _ = text_at_batch(s, tp=1, batch=32, prompt_tokens=128, output_tokens=128)
+    plain, _ = text_at_batch(without, tp=1, batch=32, prompt_tokens=128, output_tokens=128)
+    assert float(with_terms.attention_time_s - plain.attention_time_s) == pytest.approx(32 * (5.2e-6 + 32 * 8 * 22e-9), rel=1e-6)
+
+
 @pytest.mark.parametrize("workload, gpu, precision, engine", [
     ("llama-3.1-8b", "h100-sxm", "bf16", "vllm"), ("llama-3.1-70b", "h200-sxm", "fp8", "trtllm"),
     ("deepseek-v3", "b200", "fp8", "sglang"), ("qwen3-235b-a22b", "mi300x", "bf16", "sglang"),
