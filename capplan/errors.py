@@ -29,8 +29,8 @@ class UserError(CapplanError):
 
     def __str__(self) -> str:
         shown = repr(self.value) if isinstance(self.value, str) else str(self.value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        if len(shown) > 80:  # (the middle goes: a path's file name and a value's end stay readable)
+            shown = shown[:38] + "..." + shown[-39:]
         text = f"{_short(self.source)}: {shown} is not allowed; {self.allowed}"
         return " ".join(text.splitlines())  # one line, whatever the inputs contain
 

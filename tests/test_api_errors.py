@@ -52,3 +52,12 @@ def test_set_reentry_keeps_every_request_option():
     r = capplan.video("wan2.1-t2v-14b", "rtx-4090", gpus=None, max_gpus=2, resolution="720p", sets=["video.steps=10"])
     assert r.inputs.gpus == 2 and r.inputs.steps == 10
 
+
+
+def test_a_long_value_loses_its_middle_so_a_paths_file_name_stays_in_the_message():
+    from capplan.errors import UserError
+
+    path = "/tmp/" + "deep/" * 30 + "my-plan.json"
+    text = str(UserError("B.json", path, "give a plan JSON file"))
+    assert "my-plan.json'" in text and text.startswith("B.json: '/tmp/deep/") and "..." in text
+    assert len(text) < 160
