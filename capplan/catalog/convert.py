@@ -181,4 +181,6 @@ def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile, attention_unit_s: f
         attention_unit_s=float(
             (runtime.attention_unit_s_by_architecture or {}).get(gpu.architecture, 0.0) if attention_unit_s is None else attention_unit_s
         ),
+        mla_attention_ramp_s=float((runtime.mla_attention_ramp_s_by_architecture or {}).get(gpu.architecture, 0.0)),
+        mla_attention_unit_s=float((runtime.mla_attention_unit_s_by_architecture or {}).get(gpu.architecture, 0.0)),
     )

@@ -360,6 +360,10 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     attention_ramp_s_by_architecture: dict[str, NonNegFloat] | None = None
     attention_unit_s_by_architecture: dict[str, NonNegFloat] | None = None
     attention_ramp_source: str | None = None
+    # ... the same for MLA's decode kernels (per decoding sequence)
+    mla_attention_ramp_s_by_architecture: dict[str, NonNegFloat] | None = None
+    mla_attention_unit_s_by_architecture: dict[str, NonNegFloat] | None = None
+    mla_attention_ramp_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

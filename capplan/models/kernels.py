@@ -132,7 +132,8 @@ class KernelFloors:
     ``attention_ramp_s``: the time a paged decode-attention kernel takes beyond its roofline, the gap
     before it excluded, once per layer in an iteration that decodes; ``attention_unit_s``: its time per
     (decoding sequence x KV head on the GPU), the work unit of those kernels (block-table walk, split-KV
-    combine, output). GQA/MHA attention only [s]."""
+    combine, output). GQA/MHA attention; ``mla_attention_ramp_s`` and ``mla_attention_unit_s`` the same for
+    MLA's decode kernels, whose unit is a decoding sequence (one latent head) [s]."""
 
     kernel_s: float = 0.0
     fused_moe_s: float = 0.0
@@ -144,6 +145,8 @@ class KernelFloors:
     gemm_ramp_s: float = 0.0
     attention_ramp_s: float = 0.0
     attention_unit_s: float = 0.0
+    mla_attention_ramp_s: float = 0.0
+    mla_attention_unit_s: float = 0.0
 
 
 @dataclass(frozen=True)

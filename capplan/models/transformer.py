@@ -767,9 +767,9 @@ def step_terms(
         g_floor_dense=gemm_floor,
         g_ramp_dense=fl.gemm_ramp_s,
         dense_fixed_s=_untuned_dense_s(a, n, en.gemm_k_block_s, gemm_floor) if en.gemm_k_block_s else 0.0,
-        # (measured on GQA/MHA kernels only: MLA's decode kernels keep their roofline and floor)
-        au=0.0 if a.is_mla else fl.attention_unit_s * kc.attention * a.layers * d * float(a.kv_heads) / kv_split,
-        ramp_attn=0.0 if a.is_mla else fl.attention_ramp_s * kc.attention * a.layers * (d > 0),
+        # (MLA: one latent head, on every GPU under tensor parallelism, split by sequence under attention DP)
+        au=(fl.mla_attention_unit_s * d / kv_split if a.is_mla else fl.attention_unit_s * d * float(a.kv_heads) / kv_split) * kc.attention * a.layers,
+        ramp_attn=(fl.mla_attention_ramp_s if a.is_mla else fl.attention_ramp_s) * kc.attention * a.layers * (d > 0),
         k_expert=float((kc.moe + 1) * a.moe_layers),
         k_attn=float(kc.attention * a.layers),
         k_ew=float(n_ew_kernels + n_quant),

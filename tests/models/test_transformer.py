@@ -310,10 +310,12 @@ def test_decode_attention_pays_a_ramp_per_layer_and_a_cost_per_sequence_and_kv_h
     pre = dict(kw, decode_tokens=0, prefill_tokens=4096, prefill_context=2048)
     assert step_cost(LLAMA8B, DEV, floors=dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9), **pre).time_s == \
         step_cost(LLAMA8B, DEV, floors=base, **pre).time_s
-    # MLA decode kernels were not measured: DeepSeek's attention keeps its roofline and floor
+    # MLA's decode kernels take their own figures, per decoding sequence (one latent head on every GPU)
     mla = dict(kw, weight_bytes_per_param=1.0)
     assert step_cost(DSV3, DEV, floors=dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9), **mla).attention_time_s == \
         step_cost(DSV3, DEV, floors=base, **mla).attention_time_s
+    m = step_cost(DSV3, DEV, floors=dataclasses.replace(base, mla_attention_ramp_s=8e-6, mla_attention_unit_s=38e-9), **mla)
+    assert float(m.attention_ramp_s) == pytest.approx(DSV3.layers * (8e-6 + 64 * 38e-9), rel=1e-9)
     # the array path gives the float path's numbers
     batches = np.array([1.0, 64.0, 512.0])
     fl = dataclasses.replace(base, attention_ramp_s=5e-6, attention_unit_s=20e-9)

@@ -422,6 +422,8 @@ def test_decode_attention_terms_follow_the_architecture_and_tensorrt_llms_own_ke
     assert got == {"h100-sxm": (5.2e-6, 22e-9), "b200": (3.7e-6, 8.3e-9), "a100-sxm-80gb": (9.7e-6, 27e-9), "l40s": (0.0, 0.0), "mi300x": (0.0, 0.0)}
     assert _setup(gpu="h100-sxm", engine="trtllm").floors.attention_unit_s == 9.9e-9
     assert _setup(gpu="h100-sxm", engine="sglang").floors.attention_unit_s == 22e-9
+    mla = {g: (_setup(gpu=g).floors.mla_attention_ramp_s, _setup(gpu=g).floors.mla_attention_unit_s) for g in ("h200-sxm", "b200", "a100-sxm-80gb")}
+    assert mla == {"h200-sxm": (8.0e-6, 38e-9), "b200": (5.8e-6, 28e-9), "a100-sxm-80gb": (0.0, 0.0)}
     # Llama-3.1-8B on one H100 at batch 32: 32 layers x (ramp + 32 sequences x 8 KV heads x unit) more
     s = _setup()
     without = dataclasses.replace(s, floors=dataclasses.replace(s.floors, attention_ramp_s=0.0, attention_unit_s=0.0))
