@@ -165,7 +165,7 @@ def allreduce(runtime: RuntimeDefaults, gpu: GPUProfile, tp: ArrayLike) -> AllRe
     return AllReduce(ring_latency_s=ring_lat, bus_frac=bus_frac, custom_latency_s=lat, custom_bytes_per_s=bw)  # type: ignore[arg-type]
 
 
-def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile, attention_unit_s: float | None = None) -> KernelFloors:
+def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile) -> KernelFloors:
     """The shortest kernel and fused-MoE times on ``gpu``'s vendor's serving stack, and the idle gap
     between consecutive kernels there (0 when none is catalogued)."""
     from capplan.models.transformer import KernelFloors
@@ -178,9 +178,7 @@ def kernel_floors(runtime: RuntimeDefaults, gpu: GPUProfile, attention_unit_s: f
         gap_visible_s=float((runtime.kernel_gap_visible_s_by_vendor or {}).get(gpu.vendor, 0.0)),
         gemm_ramp_s=float((runtime.gemm_ramp_s_by_architecture or {}).get(gpu.architecture, 0.0)),
         attention_ramp_s=float((runtime.attention_ramp_s_by_architecture or {}).get(gpu.architecture, 0.0)),
-        attention_unit_s=float(
-            (runtime.attention_unit_s_by_architecture or {}).get(gpu.architecture, 0.0) if attention_unit_s is None else attention_unit_s
-        ),
+        attention_unit_s=float((runtime.attention_unit_s_by_architecture or {}).get(gpu.architecture, 0.0)),
         mla_attention_ramp_s=float((runtime.mla_attention_ramp_s_by_architecture or {}).get(gpu.architecture, 0.0)),
         mla_attention_unit_s=float((runtime.mla_attention_unit_s_by_architecture or {}).get(gpu.architecture, 0.0)),
     )

@@ -463,8 +463,9 @@ class StepTerms:
         else:  # no routed experts: their compute, traffic and time are nothing (what _expert_s gives them)
             ec = em = t_expert = g_expert = 0.0 * gc
         t_dense, g_dense, r_dense = self._dense(maximum(gc, self.gm))
-        ramp_attn = self.au * s + self.ramp_attn
-        attn = maximum(ac, am + self.au * s) + self.ramp_attn
+        unit = self.au * s
+        ramp_attn = unit + self.ramp_attn
+        attn = maximum(ac, am + unit) + self.ramp_attn
         g_attn = self._gaps(2, attn, f_attn, self.k_attn)
         g_ew = self._gaps(3, ewm, f_ew, self.k_ew)
         t_gemm = t_dense + self.dense_fixed_s + g_dense + t_expert

@@ -252,8 +252,9 @@ def _text_setup(
         usable_bytes=memory * e.memory_frac,
         max_batch=e.max_running,
         floors=dataclasses.replace(
-            kernel_floors(runtime, g, attention_unit_s=e.decode_attention_unit_s),
-            act_quant=cp in ("fp8", "fp4"), act_quant_fused_per_layer=float(e.act_quant_fused_per_layer),
+            kernel_floors(runtime, g), act_quant=cp in ("fp8", "fp4"), act_quant_fused_per_layer=float(e.act_quant_fused_per_layer),
+            # (the engine's own decode-attention unit cost, where it has one, in place of the file's)
+            **({} if e.decode_attention_unit_s is None else {"attention_unit_s": e.decode_attention_unit_s}),
         ),
         allreduce=ar,
         engine=terms,
