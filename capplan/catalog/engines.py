@@ -101,6 +101,8 @@ class EngineSetup:
     block_fp8_gemm_k_block_s: float = 0.0
     # the engine's decode attention time per (decoding sequence x KV head) on this GPU (None: the file's)
     decode_attention_unit_s: float | None = None
+    # ... and its GQA decode attention's fp8-KV streaming rate over the 16-bit one (None: the file's)
+    fp8_kv_decode_ratio: float | None = None
 
 
 @functools.lru_cache(maxsize=1)
@@ -260,6 +262,7 @@ def _engine_for(
         pdl=tuple(g in pdl for g in KERNEL_GROUPS),  # type: ignore[arg-type]
         block_fp8_gemm_k_block_s=float((untuned_gemm or {}).get(architecture, 0.0)),
         decode_attention_unit_s=e.decode_attention_unit_s.get(architecture),
+        fp8_kv_decode_ratio=e.fp8_kv_decode_ratio.get(architecture),
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,

@@ -163,6 +163,10 @@ class EngineProfile(_Strict):
     # place of efficiency.toml's attention_unit_s_by_architecture
     decode_attention_unit_s: dict[Identifier, NonNegFloat] = Field(default_factory=dict)
     decode_attention_unit_source: Source | None = None
+    # its GQA decode attention's streaming rate over an fp8 KV cache as a share of the 16-bit one, by GPU
+    # architecture, in place of efficiency.toml's fp8_kv_decode_ratio_by_gpu
+    fp8_kv_decode_ratio: dict[Identifier, Fraction] = Field(default_factory=dict)
+    fp8_kv_decode_source: Source | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None
     before_version: list[OlderVersions] | None = None

@@ -364,6 +364,10 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     mla_attention_ramp_s_by_architecture: dict[str, NonNegFloat] | None = None
     mla_attention_unit_s_by_architecture: dict[str, NonNegFloat] | None = None
     mla_attention_ramp_source: str | None = None
+    # GQA decode attention over an fp8 KV cache: its streaming rate as a share of the 16-bit one, by GPU id
+    # (absent: 1, the rate of a 16-bit cache); a serving engine may state its own by architecture
+    fp8_kv_decode_ratio_by_gpu: dict[str, Fraction] | None = None
+    fp8_kv_decode_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

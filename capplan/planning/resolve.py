@@ -244,9 +244,16 @@ def _text_setup(
     if shape is not None:
         terms = dataclasses.replace(terms, fused_moe_shape=shape)
     memory = g.device_memory_bytes()
+    rates = rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=kernels)
+    if kv_precision == "fp8" and not arch.is_mla:
+        # GQA decode kernels dequantise an fp8 cache as they read it, and on some chips that caps their rate
+        # below the 16-bit one's (MLA's kernels are other tables, not measured this way)
+        ratio = e.fp8_kv_decode_ratio if e.fp8_kv_decode_ratio is not None else (runtime.fp8_kv_decode_ratio_by_gpu or {}).get(g.id, 1.0)
+        kv = rates.kv_bandwidth_frac if rates.kv_bandwidth_frac is not None else rates.memory_bandwidth_frac
+        rates = dataclasses.replace(rates, kv_bandwidth_frac=kv * ratio)
     return TextSetup(
         arch=arch,
-        rates=rates_for("text", g, eff, stack, precision, w.architecture.head_dim, calibration, values, compute_precision=cp, engine_kernels=kernels),
+        rates=rates,
         weight_bytes_per_param=BYTES_PER_VALUE[precision],
         kv_bytes=BYTES_PER_VALUE[kv_precision],
         usable_bytes=memory * e.memory_frac,

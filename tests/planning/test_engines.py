@@ -18,9 +18,9 @@ from capplan.planning.resolve import text_setup
 CAT = load_catalog()
 
 
-def _setup(workload="llama-3.1-8b", gpu="h100-sxm", precision="bf16", **kw):
+def _setup(workload="llama-3.1-8b", gpu="h100-sxm", precision="bf16", kv_precision="bf16", **kw):
     stack = CAT.efficiency.default_stack
-    return text_setup(CAT.text[workload], CAT.gpu(gpu), CAT.efficiency.gpu[gpu][stack], CAT.efficiency.runtime, stack, precision, "bf16", **kw)
+    return text_setup(CAT.text[workload], CAT.gpu(gpu), CAT.efficiency.gpu[gpu][stack], CAT.efficiency.runtime, stack, precision, kv_precision, **kw)
 
 
 def test_engine_defaults_follow_the_gpu_as_the_engines_code_does():
@@ -430,6 +430,25 @@ def test_decode_attention_terms_follow_the_architecture_and_tensorrt_llms_own_ke
     with_terms, _ = text_at_batch(s, tp=1, batch=32, prompt_tokens=128, output_tokens=128)
     plain, _ = text_at_batch(without, tp=1, batch=32, prompt_tokens=128, output_tokens=128)
     assert float(with_terms.attention_time_s - plain.attention_time_s) == pytest.approx(32 * (5.2e-6 + 32 * 8 * 22e-9), rel=1e-6)
+
+
+def test_an_fp8_kv_cache_is_read_at_the_measured_share_of_the_16_bit_rate():
+    # NVIDIA's attention tables: vLLM's and SGLang's Hopper kernels read an fp8 cache at 0.84 (H100) and 0.68
+    # (H200) of the 16-bit rate per byte; TensorRT-LLM's XQA at the full rate; MLA and untabled chips keep it
+    def kv(gpu, engine, kv_precision, workload="llama-3.1-70b"):
+        return _setup(workload=workload, gpu=gpu, precision="fp8", engine=engine, kv_precision=kv_precision).rates.kv_bandwidth_frac
+
+    assert kv("h100-sxm", "vllm", "fp8") == pytest.approx(kv("h100-sxm", "vllm", "bf16") * 0.84)
+    assert kv("h200-sxm", "sglang", "fp8") == pytest.approx(kv("h200-sxm", "sglang", "bf16") * 0.68)
+    assert kv("h200-sxm", "trtllm", "fp8") == kv("h200-sxm", "trtllm", "bf16")
+    assert kv("h20", "vllm", "fp8") == kv("h20", "vllm", "bf16")
+    assert kv("h200-sxm", "sglang", "fp8", workload="deepseek-v3") == kv("h200-sxm", "sglang", "bf16", workload="deepseek-v3")
+    # half the bytes at 0.68 of the rate: the fp8 cache's reads take 1 / (2 x 0.68) = 0.74 of the 16-bit time
+    s8 = _setup(workload="llama-3.1-70b", gpu="h200-sxm", precision="fp8", engine="vllm", kv_precision="fp8")
+    s16 = _setup(workload="llama-3.1-70b", gpu="h200-sxm", precision="fp8", engine="vllm", kv_precision="bf16")
+    it8, _ = text_at_batch(s8, tp=4, batch=64, prompt_tokens=8000, output_tokens=1000)
+    it16, _ = text_at_batch(s16, tp=4, batch=64, prompt_tokens=8000, output_tokens=1000)
+    assert float(it8.attention_memory_s / it16.attention_memory_s) == pytest.approx(1 / (2 * 0.68), rel=0.01)
 
 
 @pytest.mark.parametrize("workload, gpu, precision, engine", [
