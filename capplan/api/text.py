@@ -424,9 +424,11 @@ def _engine_notes(setup: TextSetup, g: GPUProfile, precision: str, moe: bool) ->
     w4 = precision in ("int4", "fp4") and not low  # weight-only 4-bit: the W4A16 streaming figure is read
     used = [
         k for k in e.missing_kernels
-        if (moe or "moe" not in k) and "block" not in k and (w4 or "w4" not in k) and (("fp8" in k) == low or "attention" in k or k == "fused_moe_frac")
+        if (moe or "moe" not in k) and (setup.arch.is_mla or "mla" not in k) and "block" not in k and (w4 or "w4" not in k) and (("fp8" in k) == low or "attention" in k or k == "fused_moe_frac")
     ]
-    missing = used
+    # MLA's prefill figure falls back to the engine's other prefill figure, and stands in for it
+    prefill_keys = {"prefill_attention_frac", "prefill_mla_attention_frac"}
+    missing = [k for k in used if k not in prefill_keys or prefill_keys <= set(e.missing_kernels)]
     if missing:
         notes.append(f"{e.name} has no {g.architecture} figure for {', '.join(missing)}: efficiency.toml's engine-neutral serving figures are used")
     if setup.compute_precision != COMPUTE_PRECISION[precision]:

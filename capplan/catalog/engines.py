@@ -33,6 +33,7 @@ KERNEL_KEYS = (
     "serving_gemm_fp8_frac",
     "serving_gemm_fp8_block_frac",
     "prefill_attention_frac",
+    "prefill_mla_attention_frac",
     "decode_attention_bandwidth_frac",
     "weight_stream_frac",
     "weight_stream_fp8_frac",

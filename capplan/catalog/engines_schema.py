@@ -18,6 +18,7 @@ class EngineKernels(_Strict):
     serving_gemm_fp8_frac: Fraction | None = None
     serving_gemm_fp8_block_frac: Fraction | None = None
     prefill_attention_frac: Fraction | None = None
+    prefill_mla_attention_frac: Fraction | None = None  # MLA's prefill attention (multi-head form), where it differs
     decode_attention_bandwidth_frac: Fraction | None = None
     weight_stream_frac: Fraction | None = None
     weight_stream_fp8_frac: Fraction | None = None

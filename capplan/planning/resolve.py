@@ -63,6 +63,7 @@ _SAME_KERNELS = {
     "serving_gemm_fp8_frac": "serving_gemm_fp8_frac",
     "serving_gemm_fp8_block_frac": "serving_gemm_fp8_frac",
     "prefill_attention_frac": "attention_hdim128_frac",
+    "prefill_mla_attention_frac": "attention_hdim128_frac",
     "decode_attention_bandwidth_frac": "decode_attention_bandwidth_frac",
     "weight_stream_frac": "weight_stream_frac",
     "weight_stream_fp8_frac": "weight_stream_fp8_frac",
@@ -228,6 +229,10 @@ def _text_setup(
             del kernels[k]
         elif k in kernels and cls in mult:
             kernels[k] = min(kernels[k] * mult[cls], 1.0)
+    # MLA's prefill attention (the multi-head form over up-projected keys and values) has its own figure
+    mla_prefill = kernels.pop("prefill_mla_attention_frac", None)
+    if mla_prefill is not None and w.architecture.attention == "mla":
+        kernels["prefill_attention_frac"] = mla_prefill
     if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
         kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
     # A release's own block-fp8 fused-MoE figures were measured at these models' shapes, and a W4A16 MoE is

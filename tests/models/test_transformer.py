@@ -70,6 +70,14 @@ def test_kv_bytes_per_token():
 
 def test_attention_flop_per_token():
     assert attention_flop_per_token(LLAMA8B, 1000) == 1000 * 4 * 128 * 32 * 32
+    assert attention_flop_per_token(LLAMA8B, 1000, prefill=True) == 1000 * 4 * 128 * 32 * 32  # GQA has one form
+
+
+def test_mla_attention_flops_take_the_form_the_engines_run():
+    # decode: the absorbed form, scores over the 512 + 64 latent and values from the 512 latent;
+    # prefill: the multi-head form over up-projected keys (128 + 64) and values (128), 3.4x fewer FLOPs
+    assert attention_flop_per_token(DSV3, 1000) == 1000 * (2 * 576 + 2 * 512) * 128 * 61
+    assert attention_flop_per_token(DSV3, 1000, prefill=True) == 1000 * (2 * 192 + 2 * 128) * 128 * 61
 
 
 def test_expected_experts_touched():

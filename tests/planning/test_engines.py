@@ -432,6 +432,21 @@ def test_decode_attention_terms_follow_the_architecture_and_tensorrt_llms_own_ke
     assert float(with_terms.attention_time_s - plain.attention_time_s) == pytest.approx(32 * (5.2e-6 + 32 * 8 * 22e-9), rel=1e-6)
 
 
+def test_prefill_attention_runs_at_the_engines_measured_causal_efficiency():
+    # NVIDIA's context-attention tables, g of t = a + FLOP / (g x bf16 peak): GQA and MLA figures per engine
+    # and generation; an engine without an MLA figure prices MLA at its GQA one
+    def frac(gpu, engine, workload="llama-3.1-8b"):
+        return _setup(workload=workload, gpu=gpu, precision="fp8" if workload == "deepseek-v3" else "bf16", engine=engine).rates.attention_frac
+
+    assert frac("h100-sxm", "vllm") == pytest.approx(0.53)
+    assert frac("h200-sxm", "sglang") == pytest.approx(0.52)
+    assert frac("b200", "trtllm") == pytest.approx(0.39)
+    assert frac("a100-sxm-80gb", "vllm") == pytest.approx(0.50)
+    assert frac("b200", "trtllm", "deepseek-v3") == pytest.approx(0.46)
+    assert frac("h200-sxm", "trtllm", "deepseek-v3") == pytest.approx(0.51)
+    assert frac("b200", "vllm", "deepseek-v3") == frac("b200", "vllm") == pytest.approx(0.45)
+
+
 def test_an_fp8_kv_cache_is_read_at_the_measured_share_of_the_16_bit_rate():
     # NVIDIA's attention tables: vLLM's and SGLang's Hopper kernels read an fp8 cache at 0.84 (H100) and 0.68
     # (H200) of the 16-bit rate per byte; TensorRT-LLM's XQA at the full rate; MLA and untabled chips keep it
