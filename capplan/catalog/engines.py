@@ -104,6 +104,15 @@ class EngineSetup:
     decode_attention_unit_s: float | None = None
     # ... and its GQA decode attention's fp8-KV streaming rate over the 16-bit one (None: the file's)
     fp8_kv_decode_ratio: float | None = None
+    # ... and its block-fp8 fused-MoE compute fraction by expert columns per GPU: two anchors (None: its figure)
+    fused_moe_fp8_block_by_columns: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+
+def _anchors(pairs: list[list[float]] | None) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    if pairs is None:
+        return None
+    (n0, f0), (n1, f1) = pairs
+    return (float(n0), float(f0)), (float(n1), float(f1))
 
 
 @functools.lru_cache(maxsize=1)
@@ -264,6 +273,7 @@ def _engine_for(
         block_fp8_gemm_k_block_s=float((untuned_gemm or {}).get(architecture, 0.0)),
         decode_attention_unit_s=e.decode_attention_unit_s.get(architecture),
         fp8_kv_decode_ratio=e.fp8_kv_decode_ratio.get(architecture),
+        fused_moe_fp8_block_by_columns=_anchors(e.fused_moe_fp8_block_by_columns.get(architecture)),
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,

@@ -168,6 +168,10 @@ class EngineProfile(_Strict):
     # architecture, in place of efficiency.toml's fp8_kv_decode_ratio_by_gpu
     fp8_kv_decode_ratio: dict[Identifier, Fraction] = Field(default_factory=dict)
     fp8_kv_decode_source: Source | None = None
+    # its fused MoE over block-scaled fp8 experts: two (expert columns per GPU, fraction of fp8 peak) anchors by
+    # GPU architecture, log-linear between them and held at their values outside (in place of a single figure)
+    fused_moe_fp8_block_by_columns: dict[Identifier, Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
+    fused_moe_fp8_block_by_columns_source: Source | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None
     before_version: list[OlderVersions] | None = None

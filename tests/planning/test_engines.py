@@ -447,6 +447,21 @@ def test_prefill_attention_runs_at_the_engines_measured_causal_efficiency():
     assert frac("b200", "vllm", "deepseek-v3") == frac("b200", "vllm") == pytest.approx(0.45)
 
 
+def test_block_fp8_fused_moe_runs_at_the_engines_measured_prefill_efficiency_by_expert_shape():
+    # NVIDIA's fused-MoE tables at DeepSeek-V3's shape: TensorRT-LLM's block-fp8 MoE reaches 0.07 of fp8 peak
+    # with 256 expert columns a GPU (TP8) and 0.26 with all 2048 (EP8) on Hopper, log-linear between; FlashInfer's
+    # TRT-LLM MoE under SGLang on B200 0.13 at TP8
+    trt = _setup(workload="deepseek-v3", gpu="h200-sxm", precision="fp8", engine="trtllm", fp8_block_scaled=True)
+    shape = trt.engine.fused_moe_shape
+    assert shape.compute_frac(256.0) == pytest.approx(0.07)
+    assert shape.compute_frac(2048.0) == pytest.approx(0.26)
+    assert shape.compute_frac(512.0) == pytest.approx(0.07 + (0.26 - 0.07) / 3)  # a third of the way in log2
+    assert shape.compute_frac(128.0) == pytest.approx(0.07)  # held outside the anchors
+    assert _setup(workload="deepseek-v3", gpu="b200", precision="fp8", engine="sglang", fp8_block_scaled=True).engine.fused_moe_frac == pytest.approx(0.13)
+    # per-tensor fp8 experts keep the engine's single figure
+    assert _setup(workload="mixtral-8x7b", gpu="h200-sxm", precision="fp8", engine="trtllm").engine.fused_moe_shape is None
+
+
 def test_an_fp8_kv_cache_is_read_at_the_measured_share_of_the_16_bit_rate():
     # NVIDIA's attention tables: vLLM's and SGLang's Hopper kernels read an fp8 cache at 0.84 (H100) and 0.68
     # (H200) of the 16-bit rate per byte; TensorRT-LLM's XQA at the full rate; MLA and untabled chips keep it
