@@ -142,6 +142,21 @@ def _moe_shape(
     )
 
 
+def _block_fp8_moe_shape(
+    anchors: tuple[tuple[float, float], tuple[float, float]] | None, eff: EfficiencyProfile, catalogued: EfficiencyProfile | None,
+    mult: Mapping[str, float], values: Mapping[str, Any] | None,
+) -> transformer.FusedMoeShape | None:
+    """An engine's block-fp8 fused MoE measured by expert shape (None: the engine has no such rule, or a
+    user's ``--set`` on the fp8 serving GEMM figure or a drawn GEMM value replaces it): its compute fraction
+    follows the expert columns each GPU holds (2048 / tp for DeepSeek-V3 under tensor parallelism, all
+    2048 under expert parallelism), log-linear between the two anchors and held at their values outside."""
+    user_gemm = catalogued is not None and eff.serving_gemm_fp8_frac != catalogued.serving_gemm_fp8_frac
+    if anchors is None or user_gemm or (values and "gemm" in values):
+        return None
+    fracs = [f for _, f in anchors]
+    return transformer.FusedMoeShape(compute_anchors=anchors, compute_clamp=(min(fracs), max(fracs)), compute_scale=float(mult.get("gemm", 1.0)))
+
+
 #: Resolved text setups (see text_setup).
 _TEXT_SETUPS = ByIdentity()
 
@@ -241,18 +256,8 @@ def _text_setup(
     shape = None if block_release or w4a16 or w.moe is None else _moe_shape(
         e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled, e.triton_fp8_compute_factor
     )
-    if (
-        fp8_block_scaled and cp == "fp8" and w.moe is not None and e.fused_moe_fp8_block_by_columns is not None
-        and not (values and "gemm" in values)
-        and not (catalogued is not None and eff.serving_gemm_fp8_frac != catalogued.serving_gemm_fp8_frac)
-    ):
-        # the engine's block-fp8 fused MoE measured by expert shape: its compute fraction follows the expert
-        # columns each GPU holds (2048 / tp for DeepSeek-V3 under tensor parallelism, all 2048 under EP)
-        anchors = e.fused_moe_fp8_block_by_columns
-        fracs = [f for _, f in anchors]
-        shape = transformer.FusedMoeShape(
-            compute_anchors=anchors, compute_clamp=(min(fracs), max(fracs)), compute_scale=float(mult.get("gemm", 1.0)),
-        )
+    if fp8_block_scaled and cp == "fp8" and w.moe is not None:
+        shape = _block_fp8_moe_shape(e.fused_moe_fp8_block_by_columns, eff, catalogued, mult, values) or shape
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)
