@@ -106,6 +106,7 @@ class EngineSetup:
     fp8_kv_decode_ratio: float | None = None
     # ... and its block-fp8 fused-MoE compute fraction by expert columns per GPU: two anchors (None: its figure)
     fused_moe_fp8_block_by_columns: tuple[tuple[float, float], tuple[float, float]] | None = None
+    fused_moe_nvfp4_by_columns: tuple[tuple[float, float], tuple[float, float]] | None = None  # ... over NVFP4 experts
 
 
 def _anchors(pairs: list[list[float]] | None) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -274,6 +275,7 @@ def _engine_for(
         decode_attention_unit_s=e.decode_attention_unit_s.get(architecture),
         fp8_kv_decode_ratio=e.fp8_kv_decode_ratio.get(architecture),
         fused_moe_fp8_block_by_columns=_anchors(e.fused_moe_fp8_block_by_columns.get(architecture)),
+        fused_moe_nvfp4_by_columns=_anchors(e.fused_moe_nvfp4_by_columns.get(architecture)),
         triton_fused_moe=f.triton_fused_moe if architecture in e.triton_fused_moe_generations and (
             version is None or e.triton_fused_moe_since is None or _release(version) >= _release(e.triton_fused_moe_since)
         ) else None,

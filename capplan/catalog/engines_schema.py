@@ -172,6 +172,9 @@ class EngineProfile(_Strict):
     # GPU architecture, log-linear between them and held at their values outside (in place of a single figure)
     fused_moe_fp8_block_by_columns: dict[Identifier, Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
     fused_moe_fp8_block_by_columns_source: Source | None = None
+    # ... and over NVFP4 experts, as a fraction of fp4 peak
+    fused_moe_nvfp4_by_columns: dict[Identifier, Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
+    fused_moe_nvfp4_by_columns_source: Source | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None
     before_version: list[OlderVersions] | None = None

@@ -289,6 +289,10 @@ class TextWorkload(_Strict):
     # Qwen3 -FP8) or per tensor/channel; None: no fp8 checkpoint is published (fp8 means per tensor)
     fp8_checkpoint: Literal["block", "tensor"] | None = None
     fp8_checkpoint_source: str | None = None
+    # ... and its 4-bit one: NVIDIA's NVFP4 (E2M1 values, an fp8 scale per 16) or the OCP MXFP4 (an 8-bit
+    # power-of-two scale per 32); None: no 4-bit checkpoint is published
+    fp4_checkpoint: Literal["nvfp4", "mxfp4"] | None = None
+    fp4_checkpoint_source: str | None = None
 
     @model_validator(mode="after")
     def _mla_present(self) -> "TextWorkload":

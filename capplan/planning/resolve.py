@@ -142,14 +142,15 @@ def _moe_shape(
     )
 
 
-def _block_fp8_moe_shape(
+def _moe_columns_rule(
     anchors: tuple[tuple[float, float], tuple[float, float]] | None, eff: EfficiencyProfile, catalogued: EfficiencyProfile | None,
     mult: Mapping[str, float], values: Mapping[str, Any] | None,
 ) -> transformer.FusedMoeShape | None:
-    """An engine's block-fp8 fused MoE measured by expert shape (None: the engine has no such rule, or a
-    user's ``--set`` on the fp8 serving GEMM figure or a drawn GEMM value replaces it): its compute fraction
-    follows the expert columns each GPU holds (2048 / tp for DeepSeek-V3 under tensor parallelism, all
-    2048 under expert parallelism), log-linear between the two anchors and held at their values outside."""
+    """An engine's low-precision (block-fp8 or NVFP4) fused MoE measured by expert shape (None: the engine
+    has no such rule, or a user's ``--set`` on the low-precision serving GEMM figure or a drawn GEMM value
+    replaces it): its compute fraction follows the expert columns each GPU holds (2048 / tp for
+    DeepSeek-V3 under tensor parallelism, all 2048 under expert parallelism), log-linear between the two
+    anchors and held at their values outside."""
     user_gemm = catalogued is not None and eff.serving_gemm_fp8_frac != catalogued.serving_gemm_fp8_frac
     if anchors is None or user_gemm or (values and "gemm" in values):
         return None
@@ -257,7 +258,9 @@ def _text_setup(
         e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled, e.triton_fp8_compute_factor
     )
     if fp8_block_scaled and cp == "fp8" and w.moe is not None:
-        shape = _block_fp8_moe_shape(e.fused_moe_fp8_block_by_columns, eff, catalogued, mult, values) or shape
+        shape = _moe_columns_rule(e.fused_moe_fp8_block_by_columns, eff, catalogued, mult, values) or shape
+    elif precision == "fp4" and cp == "fp4" and w.moe is not None and w.fp4_checkpoint == "nvfp4":
+        shape = _moe_columns_rule(e.fused_moe_nvfp4_by_columns, eff, catalogued, mult, values) or shape
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)

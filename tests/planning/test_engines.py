@@ -460,6 +460,11 @@ def test_block_fp8_fused_moe_runs_at_the_engines_measured_prefill_efficiency_by_
     assert _setup(workload="deepseek-v3", gpu="b200", precision="fp8", engine="sglang", fp8_block_scaled=True).engine.fused_moe_frac == pytest.approx(0.13)
     # per-tensor fp8 experts keep the engine's single figure
     assert _setup(workload="mixtral-8x7b", gpu="h200-sxm", precision="fp8", engine="trtllm").engine.fused_moe_shape is None
+    # NVFP4 experts (NVIDIA's ModelOpt checkpoints) on B200: TensorRT-LLM's CUTLASS MoE 0.06 (TP8) to 0.15 (EP8) of
+    # fp4 peak; gpt-oss's MXFP4 experts run other kernels and keep the engine's figure
+    nv = _setup(workload="deepseek-v3", gpu="b200", precision="fp4", engine="trtllm").engine.fused_moe_shape
+    assert (nv.compute_frac(256.0), nv.compute_frac(2048.0)) == pytest.approx((0.06, 0.15))
+    assert _setup(workload="gpt-oss-120b", gpu="b200", precision="fp4", engine="trtllm").engine.fused_moe_shape is None
 
 
 def test_an_fp8_kv_cache_is_read_at_the_measured_share_of_the_16_bit_rate():
