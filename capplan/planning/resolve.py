@@ -142,6 +142,28 @@ def _moe_shape(
     )
 
 
+def _fused_moe_shape(
+    e: EngineSetup, w: TextWorkload, precision: str, cp: str, fp8_block_scaled: bool, w4a16: bool, eff: EfficiencyProfile,
+    catalogued: EfficiencyProfile | None, mult: Mapping[str, float], values: Mapping[str, Any] | None,
+) -> transformer.FusedMoeShape | None:
+    """The engine's fused-MoE efficiency by expert shape for this model and precision (None: its fixed
+    figures apply). The engine's measured low-precision rules (block-fp8, NVFP4) win over the Triton rule;
+    a release's own block-fp8 figures, measured at these models' shapes, and a W4A16 MoE, another kernel
+    than the one the Triton rule measured, win over the Triton rule."""
+    if w.moe is None:
+        return None
+    if fp8_block_scaled and cp == "fp8":
+        rule = _moe_columns_rule(e.fused_moe_fp8_block_by_columns, eff, catalogued, mult, values)
+    elif precision == "fp4" and cp == "fp4" and w.fp4_checkpoint == "nvfp4":
+        rule = _moe_columns_rule(e.fused_moe_nvfp4_by_columns, eff, catalogued, mult, values)
+    else:
+        rule = None
+    block_release = fp8_block_scaled and cp in ("fp8", "fp4") and bool(e.block_fp8_kernels)
+    if rule is not None or block_release or w4a16:
+        return rule
+    return _moe_shape(e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled, e.triton_fp8_compute_factor)
+
+
 def _moe_columns_rule(
     anchors: tuple[tuple[float, float], tuple[float, float]] | None, eff: EfficiencyProfile, catalogued: EfficiencyProfile | None,
     mult: Mapping[str, float], values: Mapping[str, Any] | None,
@@ -251,16 +273,7 @@ def _text_setup(
         kernels["prefill_attention_frac"] = mla_prefill
     if fp8_block_scaled and "serving_gemm_fp8_block_frac" in kernels:
         kernels["serving_gemm_fp8_frac"] = kernels["serving_gemm_fp8_block_frac"]
-    # A release's own block-fp8 fused-MoE figures were measured at these models' shapes, and a W4A16 MoE is
-    # another kernel than the one the shape rule measured: both win over the shape rule.
-    block_release = fp8_block_scaled and cp in ("fp8", "fp4") and bool(e.block_fp8_kernels)
-    shape = None if block_release or w4a16 or w.moe is None else _moe_shape(
-        e.triton_fused_moe, cp, eff, catalogued, mult, values, fp8_block_scaled, e.triton_fp8_compute_factor
-    )
-    if fp8_block_scaled and cp == "fp8" and w.moe is not None:
-        shape = _moe_columns_rule(e.fused_moe_fp8_block_by_columns, eff, catalogued, mult, values) or shape
-    elif precision == "fp4" and cp == "fp4" and w.moe is not None and w.fp4_checkpoint == "nvfp4":
-        shape = _moe_columns_rule(e.fused_moe_nvfp4_by_columns, eff, catalogued, mult, values) or shape
+    shape = _fused_moe_shape(e, w, precision, cp, fp8_block_scaled, w4a16, eff, catalogued, mult, values)
     e = dataclasses.replace(e, kernels=kernels)
     arch = llm_architecture(w)
     terms = engine_terms(e, w.moe is not None, cp, expert_parallel=expert_parallel, attention_dp=attention_dp, mla=arch.is_mla)
