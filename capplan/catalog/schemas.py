@@ -372,6 +372,10 @@ class RuntimeDefaults(_Strict, RuntimeDefaultsMethods):
     # (absent: 1, the rate of a 16-bit cache); a serving engine may state its own by architecture
     fp8_kv_decode_ratio_by_gpu: dict[str, Fraction] | None = None
     fp8_kv_decode_source: str | None = None
+    # A video DiT's sequence-parallel all-to-all: (message per GPU [MiB], achieved share of the scale-up link)
+    # points, smallest first, log-linear between them and held outside (absent: the workload's fixed share)
+    all_to_all_frac_by_mib: list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]] | None = None
+    all_to_all_source: str | None = None
 
 
 class EfficiencyFile(_Strict):

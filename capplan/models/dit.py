@@ -14,6 +14,7 @@ assumptions and sources are in docs/methodology.md, section "Video DiT".
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -77,6 +78,9 @@ class DiTArchitecture:
     # Sequence-parallel all-to-all: fixed cost of one collective and achieved share of the link.
     all_to_all_latency_s: float = 0.0
     all_to_all_bandwidth_frac: float = 1.0
+    # measured all-to-all: (message per GPU [bytes], achieved share of the link) points, smallest first; the
+    # share at a message size is log-linear between them and held outside (empty: all_to_all_bandwidth_frac)
+    all_to_all_frac_by_bytes: tuple[tuple[float, float], ...] = ()
     # Memory-bound traffic per token and block, in bf16-vector passes of the hidden, attention (heads x
     # head_dim) and ffn widths (see ELEMENTWISE_HIDDEN_PASSES).
     elementwise_hidden_passes: float = ELEMENTWISE_HIDDEN_PASSES
@@ -122,6 +126,19 @@ class VideoEstimate:
     peak_memory_bytes: Number
     fits_in_memory: Number
 
+
+
+def all_to_all_frac(arch: DiTArchitecture, message_bytes: Any) -> Any:
+    """Achieved share of the scale-up link for an all-to-all of ``message_bytes`` per GPU: log-linear in
+    the message size through the architecture's measured points, held at the end points outside them
+    (its fixed share when it has none)."""
+    if not arch.all_to_all_frac_by_bytes:
+        return arch.all_to_all_bandwidth_frac
+    sizes = np.log([b for b, _ in arch.all_to_all_frac_by_bytes])
+    fracs = [f for _, f in arch.all_to_all_frac_by_bytes]
+    m = np.log(np.maximum(np.asarray(message_bytes, dtype=float), 1.0))
+    out = np.interp(m, sizes, fracs)
+    return float(out) if np.ndim(out) == 0 else out
 
 def frames_for_seconds(seconds: ArrayLike, fps: ArrayLike, causal_first_frame: bool) -> np.ndarray:
     """Frames the pipeline generates for ``seconds`` of video at ``fps`` [frames].
@@ -298,9 +315,13 @@ def estimate_video(
     # Ulysses sequence parallelism: per layer, all-to-alls of Q, K, V and the attention output; each GPU
     # sends (n-1)/n of its 1/n share (Jacobs et al. 2023, DeepSpeed-Ulysses, sec. 3).
     # Each collective also pays a fixed latency; the link delivers all_to_all_bandwidth_frac of its rate.
-    a2a_bytes = 4.0 * seq / n * arch.inner_dim * act_bytes * (n - 1.0) / n * arch.layers * passes
+    # Small messages reach less of the link than large ones (protocol and launch costs): with a measured
+    # curve, the share follows each call's message.
+    per_call = seq / n * arch.inner_dim * act_bytes * (n - 1.0) / n
+    a2a_bytes = 4.0 * per_call * arch.layers * passes
     a2a_calls = np.where(n > 1.0, 4.0 * arch.layers * passes, 0.0)
-    t_comm = link_time_s(a2a_bytes, device.scale_up_bytes_per_s * arch.all_to_all_bandwidth_frac) + a2a_calls * arch.all_to_all_latency_s
+    a2a_frac = all_to_all_frac(arch, per_call)
+    t_comm = link_time_s(a2a_bytes, device.scale_up_bytes_per_s * a2a_frac) + a2a_calls * arch.all_to_all_latency_s
     t_dit = t_linear + t_attn + t_elem + t_comm
 
     # Text encoder and VAE decoder run before and after the denoising loop, on one GPU unless the

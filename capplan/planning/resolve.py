@@ -317,8 +317,13 @@ def video_setup(
     w: VideoWorkload, g: GPUProfile, eff: EfficiencyProfile, stack: str, precision: str, offload: str,
     *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None,
 ) -> VideoSetup:
+    runtime = load_catalog().efficiency.runtime
+    arch = dit_architecture(w)
+    if runtime.all_to_all_frac_by_mib:
+        # the measured all-to-all curve of the catalogue, in place of the workload's fixed share
+        arch = dataclasses.replace(arch, all_to_all_frac_by_bytes=tuple((mib * 2**20, frac) for mib, frac in runtime.all_to_all_frac_by_mib))
     return VideoSetup(
-        arch=dit_architecture(w),
+        arch=arch,
         rates=rates_for("video", g, eff, stack, precision, w.dit.head_dim, calibration, values),
         weight_bytes_per_param=BYTES_PER_VALUE[precision],
         offload=offload,

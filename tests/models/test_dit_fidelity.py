@@ -130,3 +130,20 @@ def test_catalogued_elementwise_counts_exceed_the_fused_minimum(cat):
         d = w.dit
         assert d.elementwise_hidden_passes is not None and d.elementwise_source, wid
         assert d.elementwise_hidden_passes >= 12 or (d.elementwise_inner_passes or 0) > 0, wid
+
+
+def test_the_all_to_all_share_follows_the_message_size_through_the_measured_points():
+    # NCCL all-to-all reaches a larger share of the link with larger messages: log-linear between the points
+    import numpy as np
+
+    from capplan.models.dit import all_to_all_frac
+
+    mib = 2.0**20
+    arch = dataclasses.replace(ARCH, all_to_all_frac_by_bytes=((1 * mib, 0.10), (16 * mib, 0.38), (64 * mib, 0.53), (512 * mib, 0.62)))
+    assert all_to_all_frac(arch, 16 * mib) == pytest.approx(0.38)
+    assert all_to_all_frac(arch, 4 * mib) == pytest.approx(0.24)  # half way in log size from 1 to 16 MiB
+    assert all_to_all_frac(arch, 0.25 * mib) == pytest.approx(0.10)  # held below the smallest point
+    assert all_to_all_frac(arch, 4096 * mib) == pytest.approx(0.62)
+    assert list(all_to_all_frac(arch, np.array([16 * mib, 64 * mib]))) == pytest.approx([0.38, 0.53])
+    fixed = dataclasses.replace(arch, all_to_all_frac_by_bytes=(), all_to_all_bandwidth_frac=0.82)
+    assert all_to_all_frac(fixed, 4 * mib) == 0.82
