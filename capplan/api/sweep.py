@@ -360,7 +360,7 @@ def _video_group(cat: Catalog, fixed: dict[str, Any], sets: list[str], numeric: 
         hour = gpu_hour_cost(g, econ, price, pue=pue, electricity_usd_per_kwh=elec)
     except UserError as exc:
         raise CellError(exc) from None
-    setup = video_setup(w, g, eff, stack, precision, offload, calibration=cal)
+    setup = video_setup(w, g, eff, stack, precision, offload, calibration=cal, runtime=cat.efficiency.runtime)
     r = core.video_estimate(
         setup, gpus=gpus, width_px=width, height_px=height, frames=frames, fps=fps, steps=steps, cfg=cfg, clip_seconds=clip_s,
         one_sequence=fixed.get("long_video") == "one-sequence",

@@ -124,7 +124,7 @@ def video(
     price = float(hour.usd_per_hour)
     clip_s = float(clip_seconds if clip_seconds is not None else (d.frames - (1 if causal else 0)) / d.fps)
 
-    setup = video_setup(w, g, eff, stack_id, precision, offload, calibration=load_calibration(calibration, set(cat.gpus)))
+    setup = video_setup(w, g, eff, stack_id, precision, offload, calibration=load_calibration(calibration, set(cat.gpus)), runtime=cat.efficiency.runtime)
     kw: dict[str, Any] = dict(width_px=width, height_px=height, frames=n_frames, fps=fps_v, steps=steps_v, cfg=cfg_v, clip_seconds=clip_s)
     auto = gpus is None
     if auto:

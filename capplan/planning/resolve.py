@@ -315,9 +315,10 @@ def _text_setup(
 
 def video_setup(
     w: VideoWorkload, g: GPUProfile, eff: EfficiencyProfile, stack: str, precision: str, offload: str,
-    *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None,
+    *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, runtime: RuntimeDefaults | None = None,
 ) -> VideoSetup:
-    runtime = load_catalog().efficiency.runtime
+    """``runtime``: the catalogue's [runtime] figures (None: the bundled catalogue's)."""
+    runtime = runtime or load_catalog().efficiency.runtime
     arch = dit_architecture(w)
     if runtime.all_to_all_frac_by_mib:
         # the measured all-to-all curve of the catalogue, in place of the workload's fixed share

@@ -88,7 +88,7 @@ def video_uncertainty(result: Any, ranges: dict[str, tuple[float, float]], n: in
     w, g = catalog.video[i.workload], catalog.gpus[i.gpu]
     eff = catalog.efficiency.gpu[g.id][i.stack]
     d = draw(ranges, n, seed)
-    setup = video_setup(w, g, eff, i.stack, i.precision, i.offload, calibration=calibration, values=_class_values(d))
+    setup = video_setup(w, g, eff, i.stack, i.precision, i.offload, calibration=calibration, values=_class_values(d), runtime=catalog.efficiency.runtime)
     steps = np.rint(d["steps"]) if "steps" in d else np.full(n, float(i.steps))
     r = video_estimate(
         setup, gpus=i.gpus, width_px=i.width, height_px=i.height, frames=i.frames, fps=i.fps, steps=steps, cfg=i.cfg,
