@@ -67,9 +67,13 @@ def device_rates(
     )
 
 
-def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
+def dit_architecture(w: VideoWorkload, runtime: RuntimeDefaults | None = None) -> DiTArchitecture:
+    """The DiT model's numbers for ``w``; with ``runtime``, the catalogue's measured all-to-all curve in
+    place of the workload's fixed share."""
     # the model classes are imported where used: a text what-if does not define the DiT's, nor video the LLM's
     from capplan.models.dit import ELEMENTWISE_FFN_PASSES, ELEMENTWISE_HIDDEN_PASSES, DiTArchitecture
+
+    curve = (runtime.all_to_all_frac_by_mib if runtime is not None else None) or []
 
     d, v = w.dit, w.vae
     return DiTArchitecture(
@@ -102,6 +106,7 @@ def dit_architecture(w: VideoWorkload) -> DiTArchitecture:
         text_encoder_split=w.pipeline.text_encoder_split,
         all_to_all_latency_s=w.pipeline.all_to_all_latency_s,
         all_to_all_bandwidth_frac=w.pipeline.all_to_all_bandwidth_frac,
+        all_to_all_frac_by_bytes=tuple((mib * 2**20, frac) for mib, frac in curve),
         elementwise_hidden_passes=_or(d.elementwise_hidden_passes, ELEMENTWISE_HIDDEN_PASSES),
         elementwise_inner_passes=_or(d.elementwise_inner_passes, 0.0),
         elementwise_ffn_passes=_or(d.elementwise_ffn_passes, ELEMENTWISE_FFN_PASSES),

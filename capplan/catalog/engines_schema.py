@@ -12,6 +12,8 @@ from pydantic import Field, model_validator
 from capplan.catalog.engines import RELEASE_FIELDS
 from capplan.catalog.schemas import Fraction, Identifier, NonNegFloat, PositiveFloat, PositiveInt, Source, _Strict
 
+#: Two (expert columns per GPU, fraction of peak) points of a fused-MoE shape rule.
+Anchors = Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]
 
 class EngineKernels(_Strict):
     serving_gemm_frac: Fraction | None = None
@@ -170,10 +172,10 @@ class EngineProfile(_Strict):
     fp8_kv_decode_source: Source | None = None
     # its fused MoE over block-scaled fp8 experts: two (expert columns per GPU, fraction of fp8 peak) anchors by
     # GPU architecture, log-linear between them and held at their values outside (in place of a single figure)
-    fused_moe_fp8_block_by_columns: dict[Identifier, Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
+    fused_moe_fp8_block_by_columns: dict[Identifier, Anchors] = Field(default_factory=dict)
     fused_moe_fp8_block_by_columns_source: Source | None = None
     # ... and over NVFP4 experts, as a fraction of fp4 peak
-    fused_moe_nvfp4_by_columns: dict[Identifier, Annotated[list[Annotated[list[PositiveFloat], Field(min_length=2, max_length=2)]], Field(min_length=2, max_length=2)]] = Field(default_factory=dict)
+    fused_moe_nvfp4_by_columns: dict[Identifier, Anchors] = Field(default_factory=dict)
     fused_moe_nvfp4_by_columns_source: Source | None = None
     source: Source
     gpu_memory_tiers: list[MemoryTier] | None = None

@@ -127,7 +127,6 @@ class VideoEstimate:
     fits_in_memory: Number
 
 
-
 def all_to_all_frac(arch: DiTArchitecture, message_bytes: Any) -> Any:
     """Achieved share of the scale-up link for an all-to-all of ``message_bytes`` per GPU: log-linear in
     the message size through the architecture's measured points, held at the end points outside them
@@ -139,6 +138,7 @@ def all_to_all_frac(arch: DiTArchitecture, message_bytes: Any) -> Any:
     m = np.log(np.maximum(np.asarray(message_bytes, dtype=float), 1.0))
     out = np.interp(m, sizes, fracs)
     return float(out) if np.ndim(out) == 0 else out
+
 
 def frames_for_seconds(seconds: ArrayLike, fps: ArrayLike, causal_first_frame: bool) -> np.ndarray:
     """Frames the pipeline generates for ``seconds`` of video at ``fps`` [frames].
@@ -314,9 +314,8 @@ def estimate_video(
     t_elem = memory_time_s(elementwise_bytes / n, device.memory_bandwidth_bytes_per_s, device.memory_bandwidth_frac)
     # Ulysses sequence parallelism: per layer, all-to-alls of Q, K, V and the attention output; each GPU
     # sends (n-1)/n of its 1/n share (Jacobs et al. 2023, DeepSpeed-Ulysses, sec. 3).
-    # Each collective also pays a fixed latency; the link delivers all_to_all_bandwidth_frac of its rate.
-    # Small messages reach less of the link than large ones (protocol and launch costs): with a measured
-    # curve, the share follows each call's message.
+    # Each collective pays a fixed latency and runs at a share of the link (all_to_all_frac); small messages
+    # reach less of it than large ones, so with a measured curve the share follows each call's message.
     per_call = seq / n * arch.inner_dim * act_bytes * (n - 1.0) / n
     a2a_bytes = 4.0 * per_call * arch.layers * passes
     a2a_calls = np.where(n > 1.0, 4.0 * arch.layers * passes, 0.0)

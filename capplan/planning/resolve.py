@@ -318,13 +318,8 @@ def video_setup(
     *, calibration: Calibration = NONE, values: Mapping[str, Any] | None = None, runtime: RuntimeDefaults | None = None,
 ) -> VideoSetup:
     """``runtime``: the catalogue's [runtime] figures (None: the bundled catalogue's)."""
-    runtime = runtime or load_catalog().efficiency.runtime
-    arch = dit_architecture(w)
-    if runtime.all_to_all_frac_by_mib:
-        # the measured all-to-all curve of the catalogue, in place of the workload's fixed share
-        arch = dataclasses.replace(arch, all_to_all_frac_by_bytes=tuple((mib * 2**20, frac) for mib, frac in runtime.all_to_all_frac_by_mib))
     return VideoSetup(
-        arch=arch,
+        arch=dit_architecture(w, runtime or load_catalog().efficiency.runtime),
         rates=rates_for("video", g, eff, stack, precision, w.dit.head_dim, calibration, values),
         weight_bytes_per_param=BYTES_PER_VALUE[precision],
         offload=offload,
